@@ -1,0 +1,43 @@
+# careplan — two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEV_ENV := DEBUG=1
+PROD_CHECK_ENV := CAREPLAN_ENV=production SECRET_KEY=check-deploy-$(shell printf '%060d' 0) ALLOWED_HOSTS=careplan.example.org DATABASE_URL=sqlite:///:memory:
+
+.PHONY: run test lint venv migrate demo messages bench e2e clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/.installed
+
+messages: venv
+	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
+
+migrate: venv
+	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input -v0
+
+demo: migrate messages
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+
+run: demo
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: venv messages
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(PROD_CHECK_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+bench: migrate
+	$(DEV_ENV) $(BIN)/python manage.py bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .cache staticfiles

@@ -1,0 +1,307 @@
+"""Access helpers: one per resource, used by views, admin, API and PDF alike.
+
+Each helper decides who may read or write an object, writes the access-log row for
+anyone but the patient (allowed or denied), and returns the object or raises:
+no relation gives ``Http404``, a read-only relation asked to write gives
+``PermissionDenied``.
+
+Who reaches a patient:
+- the patient themself (not logged);
+- staff of the unit with the active care relation (basis ``care_relation``);
+- a relative with an active grant from the patient, read only, for the granted scopes
+  (basis ``relative_grant``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from contacts.models import RelativeGrant, Scope
+
+from .models import (
+    AccessLog,
+    CalendarEvent,
+    CarePlan,
+    CareRelation,
+    Patient,
+    PlanSection,
+    Role,
+)
+
+Channel = AccessLog.Channel
+Action = AccessLog.Action
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How a user reaches one patient."""
+
+    allowed: bool
+    basis: str
+    acting_unit_id: int | None = None
+    write: bool = False
+    scopes: frozenset[str] = frozenset()
+    is_self: bool = False
+
+    def covers(self, scope: str | None) -> bool:
+        if not self.allowed:
+            return False
+        if self.is_self or self.basis == AccessLog.Basis.CARE_RELATION:
+            return True
+        return scope is not None and scope in self.scopes
+
+
+NO_REACH = Reach(allowed=False, basis=AccessLog.Basis.NONE)
+
+
+def staff_unit_ids(user) -> frozenset[int]:
+    """The care units a staff member works in (cached on the user object)."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.STAFF:
+        return frozenset()
+    cached = getattr(user, "_careplan_unit_ids", None)
+    if cached is None:
+        cached = frozenset(user.care_units.values_list("id", flat=True))
+        user._careplan_unit_ids = cached
+    return cached
+
+
+def reach(user, patient: Patient) -> Reach:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NO_REACH
+    if user.role == Role.PATIENT:
+        if patient.user_id == user.id:
+            return Reach(
+                allowed=True,
+                basis=AccessLog.Basis.NONE,
+                write=True,
+                is_self=True,
+                scopes=frozenset(Scope.values),
+            )
+        return NO_REACH
+    if user.role == Role.STAFF:
+        units = staff_unit_ids(user)
+        unit_id = (
+            CareRelation.objects.filter(patient=patient, ended_at__isnull=True, unit_id__in=units)
+            .values_list("unit_id", flat=True)
+            .first()
+        )
+        if unit_id is None:
+            return NO_REACH
+        return Reach(
+            allowed=True,
+            basis=AccessLog.Basis.CARE_RELATION,
+            acting_unit_id=unit_id,
+            write=True,
+            scopes=frozenset(Scope.values),
+        )
+    if user.role == Role.RELATIVE:
+        grant = RelativeGrant.objects.active().filter(patient=patient, relative=user).first()
+        if grant is None:
+            return NO_REACH
+        grant.touch()
+        return Reach(
+            allowed=True,
+            basis=AccessLog.Basis.RELATIVE_GRANT,
+            write=False,
+            scopes=frozenset(grant.scopes),
+        )
+    return NO_REACH
+
+
+def log_access(
+    *,
+    user,
+    patient: Patient | None,
+    obj: object | None,
+    action: str,
+    allowed: bool,
+    channel: str,
+    reach_: Reach | None = None,
+    object_type: str | None = None,
+) -> AccessLog | None:
+    """Write one access-log row unless the user is the patient themself."""
+    reach_ = reach_ or NO_REACH
+    if reach_.is_self:
+        return None
+    authenticated = getattr(user, "is_authenticated", False)
+    if authenticated and patient is not None and patient.user_id == user.id:
+        return None
+    return AccessLog.objects.create(
+        user=user if authenticated else None,
+        user_name=(str(user) if authenticated else "anonymous")[:300],
+        role=user.role if authenticated else "anonymous",
+        acting_unit_id=reach_.acting_unit_id,
+        basis=reach_.basis,
+        patient=patient,
+        object_type=object_type or (type(obj).__name__ if obj is not None else "Patient"),
+        object_id=str(getattr(obj, "pk", "") or ""),
+        action=action,
+        outcome=AccessLog.Outcome.ALLOWED if allowed else AccessLog.Outcome.DENIED,
+        channel=channel,
+    )
+
+
+def log_list(*, user, rows: Iterable[tuple[int, int | None, object]], channel: str) -> None:
+    """One row per patient shown in a staff list, written in one query.
+
+    ``rows`` holds (patient_id, acting_unit_id, obj).
+    """
+    if not getattr(user, "is_authenticated", False) or user.role == Role.PATIENT:
+        return
+    name = str(user)[:300]
+    entries = [
+        AccessLog(
+            user=user,
+            user_name=name,
+            role=user.role,
+            acting_unit_id=unit_id,
+            basis=AccessLog.Basis.CARE_RELATION
+            if user.role == Role.STAFF
+            else AccessLog.Basis.RELATIVE_GRANT,
+            patient_id=patient_id,
+            object_type=type(obj).__name__,
+            object_id=str(obj.pk),
+            action=AccessLog.Action.LIST,
+            outcome=AccessLog.Outcome.ALLOWED,
+            channel=channel,
+        )
+        for patient_id, unit_id, obj in rows
+    ]
+    if entries:
+        AccessLog.objects.bulk_create(entries)
+
+
+def _check(
+    user,
+    patient: Patient,
+    obj,
+    *,
+    write: bool,
+    channel: str,
+    scope: str | None,
+    action: str | None = None,
+) -> Reach:
+    r = reach(user, patient)
+    action = action or (Action.UPDATE if write else Action.VIEW)
+    if not r.covers(scope):
+        log_access(
+            user=user,
+            patient=patient,
+            obj=obj,
+            action=action,
+            allowed=False,
+            channel=channel,
+            reach_=r,
+        )
+        raise Http404
+    if write and not r.write:
+        log_access(
+            user=user,
+            patient=patient,
+            obj=obj,
+            action=action,
+            allowed=False,
+            channel=channel,
+            reach_=r,
+        )
+        raise PermissionDenied
+    log_access(
+        user=user, patient=patient, obj=obj, action=action, allowed=True, channel=channel, reach_=r
+    )
+    return r
+
+
+# --- Patients ---------------------------------------------------------------------------
+
+
+def patients_for(user) -> QuerySet[Patient]:
+    """Patients a user may list: staff see those their units are responsible for."""
+    if getattr(user, "is_authenticated", False) and user.role == Role.STAFF:
+        return Patient.objects.for_units(staff_unit_ids(user))
+    if getattr(user, "is_authenticated", False) and user.role == Role.PATIENT:
+        return Patient.objects.filter(user=user)
+    if getattr(user, "is_authenticated", False) and user.role == Role.RELATIVE:
+        return Patient.objects.filter(
+            id__in=RelativeGrant.objects.active().filter(relative=user).values("patient_id")
+        )
+    return Patient.objects.none()
+
+
+def patient_for(
+    user,
+    pk,
+    *,
+    write: bool = False,
+    channel: str = Channel.WEB,
+    scope: str | None = None,
+    action: str | None = None,
+) -> Patient:
+    """A patient record. Relatives reach it only through a named ``scope``."""
+    patient = Patient.objects.filter(pk=pk).first()
+    if patient is None:
+        raise Http404
+    _check(user, patient, patient, write=write, channel=channel, scope=scope, action=action)
+    return patient
+
+
+# --- Care plans -------------------------------------------------------------------------
+
+
+def plans_for(user) -> QuerySet[CarePlan]:
+    return CarePlan.objects.filter(patient__in=patients_for(user))
+
+
+def plan_for(
+    user,
+    pk,
+    *,
+    write: bool = False,
+    channel: str = Channel.WEB,
+    scope: str | None = Scope.PLAN_SECTIONS,
+    action: str | None = None,
+) -> CarePlan:
+    plan = CarePlan.objects.select_related("patient", "template").filter(pk=pk).first()
+    if plan is None:
+        raise Http404
+    _check(user, plan.patient, plan, write=write, channel=channel, scope=scope, action=action)
+    return plan
+
+
+def section_for(user, pk, *, write: bool = False, channel: str = Channel.WEB) -> PlanSection:
+    section = PlanSection.objects.select_related("plan__patient").filter(pk=pk).first()
+    if section is None:
+        raise Http404
+    _check(
+        user, section.plan.patient, section, write=write, channel=channel, scope=Scope.PLAN_SECTIONS
+    )
+    return section
+
+
+def event_for(user, pk, *, write: bool = False, channel: str = Channel.WEB) -> CalendarEvent:
+    event = (
+        CalendarEvent.objects.select_related("plan__patient", "created_by", "updated_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if event is None:
+        raise Http404
+    _check(user, event.plan.patient, event, write=write, channel=channel, scope=Scope.CALENDAR)
+    return event
+
+
+def current_plan_for_patient_user(user) -> CarePlan | None:
+    """The logged-in patient's own open plan (established first)."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.PATIENT:
+        return None
+    return (
+        CarePlan.objects.select_related("patient", "template")
+        .filter(patient__user=user)
+        .exclude(status=CarePlan.Status.CLOSED)
+        .order_by("-status", "-created_at")
+        .first()
+    )

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        """Open sign-up only when configured, or for someone holding an invitation."""
+        return settings.CAREPLAN_OPEN_SIGNUP or bool(request.session.get("invitation_token"))
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        user = request.user
+        if user.is_authenticated and user.is_staff:
+            return reverse("admin:index")
+        return super().get_login_redirect_url(request)

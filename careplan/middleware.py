@@ -1,0 +1,117 @@
+"""Cross-cutting request handling: security headers, idle timeout, language, staff MFA,
+no-store caching for pages with patient data."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from .models import Role
+
+_MFA_FREE_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/healthz")
+
+
+def session_has_mfa(request: HttpRequest) -> bool:
+    from allauth.account.authentication import get_authentication_records
+
+    return any(r.get("method") == "mfa" for r in get_authentication_records(request, request.user))
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+        )
+        return response
+
+
+class SessionIdleTimeoutMiddleware:
+    """Log out after ``CAREPLAN_SESSION_IDLE_SECONDS`` without a request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last = request.session.get("last_activity")
+            if last is not None and now - last > settings.CAREPLAN_SESSION_IDLE_SECONDS:
+                logout(request)
+                messages.info(request, _("You were logged out after a while without activity."))
+                return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
+            if last is None or now - last > 60:
+                request.session["last_activity"] = now
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """Logged-in users get their own language unless they switched in this session."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        return self.get_response(request)
+
+
+class StaffMfaRequiredMiddleware:
+    """Staff reach nothing but the account pages until they have MFA and this session was
+    confirmed with it. allauth does not enforce this by itself."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and user.role == Role.STAFF
+            and not request.path.startswith(_MFA_FREE_PREFIXES)
+            and not session_has_mfa(request)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"detail": _("Two-factor authentication is required for staff.")}, status=403
+                )
+            from allauth.mfa.utils import is_mfa_enabled
+
+            if is_mfa_enabled(user):
+                # Logged in some other way than allauth's two-step login: start over.
+                logout(request)
+                return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
+            messages.warning(
+                request,
+                _("Staff must turn on two-factor authentication before they can see patients."),
+            )
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Pages shown to a logged-in user may hold patient data: never cache them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated or request.path.startswith(("/admin/", "/api/")):
+            response.headers["Cache-Control"] = "no-store, private"
+            response.headers["Pragma"] = "no-cache"
+        return response

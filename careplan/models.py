@@ -1,0 +1,707 @@
+"""Core domain: people, care units, the care relation, the contact nurse, the care plan
+and the access log.
+
+Business rules that touch one object are methods here; writes that span several models
+are in ``careplan/services.py``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from . import personnummer as pnr
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", _("Patient")
+    STAFF = "staff", _("Care team")
+    RELATIVE = "relative", _("Relative")
+
+
+class Language(models.TextChoices):
+    SV = "sv", _("Swedish")
+    EN = "en", _("English")
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("role", Role.STAFF)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Everyone who logs in. ``role`` decides where they work: patients and relatives on
+    the web site, staff in the admin (``is_staff``)."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.PATIENT)
+    title = models.CharField(
+        _("professional title"), max_length=100, blank=True, help_text=_("For example nurse")
+    )
+    language = models.CharField(
+        _("preferred language"), max_length=2, choices=Language.choices, default=Language.SV
+    )
+    is_staff = models.BooleanField(_("admin access"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                name="user_admin_access_only_for_staff",
+                condition=Q(is_staff=False) | Q(role="staff"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == Role.PATIENT
+
+    @property
+    def is_care_staff(self) -> bool:
+        return self.role == Role.STAFF
+
+    @property
+    def is_relative(self) -> bool:
+        return self.role == Role.RELATIVE
+
+
+class CareUnit(models.Model):
+    class Kind(models.TextChoices):
+        SPECIALIST = "specialist", _("Specialist clinic")
+        PRIMARY = "primary", _("Primary care")
+        PALLIATIVE = "palliative", _("Palliative care")
+        REHABILITATION = "rehabilitation", _("Rehabilitation")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    hsa_id = models.CharField(
+        _("HSA id"), max_length=64, unique=True, help_text=_("The unit's identifier (HSA-id).")
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    reachable = models.CharField(
+        _("when reachable"), max_length=200, blank=True, help_text=_("For example Mon–Fri 8–16")
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="StaffMembership",
+        related_name="care_units",
+        verbose_name=_("staff"),
+    )
+
+    class Meta:
+        verbose_name = _("care unit")
+        verbose_name_plural = _("care units")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffMembership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE)
+
+    class Meta:
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unit"], name="staffmembership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.unit}"
+
+
+class PatientQuerySet(models.QuerySet["Patient"]):
+    def for_units(self, unit_ids) -> PatientQuerySet:
+        """Patients one of these units is responsible for now (active care relation)."""
+        return self.filter(
+            care_relations__unit_id__in=unit_ids, care_relations__ended_at__isnull=True
+        )
+
+
+class Patient(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="patient",
+        verbose_name=_("login"),
+    )
+    first_name = models.CharField(_("first name"), max_length=150)
+    last_name = models.CharField(_("last name"), max_length=150)
+    personnummer = models.CharField(
+        _("personal identity number"),
+        max_length=12,
+        unique=True,
+        validators=[pnr.validate_personnummer],
+        help_text=_("YYYYMMDD-NNNN"),
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    language = models.CharField(
+        _("preferred language"), max_length=2, choices=Language.choices, default=Language.SV
+    )
+    needs_interpreter = models.BooleanField(_("needs an interpreter"), default=False)
+    last_seen_plan_at = models.DateTimeField(_("last looked at the plan"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def name(self) -> str:
+        return str(self)
+
+    @property
+    def personnummer_masked(self) -> str:
+        return pnr.masked(self.personnummer)
+
+    def clean(self) -> None:
+        if self.personnummer:
+            try:
+                self.personnummer = pnr.normalize(self.personnummer)
+            except ValidationError as exc:
+                raise ValidationError({"personnummer": exc.messages}) from None
+
+    def responsible_relation(self) -> CareRelation | None:
+        return self.care_relations.filter(ended_at__isnull=True).select_related("unit").first()
+
+    def contact_nurse_assignment(self) -> ContactNurseAssignment | None:
+        return (
+            self.nurse_assignments.filter(ended_on__isnull=True)
+            .select_related("nurse", "unit")
+            .first()
+        )
+
+
+class CareRelation(models.Model):
+    """Which unit is responsible for a patient, and since when. History is kept: an ended
+    relation has ``ended_at``. Responsibility moves only through ``services``."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="care_relations", verbose_name=_("patient")
+    )
+    unit = models.ForeignKey(
+        CareUnit, on_delete=models.PROTECT, related_name="care_relations", verbose_name=_("unit")
+    )
+    started_at = models.DateTimeField(_("responsible since"), default=timezone.now)
+    ended_at = models.DateTimeField(_("responsible until"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("care relation")
+        verbose_name_plural = _("care relations")
+        ordering = ["-started_at"]
+        constraints = [
+            # At most one responsible unit per patient at any moment.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(ended_at__isnull=True),
+                name="carerelation_one_active_per_patient",
+            ),
+            models.CheckConstraint(
+                name="carerelation_ends_after_start",
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+            ),
+        ]
+        indexes = [
+            # Serves the staff scoping query: active relations of my units.
+            models.Index(
+                fields=["unit", "patient"],
+                condition=Q(ended_at__isnull=True),
+                name="carerelation_active_unit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} → {self.unit}"
+
+
+class ContactNurseAssignment(models.Model):
+    """The named contact nurse (kontaktsjuksköterska), with history."""
+
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="nurse_assignments",
+        verbose_name=_("patient"),
+    )
+    nurse = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="contact_nurse_for",
+        verbose_name=_("contact nurse"),
+    )
+    unit = models.ForeignKey(CareUnit, on_delete=models.PROTECT, verbose_name=_("unit"))
+    started_on = models.DateField(_("from"), default=timezone.localdate)
+    ended_on = models.DateField(_("to"), null=True, blank=True)
+    direct_phone = models.CharField(_("direct phone"), max_length=40, blank=True)
+    reachable = models.CharField(
+        _("when reachable"), max_length=200, blank=True, help_text=_("For example Mon–Thu 8–12")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("contact nurse assignment")
+        verbose_name_plural = _("contact nurse assignments")
+        ordering = ["-started_on", "-id"]
+        constraints = [
+            # At most one named contact nurse per patient at any moment.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(ended_on__isnull=True),
+                name="contactnurse_one_active_per_patient",
+            ),
+            models.CheckConstraint(
+                name="contactnurse_ends_after_start",
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nurse} ({self.patient})"
+
+    @property
+    def phone(self) -> str:
+        return self.direct_phone or self.unit.phone
+
+    @property
+    def when_reachable(self) -> str:
+        return self.reachable or self.unit.reachable
+
+
+def _localized(obj, field: str, lang: str | None = None) -> str:
+    lang = (lang or get_language() or "sv")[:2]
+    value = getattr(obj, f"{field}_{lang}", "") if lang in ("sv", "en") else ""
+    return value or getattr(obj, f"{field}_sv")
+
+
+class DiagnosisArea(models.TextChoices):
+    GENERAL = "general", _("General")
+    BREAST = "breast", _("Breast cancer")
+    PROSTATE = "prostate", _("Prostate cancer")
+    COLORECTAL = "colorectal", _("Colorectal cancer")
+    LUNG = "lung", _("Lung cancer")
+
+
+class PlanTemplate(models.Model):
+    """Diagnosis-specific plan content, loaded from ``careplan/plan_templates/*.json``."""
+
+    slug = models.SlugField(_("identifier"), max_length=50)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    diagnosis_area = models.CharField(
+        _("diagnosis area"), max_length=20, choices=DiagnosisArea.choices
+    )
+    title_sv = models.CharField(_("title (Swedish)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    is_active = models.BooleanField(_("offered for new plans"), default=True)
+
+    class Meta:
+        verbose_name = _("plan template")
+        verbose_name_plural = _("plan templates")
+        ordering = ["diagnosis_area", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "version"], name="plantemplate_slug_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+    @property
+    def title(self) -> str:
+        return _localized(self, "title")
+
+
+class PlanTemplateSection(models.Model):
+    template = models.ForeignKey(PlanTemplate, on_delete=models.CASCADE, related_name="sections")
+    key = models.SlugField(max_length=50)
+    order = models.PositiveSmallIntegerField(default=0)
+    title_sv = models.CharField(max_length=200)
+    title_en = models.CharField(max_length=200)
+    body_sv = models.TextField()
+    body_en = models.TextField()
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "key"], name="templatesection_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title_sv
+
+
+class UnitLink(models.Model):
+    """A unit's own local link, shown in a plan section (e.g. the unit's parking page)."""
+
+    unit = models.ForeignKey(
+        CareUnit, on_delete=models.CASCADE, related_name="links", verbose_name=_("unit")
+    )
+    section_key = models.SlugField(
+        _("section"), max_length=50, default="contacts_rights", help_text=_("Section key")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    url = models.URLField(_("address"))
+
+    class Meta:
+        verbose_name = _("local link")
+        verbose_name_plural = _("local links")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CarePlanQuerySet(models.QuerySet["CarePlan"]):
+    def active(self) -> CarePlanQuerySet:
+        return self.filter(status=CarePlan.Status.ACTIVE)
+
+    def for_units(self, unit_ids) -> CarePlanQuerySet:
+        return self.filter(
+            patient__care_relations__unit_id__in=unit_ids,
+            patient__care_relations__ended_at__isnull=True,
+        )
+
+
+class CarePlan(models.Model):
+    class Phase(models.TextChoices):
+        UTREDNING = "utredning", _("Investigation")
+        BEHANDLING = "behandling", _("Treatment")
+        UPPFOLJNING = "uppfoljning", _("Follow-up")
+        REHABILITERING = "rehabilitering", _("Rehabilitation")
+        PALLIATIV = "palliativ", _("Palliative care")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Established")
+        CLOSED = "closed", _("Closed")
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="plans", verbose_name=_("patient")
+    )
+    template = models.ForeignKey(
+        PlanTemplate, on_delete=models.PROTECT, related_name="+", verbose_name=_("template")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    diagnosis = models.CharField(
+        _("diagnosis"), max_length=200, blank=True, help_text=_("In words the patient uses")
+    )
+    phase = models.CharField(
+        _("phase"), max_length=20, choices=Phase.choices, default=Phase.UTREDNING
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    # Register indicators (nationella kvalitetsregister).
+    contact_nurse_offered_on = models.DateField(
+        _("named contact nurse offered on"), null=True, blank=True
+    )
+    established_on = models.DateField(_("plan established on"), null=True, blank=True)
+    # After treatment.
+    followup_plan = models.TextField(_("follow-up plan"), blank=True)
+    treatment_summary = models.TextField(_("summary of diagnosis and treatment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    objects = CarePlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("care plan")
+        verbose_name_plural = _("care plans")
+        ordering = ["-created_at"]
+        constraints = [
+            # One open plan (draft or established) per patient.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=~Q(status="closed"),
+                name="careplan_one_open_per_patient",
+            ),
+            # An established plan records when it was established.
+            models.CheckConstraint(
+                name="careplan_established_has_date",
+                condition=~Q(status="active") | Q(established_on__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def changes_since(self, when):
+        qs = self.changes.select_related("by")
+        return qs.filter(at__gt=when) if when else qs.none()
+
+
+class PlanSection(models.Model):
+    """A plan's section, copied from the template and individualised by the nurse."""
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="sections")
+    key = models.SlugField(_("key"), max_length=50)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    title_sv = models.CharField(_("title (Swedish)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    body_sv = models.TextField(_("text (Swedish)"))
+    body_en = models.TextField(_("text (English)"))
+    personal_note = models.TextField(
+        _("personal note from the care team"),
+        blank=True,
+        help_text=_("Shown first, written for this patient."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("plan section")
+        verbose_name_plural = _("plan sections")
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "key"], name="plansection_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return _localized(self, "title")
+
+    @property
+    def body(self) -> str:
+        return _localized(self, "body")
+
+
+class CalendarEvent(models.Model):
+    class Kind(models.TextChoices):
+        EXAMINATION = "examination", _("Examination")
+        TREATMENT = "treatment", _("Treatment")
+        VISIT = "visit", _("Visit")
+        OTHER = "other", _("Other")
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.VISIT)
+    title = models.CharField(_("what"), max_length=200)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    location = models.CharField(_("where"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar event")
+        verbose_name_plural = _("calendar events")
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="calendarevent_ends_after_start",
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gte=models.F("starts_at")),
+            ),
+        ]
+        indexes = [
+            # Serves "what is next" and the calendar: a plan's events by time.
+            models.Index(fields=["plan", "starts_at"], name="calendarevent_plan_time"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.ends_at and self.starts_at and self.ends_at < self.starts_at:
+            raise ValidationError({"ends_at": _("The event cannot end before it starts.")})
+
+    @property
+    def is_past(self) -> bool:
+        return (self.ends_at or self.starts_at) < timezone.now()
+
+    def added_by_label(self) -> str:
+        user = self.created_by
+        return f"{user} ({user.title})" if user.title else str(user)
+
+
+class PlanChange(models.Model):
+    """One row per change a patient should know about: drives "what changed since your
+    last visit" and the plan's history."""
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="changes")
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    what = models.CharField(max_length=300)
+    section_key = models.SlugField(max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("plan change")
+        verbose_name_plural = _("plan history")
+        ordering = ["-at", "-id"]
+        indexes = [
+            # Serves "changed since last visit": a plan's changes after a time.
+            models.Index(fields=["plan", "at"], name="planchange_plan_time"),
+        ]
+
+    def __str__(self) -> str:
+        return self.what
+
+
+class Outbox(models.Model):
+    """Side effects stored in the same transaction as the change that caused them and
+    relayed to Celery after commit, again by beat if the broker was down."""
+
+    task = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Serves the relay: undone rows oldest first.
+            models.Index(
+                fields=["created_at"], condition=Q(done_at__isnull=True), name="outbox_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.dedupe_key}"
+
+
+class AccessLogQuerySet(models.QuerySet["AccessLog"]):
+    def update(self, **kwargs):  # noqa: ARG002
+        raise PermissionError("The access log cannot be changed")
+
+    def delete(self):
+        raise PermissionError("The access log cannot be deleted")
+
+
+class AccessLog(models.Model):
+    """Patientdatalagen: one row per read or write of patient data by anyone but the
+    patient, allowed or denied. Append-only."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("read")
+        LIST = "list", _("list")
+        CREATE = "create", _("create")
+        UPDATE = "update", _("change")
+        DELETE = "delete", _("delete")
+        PRINT = "print", _("print")
+        EXPORT = "export", _("export")
+
+    class Outcome(models.TextChoices):
+        ALLOWED = "allowed", _("allowed")
+        DENIED = "denied", _("denied")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("web")
+        ADMIN = "admin", _("admin")
+        API = "api", _("API")
+        PDF = "pdf", _("PDF")
+        TASK = "task", _("task")
+
+    class Basis(models.TextChoices):
+        CARE_RELATION = "care_relation", _("care relation")
+        RELATIVE_GRANT = "relative_grant", _("shared by the patient")
+        NONE = "none", _("none")
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    user_name = models.CharField(_("name"), max_length=300, blank=True)
+    role = models.CharField(_("role"), max_length=16, blank=True)
+    acting_unit = models.ForeignKey(
+        CareUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    basis = models.CharField(_("basis"), max_length=20, choices=Basis.choices)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, null=True, related_name="access_log"
+    )
+    object_type = models.CharField(_("object"), max_length=100)
+    object_id = models.CharField(max_length=64, blank=True)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+
+    objects = AccessLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-id"]
+        indexes = [
+            # Serves the patient's "who has read my record" page: newest first.
+            models.Index(fields=["patient", "-at"], name="accesslog_patient_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_name} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The access log cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The access log cannot be deleted")

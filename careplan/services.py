@@ -1,0 +1,258 @@
+"""Writes that span several models. Typed, keyword-only, atomic (HackSoft style)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import (
+    CalendarEvent,
+    CarePlan,
+    CareRelation,
+    CareUnit,
+    ContactNurseAssignment,
+    Outbox,
+    Patient,
+    PlanChange,
+    PlanSection,
+    PlanTemplate,
+    Role,
+    User,
+)
+
+
+def _responsible_unit_of(by: User, patient: Patient) -> CareUnit:
+    """The unit ``by`` acts for: it must be the one responsible for the patient."""
+    relation = patient.responsible_relation()
+    if relation is None:
+        raise ValidationError(_("The patient has no responsible care unit."))
+    if by.role != Role.STAFF or not by.care_units.filter(pk=relation.unit_id).exists():
+        raise PermissionDenied(_("The patient belongs to another care unit."))
+    return relation.unit
+
+
+# --- Outbox -------------------------------------------------------------------------------
+
+
+def outbox_enqueue(*, task: str, kwargs: dict, dedupe_key: str) -> Outbox | None:
+    """Store a side effect with the change that caused it; send it after commit.
+
+    The same ``dedupe_key`` is stored once, so a retried request never sends twice. If the
+    broker is down at commit, ``relay_outbox`` (Celery beat) sends it later.
+    """
+    try:
+        with transaction.atomic():
+            row = Outbox.objects.create(task=task, kwargs=kwargs, dedupe_key=dedupe_key)
+    except IntegrityError:
+        return None
+    transaction.on_commit(lambda: outbox_dispatch(outbox_id=row.pk))
+    return row
+
+
+def outbox_dispatch(*, outbox_id: int) -> None:
+    from .tasks import run_outbox
+
+    try:
+        run_outbox.delay(outbox_id)
+    except Exception:  # noqa: BLE001 - broker down: the relay picks it up later
+        import logging
+
+        logging.getLogger(__name__).warning("outbox %s not sent; relay will retry", outbox_id)
+        return
+    Outbox.objects.filter(pk=outbox_id, sent_at__isnull=True).update(sent_at=timezone.now())
+
+
+# --- Patients, responsibility, contact nurse ------------------------------------------------
+
+
+@transaction.atomic
+def patient_register(
+    *,
+    unit: CareUnit,
+    by: User | None,
+    first_name: str,
+    last_name: str,
+    personnummer: str,
+    **fields,
+) -> Patient:
+    patient = Patient(
+        first_name=first_name, last_name=last_name, personnummer=personnummer, **fields
+    )
+    patient.full_clean()
+    patient.save()
+    CareRelation.objects.create(patient=patient, unit=unit, created_by=by)
+    return patient
+
+
+@transaction.atomic
+def contact_nurse_assign(
+    *,
+    patient: Patient,
+    nurse: User,
+    by: User | None,
+    direct_phone: str = "",
+    reachable: str = "",
+    started_on: dt.date | None = None,
+) -> ContactNurseAssignment:
+    """Name the contact nurse; the previous assignment ends the day before (history)."""
+    relation = patient.responsible_relation()
+    if relation is None:
+        raise ValidationError(_("The patient has no responsible care unit."))
+    if by is not None:
+        _responsible_unit_of(by, patient)
+    if nurse.role != Role.STAFF or not nurse.care_units.filter(pk=relation.unit_id).exists():
+        raise ValidationError(
+            {"nurse": _("The contact nurse must work in the responsible care unit.")}
+        )
+    started_on = started_on or timezone.localdate()
+    current = (
+        ContactNurseAssignment.objects.select_for_update()
+        .filter(patient=patient, ended_on__isnull=True)
+        .first()
+    )
+    if current is not None:
+        if current.nurse_id == nurse.pk:
+            current.direct_phone = direct_phone or current.direct_phone
+            current.reachable = reachable or current.reachable
+            current.save(update_fields=["direct_phone", "reachable"])
+            return current
+        current.ended_on = max(current.started_on, started_on)
+        current.save(update_fields=["ended_on"])
+    assignment = ContactNurseAssignment.objects.create(
+        patient=patient,
+        nurse=nurse,
+        unit=relation.unit,
+        started_on=started_on,
+        direct_phone=direct_phone,
+        reachable=reachable,
+        created_by=by,
+    )
+    for plan in CarePlan.objects.filter(patient=patient).exclude(status=CarePlan.Status.CLOSED):
+        if plan.contact_nurse_offered_on is None:
+            plan.contact_nurse_offered_on = started_on
+            plan.save(update_fields=["contact_nurse_offered_on", "updated_at"])
+        plan_record_change(
+            plan=plan, by=by, what=_("Your contact nurse is now %(name)s.") % {"name": nurse}
+        )
+    return assignment
+
+
+# --- Care plan --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_create_from_template(
+    *, patient: Patient, template: PlanTemplate, by: User, diagnosis: str = ""
+) -> CarePlan:
+    _responsible_unit_of(by, patient)
+    if CarePlan.objects.filter(patient=patient).exclude(status=CarePlan.Status.CLOSED).exists():
+        raise ValidationError(
+            _("The patient already has an open care plan. Close it before creating a new one.")
+        )
+    lang = patient.language
+    plan = CarePlan.objects.create(
+        patient=patient,
+        template=template,
+        title=template.title_en if lang == "en" else template.title_sv,
+        diagnosis=diagnosis,
+        created_by=by,
+    )
+    PlanSection.objects.bulk_create(
+        PlanSection(
+            plan=plan,
+            key=s.key,
+            order=s.order,
+            title_sv=s.title_sv,
+            title_en=s.title_en,
+            body_sv=s.body_sv,
+            body_en=s.body_en,
+        )
+        for s in template.sections.all()
+    )
+    assignment = patient.contact_nurse_assignment()
+    if assignment is not None:
+        plan.contact_nurse_offered_on = assignment.started_on
+        plan.save(update_fields=["contact_nurse_offered_on"])
+    return plan
+
+
+@transaction.atomic
+def plan_establish(*, plan: CarePlan, by: User, on: dt.date | None = None) -> CarePlan:
+    """The plan is established with the patient: needs a named contact nurse."""
+    _responsible_unit_of(by, plan.patient)
+    if plan.patient.contact_nurse_assignment() is None:
+        raise ValidationError(
+            _("Name a contact nurse before the plan is established with the patient.")
+        )
+    plan.status = CarePlan.Status.ACTIVE
+    plan.established_on = on or timezone.localdate()
+    plan.save(update_fields=["status", "established_on", "updated_at"])
+    plan_record_change(plan=plan, by=by, what=_("Your care plan was established."))
+    return plan
+
+
+def plan_record_change(
+    *, plan: CarePlan, by: User | None, what: str, section_key: str = ""
+) -> PlanChange | None:
+    """Note a change the patient should see; tell the patient (no health data) once.
+
+    Changes by the patient themself are history only, not news to them.
+    """
+    change = PlanChange.objects.create(plan=plan, by=by, what=what[:300], section_key=section_key)
+    if by is not None and by.pk == plan.patient.user_id:
+        return change
+    if plan.patient.user_id and plan.status == CarePlan.Status.ACTIVE:
+        # One e-mail per plan and day at most.
+        outbox_enqueue(
+            task="careplan.tasks.notify_plan_changed",
+            kwargs={"plan_id": plan.pk},
+            dedupe_key=f"plan-changed:{plan.pk}:{timezone.localdate().isoformat()}",
+        )
+    return change
+
+
+@transaction.atomic
+def section_update(*, section: PlanSection, by: User, fields: dict[str, str]) -> PlanSection:
+    _responsible_unit_of(by, section.plan.patient)
+    for name, value in fields.items():
+        setattr(section, name, value)
+    section.full_clean()
+    section.save()
+    plan_record_change(
+        plan=section.plan,
+        by=by,
+        what=_("The section “%(title)s” was updated.") % {"title": section.title},
+        section_key=section.key,
+    )
+    return section
+
+
+@transaction.atomic
+def event_save(*, event: CalendarEvent, by: User, creating: bool) -> CalendarEvent:
+    """Create or change a calendar entry (patient or staff) and note it in the history."""
+    if creating:
+        event.created_by = by
+    event.updated_by = by
+    event.full_clean()
+    event.save()
+    what = (
+        _("Added to the calendar: %(title)s")
+        if creating
+        else _("Changed in the calendar: %(title)s")
+    ) % {"title": event.title}
+    plan_record_change(plan=event.plan, by=by, what=what)
+    return event
+
+
+@transaction.atomic
+def event_delete(*, event: CalendarEvent, by: User) -> None:
+    plan = event.plan
+    title = event.title
+    event.delete()
+    plan_record_change(
+        plan=plan, by=by, what=_("Removed from the calendar: %(title)s") % {"title": title}
+    )

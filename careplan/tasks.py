@@ -1,0 +1,68 @@
+"""Celery tasks: take ids, load, call a service; idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .models import CarePlan, Outbox
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def run_outbox(outbox_id: int) -> str:
+    """Run one outbox row exactly once (row lock + done_at)."""
+    with transaction.atomic():
+        row = Outbox.objects.select_for_update().filter(pk=outbox_id).first()
+        if row is None or row.done_at is not None:
+            return "skipped"
+        module_name, func_name = row.task.rsplit(".", 1)
+        func = getattr(importlib.import_module(module_name), func_name)
+        func(**row.kwargs)
+        row.done_at = timezone.now()
+        row.save(update_fields=["done_at"])
+    return "done"
+
+
+@shared_task
+def relay_outbox(older_than_seconds: int = 60) -> int:
+    """Beat: re-send rows the broker never got or a worker never finished."""
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    ids = list(
+        Outbox.objects.filter(done_at__isnull=True, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:500]
+    )
+    for outbox_id in ids:
+        run_outbox.delay(outbox_id)
+    Outbox.objects.filter(id__in=ids, sent_at__isnull=True).update(sent_at=timezone.now())
+    return len(ids)
+
+
+def notify_plan_changed(*, plan_id: int) -> None:
+    """E-mail the patient that something new is waiting. Never health data."""
+    plan = CarePlan.objects.select_related("patient__user").filter(pk=plan_id).first()
+    if plan is None or plan.patient.user is None:
+        return
+    user = plan.patient.user
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        send_mail(
+            subject=_("There is news in careplan"),
+            message=_(
+                "Hello,\n\nThere is something new waiting for you in careplan. "
+                "Log in to read it: %(url)s\n\nThis e-mail cannot be answered."
+            )
+            % {"url": settings.CAREPLAN_SITE_URL + reverse("home")},
+            from_email=None,
+            recipient_list=[user.email],
+        )

@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+
+admin.site.site_header = "careplan"
+admin.site.site_title = "careplan"
+admin.site.index_title = "Vårdteamets arbetsyta"
+
+urlpatterns = [
+    # The admin logs in through allauth, so staff pass the two-factor step.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="account_login", query_string=True),
+        name="admin_login_redirect",
+    ),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("careplan.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz", views.healthz, name="healthz"),
+    path("", include("careplan.web_urls")),
+]
+
+handler400 = "careplan.views.error_400"
+handler403 = "careplan.views.error_403"
+handler404 = "careplan.views.error_404"
+handler500 = "careplan.views.error_500"
+
+if settings.DEBUG:
+    pass

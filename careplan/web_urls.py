@@ -1,0 +1,9 @@
+"""Patient and relative web site."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+]
