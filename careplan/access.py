@@ -53,10 +53,16 @@ class Reach:
             return False
         if self.is_self or self.basis == AccessLog.Basis.CARE_RELATION:
             return True
+        if scope == ANY_SCOPE:
+            return bool(self.scopes)
         return scope is not None and scope in self.scopes
 
 
 NO_REACH = Reach(allowed=False, basis=AccessLog.Basis.NONE)
+
+# Pass as ``scope`` when any shared part will do (the plan's start page shows a relative
+# only the parts they were given; the view asks ``plan.reach.covers(...)`` per part).
+ANY_SCOPE = "*"
 
 
 def staff_unit_ids(user) -> frozenset[int]:
@@ -268,7 +274,10 @@ def plan_for(
     plan = CarePlan.objects.select_related("patient", "template").filter(pk=pk).first()
     if plan is None:
         raise Http404
-    _check(user, plan.patient, plan, write=write, channel=channel, scope=scope, action=action)
+    # The caller may show parts by scope: ``plan.reach.covers(Scope.CALENDAR)``.
+    plan.reach = _check(
+        user, plan.patient, plan, write=write, channel=channel, scope=scope, action=action
+    )
     return plan
 
 
@@ -282,7 +291,9 @@ def section_for(user, pk, *, write: bool = False, channel: str = Channel.WEB) ->
     return section
 
 
-def event_for(user, pk, *, write: bool = False, channel: str = Channel.WEB) -> CalendarEvent:
+def event_for(
+    user, pk, *, write: bool = False, channel: str = Channel.WEB, action: str | None = None
+) -> CalendarEvent:
     event = (
         CalendarEvent.objects.select_related("plan__patient", "created_by", "updated_by")
         .filter(pk=pk)
@@ -290,7 +301,15 @@ def event_for(user, pk, *, write: bool = False, channel: str = Channel.WEB) -> C
     )
     if event is None:
         raise Http404
-    _check(user, event.plan.patient, event, write=write, channel=channel, scope=Scope.CALENDAR)
+    _check(
+        user,
+        event.plan.patient,
+        event,
+        write=write,
+        channel=channel,
+        scope=Scope.CALENDAR,
+        action=action,
+    )
     return event
 
 
