@@ -30,6 +30,10 @@ run: demo
 test: venv messages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The browser tests alone (headless Debian chromium; `make test` runs them too).
+e2e: venv messages
+	$(BIN)/pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
