@@ -14,6 +14,7 @@ from django.test import Client
 
 from careplan import celery_app
 from careplan.models import CarePlan, CareUnit, Patient, User
+from careplan.testing import login  # shared with manage.py bench
 from contacts.models import RelativeGrant
 
 from . import factories as f
@@ -26,20 +27,6 @@ def _eager_tasks_and_clean_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-def login(client: Client, user: User) -> Client:
-    """Log in as allauth would: staff sessions carry the two-factor record."""
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    if user.role == "staff":
-        session = client.session
-        session["account_authentication_methods"] = [
-            {"method": "password", "at": 0, "email": user.email},
-            {"method": "mfa", "at": 0, "type": "totp"},
-        ]
-        session["account_authentication_methods_user_id"] = str(user.pk)
-        session.save()
-    return client
 
 
 @dataclass
