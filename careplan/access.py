@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.http import Http404
 
 from contacts.models import RelativeGrant, Scope
@@ -225,17 +225,39 @@ def _check(
 # --- Patients ---------------------------------------------------------------------------
 
 
-def patients_for(user) -> QuerySet[Patient]:
-    """Patients a user may list: staff see those their units are responsible for."""
+def patients_for(user, *, scope: str | None = None) -> QuerySet[Patient]:
+    """Patients a user may list: staff see those their units are responsible for.
+
+    Relatives see the patients who share with them; with ``scope`` only those whose grant
+    covers that part, or any part for ``ANY_SCOPE`` (the grants' scopes are read in one
+    query here, so the filter works on every database).
+    """
     if getattr(user, "is_authenticated", False) and user.role == Role.STAFF:
         return Patient.objects.for_units(staff_unit_ids(user))
     if getattr(user, "is_authenticated", False) and user.role == Role.PATIENT:
         return Patient.objects.filter(user=user)
     if getattr(user, "is_authenticated", False) and user.role == Role.RELATIVE:
-        return Patient.objects.filter(
-            id__in=RelativeGrant.objects.active().filter(relative=user).values("patient_id")
-        )
+        grants = RelativeGrant.objects.active().filter(relative=user)
+        if scope is None:
+            return Patient.objects.filter(id__in=grants.values("patient_id"))
+        shared = [
+            patient_id
+            for patient_id, scopes in grants.values_list("patient_id", "scopes")
+            if (scope in (scopes or [])) or (scope == ANY_SCOPE and scopes)
+        ]
+        return Patient.objects.filter(id__in=shared)
     return Patient.objects.none()
+
+
+def with_acting_unit(qs: QuerySet, user, *, patient_path: str = "patient") -> QuerySet:
+    """Annotate ``acting_unit_id`` on each row: the staff member's unit responsible for the
+    row's patient (``None`` for others), as ``log_list`` wants it; no extra query."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.STAFF:
+        return qs.annotate(acting_unit_id=Value(None, output_field=IntegerField()))
+    relation = CareRelation.objects.filter(
+        patient_id=OuterRef(patient_path), ended_at__isnull=True, unit_id__in=staff_unit_ids(user)
+    )
+    return qs.annotate(acting_unit_id=Subquery(relation.values("unit_id")[:1]))
 
 
 def patient_for(
@@ -258,8 +280,10 @@ def patient_for(
 # --- Care plans -------------------------------------------------------------------------
 
 
-def plans_for(user) -> QuerySet[CarePlan]:
-    return CarePlan.objects.filter(patient__in=patients_for(user))
+def plans_for(user, *, scope: str | None = None) -> QuerySet[CarePlan]:
+    """Plans a user may list; for relatives pass the ``scope`` the page needs, as to
+    ``plan_for`` (``ANY_SCOPE`` for a plan's start page)."""
+    return CarePlan.objects.filter(patient__in=patients_for(user, scope=scope))
 
 
 def plan_for(
@@ -281,14 +305,27 @@ def plan_for(
     return plan
 
 
-def section_for(user, pk, *, write: bool = False, channel: str = Channel.WEB) -> PlanSection:
+def section_for(
+    user, pk, *, write: bool = False, channel: str = Channel.WEB, action: str | None = None
+) -> PlanSection:
     section = PlanSection.objects.select_related("plan__patient").filter(pk=pk).first()
     if section is None:
         raise Http404
     _check(
-        user, section.plan.patient, section, write=write, channel=channel, scope=Scope.PLAN_SECTIONS
+        user,
+        section.plan.patient,
+        section,
+        write=write,
+        channel=channel,
+        scope=Scope.PLAN_SECTIONS,
+        action=action,
     )
     return section
+
+
+def events_for(user) -> QuerySet[CalendarEvent]:
+    """Calendar entries a user may list; relatives need the calendar scope (as ``event_for``)."""
+    return CalendarEvent.objects.filter(plan__patient__in=patients_for(user, scope=Scope.CALENDAR))
 
 
 def event_for(
