@@ -311,7 +311,7 @@ def section_for(
     section = PlanSection.objects.select_related("plan__patient").filter(pk=pk).first()
     if section is None:
         raise Http404
-    _check(
+    section.reach = _check(
         user,
         section.plan.patient,
         section,
@@ -338,7 +338,7 @@ def event_for(
     )
     if event is None:
         raise Http404
-    _check(
+    event.reach = _check(
         user,
         event.plan.patient,
         event,
