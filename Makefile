@@ -40,6 +40,8 @@ lint: venv
 	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(PROD_CHECK_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# Figures, not a test. Real ones from PostgreSQL: createdb -h 127.0.0.1 -U postgres careplan_bench;
+# DATABASE_URL=postgres://postgres@127.0.0.1:5432/careplan_bench make bench BENCH_ARGS="--patients 100000"
 bench: migrate
 	$(DEV_ENV) $(BIN)/python manage.py bench $(BENCH_ARGS)
 

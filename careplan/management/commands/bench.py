@@ -1,0 +1,87 @@
+"""Benchmark: seed N synthetic patients and measure the busiest pages in-process.
+
+Reports figures (p50/p95/max latency, queries and size per request, seed time, row
+counts, peak memory); it never passes or fails on time. Real figures come from
+PostgreSQL:
+
+    createdb -h 127.0.0.1 -U postgres careplan_bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/careplan_bench make bench \\
+        BENCH_ARGS="--patients 100000"
+
+Without DATABASE_URL it uses the development SQLite file. The seed is reused while its
+size stays the same (``--reseed`` writes it again); bench rows are tagged (units
+``BENCH-…``, users ``…@bench.invalid``) and never mixed with other data.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+
+from careplan import bench
+
+
+class Command(BaseCommand):
+    help = "Seed synthetic patients in bulk and report page latency, queries and size."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--patients", type=int, default=200, help="Seed size (default 200)")
+        parser.add_argument(
+            "--requests", type=int, default=50, help="Measured requests per page (default 50)"
+        )
+        parser.add_argument("--units", type=int, default=5, help="Care units (default 5)")
+        parser.add_argument(
+            "--warmup", type=int, default=1, help="Unmeasured requests per page first"
+        )
+        parser.add_argument(
+            "--database",
+            help="A database alias or URL to use instead of DATABASE_URL (must be migrated)",
+        )
+        parser.add_argument("--reseed", action="store_true", help="Write the seed again")
+        parser.add_argument("--json", metavar="PATH", help="Also write the report as JSON")
+
+    def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError("bench writes synthetic users and patients: not in production")
+        if options["patients"] < 1 or options["requests"] < 1:
+            raise CommandError("--patients and --requests must be at least 1")
+        try:
+            bench.use_database(options["database"])
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
+        pending = bench.unapplied_migrations()
+        if pending:
+            raise CommandError(
+                f"The database is not migrated ({len(pending)} migrations pending): "
+                "run manage.py migrate with the same DATABASE_URL first (make bench does)."
+            )
+
+        def progress(msg: str) -> None:
+            self.stderr.write(msg)
+
+        progress(f"seeding {options['patients']} patients (or reusing a seed of that size)")
+        seed = bench.seed(
+            patients=options["patients"],
+            units=options["units"],
+            reseed=options["reseed"],
+            progress=progress,
+        )
+        progress(f"measuring {options['requests']} requests per page")
+        pages = []
+        for result in bench.measure(requests=options["requests"], warmup=options["warmup"]):
+            progress(f"  {result.label}: {result.note or 'done'}")
+            pages.append(result.summary())
+        report = {
+            "database": bench.database_info(),
+            "seed": vars(seed),
+            "rows": bench.row_counts(),
+            "requests": options["requests"],
+            "warmup": options["warmup"],
+            "pages": pages,
+            "peak_rss_mb": bench.peak_rss_mb(),
+        }
+        self.stdout.write(bench.render_table(report))
+        if options["json"]:
+            bench.write_json(report, options["json"])
+            self.stdout.write(f"JSON report written to {options['json']}")
