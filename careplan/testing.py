@@ -16,6 +16,6 @@ def login(client: Client, user: User) -> Client:
             {"method": "password", "at": 0, "email": user.email},
             {"method": "mfa", "at": 0, "type": "totp"},
         ]
-        session["account_authentication_methods_user_id"] = str(user.pk)
+        session["account_authentication_methods_user"] = str(user.pk)  # allauth 65 key
         session.save()
     return client
