@@ -1,0 +1,80 @@
+"""Template helpers for the patient and relative web.
+
+Plan text is stored as plain text: paragraphs are separated by blank lines and lines that
+start with "- " are bullet items. ``text_blocks`` parses it (the PDF uses it too) and the
+``plan_text`` filter renders it as escaped HTML.
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.forms import BoundField
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+BULLET = "- "
+
+
+def text_blocks(text: str | None) -> list[tuple[str, list[str]]]:
+    """Split plain plan text into ("p", lines) and ("ul", items) blocks, in order.
+
+    A blank line ends a block. Within a block, runs of "- " lines form one list and the
+    other lines form paragraphs (their line breaks are kept).
+    """
+    blocks: list[tuple[str, list[str]]] = []
+    current: tuple[str, list[str]] | None = None
+    for raw in (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = raw.strip()
+        if not line:
+            current = None
+            continue
+        if line.startswith(BULLET) or line == "-":
+            kind, content = "ul", line[len(BULLET) :].strip()
+        else:
+            kind, content = "p", line
+        if current is None or current[0] != kind:
+            current = (kind, [])
+            blocks.append(current)
+        if content:
+            current[1].append(content)
+    return [b for b in blocks if b[1]]
+
+
+@register.filter(is_safe=True)
+def plan_text(text: str | None) -> SafeString:
+    """Render plain plan text as <p> and <ul>; everything typed is escaped."""
+    parts: list[str] = []
+    for kind, lines in text_blocks(text):
+        if kind == "ul":
+            items = format_html_join("", "<li>{}</li>", ((line,) for line in lines))
+            parts.append(format_html("<ul>{}</ul>", items))
+        else:
+            body = format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
+            parts.append(format_html("<p>{}</p>", body))
+    return mark_safe("\n".join(parts))  # noqa: S308 - every piece went through format_html
+
+
+@register.filter
+def tel_href(phone: str | None) -> str:
+    """A phone number as used in a tel: link: digits and a leading + only."""
+    phone = phone or ""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return f"+{digits}" if phone.strip().startswith("+") else digits
+
+
+@register.filter
+def accessible(field: BoundField) -> SafeString:
+    """Render a form field's widget tied to its help text and error message for screen
+    readers (aria-describedby, aria-invalid)."""
+    described = []
+    if field.help_text:
+        described.append(f"{field.auto_id}_help")
+    attrs: dict[str, str] = {}
+    if field.errors:
+        described.append(f"{field.auto_id}_error")
+        attrs["aria-invalid"] = "true"
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    return field.as_widget(attrs=attrs)
