@@ -1,11 +1,133 @@
-"""Patient and relative web: typed function views over the access helpers."""
+"""Patient and relative web: typed function views over the access helpers.
+
+Every view reaches patient data through ``careplan.access`` (one helper call per request,
+which also writes the access-log row for anyone but the patient) and writes through
+``careplan.services``. Relatives see only the parts a patient shared; they never write.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import reswap, retarget
+
+from contacts.models import Scope
+
+from . import access, pdf, services
+from .forms import CalendarEventForm
+from .models import (
+    AccessLog,
+    CalendarEvent,
+    CarePlan,
+    Patient,
+    PlanSection,
+    Role,
+    UnitLink,
+)
+
+Action = AccessLog.Action
+
+PAST_EVENTS_SHOWN = 50
+CHANGES_SHOWN = 20
+ACCESS_LOG_PAGE_SIZE = 50
+
+# The plan's phase and status in plain words (the plan is read by patient and relatives).
+PHASE_TEXT = {
+    CarePlan.Phase.UTREDNING: gettext_lazy(
+        "Investigation: the care team finds out what the illness is and which treatment fits."
+    ),
+    CarePlan.Phase.BEHANDLING: gettext_lazy("Treatment: the period when treatment is given."),
+    CarePlan.Phase.UPPFOLJNING: gettext_lazy(
+        "Follow-up: treatment is over and the care team follows up how things are going."
+    ),
+    CarePlan.Phase.REHABILITERING: gettext_lazy(
+        "Rehabilitation: support to regain strength, function and everyday life."
+    ),
+    CarePlan.Phase.PALLIATIV: gettext_lazy(
+        "Palliative care: care that gives relief, comfort and the best possible quality of life."
+    ),
+}
+
+# What the patient's access log calls each kind of object.
+OBJECT_TEXT = {
+    "Patient": gettext_lazy("your details"),
+    "CarePlan": gettext_lazy("care plan"),
+    "PlanSection": gettext_lazy("a section of the care plan"),
+    "CalendarEvent": gettext_lazy("calendar entry"),
+    "PlanChange": gettext_lazy("plan history"),
+}
+ROLE_TEXT = {**dict(Role.choices), "anonymous": gettext_lazy("not logged in")}
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Which parts of a plan the viewer may see, from the reach ``plan_for`` found."""
+
+    sections: bool
+    calendar: bool
+    contact_nurse: bool
+    write: bool
+    is_self: bool
+    is_relative: bool
+
+    @classmethod
+    def of(cls, r: access.Reach) -> Shared:
+        return cls(
+            sections=r.covers(Scope.PLAN_SECTIONS),
+            calendar=r.covers(Scope.CALENDAR),
+            contact_nurse=r.covers(Scope.CONTACT_NURSE),
+            write=r.write,
+            is_self=r.is_self,
+            is_relative=r.basis == AccessLog.Basis.RELATIVE_GRANT,
+        )
+
+
+def _is_upcoming(now) -> Q:
+    return Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now)
+
+
+def _upcoming_events(plan: CarePlan) -> QuerySet[CalendarEvent]:
+    return (
+        CalendarEvent.objects.filter(plan=plan)
+        .filter(_is_upcoming(timezone.now()))
+        .order_by("starts_at", "id")
+    )
+
+
+def _status_text(plan: CarePlan) -> str:
+    if plan.status == CarePlan.Status.ACTIVE and plan.established_on:
+        return _("The care plan was established on %(date)s.") % {
+            "date": plan.established_on.strftime("%Y-%m-%d")
+        }
+    if plan.status == CarePlan.Status.CLOSED:
+        return _("This care plan is closed.")
+    return _("The care team is still preparing the care plan.")
+
+
+def _plan_context(plan: CarePlan) -> dict:
+    """What every plan page needs: the plan, what is shared, the patient's first name."""
+    return {
+        "plan": plan,
+        "patient": plan.patient,
+        "shared": Shared.of(plan.reach),
+    }
+
+
+# --- Health ------------------------------------------------------------------------------
 
 
 @require_GET
@@ -15,8 +137,266 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+# --- Start page ----------------------------------------------------------------------------
+
+
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "careplan/home.html", {})
+    user = request.user
+    if not user.is_authenticated:
+        return render(request, "careplan/landing.html")
+    if user.role == Role.STAFF:
+        return redirect("admin:index")
+    if user.role == Role.PATIENT:
+        plan = access.current_plan_for_patient_user(user)
+        if plan is not None:
+            return redirect("plan_detail", pk=plan.pk)
+        return render(request, "careplan/home.html", {"role": "patient"})
+    if user.role == Role.RELATIVE:
+        return _relative_home(request)
+    raise Http404
+
+
+def _relative_home(request: HttpRequest) -> HttpResponse:
+    """The patients who share with this relative, each with their open plan."""
+    user = request.user
+    patients = list(
+        access.patients_for(user, scope=access.ANY_SCOPE).order_by("first_name", "last_name", "id")
+    )
+    plans: dict[int, CarePlan] = {}
+    open_plans = (
+        CarePlan.objects.filter(patient_id__in=[p.pk for p in patients])
+        .exclude(status=CarePlan.Status.CLOSED)
+        .only("id", "patient_id", "title", "status")
+    )
+    for plan in open_plans:
+        plans.setdefault(plan.patient_id, plan)
+    access.log_list(
+        user=user,
+        rows=[(p.pk, None, plans.get(p.pk, p)) for p in patients],
+        channel=AccessLog.Channel.WEB,
+    )
+    shared = [(p, plans.get(p.pk)) for p in patients]
+    return render(request, "careplan/home.html", {"role": "relative", "shared_with_me": shared})
+
+
+# --- The plan ------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = access.plan_for(request.user, pk, scope=access.ANY_SCOPE)
+    ctx = _plan_context(plan)
+    shared: Shared = ctx["shared"]
+    patient = plan.patient
+
+    nurse = unit = None
+    if shared.contact_nurse:
+        nurse = patient.contact_nurse_assignment()
+        if nurse is None:
+            relation = patient.responsible_relation()
+            unit = relation.unit if relation else None
+        else:
+            unit = nurse.unit
+
+    changes = []
+    if shared.is_self:
+        changes = list(
+            plan.changes_since(patient.last_seen_plan_at).exclude(by=request.user)[:CHANGES_SHOWN]
+        )
+        # The patient has now seen the plan (only the patient moves this mark).
+        Patient.objects.filter(pk=patient.pk).update(last_seen_plan_at=timezone.now())
+
+    ctx.update(
+        nurse=nurse,
+        unit=unit,
+        urgent_unit=unit,
+        upcoming=list(_upcoming_events(plan)[:3]) if shared.calendar else [],
+        sections=list(plan.sections.only("id", "plan_id", "key", "title_sv", "title_en"))
+        if shared.sections
+        else [],
+        changes=changes,
+        first_visit=shared.is_self and patient.last_seen_plan_at is None,
+        phase_text=PHASE_TEXT.get(plan.phase, plan.get_phase_display()),
+        status_text=_status_text(plan),
+    )
+    return render(request, "careplan/plan_detail.html", ctx)
+
+
+@require_GET
+@login_required
+def plan_section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    section_id = (
+        PlanSection.objects.filter(plan_id=pk, key=key).values_list("pk", flat=True).first()
+    )
+    if section_id is None:
+        raise Http404
+    section = access.section_for(request.user, section_id)
+    plan = section.plan
+    plan.reach = section.reach
+    links = UnitLink.objects.filter(
+        section_key=section.key,
+        unit__care_relations__patient_id=plan.patient_id,
+        unit__care_relations__ended_at__isnull=True,
+    ).order_by("title")
+    siblings = list(plan.sections.only("id", "plan_id", "key", "title_sv", "title_en"))
+    index = next((i for i, s in enumerate(siblings) if s.pk == section.pk), 0)
+    return render(
+        request,
+        "careplan/plan_section.html",
+        {
+            **_plan_context(plan),
+            "section": section,
+            "links": list(links),
+            "previous": siblings[index - 1] if index > 0 else None,
+            "next": siblings[index + 1] if index + 1 < len(siblings) else None,
+        },
+    )
+
+
+# --- Calendar ------------------------------------------------------------------------------
+
+
+def _calendar_lists(plan: CarePlan) -> dict:
+    now = timezone.now()
+    events = CalendarEvent.objects.filter(plan=plan).select_related("created_by")
+    return {
+        "upcoming": list(events.filter(_is_upcoming(now)).order_by("starts_at", "id")),
+        "past": list(
+            events.exclude(_is_upcoming(now)).order_by("-starts_at", "-id")[:PAST_EVENTS_SHOWN]
+        ),
+        "past_limit": PAST_EVENTS_SHOWN,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def plan_calendar(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method == "POST":
+        plan = access.plan_for(
+            request.user, pk, write=True, scope=Scope.CALENDAR, action=Action.CREATE
+        )
+        form = CalendarEventForm(request.POST, instance=CalendarEvent(plan=plan))
+        if form.is_valid():
+            try:
+                event = services.event_save(event=form.instance, by=request.user, creating=True)
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                notice = _("Added to the calendar: %(title)s") % {"title": event.title}
+                if request.htmx:
+                    ctx = {**_plan_context(plan), **_calendar_lists(plan), "notice": notice}
+                    return render(request, "careplan/calendar.html#event-list", ctx)
+                messages.success(request, notice)
+                return redirect("plan_calendar", pk=plan.pk)
+        if request.htmx:
+            response = render(
+                request, "careplan/calendar.html#event-form", {**_plan_context(plan), "form": form}
+            )
+            return reswap(retarget(response, "#event-form"), "outerHTML")
+    else:
+        plan = access.plan_for(request.user, pk, scope=Scope.CALENDAR)
+        form = CalendarEventForm() if plan.reach.write else None
+    ctx = {**_plan_context(plan), **_calendar_lists(plan), "form": form}
+    return render(request, "careplan/calendar.html", ctx)
+
+
+def _event_in_plan(request: HttpRequest, pk: int, event_id: int, action: str) -> CalendarEvent:
+    event = access.event_for(request.user, event_id, write=True, action=action)
+    if event.plan_id != pk:
+        raise Http404
+    return event
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    action = Action.UPDATE if request.method == "POST" else Action.VIEW
+    event = _event_in_plan(request, pk, event_id, action)
+    if request.method == "POST":
+        form = CalendarEventForm(request.POST, instance=event)
+        if form.is_valid():
+            try:
+                services.event_save(event=form.instance, by=request.user, creating=False)
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                messages.success(
+                    request, _("Changed in the calendar: %(title)s") % {"title": event.title}
+                )
+                return redirect("plan_calendar", pk=pk)
+    else:
+        form = CalendarEventForm(instance=event)
+    plan = event.plan
+    plan.reach = event.reach
+    return render(
+        request, "careplan/event_edit.html", {**_plan_context(plan), "event": event, "form": form}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def event_delete(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    action = Action.DELETE if request.method == "POST" else Action.VIEW
+    event = _event_in_plan(request, pk, event_id, action)
+    if request.method == "POST":
+        title = event.title
+        services.event_delete(event=event, by=request.user)
+        messages.success(request, _("Removed from the calendar: %(title)s") % {"title": title})
+        return redirect("plan_calendar", pk=pk)
+    plan = event.plan
+    plan.reach = event.reach
+    return render(request, "careplan/event_delete.html", {**_plan_context(plan), "event": event})
+
+
+# --- Print -----------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = access.plan_for(
+        request.user,
+        pk,
+        channel=AccessLog.Channel.PDF,
+        action=Action.PRINT,
+        scope=Scope.PLAN_SECTIONS,
+    )
+    scopes = frozenset(s for s in Scope.values if plan.reach.covers(s))
+    data = pdf.plan_pdf(plan, language=get_language() or "sv", scopes=scopes)
+    response = HttpResponse(data, content_type="application/pdf")
+    filename = f"{_('care-plan')}-{timezone.localdate():%Y-%m-%d}.pdf"
+    response["Content-Disposition"] = content_disposition_header(False, filename)
+    return response
+
+
+# --- Who has read my record ---------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def my_access_log(request: HttpRequest) -> HttpResponse:
+    if request.user.role != Role.PATIENT:
+        raise Http404
+    rows = (
+        AccessLog.objects.filter(patient__user=request.user)
+        .select_related("acting_unit")
+        .order_by("-at", "-id")
+    )
+    page = Paginator(rows, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    entries = [
+        {
+            "row": row,
+            "role": ROLE_TEXT.get(row.role, row.role),
+            "what": OBJECT_TEXT.get(row.object_type, row.object_type),
+        }
+        for row in page
+    ]
+    return render(request, "careplan/access_log.html", {"page": page, "entries": entries})
+
+
+# --- Errors ------------------------------------------------------------------------------------
 
 
 def _error(request: HttpRequest, status: int) -> HttpResponse:
@@ -36,4 +416,6 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
-    return _error(request, 500)
+    # No request context: the database or the session may be what failed.
+    html = render_to_string("error.html", {"status": 500, "minimal": True})
+    return HttpResponse(html, status=500)
