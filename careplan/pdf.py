@@ -1,0 +1,322 @@
+"""The care plan on paper (reportlab).
+
+Written for someone who may not use a computer: large type, everything they need to act
+on (who to call, when, what comes next) on the paper itself. Relatives get only the parts
+the patient shared with them. The personnummer is shown masked, never in full.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Collection
+from xml.sax.saxutils import escape
+
+from django.db.models import Q
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import cm
+from reportlab.pdfgen import canvas
+from reportlab.platypus import (
+    KeepTogether,
+    ListFlowable,
+    ListItem,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from contacts.models import Scope
+
+from .models import CalendarEvent, CarePlan
+from .templatetags.careplan_tags import text_blocks
+
+UPCOMING_EVENTS_PRINTED = 30
+FONT = "Helvetica"
+FONT_BOLD = "Helvetica-Bold"
+INK = colors.HexColor("#1a1a1a")
+ACCENT = colors.HexColor("#0b4f6c")
+URGENT_BG = colors.HexColor("#fff4e5")
+URGENT_BORDER = colors.HexColor("#b34700")
+
+_BODY = ParagraphStyle(
+    "body", fontName=FONT, fontSize=12.5, leading=17, textColor=INK, alignment=TA_LEFT
+)
+STYLES = {
+    "body": _BODY,
+    "small": ParagraphStyle("small", parent=_BODY, fontSize=12, leading=15),
+    "title": ParagraphStyle(
+        "title", parent=_BODY, fontName=FONT_BOLD, fontSize=22, leading=27, textColor=ACCENT
+    ),
+    "h2": ParagraphStyle(
+        "h2",
+        parent=_BODY,
+        fontName=FONT_BOLD,
+        fontSize=16,
+        leading=20,
+        spaceBefore=14,
+        spaceAfter=6,
+        textColor=ACCENT,
+    ),
+    "h3": ParagraphStyle(
+        "h3", parent=_BODY, fontName=FONT_BOLD, fontSize=13.5, leading=18, spaceBefore=8
+    ),
+    "note": ParagraphStyle(
+        "note",
+        parent=_BODY,
+        backColor=colors.HexColor("#eef6f9"),
+        borderPadding=6,
+        spaceBefore=4,
+        spaceAfter=10,
+    ),
+    "cell": ParagraphStyle("cell", parent=_BODY, fontSize=12, leading=15),
+    "cell_head": ParagraphStyle("cell_head", parent=_BODY, fontName=FONT_BOLD, fontSize=12),
+}
+
+
+def _plain(text: object) -> str:
+    """Characters the built-in font lacks (outside Windows-1252) become "?"."""
+    value = str(text if text is not None else "")
+    return value.encode("cp1252", "replace").decode("cp1252")
+
+
+def _t(text: object) -> str:
+    """Text for a Paragraph: markup escaped, unknown characters replaced."""
+    return escape(_plain(text))
+
+
+def _p(text: object, style: str = "body", *, bold_label: str | None = None) -> Paragraph:
+    body = _t(text)
+    if bold_label:
+        body = f"<b>{_t(bold_label)}</b> {body}"
+    return Paragraph(body, STYLES[style])
+
+
+def _when(value) -> str:
+    return formats.date_format(timezone.localtime(value), "l j F Y, H:i")
+
+
+def _text_flowables(text: str) -> list:
+    """Plain plan text (paragraphs, "- " bullets) as flowables."""
+    out: list = []
+    for kind, lines in text_blocks(text):
+        if kind == "ul":
+            out.append(
+                ListFlowable(
+                    [ListItem(_p(line), leftIndent=18, value="bullet") for line in lines],
+                    bulletType="bullet",
+                    bulletFontName=FONT,
+                    bulletFontSize=12,
+                    leftIndent=18,
+                    spaceAfter=6,
+                )
+            )
+        else:
+            out.append(Paragraph("<br/>".join(_t(line) for line in lines), _BODY))
+            out.append(Spacer(1, 6))
+    return out
+
+
+def _urgent_box(unit) -> Table:
+    lines = [_p(_("If something is urgent"), "h3")]
+    if unit is not None and unit.phone:
+        reach = f" ({unit.reachable})" if unit.reachable else ""
+        lines.append(
+            _p(
+                _("Call your care unit, %(unit)s: %(phone)s%(reach)s.")
+                % {"unit": unit.name, "phone": unit.phone, "reach": reach}
+            )
+        )
+    else:
+        lines.append(_p(_("Call your care unit.")))
+    lines.append(_p(_("For medical advice at any time, call 1177.")))
+    lines.append(Paragraph(f"<b>{_t(_('In an emergency, call 112.'))}</b>", _BODY))
+    box = Table([[lines]], colWidths=["100%"])
+    box.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 2, URGENT_BORDER),
+                ("BACKGROUND", (0, 0), (-1, -1), URGENT_BG),
+                ("LEFTPADDING", (0, 0), (-1, -1), 10),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 10),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
+            ]
+        )
+    )
+    return box
+
+
+def _events_table(events: list[CalendarEvent]) -> Table:
+    rows = [
+        [
+            _p(_("When"), "cell_head"),
+            _p(_("What"), "cell_head"),
+            _p(_("Where"), "cell_head"),
+        ]
+    ]
+    for e in events:
+        what = f"{e.get_kind_display()}: {e.title}"
+        rows.append(
+            [
+                _p(_when(e.starts_at), "cell"),
+                Paragraph(
+                    _t(what) + (f"<br/><i>{_t(e.note)}</i>" if e.note else ""), STYLES["cell"]
+                ),
+                _p(e.location or "–", "cell"),
+            ]
+        )
+    table = Table(rows, colWidths=[5.2 * cm, 7 * cm, 4.8 * cm], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.75, colors.HexColor("#7a7a7a")),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3eef3")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
+    return table
+
+
+def _canvas_with_footer(footer: str, page_label: str):
+    """A canvas that writes "<footer> · Page X of Y" at the foot of every page."""
+
+    class FooterCanvas(canvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self):  # noqa: N802 - reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self.setFont(FONT, 11)
+                self.setFillColor(INK)
+                self.drawString(2 * cm, 1.2 * cm, footer)
+                self.drawRightString(
+                    A4[0] - 2 * cm, 1.2 * cm, page_label % {"page": number, "total": total}
+                )
+                super().showPage()
+            super().save()
+
+    return FooterCanvas
+
+
+def plan_pdf(plan: CarePlan, *, language: str, scopes: Collection[str] | None = None) -> bytes:
+    """The whole plan as a PDF. ``scopes`` limits a relative's copy to the shared parts
+    (None: everything, for the patient and the care team)."""
+    shown = frozenset(Scope.values if scopes is None else scopes)
+    with translation.override(language):
+        return _build(plan, shown)
+
+
+def _build(plan: CarePlan, shown: frozenset[str]) -> bytes:
+    patient = plan.patient
+    nurse = unit = None
+    if Scope.CONTACT_NURSE in shown:
+        nurse = patient.contact_nurse_assignment()
+        if nurse is not None:
+            unit = nurse.unit
+        else:
+            relation = patient.responsible_relation()
+            unit = relation.unit if relation else None
+
+    printed = formats.date_format(timezone.localdate(), "j F Y")
+    story: list = [
+        _p(plan.title or _("My care plan"), "title"),
+        Spacer(1, 4),
+        _p(f"{patient.name}, {patient.personnummer_masked}", bold_label=_("For:")),
+        _p(printed, "small", bold_label=_("Printed:")),
+    ]
+    if plan.diagnosis and Scope.PLAN_SECTIONS in shown:
+        story.append(_p(plan.diagnosis, bold_label=_("Diagnosis:")))
+    story.append(_p(plan.get_phase_display(), bold_label=_("Phase:")))
+    story += [Spacer(1, 10), _urgent_box(unit)]
+
+    if Scope.CONTACT_NURSE in shown:
+        story.append(_p(_("Your contact nurse"), "h2"))
+        if nurse is not None:
+            title = f", {nurse.nurse.title}" if nurse.nurse.title else ""
+            card = [
+                _p(f"{nurse.nurse.get_full_name() or nurse.nurse}{title}", "h3"),
+                _p(nurse.phone or "–", bold_label=_("Phone:")),
+            ]
+            if nurse.when_reachable:
+                card.append(_p(nurse.when_reachable, bold_label=_("Reachable:")))
+            card.append(
+                _p(
+                    f"{nurse.unit.name}" + (f", {nurse.unit.phone}" if nurse.unit.phone else ""),
+                    bold_label=_("Unit:"),
+                )
+            )
+            story.append(KeepTogether(card))
+        else:
+            story.append(_p(_("No contact nurse has been named yet. Call your care unit.")))
+            if unit is not None:
+                story.append(_p(f"{unit.name} {unit.phone}".strip(), bold_label=_("Unit:")))
+
+    if Scope.CALENDAR in shown:
+        now = timezone.now()
+        events = list(
+            CalendarEvent.objects.filter(plan=plan)
+            .filter(Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now))
+            .order_by("starts_at", "id")[:UPCOMING_EVENTS_PRINTED]
+        )
+        story.append(_p(_("What is next"), "h2"))
+        if events:
+            story.append(_events_table(events))
+        else:
+            story.append(_p(_("Nothing is booked in the calendar yet.")))
+
+    if Scope.PLAN_SECTIONS in shown:
+        for section in plan.sections.all():
+            story.append(_p(section.title, "h2"))
+            if section.personal_note:
+                story.append(
+                    Paragraph(
+                        f"<b>{_t(_('From your care team:'))}</b><br/>"
+                        + "<br/>".join(_t(line) for line in section.personal_note.splitlines()),
+                        STYLES["note"],
+                    )
+                )
+            story += _text_flowables(section.body)
+        if plan.treatment_summary:
+            story.append(_p(_("Summary of diagnosis and treatment"), "h2"))
+            story += _text_flowables(plan.treatment_summary)
+        if plan.followup_plan:
+            story.append(_p(_("Follow-up plan"), "h2"))
+            story += _text_flowables(plan.followup_plan)
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=2 * cm,
+        rightMargin=2 * cm,
+        topMargin=2 * cm,
+        bottomMargin=2.2 * cm,
+        title=plan.title or _("My care plan"),
+        author="careplan",
+        lang=translation.get_language(),
+    )
+    footer = _plain(f"{patient.name} – {plan.title}")[:70]
+    doc.build(
+        story,
+        canvasmaker=_canvas_with_footer(
+            footer=_plain(f"{footer} · {_('Printed')} {printed}"),
+            page_label=_plain(_("Page %(page)s of %(total)s")),
+        ),
+    )
+    return buffer.getvalue()
