@@ -29,6 +29,12 @@ def _eager_tasks_and_clean_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Every factory user gets a password: hash them cheaply (PBKDF2 costs ~1 s each)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class Cast:
     unit: CareUnit
