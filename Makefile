@@ -1,11 +1,12 @@
-# careplan — two commands: `make run` and `make test`.
-PYTHON ?= python3.11
+# careplan — two commands: `make run` and `make test` (README.md).
+# Python 3.11 or newer: python3.11 if it is on PATH, else python3.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=1
 PROD_CHECK_ENV := CAREPLAN_ENV=production SECRET_KEY=check-deploy-$(shell printf '%060d' 0) ALLOWED_HOSTS=careplan.example.org DATABASE_URL=sqlite:///:memory:
 
-.PHONY: run test lint venv migrate demo messages bench e2e clean
+.PHONY: run test lint venv migrate demo totp messages bench e2e clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +16,9 @@ $(BIN)/.installed: pyproject.toml
 
 venv: $(BIN)/.installed
 
+# Compiles locale/*/LC_MESSAGES/*.po; with no catalogue yet there is nothing to do.
 messages: venv
+	@mkdir -p locale
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
 
 migrate: venv
@@ -27,6 +30,12 @@ demo: migrate messages
 run: demo
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# The demo nurse's current two-factor code (a second terminal while `make run` serves);
+# another demo account: make totp EMAIL=lungsjukskoterska@demo.careplan.test
+totp: venv
+	$(DEV_ENV) $(BIN)/python manage.py demo_totp $(if $(EMAIL),--email $(EMAIL))
+
+# Honours DATABASE_URL and REDIS_URL (CI: PostgreSQL and a real Redis with a Celery worker).
 test: venv messages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
