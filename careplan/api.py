@@ -98,7 +98,7 @@ class ApiViewSetMixin:
 
 
 class PatientRefSerializer(serializers.Serializer):
-    """Whose plan it is: never the personnummer."""
+    """Whose plan it is: id and name only (never the personal identity number)."""
 
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(read_only=True)
