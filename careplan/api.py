@@ -398,7 +398,7 @@ class EventViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         # Access first, so a read-only relative gets 403 whatever else is wrong.
-        raw = request.data.get("plan")
+        raw = request.data.get("plan") if hasattr(request.data, "get") else None
         plan = None
         if isinstance(raw, int | str) and str(raw).isdigit():
             plan = self._plan_to_write(int(raw))

@@ -547,6 +547,15 @@ def test_an_event_without_a_plan_says_the_plan_is_required(cast):
     assert response.json() == {"plan": ["This field is required."]}
 
 
+def test_an_event_sent_as_a_list_is_refused(cast):
+    response = json_client(cast, "patient").post(
+        "/api/v1/events/", [payload(cast.plan)], content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert CalendarEvent.objects.count() == 0
+
+
 def test_an_event_for_a_plan_of_another_patient_is_404_and_logged(cast):
     other_plan = f.CarePlanFactory()
 
