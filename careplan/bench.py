@@ -60,6 +60,13 @@ EMAIL_DOMAIN = "bench.invalid"
 BATCH = 1000  # patients written per round of bulk_create calls
 EVENTS_PER_PLAN = 6
 CHANGES_PER_PLAN = 3
+# With DEBUG on, Django keeps the SQL of the last 9000 queries: bulk inserts are megabytes
+# each. Seeding runs without that log.
+
+
+def _quiet():
+    return override_settings(DEBUG=False)
+
 
 FIRST_NAMES = [
     "Alva", "Astrid", "Ebba", "Elsa", "Ingrid", "Karin", "Kerstin", "Maja", "Margareta",
@@ -279,10 +286,14 @@ def seed(
         )
     if size is not None:
         progress(f"removing the previous bench seed ({size} patients)")
-        purge()
+        with _quiet():
+            purge()
     template = bench_template()
-    with transaction.atomic():
+    with _quiet(), transaction.atomic():
         nurses = _seed_rows(patients=patients, units=units, template=template, progress=progress)
+    # Planner statistics as a database in use would have them (autovacuum comes later).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return SeedResult(
         patients=patients,
         units=units,
