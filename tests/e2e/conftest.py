@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 # Playwright's sync API runs an event loop in this thread; Django's async-unsafe guard
 # would refuse ORM calls made by the test (fixtures, assertions) while it runs.
@@ -45,6 +46,7 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 # Explicit waits: generous for a loaded CI machine, never a fixed sleep.
 TIMEOUT_MS = 15_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -67,8 +69,6 @@ def browser() -> Iterator:
         if os.environ.get("CI"):
             pytest.fail(f"{reason}; e2e tests must run in CI", pytrace=False)
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -106,10 +106,13 @@ class Browsing:
         return re.sub(r"^https?://[^/]+", "", self.page.url)
 
     def shot(self, name: str) -> Path:
-        """Save a full-page screenshot to test-artifacts/e2e/<name>.png."""
+        """Save a full-page screenshot to test-artifacts/e2e/<name>.png.
+
+        ``caret="initial"``: Playwright's default caret hiding leaves ``style=""`` on
+        inputs, which htmx then copies during a swap and the strict CSP reports."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=True, caret="initial")
         return path
 
     def assert_no_browser_errors(self) -> None:
@@ -120,17 +123,21 @@ class Browsing:
 
 @pytest.fixture
 def new_browsing(browser, live_server) -> Iterator:
-    """Factory: ``new_browsing(viewport=PHONE, locale="en-GB")`` opens a new context.
+    """Factory: ``new_browsing(viewport=PHONE, locale="en-GB", javascript=True)`` opens
+    a new browser context (own cookies) with one page.
 
     The flow tests read English source strings (users' language "en" in ``people``);
     the accessibility test browses in Swedish, the default."""
     opened = []
 
-    def make(viewport: dict | None = None, locale: str = "en-GB") -> Browsing:
+    def make(
+        viewport: dict | None = None, locale: str = "en-GB", javascript: bool = True
+    ) -> Browsing:
         context = browser.new_context(
             viewport=viewport or PHONE,
             locale=locale,
             timezone_id="Europe/Stockholm",
+            java_script_enabled=javascript,
         )
         context.set_default_timeout(TIMEOUT_MS)
         context.set_default_navigation_timeout(TIMEOUT_MS)
@@ -140,7 +147,11 @@ def new_browsing(browser, live_server) -> Iterator:
         def on_console(msg):
             # "Failed to load resource" repeats what on_response records with its URL.
             if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
-                problems.console_errors.append(f"console: {msg.text} @ {page.url}")
+                where = msg.location or {}
+                problems.console_errors.append(
+                    f"console: {msg.text} @ {page.url} "
+                    f"({where.get('url')}:{where.get('lineNumber')}:{where.get('columnNumber')})"
+                )
 
         def on_response(response):
             if response.status >= 400 and response.request.resource_type != "document":
@@ -182,7 +193,11 @@ def totp_now(secret: str, *, at: float | None = None, digits: int = 6, period: i
 def people(cast):
     """The shared cast, ready to log in through the browser: verified e-mail addresses,
     the nurse with TOTP activated on a known secret, English UI for the patient so the
-    assertions read the source strings."""
+    assertions read the source strings. The patient's login carries the patient's name
+    (the shared cast leaves it as a factory default)."""
+    user = cast.patient_user
+    user.first_name, user.last_name = cast.patient.first_name, cast.patient.last_name
+    user.save(update_fields=["first_name", "last_name"])
     for user in (cast.patient_user, cast.nurse, cast.relative):
         verify_email(user)
         user.language = "en"
