@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import random
 import resource
 import secrets
@@ -151,6 +152,11 @@ def row_counts() -> dict[str, int]:
         CalendarEvent, PlanChange, AccessLog,
     ]  # fmt: skip
     return {m._meta.label: m.objects.count() for m in models}
+
+
+def machine_info() -> dict:
+    """Figures depend on the machine and on what else runs on it."""
+    return {"cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2)}
 
 
 def peak_rss_mb() -> float:
@@ -589,7 +595,8 @@ def measure(
     rng = random.Random(rng_seed)  # noqa: S311 - picks whom to ask, not a secret
     hosts = [*settings.ALLOWED_HOSTS, "testserver"]
     mail = "django.core.mail.backends.locmem.EmailBackend"
-    with override_settings(ALLOWED_HOSTS=hosts, EMAIL_BACKEND=mail):
+    # Measured as production runs: DEBUG off (templates compiled without debug info).
+    with override_settings(DEBUG=False, ALLOWED_HOSTS=hosts, EMAIL_BACKEND=mail):
         for page in pages or PAGES:
             result = PageResult(page.key, page.label, page.url_name)
             samples = page.samples(rng, warmup + requests)
@@ -642,9 +649,11 @@ def render_table(report: dict) -> str:
             if seed_["reused"]
             else f"seeded in {seed_['seconds']:.1f} s"
         ),
+        f"machine: {report['machine']['cpus']} CPUs, load average "
+        f"{report['machine']['load_avg_1m']} when measuring started",
         "rows: " + ", ".join(f"{k.split('.')[1]} {v:,}" for k, v in report["rows"].items()),
         f"requests per page: {report['requests']} (after {report['warmup']} warm-up), "
-        "in-process django.test.Client, logged in",
+        "in-process django.test.Client, logged in, DEBUG off",
         "",
     ]
     head = f"{'page':<38} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8} {'size':>10}  status"

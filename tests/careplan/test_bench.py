@@ -57,6 +57,7 @@ def test_it_reports_the_three_pages_with_latency_queries_and_size(tmp_path):
     assert report["rows"]["careplan.Patient"] >= 20
     assert report["seed"] == report["seed"] | {"patients": 20, "reused": False}
     assert report["peak_rss_mb"] > 0
+    assert report["machine"]["cpus"] >= 1
     assert "p50 ms" in text and "peak RSS" in text
 
 

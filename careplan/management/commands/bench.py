@@ -68,6 +68,7 @@ class Command(BaseCommand):
             progress=progress,
         )
         progress(f"measuring {options['requests']} requests per page")
+        machine = bench.machine_info()
         pages = []
         for result in bench.measure(requests=options["requests"], warmup=options["warmup"]):
             progress(f"  {result.label}: {result.note or 'done'}")
@@ -75,6 +76,7 @@ class Command(BaseCommand):
         report = {
             "database": bench.database_info(),
             "seed": vars(seed),
+            "machine": machine,
             "rows": bench.row_counts(),
             "requests": options["requests"],
             "warmup": options["warmup"],
