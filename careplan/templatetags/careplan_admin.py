@@ -1,0 +1,16 @@
+"""Template helpers for the staff admin."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag
+def staff_worklist(user):
+    """``{% staff_worklist request.user as worklist %}`` on the admin index: the data and
+    its access-log rows come from ``careplan.admin.staff_worklist``."""
+    from careplan.admin import staff_worklist as build
+
+    return build(user)
