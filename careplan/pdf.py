@@ -45,7 +45,7 @@ URGENT_BG = colors.HexColor("#fff4e5")
 URGENT_BORDER = colors.HexColor("#b34700")
 
 _BODY = ParagraphStyle(
-    "body", fontName=FONT, fontSize=12.5, leading=17, textColor=INK, alignment=TA_LEFT
+    "body", fontName=FONT, fontSize=13, leading=18, textColor=INK, alignment=TA_LEFT
 )
 STYLES = {
     "body": _BODY,
@@ -62,9 +62,16 @@ STYLES = {
         spaceBefore=14,
         spaceAfter=6,
         textColor=ACCENT,
+        keepWithNext=1,
     ),
     "h3": ParagraphStyle(
-        "h3", parent=_BODY, fontName=FONT_BOLD, fontSize=13.5, leading=18, spaceBefore=8
+        "h3",
+        parent=_BODY,
+        fontName=FONT_BOLD,
+        fontSize=14,
+        leading=19,
+        spaceBefore=8,
+        keepWithNext=1,
     ),
     "note": ParagraphStyle(
         "note",
@@ -108,8 +115,9 @@ def _text_flowables(text: str) -> list:
         if kind == "ul":
             out.append(
                 ListFlowable(
-                    [ListItem(_p(line), leftIndent=18, value="bullet") for line in lines],
+                    [ListItem(_p(line), leftIndent=18) for line in lines],
                     bulletType="bullet",
+                    start="\u2022",
                     bulletFontName=FONT,
                     bulletFontSize=12,
                     leftIndent=18,
@@ -140,6 +148,7 @@ def _urgent_box(unit) -> Table:
     box.setStyle(
         TableStyle(
             [
+                ("FONTSIZE", (0, 0), (-1, -1), 12),
                 ("BOX", (0, 0), (-1, -1), 2, URGENT_BORDER),
                 ("BACKGROUND", (0, 0), (-1, -1), URGENT_BG),
                 ("LEFTPADDING", (0, 0), (-1, -1), 10),
@@ -175,6 +184,7 @@ def _events_table(events: list[CalendarEvent]) -> Table:
     table.setStyle(
         TableStyle(
             [
+                ("FONTSIZE", (0, 0), (-1, -1), 12),
                 ("GRID", (0, 0), (-1, -1), 0.75, colors.HexColor("#7a7a7a")),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3eef3")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -202,7 +212,7 @@ def _canvas_with_footer(footer: str, page_label: str):
             total = len(self._pages)
             for number, state in enumerate(self._pages, start=1):
                 self.__dict__.update(state)
-                self.setFont(FONT, 11)
+                self.setFont(FONT, 12)
                 self.setFillColor(INK)
                 self.drawString(2 * cm, 1.2 * cm, footer)
                 self.drawRightString(
