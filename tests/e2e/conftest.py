@@ -192,12 +192,15 @@ def totp_now(secret: str, *, at: float | None = None, digits: int = 6, period: i
 @pytest.fixture
 def people(cast):
     """The shared cast, ready to log in through the browser: verified e-mail addresses,
-    the nurse with TOTP activated on a known secret, English UI for the patient so the
+    the nurse with TOTP activated on a known secret, English for everyone (User.language
+    for the pages, Patient.language for the news the care team's changes produce) so the
     assertions read the source strings. The patient's login carries the patient's name
     (the shared cast leaves it as a factory default)."""
     user = cast.patient_user
     user.first_name, user.last_name = cast.patient.first_name, cast.patient.last_name
     user.save(update_fields=["first_name", "last_name"])
+    cast.patient.language = "en"  # what the care team writes to the patient
+    cast.patient.save(update_fields=["language"])
     for user in (cast.patient_user, cast.nurse, cast.relative):
         verify_email(user)
         user.language = "en"
