@@ -922,8 +922,8 @@ class CarePlanAdmin(PatientRecordAdmin):
             raise PermissionDenied
         self.log(request, plan, Action.UPDATE)
         try:
-            with translation.override(plan.patient.language):
-                services.plan_establish(plan=plan, by=request.user)
+            # Not in the patient's language: a refusal is read by the nurse.
+            services.plan_establish(plan=plan, by=request.user)
         except (ValidationError, PermissionDenied) as exc:
             text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
             self.message_user(request, text, messages.ERROR)

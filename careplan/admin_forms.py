@@ -116,7 +116,7 @@ class PatientChangeForm(forms.ModelForm):
         ]
 
     personnummer = forms.CharField(
-        label=_("personal identity number"),
+        label=_("Personal identity number"),
         max_length=13,
         help_text=_("YYYYMMDD-NNNN"),
         error_messages={"unique": _PNR_UNIQUE},

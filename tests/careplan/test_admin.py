@@ -204,6 +204,27 @@ def test_each_patient_data_page_answers_each_role_and_logs_it(
         assert log.basis == AccessLog.Basis.NONE
 
 
+WORKSPACE_PAGES = [
+    "careplan_accesslog",
+    "careplan_unitlink",
+    "careplan_plantemplate",
+    "careplan_careunit",
+    "careplan_user",
+]
+
+
+@pytest.mark.parametrize("who", CAST)
+@pytest.mark.parametrize("page", WORKSPACE_PAGES)
+def test_each_workspace_list_answers_each_role(cast, who, page):
+    response = cast.client(who).get(admin_url(f"{page}_changelist"))
+
+    if who not in ("nurse", "other_nurse"):
+        assert response.status_code == 302
+    else:
+        assert response.status_code == (403 if page == "careplan_user" else 200)
+    assert not admin_logs().exists()
+
+
 def test_it_lists_only_the_patients_of_my_units(cast, records):
     theirs = f.PatientFactory(first_name="Olga", last_name="Lungberg")
     f.CareRelationFactory(patient=theirs, unit=cast.other_unit)
