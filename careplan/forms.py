@@ -41,7 +41,7 @@ class CalendarEventForm(forms.ModelForm):
             "note": _("Note (optional)"),
         }
         help_texts = {
-            "starts_at": _("Date and time, for example 2025-03-14 09:30."),
+            "starts_at": _("Pick the date and time. Typed by hand: 2025-03-14 09:30."),
         }
 
     def __init__(self, *args, **kwargs):

@@ -2,36 +2,41 @@
 (function () {
   "use strict";
 
-  // After an htmx form saved (the server answered with the new list), empty the form
-  // and tell screen-reader users what happened by moving focus to the notice.
+  function clearForm(form) {
+    var fields = form.querySelectorAll("input:not([type=hidden]), textarea");
+    for (var i = 0; i < fields.length; i++) {
+      fields[i].value = "";
+      fields[i].removeAttribute("aria-invalid");
+    }
+  }
+
+  // The calendar's add form is sent with htmx. On success the server answers with the
+  // new list: empty the form and move focus to the notice so screen readers hear it.
+  // With errors it answers with the form itself (HX-Retarget): focus the error summary.
   document.addEventListener("htmx:afterSwap", function (event) {
-    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
-    if (!source || !source.matches || !source.matches("form[data-reset-on-success]")) {
+    var targetId = event.detail.target && event.detail.target.id;
+    var section = document.getElementById("event-form");
+    if (!section || (targetId !== "event-list" && targetId !== "event-form")) {
       return;
     }
-    var target = event.detail.target;
-    if (target && target.id === source.getAttribute("data-success-target")) {
-      source.reset();
+    if (targetId === "event-list") {
+      var form = section.querySelector("form[data-reset-on-success]");
+      if (form) {
+        clearForm(form);
+      }
+      var summary = section.querySelector(".error-summary");
+      if (summary) {
+        summary.remove();
+      }
       var notice = document.getElementById("calendar-notice");
       if (notice) {
         notice.focus();
       }
-    }
-  });
-})();
-
-(function () {
-  "use strict";
-  // When the server sends the form back with errors, put focus on the error summary so
-  // the message is read out and the first wrong field is one tab away.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var form = document.getElementById("event-form");
-    if (!form || event.detail.target.id !== "event-form") {
-      return;
-    }
-    var summary = form.querySelector(".error-summary");
-    if (summary) {
-      summary.focus();
+    } else {
+      var errors = section.querySelector(".error-summary");
+      if (errors) {
+        errors.focus();
+      }
     }
   });
 })();
