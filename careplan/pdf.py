@@ -34,7 +34,7 @@ from reportlab.platypus import (
 from contacts.models import Scope
 
 from .models import CalendarEvent, CarePlan
-from .templatetags.careplan_tags import text_blocks
+from .templatetags.careplan_tags import phase_text, status_text, text_blocks
 
 UPCOMING_EVENTS_PRINTED = 30
 FONT = "Helvetica"
@@ -252,7 +252,8 @@ def _build(plan: CarePlan, shown: frozenset[str]) -> bytes:
     ]
     if plan.diagnosis and Scope.PLAN_SECTIONS in shown:
         story.append(_p(plan.diagnosis, bold_label=_("Diagnosis:")))
-    story.append(_p(plan.get_phase_display(), bold_label=_("Phase:")))
+    story.append(_p(phase_text(plan), bold_label=_("Now:")))
+    story.append(_p(status_text(plan)))
     story += [Spacer(1, 10), _urgent_box(unit)]
 
     if Scope.CONTACT_NURSE in shown:

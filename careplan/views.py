@@ -45,23 +45,6 @@ PAST_EVENTS_SHOWN = 50
 CHANGES_SHOWN = 20
 ACCESS_LOG_PAGE_SIZE = 50
 
-# The plan's phase and status in plain words (the plan is read by patient and relatives).
-PHASE_TEXT = {
-    CarePlan.Phase.UTREDNING: gettext_lazy(
-        "Investigation: the care team finds out what the illness is and which treatment fits."
-    ),
-    CarePlan.Phase.BEHANDLING: gettext_lazy("Treatment: the period when treatment is given."),
-    CarePlan.Phase.UPPFOLJNING: gettext_lazy(
-        "Follow-up: treatment is over and the care team follows up how things are going."
-    ),
-    CarePlan.Phase.REHABILITERING: gettext_lazy(
-        "Rehabilitation: support to regain strength, function and everyday life."
-    ),
-    CarePlan.Phase.PALLIATIV: gettext_lazy(
-        "Palliative care: care that gives relief, comfort and the best possible quality of life."
-    ),
-}
-
 # What the patient's access log calls each kind of object.
 OBJECT_TEXT = {
     "Patient": gettext_lazy("your details"),
@@ -106,16 +89,6 @@ def _upcoming_events(plan: CarePlan) -> QuerySet[CalendarEvent]:
         .filter(_is_upcoming(timezone.now()))
         .order_by("starts_at", "id")
     )
-
-
-def _status_text(plan: CarePlan) -> str:
-    if plan.status == CarePlan.Status.ACTIVE and plan.established_on:
-        return _("The care plan was established on %(date)s.") % {
-            "date": plan.established_on.strftime("%Y-%m-%d")
-        }
-    if plan.status == CarePlan.Status.CLOSED:
-        return _("This care plan is closed.")
-    return _("The care team is still preparing the care plan.")
 
 
 def _plan_context(plan: CarePlan) -> dict:
@@ -218,8 +191,6 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else [],
         changes=changes,
         first_visit=shared.is_self and patient.last_seen_plan_at is None,
-        phase_text=PHASE_TEXT.get(plan.phase, plan.get_phase_display()),
-        status_text=_status_text(plan),
     )
     return render(request, "careplan/plan_detail.html", ctx)
 

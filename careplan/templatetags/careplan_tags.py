@@ -11,10 +11,48 @@ from django import template
 from django.forms import BoundField
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from careplan.models import CarePlan
 
 register = template.Library()
 
 BULLET = "- "
+
+# The plan's phase in plain words (read by patients and relatives, on screen and paper).
+PHASE_TEXT = {
+    CarePlan.Phase.UTREDNING: gettext_lazy(
+        "Investigation: the care team finds out what the illness is and which treatment fits."
+    ),
+    CarePlan.Phase.BEHANDLING: gettext_lazy("Treatment: the period when treatment is given."),
+    CarePlan.Phase.UPPFOLJNING: gettext_lazy(
+        "Follow-up: treatment is over and the care team follows up how things are going."
+    ),
+    CarePlan.Phase.REHABILITERING: gettext_lazy(
+        "Rehabilitation: support to regain strength, function and everyday life."
+    ),
+    CarePlan.Phase.PALLIATIV: gettext_lazy(
+        "Palliative care: care that gives relief, comfort and the best possible quality of life."
+    ),
+}
+
+
+@register.filter
+def phase_text(plan: CarePlan) -> str:
+    return str(PHASE_TEXT.get(plan.phase, plan.get_phase_display()))
+
+
+@register.filter
+def status_text(plan: CarePlan) -> str:
+    """The plan's status in plain words."""
+    if plan.status == CarePlan.Status.ACTIVE and plan.established_on:
+        return _("The care plan was established on %(date)s.") % {
+            "date": plan.established_on.strftime("%Y-%m-%d")
+        }
+    if plan.status == CarePlan.Status.CLOSED:
+        return _("This care plan is closed.")
+    return _("The care team is still preparing the care plan.")
 
 
 def text_blocks(text: str | None) -> list[tuple[str, list[str]]]:

@@ -78,6 +78,8 @@ def test_the_pdf_holds_everything_a_patient_needs_on_paper(cast, full_plan):
     assert "läkemedelslista" in text and "glasögon" in text
     assert "Återbesök efter tre månader." in text
     assert "1177" in text and "112" in text
+    assert "Treatment: the period when treatment is given." in text  # phase in plain words
+    assert "The care plan was established on" in text
     assert "Page 1 of" in text
 
 
