@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from careplan.models import AccessLog, CalendarEvent
 from tests.conftest import CAST
-from tests.factories import CalendarEventFactory
+from tests.factories import CalendarEventFactory, CarePlanFactory, RelativeGrantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -379,3 +379,19 @@ def test_the_500_page_renders_without_the_request(rf):
 
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_relative_home_query_count_is_pinned(cast, django_assert_num_queries, n):
+    client = cast.client("relative")
+    client.get(reverse("home"))  # warm up: session activity stamp
+    for _ in range(n - 1):
+        plan = CarePlanFactory()
+        RelativeGrantFactory(patient=plan.patient, relative=cast.relative)
+
+    # 1 session, 2 user, 3 the relative's grants with their scopes, 4 the patients,
+    # 5 their open plans, 6 INSERT the access-log rows (one per patient, one query).
+    with django_assert_num_queries(6):
+        response = client.get(reverse("home"))
+    assert response.content.decode().count('class="card"') == n
+    assert AccessLog.objects.filter(user=cast.relative).count() == 1 + n
