@@ -21,6 +21,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import admin as auth_admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Concat
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -985,6 +986,8 @@ class UnitLinkAdmin(RoleAdminMixin, admin.ModelAdmin):
     """A unit's own links, shown in the plan; staff manage their units' links."""
 
     add_by = change_by = delete_by = STAFF
+    # Links are https unless typed otherwise (Django 6 default, without the warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("title", "unit", "section_key", "url")
     list_select_related = ("unit",)
     list_filter = ("section_key",)

@@ -6,9 +6,11 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from . import personnummer as pnr
 from .models import (
     CalendarEvent,
     CarePlan,
@@ -79,6 +81,10 @@ def patient_register(
     personnummer: str,
     **fields,
 ) -> Patient:
+    try:
+        personnummer = pnr.normalize(personnummer)
+    except ValidationError as exc:
+        raise ValidationError({"personnummer": exc.messages}) from None
     patient = Patient(
         first_name=first_name, last_name=last_name, personnummer=personnummer, **fields
     )
@@ -104,6 +110,9 @@ def contact_nurse_assign(
         raise ValidationError(_("The patient has no responsible care unit."))
     if by is not None:
         _responsible_unit_of(by, patient)
+    # Serialise concurrent assignments for one patient (the partial unique index is the
+    # last line of defence; this lock makes the second writer wait instead of failing).
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
     if nurse.role != Role.STAFF or not nurse.care_units.filter(pk=relation.unit_id).exists():
         raise ValidationError(
             {"nurse": _("The contact nurse must work in the responsible care unit.")}
@@ -136,7 +145,11 @@ def contact_nurse_assign(
             plan.contact_nurse_offered_on = started_on
             plan.save(update_fields=["contact_nurse_offered_on", "updated_at"])
         plan_record_change(
-            plan=plan, by=by, what=_("Your contact nurse is now %(name)s.") % {"name": nurse}
+            plan=plan,
+            by=by,
+            what=patient_text(
+                plan, gettext_lazy("Your contact nurse is now %(name)s."), name=str(nurse)
+            ),
         )
     return assignment
 
@@ -191,8 +204,16 @@ def plan_establish(*, plan: CarePlan, by: User, on: dt.date | None = None) -> Ca
     plan.status = CarePlan.Status.ACTIVE
     plan.established_on = on or timezone.localdate()
     plan.save(update_fields=["status", "established_on", "updated_at"])
-    plan_record_change(plan=plan, by=by, what=_("Your care plan was established."))
+    plan_record_change(
+        plan=plan, by=by, what=patient_text(plan, gettext_lazy("Your care plan was established."))
+    )
     return plan
+
+
+def patient_text(plan: CarePlan, message, **params) -> str:
+    """Word a history line in the patient's language (the patient is who reads it)."""
+    with translation.override(plan.patient.language):
+        return str(message) % params if params else str(message)
 
 
 def plan_record_change(
@@ -225,7 +246,11 @@ def section_update(*, section: PlanSection, by: User, fields: dict[str, str]) ->
     plan_record_change(
         plan=section.plan,
         by=by,
-        what=_("The section “%(title)s” was updated.") % {"title": section.title},
+        what=patient_text(
+            section.plan,
+            gettext_lazy("The section “%(title)s” was updated."),
+            title=section.title_en if section.plan.patient.language == "en" else section.title_sv,
+        ),
         section_key=section.key,
     )
     return section
@@ -254,5 +279,7 @@ def event_delete(*, event: CalendarEvent, by: User) -> None:
     title = event.title
     event.delete()
     plan_record_change(
-        plan=plan, by=by, what=_("Removed from the calendar: %(title)s") % {"title": title}
+        plan=plan,
+        by=by,
+        what=patient_text(plan, gettext_lazy("Removed from the calendar: %(title)s"), title=title),
     )
