@@ -487,6 +487,7 @@ class PageResult:
     queries: list[int] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
+    slowest_query: tuple[float, str] = (0.0, "")
 
     def summary(self) -> dict:
         out: dict = {
@@ -508,6 +509,8 @@ class PageResult:
             queries_p50=int(percentile(self.queries, 50)),
             queries_max=max(self.queries),
             bytes_p50=int(percentile(self.sizes, 50)),
+            slowest_query_ms=round(self.slowest_query[0], 2),
+            slowest_query_sql=self.slowest_query[1][:1000],
         )
         return out
 
@@ -573,7 +576,17 @@ def _body_size(response) -> int:
     return len(response.content)
 
 
-def _one_request(page: Page, sample: Sample) -> tuple[float, int, int, int, str]:
+@dataclass
+class Measured:
+    ms: float
+    queries: int
+    size: int
+    status: int
+    landed: str
+    slowest: tuple[float, str]  # (ms, SQL) of the slowest query
+
+
+def _one_request(page: Page, sample: Sample) -> Measured:
     client = login(Client(), sample.user)
     url = _url(page, sample)
     with CaptureQueriesContext(connection) as ctx:
@@ -586,7 +599,10 @@ def _one_request(page: Page, sample: Sample) -> tuple[float, int, int, int, str]
         landed = resolve(path).view_name
     except Resolver404:
         landed = path
-    return elapsed, len(ctx.captured_queries), size, response.status_code, landed
+    slowest = max(
+        ((float(q["time"]) * 1000, q["sql"]) for q in ctx.captured_queries), default=(0.0, "")
+    )
+    return Measured(elapsed, len(ctx.captured_queries), size, response.status_code, landed, slowest)
 
 
 def measure(
@@ -609,14 +625,15 @@ def measure(
                 continue
             try:
                 for n, sample in enumerate(samples):
-                    elapsed, queries, size, status, landed = _one_request(page, sample)
+                    m = _one_request(page, sample)
                     if n < warmup:
                         continue
-                    result.latencies_ms.append(elapsed)
-                    result.queries.append(queries)
-                    result.sizes.append(size)
-                    result.statuses[status] += 1
-                    result.resolved = landed
+                    result.latencies_ms.append(m.ms)
+                    result.queries.append(m.queries)
+                    result.sizes.append(m.size)
+                    result.statuses[m.status] += 1
+                    result.resolved = m.landed
+                    result.slowest_query = max(result.slowest_query, m.slowest)
             except Exception as exc:  # noqa: BLE001 - report it, measure the other pages
                 result.available = False
                 result.note = f"error: {type(exc).__name__}: {exc}"[:300]
@@ -674,6 +691,11 @@ def render_table(report: dict) -> str:
             + (f" → {p['resolved']}" if p.get("resolved") else "")
             + (f"  ({p['note']})" if p["note"] else "")
         )
+    lines += ["", "slowest query per page (over all measured requests):"]
+    for p in report["pages"]:
+        if p.get("slowest_query_sql"):
+            sql = " ".join(p["slowest_query_sql"].split())
+            lines.append(f"  {p['key']}: {p['slowest_query_ms']:.1f} ms  {sql[:160]}…")
     lines += ["", f"peak RSS of this process: {report['peak_rss_mb']:,.1f} MB"]
     return "\n".join(lines)
 

@@ -51,6 +51,7 @@ def test_it_reports_the_three_pages_with_latency_queries_and_size(tmp_path):
         assert isinstance(page["queries_p50"], int) and page["queries_p50"] > 0
         assert page["queries_max"] >= page["queries_p50"]
         assert page["bytes_p50"] > 0
+        assert page["slowest_query_ms"] >= 0 and page["slowest_query_sql"]
         assert page["label"] in text
     assert pages["plan_pdf"]["bytes_p50"] > 1000
     assert report["database"]["vendor"] == "sqlite"
