@@ -504,6 +504,7 @@ class PatientAdmin(PatientRecordAdmin):
     search_fields = ("first_name", "last_name")
     readonly_fields = ("login_display", "unit_display", "contact_nurse_display")
     inlines = [ContactNurseHistoryInline, CareRelationHistoryInline]
+    actions = ["invite_to_log_in"]
 
     _contact = (_("Contact"), {"fields": ("phone", "email", "address")})
     _needs = (_("Language"), {"fields": ("language", "needs_interpreter")})
@@ -614,6 +615,25 @@ class PatientAdmin(PatientRecordAdmin):
         obj.pk = patient.pk
         obj._state = patient._state
         obj.acting_unit_id = form.cleaned_data["unit"].pk
+
+    @admin.action(description=_("Send login invitation by e-mail"))
+    def invite_to_log_in(self, request: HttpRequest, queryset) -> None:
+        for patient in queryset:
+            try:
+                services.patient_login_invite(patient=patient, by=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(
+                    request,
+                    " ".join(exc.messages if hasattr(exc, "messages") else [str(exc)]),
+                    messages.ERROR,
+                )
+                continue
+            self.log(request, patient, Action.UPDATE)
+            self.message_user(
+                request,
+                gettext("A login invitation was sent to %(patient)s.") % {"patient": patient},
+                messages.SUCCESS,
+            )
 
     # --- "Name contact nurse"
 

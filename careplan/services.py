@@ -154,6 +154,46 @@ def contact_nurse_assign(
     return assignment
 
 
+@transaction.atomic
+def patient_login_invite(*, patient: Patient, by: User) -> User:
+    """Give the patient a login: an account with no password yet, and an e-mail (after
+    commit, via the outbox) with a link to choose one. The e-mail holds no health data."""
+    from allauth.account.models import EmailAddress
+
+    _responsible_unit_of(by, patient)
+    if patient.user_id is not None:
+        raise ValidationError(_("%(patient)s already has a login.") % {"patient": patient})
+    email = (patient.email or "").strip().lower()
+    if not email:
+        raise ValidationError(
+            _("Add %(patient)s's e-mail address before sending a login invitation.")
+            % {"patient": patient}
+        )
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(
+            _("The e-mail address of %(patient)s is already used by another account.")
+            % {"patient": patient}
+        )
+    user = User(
+        email=email,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        role=Role.PATIENT,
+        language=patient.language,
+    )
+    user.set_unusable_password()
+    user.save()
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+    patient.user = user
+    patient.save(update_fields=["user"])
+    outbox_enqueue(
+        task="careplan.tasks.send_login_invitation",
+        kwargs={"user_id": user.pk},
+        dedupe_key=f"login-invitation:{user.pk}",
+    )
+    return user
+
+
 # --- Care plan --------------------------------------------------------------------------------
 
 

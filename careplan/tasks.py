@@ -66,3 +66,33 @@ def notify_plan_changed(*, plan_id: int) -> None:
             from_email=None,
             recipient_list=[user.email],
         )
+
+
+def send_login_invitation(*, user_id: int) -> None:
+    """E-mail a new patient account a link to choose a password (allauth's reset key)."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+
+    from .models import User
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or user.has_usable_password():
+        return
+    key = default_token_generator.make_token(user)
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": key},
+    )
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        send_mail(
+            subject=_("Your login to careplan"),
+            message=_(
+                "Hello,\n\nYour care team has made a careplan account for you. "
+                "Choose your password here to log in:\n%(url)s\n\n"
+                "If you were not expecting this e-mail, you can ignore it.\n"
+                "This e-mail cannot be answered."
+            )
+            % {"url": settings.CAREPLAN_SITE_URL + path},
+            from_email=None,
+            recipient_list=[user.email],
+        )
