@@ -167,6 +167,20 @@ class CarePlanFactory(factory.django.DjangoModelFactory):
             )
 
 
+def covered_plan(unit: CareUnit | None = None, *, nurse: User | None = None, **kwargs) -> CarePlan:
+    """An established plan whose patient has ``unit`` responsible and a named contact nurse
+    there: invariant 1, which PostgreSQL checks at commit (and pytest-django at the end of
+    every test). Use it instead of a bare ``CarePlanFactory()`` for "another patient's
+    plan"; ``patient=`` and other CarePlanFactory fields pass through."""
+    unit = unit or CareUnitFactory()
+    patient = kwargs.pop("patient", None) or PatientFactory()
+    CareRelationFactory(patient=patient, unit=unit)
+    ContactNurseAssignmentFactory(
+        patient=patient, unit=unit, nurse=nurse or StaffFactory(units=[unit])
+    )
+    return CarePlanFactory(patient=patient, **kwargs)
+
+
 class CalendarEventFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CalendarEvent

@@ -434,3 +434,12 @@ def test_services_build_an_established_plan_the_database_accepts():
     services.contact_nurse_assign(patient=patient, nurse=second, by=nurse)
     assert patient.contact_nurse_assignment().nurse == second
     assert CarePlan.objects.get(pk=plan.pk).status == CarePlan.Status.ACTIVE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_covered_plan_factory_builds_what_the_database_accepts():
+    unit = f.CareUnitFactory()
+    plan = f.covered_plan(unit)
+    assert plan.status == CarePlan.Status.ACTIVE
+    assert plan.patient.responsible_relation().unit == unit
+    assert plan.patient.contact_nurse_assignment().unit == unit
