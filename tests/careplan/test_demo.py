@@ -13,6 +13,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from careplan import personnummer as pnr
@@ -208,3 +209,16 @@ def test_the_demo_patient_logs_in_with_e_mail_and_password(seeded):
     )
     assert response.status_code == 302
     assert client.session.get("_auth_user_id") == str(User.objects.get(email=seed.PATIENT_EMAIL).pk)
+
+
+def test_the_demo_nurse_sees_her_units_patients_in_the_admin_and_the_lung_nurse_does_not(
+    seeded,
+):
+    from careplan.testing import login
+
+    url = reverse("admin:careplan_patient_changelist")
+    nurse = login(Client(), User.objects.get(email=seed.NURSE_EMAIL)).get(url)
+    lung = login(Client(), User.objects.get(email=seed.LUNG_NURSE_EMAIL)).get(url)
+    assert nurse.status_code == lung.status_code == 200
+    assert "Exempelsson" in nurse.text and "Provsson" in nurse.text
+    assert "Exempelsson" not in lung.text and "Lungqvist" in lung.text
