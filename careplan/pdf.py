@@ -143,7 +143,8 @@ def _urgent_box(unit) -> Table:
     else:
         lines.append(_p(_("Call your care unit.")))
     lines.append(_p(_("For medical advice at any time, call 1177.")))
-    lines.append(Paragraph(f"<b>{_t(_('In an emergency, call 112.'))}</b>", _BODY))
+    emergency = _("In an emergency, call 112.")  # outside the f-string: makemessages skips those
+    lines.append(Paragraph(f"<b>{_t(emergency)}</b>", _BODY))
     box = Table([[lines]], colWidths=["100%"])
     box.setStyle(
         TableStyle(
@@ -295,9 +296,10 @@ def _build(plan: CarePlan, shown: frozenset[str]) -> bytes:
         for section in plan.sections.all():
             story.append(_p(section.title, "h2"))
             if section.personal_note:
+                from_team = _("From your care team:")
                 story.append(
                     Paragraph(
-                        f"<b>{_t(_('From your care team:'))}</b><br/>"
+                        f"<b>{_t(from_team)}</b><br/>"
                         + "<br/>".join(_t(line) for line in section.personal_note.splitlines()),
                         STYLES["note"],
                     )
@@ -323,10 +325,11 @@ def _build(plan: CarePlan, shown: frozenset[str]) -> bytes:
         lang=translation.get_language(),
     )
     footer = _plain(f"{patient.name} – {plan.title}")[:70]
+    printed_label = _("Printed")
     doc.build(
         story,
         canvasmaker=_canvas_with_footer(
-            footer=_plain(f"{footer} · {_('Printed')} {printed}"),
+            footer=_plain(f"{footer} · {printed_label} {printed}"),
             page_label=_plain(_("Page %(page)s of %(total)s")),
         ),
     )

@@ -337,7 +337,8 @@ def plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     scopes = frozenset(s for s in Scope.values if plan.reach.covers(s))
     data = pdf.plan_pdf(plan, language=get_language() or "sv", scopes=scopes)
     response = HttpResponse(data, content_type="application/pdf")
-    filename = f"{_('care-plan')}-{timezone.localdate():%Y-%m-%d}.pdf"
+    stem = _("care-plan")  # outside the f-string: makemessages skips those
+    filename = f"{stem}-{timezone.localdate():%Y-%m-%d}.pdf"
     response["Content-Disposition"] = content_disposition_header(False, filename)
     return response
 

@@ -78,9 +78,11 @@ def test_the_pdf_holds_everything_a_patient_needs_on_paper(cast, full_plan):
     assert "läkemedelslista" in text and "glasögon" in text
     assert "Återbesök efter tre månader." in text
     assert "1177" in text and "112" in text
-    assert "Treatment: the period when treatment is given." in text  # phase in plain words
-    assert "The care plan was established on" in text
-    assert "Page 1 of" in text
+    assert "Behandling: den tid då du får behandling." in text  # phase in plain words
+    assert "Vårdplanen upprättades" in text
+    assert "Från ditt vårdteam:" in text  # above the personal note
+    assert "Ring 112 vid akut sjukdom eller skada." in text
+    assert "Sida 1 av" in text and "Utskriven" in text  # footer
 
 
 def test_the_pdf_uses_large_type_throughout(full_plan):
@@ -133,6 +135,8 @@ def test_the_pdf_follows_the_language(full_plan):
 
     assert "Your contact nurse" in english
     assert "Section treatment" in english  # the section's English title
+    assert "In an emergency, call 112." in english and "Page 1 of" in english
+    assert "Din kontaktsjuksköterska" not in english
 
 
 def test_text_with_markup_characters_is_printed_as_typed(cast):
