@@ -85,7 +85,13 @@ class PatientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Patient
 
-    user = factory.SubFactory(UserFactory, role=Role.PATIENT)
+    # The login carries the patient's own name (as patient_login_invite does).
+    user = factory.SubFactory(
+        UserFactory,
+        role=Role.PATIENT,
+        first_name=factory.SelfAttribute("..first_name"),
+        last_name=factory.SelfAttribute("..last_name"),
+    )
     first_name = "Alva"
     last_name = factory.Sequence(lambda n: f"Testsson{n}")
     personnummer = factory.LazyFunction(synthetic_personnummer)
