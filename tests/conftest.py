@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from careplan import celery_app
 from careplan.models import CarePlan, CareUnit, Patient, User
@@ -27,6 +28,16 @@ def _eager_tasks_and_clean_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language(settings):
+    """Every test starts in the site's default language (Swedish). A request activates
+    its own language in the thread and nothing resets it, so without this, code called
+    outside a request (services, PDF, tasks) would speak whatever the previous test left."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
