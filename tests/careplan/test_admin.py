@@ -41,7 +41,7 @@ def _fast_passwords(settings):
 
 def as_english(cast, who: str) -> Client:
     """A cast member's client reading the admin in English (the assertions' language;
-    the users' own language is Swedish, whose catalogue comes later)."""
+    the users' own language is Swedish)."""
     return english(cast.client(who))
 
 
@@ -592,7 +592,8 @@ def test_establishing_a_plan_needs_a_named_contact_nurse(cast, template, planles
     plan.refresh_from_db()
     assert done.status_code == 302
     assert (plan.status, plan.established_on) == ("active", timezone.localdate())
-    assert plan.changes.filter(what__contains="established").exists()
+    # The history speaks the patient's language (Swedish), not the nurse's.
+    assert plan.changes.filter(what="Din vårdplan har upprättats.").exists()
 
 
 def test_establish_only_takes_post(cast, records):

@@ -347,7 +347,7 @@ def test_contact_nurse_assign_refuses_a_nurse_of_another_unit():
     outsider = f.StaffFactory(units=[f.CareUnitFactory()])
     with pytest.raises(ValidationError) as exc:
         services.contact_nurse_assign(patient=patient, nurse=outsider, by=assignment.nurse)
-    assert "must work in the responsible care unit" in str(exc.value)
+    assert "måste arbeta på den ansvariga vårdenheten" in str(exc.value)
     assert patient.contact_nurse_assignment() == assignment
 
 
@@ -362,7 +362,7 @@ def test_plan_establish_refuses_without_a_contact_nurse():
     )
     with pytest.raises(ValidationError) as exc:
         services.plan_establish(plan=plan, by=nurse)
-    assert "Name a contact nurse" in str(exc.value)
+    assert "Utse en kontaktsjuksköterska" in str(exc.value)
     plan.refresh_from_db()
     assert plan.status == CarePlan.Status.DRAFT
     assert plan.established_on is None
@@ -396,7 +396,7 @@ def test_plan_create_from_template_refuses_a_patient_of_another_unit_and_saves_n
         services.plan_create_from_template(
             patient=patient, template=f.PlanTemplateFactory(), by=nurse
         )
-    assert "belongs to another care unit" in str(exc.value)
+    assert "tillhör en annan vårdenhet" in str(exc.value)
     assert not CarePlan.objects.filter(patient=patient).exists()
     assert not PlanSection.objects.filter(plan__patient=patient).exists()
 
@@ -409,7 +409,7 @@ def test_plan_create_from_template_refuses_a_second_open_plan_and_saves_nothing(
         services.plan_create_from_template(
             patient=patient, template=f.PlanTemplateFactory(), by=assignment.nurse
         )
-    assert "already has an open care plan" in str(exc.value)
+    assert "har redan en öppen vårdplan" in str(exc.value)
     assert CarePlan.objects.filter(patient=patient).count() == 1
 
 

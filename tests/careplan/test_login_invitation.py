@@ -72,14 +72,14 @@ def test_a_nurse_of_another_unit_cannot_invite(cast, new_patient):
 def test_it_refuses_a_patient_without_email_and_creates_nothing(cast, new_patient):
     new_patient.email = ""
     new_patient.save()
-    with pytest.raises(ValidationError, match="e-mail address"):
+    with pytest.raises(ValidationError, match="Lägg till e-postadressen"):
         services.patient_login_invite(patient=new_patient, by=cast.nurse)
     assert not EmailAddress.objects.filter(email="ny.patient@example.test").exists()
 
 
 def test_it_refuses_a_second_invitation(cast, new_patient):
     services.patient_login_invite(patient=new_patient, by=cast.nurse)
-    with pytest.raises(ValidationError, match="already has a login"):
+    with pytest.raises(ValidationError, match="har redan en inloggning"):
         services.patient_login_invite(patient=new_patient, by=cast.nurse)
 
 

@@ -235,7 +235,7 @@ def test_patient_register_refuses_a_wrong_check_digit_and_saves_nothing():
         services.patient_register(
             unit=unit, by=nurse, first_name="Eva", last_name="Exempel", personnummer=bad
         )
-    assert "check digit" in str(exc.value)
+    assert "Kontrollsiffran" in str(exc.value)
     assert not Patient.objects.exists()
     assert not CareRelation.objects.exists()
 
