@@ -86,9 +86,12 @@ class StaffMfaRequiredMiddleware:
             and not session_has_mfa(request)
         ):
             if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {"detail": _("Two-factor authentication is required for staff.")}, status=403
-                )
+                from careplan.api import _accept_language
+
+                # The API's rule, before any viewset runs: an explicit Accept-Language wins.
+                with translation.override(_accept_language(request) or translation.get_language()):
+                    detail = _("Two-factor authentication is required for staff.")
+                return JsonResponse({"detail": detail}, status=403)
             from allauth.mfa.utils import is_mfa_enabled
 
             if is_mfa_enabled(user):
