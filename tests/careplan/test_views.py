@@ -250,7 +250,7 @@ def test_a_relative_asked_to_write_gets_a_helpful_403_page(cast, event):
     )
 
     assert response.status_code == 403
-    assert "You cannot do that here" in response.content.decode()
+    assert "Det går inte att göra här" in response.content.decode()
 
 
 def test_an_event_of_another_plan_is_not_found_under_this_plan(cast):
@@ -287,7 +287,7 @@ def test_home_greets_a_patient_without_a_plan_kindly(cast):
     response = cast.client("patient").get(reverse("home"))
 
     assert response.status_code == 200
-    assert "Your care plan is not ready yet." in response.content.decode()
+    assert "Din vårdplan är inte klar än." in response.content.decode()
 
 
 def test_home_lists_who_shares_with_a_relative_and_logs_it(cast):
@@ -312,7 +312,7 @@ def test_home_of_a_relative_nobody_shares_with_shows_no_patient(cast):
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Nobody shares a care plan with you" in body
+    assert "Ingen delar en vårdplan med dig" in body
     assert "Andersson" not in body
     assert not AccessLog.objects.exists()
 
@@ -367,7 +367,7 @@ def test_the_404_page_is_generic_and_helpful(cast):
 
     body = response.content.decode()
     assert response.status_code == 404
-    assert "The page could not be found" in body
+    assert "Sidan kunde inte hittas" in body
     assert "1177" in body
     assert "Andersson" not in body
 
@@ -378,7 +378,7 @@ def test_the_500_page_renders_without_the_request(rf):
     response = error_500(rf.get("/"))
 
     assert response.status_code == 500
-    assert "Something went wrong" in response.content.decode()
+    assert "Något gick fel" in response.content.decode()
 
 
 @pytest.mark.parametrize("n", [1, 3])

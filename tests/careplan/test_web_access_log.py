@@ -62,10 +62,10 @@ def test_the_patient_sees_who_read_what_when_and_how(cast):
     assert "Karin Kontakt" in body
     assert "Bröstmottagningen" in body
     assert "2025-06-01 12:05" in body  # shown in Swedish local time (UTC+2 in June)
-    assert "Care team" in body
-    assert "Read: care plan" in body
-    assert "Admin" in body
-    assert "Olle Annan" in body and "Denied" in body and "Change: calendar entry" in body
+    assert "Vårdteam" in body
+    assert "Läst: vårdplan" in body
+    assert "Administrationen" in body
+    assert "Olle Annan" in body and "Nekat" in body and "Ändrat: kalenderpost" in body
 
 
 def test_it_lists_newest_first(cast):
@@ -115,7 +115,7 @@ def test_it_pages_by_fifty(cast):
 def test_an_empty_log_says_so(cast):
     body = _page(cast).content.decode()
 
-    assert "Nobody else has opened your care plan yet." in body
+    assert "Ingen annan har öppnat din vårdplan än." in body
 
 
 def test_viewing_the_own_log_is_not_itself_logged(cast):
