@@ -69,7 +69,7 @@ def test_the_calendar_lists_upcoming_and_past_with_who_added_them(cast):
     upcoming, past = body.split('id="past-title"')
     assert "Strålning" in upcoming and "Strålbehandlingen" in upcoming
     assert "Ta med läkemedelslista" in upcoming
-    assert "Added by Karin Kontakt (Sjuksköterska)" in upcoming
+    assert "Tillagt av Karin Kontakt (Sjuksköterska)" in upcoming
     assert "Läkarbesök" in past
     assert 'id="event-form"' in body
 
@@ -80,7 +80,7 @@ def test_the_relative_reads_the_calendar_without_any_edit_controls(cast):
     body = cast.client("relative").get(_url(cast)).content.decode()
 
     assert "Strålning" in body
-    assert "Read only" in body
+    assert "Endast läsning" in body
     assert 'id="event-form"' not in body
     assert reverse("event_edit", args=[cast.plan.pk, event.pk]) not in body
     assert reverse("event_delete", args=[cast.plan.pk, event.pk]) not in body
@@ -128,7 +128,7 @@ def test_the_patient_adds_an_event_and_it_is_noted_in_the_plan_history(cast):
     assert event.created_by == cast.patient_user
     assert event.location == "Provtagningen, plan 2"
     assert timezone.localtime(event.starts_at).strftime("%Y-%m-%dT%H:%M") == _data()["starts_at"]
-    assert "Added to the calendar: Blodprov" in response.content.decode()
+    assert "Tillagt i kalendern: Blodprov" in response.content.decode()
     assert PlanChange.objects.filter(plan=cast.plan, what__contains="Blodprov").exists()
 
 
@@ -141,7 +141,7 @@ def test_an_end_before_the_start_is_refused_and_keeps_what_was_typed(cast):
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert "The event cannot end before it starts." in body
+    assert "Sluttiden kan inte vara före starttiden." in body
     assert 'value="Min egen titel"' in body
     assert "Glöm inte remissen" in body
     assert 'aria-invalid="true"' in body
@@ -155,8 +155,8 @@ def test_a_missing_title_and_a_bad_date_get_clear_messages(cast):
     )
 
     body = response.content.decode()
-    assert "Write what it is." in body
-    assert "Enter a date and time, for example 2025-03-14 09:30." in body
+    assert "Skriv vad det gäller." in body
+    assert "Skriv ett datum och en tid, till exempel 2025-03-14 09:30." in body
     assert 'value="Kvar"' in body
     assert not CalendarEvent.objects.exists()
 
@@ -172,7 +172,7 @@ def test_htmx_add_returns_only_the_list_fragment(cast):
     assert "<html" not in body and "<header" not in body
     assert 'id="event-form"' not in body
     assert "Via htmx" in body and "Redan bokad" in body
-    assert "Added to the calendar: Via htmx" in body
+    assert "Tillagt i kalendern: Via htmx" in body
     assert CalendarEvent.objects.filter(title="Via htmx").exists()
 
 
@@ -184,7 +184,7 @@ def test_htmx_add_with_bad_input_returns_the_form_fragment_in_place(cast):
     assert response["HX-Reswap"] == "outerHTML"
     assert body.lstrip().startswith('<section id="event-form"')
     assert 'value="Behåll"' in body
-    assert "The event cannot end before it starts." in body
+    assert "Sluttiden kan inte vara före starttiden." in body
     assert not CalendarEvent.objects.exists()
 
 
@@ -231,7 +231,7 @@ def test_changing_an_event_to_end_before_it_starts_keeps_the_typed_values(cast):
     body = response.content.decode()
     assert response.status_code == 200
     assert 'value="Skrivet nu"' in body
-    assert "The event cannot end before it starts." in body
+    assert "Sluttiden kan inte vara före starttiden." in body
     event.refresh_from_db()
     assert event.title == "Gammal"
 
@@ -245,10 +245,10 @@ def test_removing_asks_first_then_removes(cast):
     assert CalendarEvent.objects.filter(pk=event.pk).exists()
     response = client.post(url, follow=True)
 
-    assert "Remove calendar entry?" in confirm.content.decode()
+    assert "Ta bort kalenderposten?" in confirm.content.decode()
     assert f'action="{url}"' in confirm.content.decode()
     assert not CalendarEvent.objects.filter(pk=event.pk).exists()
-    assert "Removed from the calendar: Ska bort" in response.content.decode()
+    assert "Borttaget från kalendern: Ska bort" in response.content.decode()
 
 
 def test_delete_needs_post(cast):
