@@ -58,8 +58,8 @@ def test_the_patient_sees_nurse_next_events_sections_and_links(cast):
     assert reverse("plan_calendar", args=[cast.plan.pk]) in body
     assert reverse("plan_pdf", args=[cast.plan.pk]) in body
     assert reverse("my_access_log") in body
-    assert "Treatment: the period when treatment is given." in body
-    assert "Read only" not in body
+    assert "Behandling: den tid då du får behandling." in body
+    assert "Endast läsning" not in body
 
 
 def test_the_relative_sees_a_read_only_banner_and_no_access_log_link(cast):
@@ -67,11 +67,11 @@ def test_the_relative_sees_a_read_only_banner_and_no_access_log_link(cast):
 
     body = _detail(cast, "relative").content.decode()
 
-    assert "Read only" in body
-    assert "shared with you by Alva" in body
+    assert "Endast läsning" in body
+    assert "delad med dig av Alva" in body
     assert "Kommande 0" in body  # calendar is shared in the cast's grant
     assert reverse("my_access_log") not in body
-    assert "What changed since your last visit" not in body
+    assert "Vad som har ändrats sedan ditt senaste besök" not in body
 
 
 def test_it_hides_the_calendar_from_a_relative_without_calendar_scope(cast):
@@ -84,7 +84,7 @@ def test_it_hides_the_calendar_from_a_relative_without_calendar_scope(cast):
     calendar = client.get(reverse("plan_calendar", args=[cast.plan.pk]))
 
     assert "Kommande" not in detail
-    assert "What is next" not in detail
+    assert "Vad händer härnäst" not in detail
     assert reverse("plan_calendar", args=[cast.plan.pk]) not in detail
     assert calendar.status_code == 404
     denied = AccessLog.objects.get(user=cast.relative, outcome=AccessLog.Outcome.DENIED)
@@ -113,7 +113,7 @@ def test_it_hides_unshared_sections_from_relative(cast):
     body = detail.content.decode()
     assert detail.status_code == 200  # the calendar part is still shared
     assert reverse("plan_section", args=[cast.plan.pk, "treatment"]) not in body
-    assert "Section treatment" not in body and "Bröstcancer" not in body
+    assert "Avsnitt treatment" not in body and "Bröstcancer" not in body
     assert reverse("plan_pdf", args=[cast.plan.pk]) not in body
     assert section.status_code == 404
     assert pdf.status_code == 404
@@ -129,9 +129,9 @@ def test_a_relative_whose_grant_shares_nothing_is_not_let_in(cast):
 def test_the_care_team_sees_the_whole_plan_without_edit_banner(cast):
     body = _detail(cast, "nurse").content.decode()
 
-    assert "The care plan of Alva Andersson" in body
+    assert "Vårdplan för Alva Andersson" in body
     assert "Karin Kontakt" in body
-    assert "Read only" not in body
+    assert "Endast läsning" not in body
     assert reverse("my_access_log") not in body
 
 
@@ -143,9 +143,9 @@ def test_the_follow_up_plan_and_summary_show_when_filled_in(cast):
 
     after = _detail(cast, "patient").content.decode()
 
-    assert "Follow-up plan" not in before
-    assert "Follow-up plan" in after and "<li>Mammografi varje år</li>" in after
-    assert "Summary of diagnosis and treatment" in after and "Opererad i mars." in after
+    assert "Uppföljningsplan" not in before
+    assert "Uppföljningsplan" in after and "<li>Mammografi varje år</li>" in after
+    assert "Sammanfattning av diagnos och behandling" in after and "Opererad i mars." in after
 
 
 def test_a_plan_without_a_named_nurse_shows_the_unit_to_call(cast):
@@ -153,7 +153,7 @@ def test_a_plan_without_a_named_nurse_shows_the_unit_to_call(cast):
 
     body = _detail(cast, "patient").content.decode()
 
-    assert "No contact nurse has been named yet." in body
+    assert "Ingen kontaktsjuksköterska har utsetts än." in body
     assert "Bröstmottagningen" in body
 
 
@@ -171,7 +171,7 @@ def test_what_changed_shows_a_change_by_the_nurse_once(cast):
     assert "Nya råd om kost" in second
     assert "(Karin Kontakt)" in second  # who made the change
     assert "Nya råd om kost" not in third
-    assert "Nothing new since your last visit." in third
+    assert "Inget nytt sedan ditt senaste besök." in third
 
 
 def test_what_changed_leaves_out_the_patients_own_changes(cast):
@@ -323,5 +323,5 @@ def test_a_relative_reading_a_section_sees_the_banner(cast):
         .content.decode()
     )
 
-    assert "Read only" in body
-    assert "Change" not in body
+    assert "Endast läsning" in body
+    assert "Ändra" not in body
