@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -8,7 +9,7 @@ from . import views
 
 admin.site.site_header = "careplan"
 admin.site.site_title = "careplan"
-admin.site.index_title = "Vårdteamets arbetsyta"
+admin.site.index_title = _("Care team workspace")
 
 urlpatterns = [
     # The admin logs in through allauth, so staff pass the two-factor step.
