@@ -69,7 +69,7 @@ def test_the_calendar_lists_upcoming_and_past_with_who_added_them(cast):
     upcoming, past = body.split('id="past-title"')
     assert "Strålning" in upcoming and "Strålbehandlingen" in upcoming
     assert "Ta med läkemedelslista" in upcoming
-    assert "Tillagt av Karin Kontakt (Sjuksköterska)" in upcoming
+    assert "Tillagd av Karin Kontakt (Sjuksköterska)" in upcoming
     assert "Läkarbesök" in past
     assert 'id="event-form"' in body
 
