@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,20 @@ print(json.dumps({{n: getattr(s, n, None) for n in names}}, default=str))
 """
 
 
+# Not from this test process: the e2e suite allows async-unsafe ORM calls in its own
+# process, and ``check --deploy`` rightly refuses that setting.
+NOT_INHERITED = {*READ, "DJANGO_ALLOW_ASYNC_UNSAFE"}
+CACHE_DIR = tempfile.mkdtemp(prefix="careplan-settings-test-")
+
+
+def clean_env(**env: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+    clean.update({"DJANGO_SETTINGS_MODULE": "careplan.settings", "CACHE_DIR": CACHE_DIR}, **env)
+    return clean
+
+
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in READ}
-    clean.update({"DJANGO_SETTINGS_MODULE": "careplan.settings", "CACHE_DIR": "/tmp"}, **env)
+    clean = clean_env(**env)
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -139,10 +151,7 @@ def test_production_settings_pass_check_deploy():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env={
-            **{k: v for k, v in os.environ.items() if k not in READ},
-            **production(CACHE_DIR="/tmp"),
-        },
+        env=clean_env(**production()),
         capture_output=True,
         text=True,
         timeout=120,
