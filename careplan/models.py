@@ -194,7 +194,12 @@ class Patient(models.Model):
     class Meta:
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
-        ordering = ["last_name", "first_name"]
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            # Serves the nurse's patient list: walk patients in name order and stop at
+            # the first page instead of sorting the whole table.
+            models.Index(fields=["last_name", "first_name", "id"], name="patient_name_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
