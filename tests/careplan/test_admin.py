@@ -728,8 +728,7 @@ def test_calendar_list_shows_upcoming_entries_by_default(cast, records):
 
 
 def test_adding_an_event_offers_only_plans_of_my_units(cast, records):
-    theirs = f.CarePlanFactory()
-    f.CareRelationFactory(patient=theirs.patient, unit=cast.other_unit)
+    theirs = f.covered_plan(cast.other_unit)
     client = as_english(cast, "nurse")
     when = timezone.localtime() + dt.timedelta(days=1)
     data = {

@@ -333,8 +333,7 @@ def test_event_list_for_one_plan_is_scoped_and_logged(cast, who, event):
 
 
 def test_event_list_filters_by_plan(cast, event):
-    other = f.CalendarEventFactory()  # another patient's plan
-    f.CareRelationFactory(patient=other.plan.patient, unit=cast.unit)
+    other = f.CalendarEventFactory(plan=f.covered_plan(cast.unit))  # another patient's plan
     client = json_client(cast, "nurse")
 
     assert {e["id"] for e in client.get("/api/v1/events/").json()["results"]} == {
@@ -557,7 +556,7 @@ def test_an_event_sent_as_a_list_is_refused(cast):
 
 
 def test_an_event_for_a_plan_of_another_patient_is_404_and_logged(cast):
-    other_plan = f.CarePlanFactory()
+    other_plan = f.covered_plan()
 
     response = json_client(cast, "patient").post(
         "/api/v1/events/", payload(other_plan), content_type="application/json"
@@ -575,7 +574,7 @@ def test_an_event_for_a_plan_of_another_patient_is_404_and_logged(cast):
 
 
 def test_an_event_cannot_move_to_another_plan(cast, event):
-    other_plan = f.CarePlanFactory()
+    other_plan = f.covered_plan()
 
     response = json_client(cast, "patient").patch(
         f"/api/v1/events/{event.pk}/", {"plan": other_plan.pk}, content_type="application/json"
@@ -660,7 +659,8 @@ def test_contact_nurse_needs_exactly_one_of_plan_or_patient(cast, query):
 
 
 def test_contact_nurse_says_when_none_is_named_yet(cast):
-    plan = f.CarePlanFactory()
+    # A draft: an established plan always has a named contact nurse (invariant 1).
+    plan = f.CarePlanFactory(status="draft", established_on=None)
     f.CareRelationFactory(patient=plan.patient, unit=cast.unit)
 
     response = json_client(cast, "nurse").get(f"/api/v1/contact-nurse/?plan={plan.pk}")
@@ -703,8 +703,7 @@ def test_staff_without_an_mfa_session_get_403(cast, method, url):
 
 def test_a_list_logs_one_row_per_patient_not_per_row(cast):
     f.CalendarEventFactory.create_batch(3, plan=cast.plan)
-    other = f.CarePlanFactory()
-    f.CareRelationFactory(patient=other.patient, unit=cast.unit)
+    other = f.covered_plan(cast.unit)
     f.CalendarEventFactory.create_batch(2, plan=other)
 
     response = json_client(cast, "nurse").get("/api/v1/events/")
@@ -726,8 +725,7 @@ def _rows(cast, who: str, n: int) -> None:
         return
     f.CalendarEventFactory(plan=cast.plan)
     for _ in range(n - 1):
-        plan = f.CarePlanFactory()
-        f.CareRelationFactory(patient=plan.patient, unit=cast.unit)
+        plan = f.covered_plan(cast.unit)
         f.RelativeGrantFactory(patient=plan.patient, relative=cast.relative)
         f.CalendarEventFactory(plan=plan)
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from careplan.models import AccessLog, CalendarEvent
 from tests.conftest import CAST
-from tests.factories import CalendarEventFactory, CarePlanFactory, RelativeGrantFactory
+from tests.factories import CalendarEventFactory, RelativeGrantFactory, covered_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -254,7 +254,7 @@ def test_a_relative_asked_to_write_gets_a_helpful_403_page(cast, event):
 
 
 def test_an_event_of_another_plan_is_not_found_under_this_plan(cast):
-    other = CalendarEventFactory()  # another patient's plan
+    other = CalendarEventFactory(plan=covered_plan())  # another patient's plan
     client = cast.client("patient")
 
     response = client.get(reverse("event_edit", args=[cast.plan.pk, other.pk]))
@@ -386,7 +386,7 @@ def test_relative_home_query_count_is_pinned(cast, django_assert_num_queries, n)
     client = cast.client("relative")
     client.get(reverse("home"))  # warm up: session activity stamp
     for _ in range(n - 1):
-        plan = CarePlanFactory()
+        plan = covered_plan()
         RelativeGrantFactory(patient=plan.patient, relative=cast.relative)
 
     # 1 session, 2 user, 3 the relative's grants with their scopes, 4 the patients,

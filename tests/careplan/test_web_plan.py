@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from careplan import services
-from careplan.models import AccessLog, PlanChange, PlanSection, UnitLink
+from careplan.models import AccessLog, CarePlan, PlanChange, PlanSection, UnitLink
 from tests.factories import CalendarEventFactory, CareUnitFactory
 
 pytestmark = pytest.mark.django_db
@@ -149,6 +149,8 @@ def test_the_follow_up_plan_and_summary_show_when_filled_in(cast):
 
 
 def test_a_plan_without_a_named_nurse_shows_the_unit_to_call(cast):
+    # Only a draft: an established plan always has a named contact nurse (invariant 1).
+    CarePlan.objects.filter(pk=cast.plan.pk).update(status="draft")
     cast.patient.nurse_assignments.update(ended_on=timezone.localdate())
 
     body = _detail(cast, "patient").content.decode()
