@@ -116,3 +116,13 @@ def accessible(field: BoundField) -> SafeString:
     if described:
         attrs["aria-describedby"] = " ".join(described)
     return field.as_widget(attrs=attrs)
+
+
+@register.simple_tag(takes_context=True)
+def signup_open(context: template.Context) -> bool:
+    """Whether the account adapter lets this visitor sign up (closed unless
+    ``CAREPLAN_OPEN_SIGNUP`` or an invitation). allauth's ``signup_url`` is set either way."""
+    from allauth.account.adapter import get_adapter
+
+    request = context.get("request")
+    return request is not None and get_adapter(request).is_open_for_signup(request)
