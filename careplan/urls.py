@@ -1,5 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
@@ -25,6 +25,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that do not name one (the admin).
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("careplan/favicon.svg"), permanent=True),
+    ),
     path("", include("careplan.web_urls")),
 ]
 
@@ -32,6 +37,3 @@ handler400 = "careplan.views.error_400"
 handler403 = "careplan.views.error_403"
 handler404 = "careplan.views.error_404"
 handler500 = "careplan.views.error_500"
-
-if settings.DEBUG:
-    pass
