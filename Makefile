@@ -16,7 +16,9 @@ $(BIN)/.installed: pyproject.toml
 
 venv: $(BIN)/.installed
 
-# Compiles locale/*/LC_MESSAGES/*.po; with no catalogue yet there is nothing to do.
+# Compiles locale/*/LC_MESSAGES/django.po to .mo (built here, not committed; run, test and
+# e2e depend on it). New strings: DEBUG=1 manage.py makemessages -l sv -l en --no-obsolete
+# --ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=test-artifacts.
 messages: venv
 	@mkdir -p locale
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
