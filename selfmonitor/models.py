@@ -1,1 +1,356 @@
-"""Models for selfmonitor: see the issue tracker; this app is built in its own issue."""
+"""Self-monitoring: questionnaire instruments as versioned data, schedules, assignments,
+responses (drafts kept as the patient goes), scores, alerts to the care team.
+
+An instrument version is loaded from a file under ``selfmonitor/instruments/`` and never
+edited once it has answers (``load_instruments`` refuses; a new version is loaded). A
+response belongs to one assignment (one-to-one: a double submit stores one response) and
+keeps the instrument version it was answered in.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from careplan.models import CarePlan, CareUnit, Patient, PlanTemplate
+
+
+def pick(text: dict | str | None, lang: str | None = None) -> str:
+    """A ``{"sv": …, "en": …}`` text in the active language (Swedish as fallback)."""
+    if not text:
+        return ""
+    if isinstance(text, str):
+        return text
+    lang = (lang or get_language() or "sv")[:2]
+    return text.get(lang) or text.get("sv") or next(iter(text.values()), "")
+
+
+class Instrument(models.Model):
+    class Kind(models.TextChoices):
+        PROM = "prom", _("Patient-reported outcome (PROM)")
+        PREM = "prem", _("Patient-reported experience (PREM)")
+
+    key = models.SlugField(_("identifier"), max_length=60)
+    version = models.PositiveIntegerField(_("version"))
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    title_sv = models.CharField(_("title (Swedish)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    definition = models.JSONField(_("definition"))
+    checksum = models.CharField(_("checksum"), max_length=64)
+    source_file = models.CharField(_("file"), max_length=300, blank=True)
+    source_note = models.TextField(_("source"), blank=True)
+    licence_note = models.TextField(_("licence"), blank=True)
+    loaded_at = models.DateTimeField(_("loaded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("questionnaire")
+        verbose_name_plural = _("questionnaires")
+        ordering = ["key", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "version"], name="instrument_key_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+    @property
+    def title(self) -> str:
+        return pick({"sv": self.title_sv, "en": self.title_en})
+
+    @classmethod
+    def current(cls, key: str) -> Instrument | None:
+        return cls.objects.filter(key=key).order_by("-version").first()
+
+
+class Schedule(models.Model):
+    """When a questionnaire is sent: for every plan of a template, or for one patient."""
+
+    class Trigger(models.TextChoices):
+        PLAN_START = "plan_start", _("At plan start")
+        PHASE_CHANGE = "phase_change", _("When the phase changes")
+        HANDOVER = "handover", _("At a handover to another unit")
+        EVERY = "every", _("Every N days")
+
+    instrument_key = models.SlugField(_("questionnaire"), max_length=60)
+    template = models.ForeignKey(
+        PlanTemplate,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="questionnaire_schedules",
+        verbose_name=_("plan template"),
+    )
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="questionnaire_schedules",
+        verbose_name=_("patient"),
+    )
+    trigger = models.CharField(_("when"), max_length=20, choices=Trigger.choices)
+    phase = models.CharField(
+        _("only in phase"), max_length=20, choices=CarePlan.Phase.choices, blank=True
+    )
+    every_days = models.PositiveIntegerField(_("every N days"), null=True, blank=True)
+    due_days = models.PositiveIntegerField(_("days to answer"), default=7)
+    expire_days = models.PositiveIntegerField(_("days until it expires"), default=14)
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("questionnaire schedule")
+        verbose_name_plural = _("questionnaire schedules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(template__isnull=True, patient__isnull=False)
+                | Q(template__isnull=False, patient__isnull=True),
+                name="schedule_template_xor_patient",
+            ),
+            models.CheckConstraint(
+                condition=~Q(trigger="every") | Q(every_days__gte=1),
+                name="schedule_every_needs_days",
+            ),
+            models.CheckConstraint(
+                condition=Q(expire_days__gte=models.F("due_days")),
+                name="schedule_expires_after_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_key}: {self.get_trigger_display()}"
+
+
+class AssignmentQuerySet(models.QuerySet["Assignment"]):
+    def open(self) -> AssignmentQuerySet:
+        return self.filter(status=Assignment.Status.OPEN, expires_at__gt=timezone.now())
+
+
+class Assignment(models.Model):
+    """One sending of a questionnaire to a patient: due date and expiry."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        OPEN = "open", _("Waiting for answers")
+        COMPLETED = "completed", _("Answered")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("patient")
+    )
+    plan = models.ForeignKey(
+        CarePlan, on_delete=models.SET_NULL, null=True, blank=True, related_name="assignments"
+    )
+    unit = models.ForeignKey(
+        CareUnit,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("responsible unit"),
+    )
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, related_name="+", verbose_name=_("questionnaire")
+    )
+    schedule = models.ForeignKey(
+        Schedule, on_delete=models.SET_NULL, null=True, blank=True, related_name="assignments"
+    )
+    # What made it (a schedule's occurrence: "start", "phase:behandling", "every:3", …);
+    # unique per schedule and patient, so beat creates each sending exactly once.
+    occurrence = models.CharField(max_length=80, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.SCHEDULED
+    )
+    available_at = models.DateTimeField(_("sent"))
+    due_at = models.DateTimeField(_("answer by"))
+    expires_at = models.DateTimeField(_("expires"))
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    remind_after = models.DateTimeField(_("remind later, after"), null=True, blank=True)
+    reminded_before_at = models.DateTimeField(null=True, blank=True)
+    reminded_after_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("questionnaire sent")
+        verbose_name_plural = _("questionnaires sent")
+        ordering = ["-available_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schedule", "patient", "occurrence"],
+                condition=Q(schedule__isnull=False),
+                name="assignment_once_per_occurrence",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_at__gte=models.F("available_at"))
+                & Q(expires_at__gte=models.F("due_at")),
+                name="assignment_dates_in_order",
+            ),
+        ]
+        indexes = [
+            # dispatch: scheduled ones whose time has come
+            models.Index(fields=["status", "available_at"], name="assignment_status_avail"),
+            # the patient's open questionnaires
+            models.Index(fields=["patient", "status"], name="assignment_patient_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument.title} → {self.patient}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == self.Status.EXPIRED or (
+            self.status in (self.Status.OPEN, self.Status.SCHEDULED)
+            and self.expires_at <= timezone.now()
+        )
+
+    @property
+    def is_answerable(self) -> bool:
+        return self.status == self.Status.OPEN and self.expires_at > timezone.now()
+
+
+class Response(models.Model):
+    """The answers to one assignment: a draft while the patient goes, then completed."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        COMPLETED = "completed", _("Completed")
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="response")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="responses", verbose_name=_("patient")
+    )
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, related_name="+", verbose_name=_("questionnaire")
+    )
+    # Denormalised for the trend query across versions.
+    instrument_key = models.SlugField(max_length=60)
+    unit = models.ForeignKey(
+        CareUnit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    answers = models.JSONField(_("answers"), default=dict)
+    scores = models.JSONField(_("scores"), default=dict)
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+
+    class Meta:
+        verbose_name = _("questionnaire answer")
+        verbose_name_plural = _("questionnaire answers")
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                name="response_completed_has_time",
+            ),
+        ]
+        indexes = [
+            # the trend page: one patient's answers to one instrument over time
+            models.Index(
+                fields=["patient", "instrument_key", "submitted_at"], name="response_trend"
+            ),
+            # PREM aggregates and unit reports: a unit's answers in a period
+            models.Index(fields=["unit", "instrument_key", "submitted_at"], name="response_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument.title}, {self.patient}"
+
+    @property
+    def entered_on_behalf(self) -> bool:
+        return self.entered_by_id is not None and self.entered_by_id != self.patient.user_id
+
+
+class AlertQuerySet(models.QuerySet["Alert"]):
+    def open(self) -> AlertQuerySet:
+        return self.filter(acknowledged_at__isnull=True)
+
+    def worklist(self) -> AlertQuerySet:
+        """Open alerts, most severe first, oldest first within a severity."""
+        return self.open().order_by("-severity", "created_at", "id")
+
+
+class Alert(models.Model):
+    class Severity(models.IntegerChoices):
+        LOW = 1, _("Low")
+        MEDIUM = 2, _("Medium")
+        HIGH = 3, _("High")
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="alerts")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("patient")
+    )
+    rule = models.SlugField(_("rule"), max_length=80)
+    severity = models.PositiveSmallIntegerField(_("severity"), choices=Severity.choices)
+    text_sv = models.CharField(max_length=300)
+    text_en = models.CharField(max_length=300)
+    created_at = models.DateTimeField(_("raised"), default=timezone.now)
+    acknowledge_by = models.DateTimeField(_("acknowledge by"))
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    note = models.TextField(_("note"), blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-severity", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "rule"], name="alert_once_per_rule"),
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True) | ~Q(note=""),
+                name="alert_acknowledged_with_note",
+            ),
+        ]
+        indexes = [
+            # the worklist and the escalation job: open alerts by severity and age
+            models.Index(
+                fields=["-severity", "created_at"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="alert_open_worklist",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def text(self) -> str:
+        return pick({"sv": self.text_sv, "en": self.text_en})

@@ -1,0 +1,65 @@
+"""Validate and load questionnaire instruments from their data files.
+
+    manage.py load_instruments                  # every file in selfmonitor/instruments/
+    manage.py load_instruments path/to/x.json   # a unit's licensed instrument, same format
+    manage.py load_instruments --check          # validate only
+
+A broken file is refused with the file, the item and the reason; nothing is loaded
+then. A version that has answers is never changed in place: load a new version.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from selfmonitor import services
+from selfmonitor.definition import DefinitionError
+
+
+class Command(BaseCommand):
+    help = "Validate and load questionnaire instruments (JSON files)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="*", help="Files or folders (default: shipped ones)")
+        parser.add_argument("--check", action="store_true", help="Validate only")
+
+    def handle(self, *args, **options):
+        files: list[Path] = []
+        for spec in options["paths"] or [str(services.INSTRUMENT_DIR)]:
+            path = Path(spec)
+            if path.is_dir():
+                files.extend(sorted(path.glob("*.json")))
+            elif path.is_file():
+                files.append(path)
+            else:
+                raise CommandError(f"{spec}: no such file or folder")
+        errors: list[str] = []
+        loaded: list[tuple[Path, dict]] = []
+        for path in files:
+            try:
+                loaded.append((path, services.read_instrument_file(path)))
+            except DefinitionError as exc:
+                errors.extend(exc.errors)
+        seen: dict[tuple[str, int], Path] = {}
+        for path, data in loaded:
+            key = (data["id"], data["version"])
+            if key in seen:
+                errors.append(
+                    f"{path.name}: version: {key[0]} v{key[1]} is also in {seen[key].name}"
+                )
+            seen[key] = path
+        if errors:
+            raise CommandError("Refused:\n" + "\n".join(errors))
+        if options["check"]:
+            self.stdout.write(f"{len(loaded)} instrument file(s) valid.")
+            return
+        try:
+            with transaction.atomic():
+                for path, data in loaded:
+                    instrument, what = services.instrument_load(data=data, source_file=path.name)
+                    self.stdout.write(f"{path.name}: {instrument.key} v{instrument.version} {what}")
+        except DefinitionError as exc:
+            raise CommandError("Refused:\n" + "\n".join(exc.errors)) from exc

@@ -1,0 +1,92 @@
+"""Celery tasks for self-monitoring: beat jobs and the e-mails (never health data)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from careplan.models import User
+
+from . import services
+from .models import Alert, Assignment
+
+
+@shared_task
+def dispatch_questionnaires() -> int:
+    """Beat: create the sendings schedules call for, open the due ones (once each)."""
+    services.schedules_materialise()
+    return services.dispatch_due()
+
+
+@shared_task
+def remind_questionnaires() -> int:
+    """Beat: reminders before and after the due date; expire the old ones."""
+    services.assignments_expire()
+    return services.reminders_send()
+
+
+@shared_task
+def escalate_alerts() -> int:
+    """Beat: alerts not acknowledged in time escalate once."""
+    return services.alerts_escalate()
+
+
+def email_patient(*, assignment_id: int, kind: str) -> None:
+    """A questionnaire waits (new or reminder). No health data: not even its name."""
+    assignment = Assignment.objects.select_related("patient__user").filter(pk=assignment_id).first()
+    if assignment is None or not assignment.is_answerable or assignment.patient.user is None:
+        return
+    user = assignment.patient.user
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = (
+            _("A reminder from careplan") if kind == "reminder" else _("A question from careplan")
+        )
+        send_mail(
+            subject=subject,
+            message=_(
+                "Hello,\n\nYour care team would like you to answer a few questions in "
+                "careplan. Log in to answer: %(url)s\n\nThis e-mail cannot be answered."
+            )
+            % {"url": settings.CAREPLAN_SITE_URL + reverse("home")},
+            from_email=None,
+            recipient_list=[user.email],
+        )
+
+
+def email_care_team(*, alert_id: int, kind: str) -> None:
+    """Tell the contact nurse (escalated: everyone in the unit) that an alert waits.
+    No patient name, no answer: only a link to the worklist."""
+    alert = Alert.objects.select_related("patient").filter(pk=alert_id).first()
+    if alert is None or alert.acknowledged_at is not None:
+        return
+    relation = alert.patient.responsible_relation()
+    if relation is None:
+        return
+    if kind == "escalated":
+        recipients = list(
+            User.objects.filter(care_units=relation.unit_id, is_active=True).values_list(
+                "email", flat=True
+            )
+        )
+    else:
+        nurse = alert.patient.contact_nurse_assignment()
+        recipients = [nurse.nurse.email] if nurse else []
+    if relation.unit.email:
+        recipients.append(relation.unit.email)
+    if not recipients:
+        return
+    url = settings.CAREPLAN_SITE_URL + reverse("admin:selfmonitor_alert_changelist")
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            subject=_("An alert has not been acknowledged")
+            if kind == "escalated"
+            else _("A new alert in the worklist"),
+            message=_("An alert from a questionnaire waits in the care team's worklist: %(url)s")
+            % {"url": url},
+            from_email=None,
+            recipient_list=sorted(set(recipients)),
+        )
