@@ -1,0 +1,90 @@
+"""Access to questionnaires, through careplan's access rules (one helper per resource).
+
+The patient answers and reads their own; staff of the responsible unit read and enter
+answers on the patient's behalf; a relative reads results only with the
+``questionnaires`` scope, and never answers. A PREM answer is the patient's alone: staff
+see PREMs only aggregated per unit (``reports.prem_summary``), so anyone but the
+patient gets a 404 and a denied row for a single PREM.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from careplan import access
+from careplan.models import AccessLog
+from contacts.models import Scope
+
+from .models import Alert, Assignment, Instrument, Response
+
+Channel = AccessLog.Channel
+
+
+def _refuse_prem(user, patient, obj, *, write: bool, channel: str) -> None:
+    r = access.reach(user, patient)
+    if r.is_self:
+        return
+    access.log_access(
+        user=user,
+        patient=patient,
+        obj=obj,
+        action=AccessLog.Action.UPDATE if write else AccessLog.Action.VIEW,
+        allowed=False,
+        channel=channel,
+        reach_=r,
+    )
+    raise Http404
+
+
+def assignment_for(user, pk, *, write: bool = False, channel: str = Channel.WEB) -> Assignment:
+    assignment = (
+        Assignment.objects.select_related("patient", "instrument", "plan").filter(pk=pk).first()
+    )
+    if assignment is None:
+        raise Http404
+    if assignment.instrument.kind == Instrument.Kind.PREM:
+        _refuse_prem(user, assignment.patient, assignment, write=write, channel=channel)
+    assignment.reach = access._check(
+        user,
+        assignment.patient,
+        assignment,
+        write=write,
+        channel=channel,
+        scope=Scope.QUESTIONNAIRES,
+    )
+    return assignment
+
+
+def response_for(user, pk, *, channel: str = Channel.WEB) -> Response:
+    response = (
+        Response.objects.select_related("patient", "instrument", "assignment", "entered_by")
+        .filter(pk=pk, status=Response.Status.COMPLETED)
+        .first()
+    )
+    if response is None:
+        raise Http404
+    if response.instrument.kind == Instrument.Kind.PREM:
+        _refuse_prem(user, response.patient, response, write=False, channel=channel)
+    response.reach = access._check(
+        user, response.patient, response, write=False, channel=channel, scope=Scope.QUESTIONNAIRES
+    )
+    return response
+
+
+def alert_for(user, pk, *, write: bool = False, channel: str = Channel.WEB) -> Alert:
+    alert = Alert.objects.select_related("patient", "response").filter(pk=pk).first()
+    if alert is None:
+        raise Http404
+    alert.reach = access._check(
+        user, alert.patient, alert, write=write, channel=channel, scope=Scope.QUESTIONNAIRES
+    )
+    return alert
+
+
+def responses_for(user):
+    """Completed PROM responses a user may list (PREMs: the patient's own only)."""
+    patients = access.patients_for(user, scope=Scope.QUESTIONNAIRES)
+    qs = Response.objects.filter(status=Response.Status.COMPLETED, patient__in=patients)
+    if getattr(user, "role", None) != "patient":
+        qs = qs.exclude(instrument__kind=Instrument.Kind.PREM)
+    return qs

@@ -1,0 +1,89 @@
+"""Trend charts as server-rendered SVG: no JavaScript, no inline style (CSP), a title
+and description for screen readers; the page shows the same figures as a table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+WIDTH, HEIGHT = 640, 260
+LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 40
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def trend_svg(
+    points: Sequence[tuple[dt.datetime, float]],
+    *,
+    lo: float,
+    hi: float,
+    thresholds: Sequence[tuple[float, str]] = (),
+    title: str,
+    desc: str,
+    chart_id: str,
+) -> SafeString:
+    """A line over time with dots, y from ``lo`` to ``hi``, thresholds as dashed lines."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    span = (hi - lo) or 1
+
+    def y(value: float) -> float:
+        value = min(max(value, lo), hi)
+        return TOP + plot_h - (value - lo) / span * plot_h
+
+    if points:
+        first, last = points[0][0], points[-1][0]
+        total = (last - first).total_seconds() or 1
+    parts = [
+        f'<svg class="trend-chart" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
+        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#ffffff" '
+        'stroke="#6b6b6b" stroke-width="1"/>',
+    ]
+    step = 1 if span <= 10 else max(1, round(span / 5))
+    tick = lo
+    while tick <= hi:
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="12" '
+            f'fill="#1a1a1a">{_fmt(tick)}</text>'
+        )
+        tick += step * (2 if span == 10 else 1)
+    for value, label in thresholds:
+        ty = y(value)
+        parts.append(
+            f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{ty:.1f}" y2="{ty:.1f}" '
+            'stroke="#a4262c" stroke-width="1.5" stroke-dasharray="6 4"/>'
+            f'<text x="{LEFT + plot_w - 4}" y="{ty - 4:.1f}" text-anchor="end" font-size="12" '
+            f'fill="#a4262c">{escape(label)}</text>'
+        )
+    coords = []
+    for when, value in points:
+        x = LEFT + (
+            plot_w / 2 if len(points) == 1 else (when - first).total_seconds() / total * plot_w
+        )
+        coords.append((x, y(value), when, value))
+    if len(coords) > 1:
+        line = " ".join(f"{x:.1f},{yy:.1f}" for x, yy, *_ in coords)
+        parts.append(f'<polyline points="{line}" fill="none" stroke="#005ea5" stroke-width="2.5"/>')
+    for x, yy, when, value in coords:
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="4.5" fill="#005ea5">'
+            f"<title>{escape(date_format(when, 'j M Y'))}: {_fmt(value)}</title></circle>"
+        )
+    if points:
+        for x, when in ((LEFT, first), (LEFT + plot_w, last)):
+            anchor = "start" if x == LEFT else "end"
+            parts.append(
+                f'<text x="{x}" y="{HEIGHT - 14}" text-anchor="{anchor}" font-size="12" '
+                f'fill="#1a1a1a">{escape(date_format(when, "j M Y"))}</text>'
+            )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

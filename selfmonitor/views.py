@@ -1,0 +1,436 @@
+"""Questionnaires on the web: the patient answers (a page of items per screen, drafts kept
+on the server), reads results and trends; a nurse may enter answers on the patient's
+behalf; a relative with the ``questionnaires`` scope reads results only.
+
+Every object is reached through ``selfmonitor.access`` (careplan's rules and access log).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from careplan import access
+from careplan.models import AccessLog
+from contacts.models import Scope
+
+from . import access as sm_access
+from . import scoring, services
+from .definition import is_shown, item_map
+from .models import Alert, Assignment, Instrument, Response, pick
+from .svg import trend_svg
+
+TREND_POINTS = 200  # the latest answers drawn per chart
+
+
+def _plan_ctx(plan) -> dict:
+    return {"plan": plan, "patient": plan.patient, "reach": plan.reach}
+
+
+def _item_rows(page: dict, values: dict[str, list[str]], errors: dict[str, str], answers):
+    rows = []
+    for item in page["items"]:
+        chosen = [str(v) for v in values.get(item["id"], [])]
+        options = []
+        if item["type"] == "scale":
+            anchors = item.get("anchors", {})
+            for n in range(item.get("min", 0), item.get("max", 10) + 1):
+                options.append(
+                    {"value": str(n), "label": str(n), "anchor": pick(anchors.get(str(n)))}
+                )
+        elif item["type"] == "yesno":
+            options = [{"value": "yes", "label": _("Yes")}, {"value": "no", "label": _("No")}]
+        elif item["type"] in ("single", "multiple"):
+            options = [
+                {"value": str(o["value"]), "label": pick(o["text"])} for o in item["options"]
+            ]
+        for option in options:
+            option["checked"] = option["value"] in chosen
+        condition = item.get("when")
+        rows.append(
+            {
+                "id": item["id"],
+                "type": item["type"],
+                "text": pick(item["text"]),
+                "help": pick(item.get("help")),
+                "required": item.get("required", False),
+                "conditional": bool(condition),
+                "shown": is_shown(item, answers),
+                "options": options,
+                "value": chosen[0] if chosen else "",
+                "max_length": item.get("max_length", 2000),
+                "error": errors.get(item["id"], ""),
+            }
+        )
+    return rows
+
+
+def _values_of(answers: dict) -> dict[str, list[str]]:
+    return {k: [str(x) for x in v] if isinstance(v, list) else [str(v)] for k, v in answers.items()}
+
+
+def _page_no(value, pages) -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = 1
+    return min(max(n, 1), len(pages))
+
+
+def _render_answer(
+    request,
+    assignment: Assignment,
+    *,
+    page_no: int,
+    values: dict,
+    errors: dict | None = None,
+    missing: list[str] | None = None,
+    refused: str = "",
+    status: int = 200,
+):
+    definition = assignment.instrument.definition
+    pages = definition["pages"]
+    page = pages[page_no - 1]
+    errors = errors or {}
+    items = item_map(definition)
+    answers = {k: (v if len(v) > 1 else v[0]) for k, v in values.items() if v}
+    summary = []
+    for item_id, message in errors.items():
+        label = pick(items[item_id]["text"]) if item_id in items else item_id
+        summary.append({"id": item_id, "label": label, "message": message, "here": True})
+    for item_id in missing or []:
+        where = next(n for n, p in enumerate(pages, 1) if item_id in {i["id"] for i in p["items"]})
+        summary.append(
+            {
+                "id": item_id,
+                "label": pick(items[item_id]["text"]),
+                "message": _("Please answer this question."),
+                "page": where,
+                "here": where == page_no,
+            }
+        )
+    if missing:
+        errors = errors | {m: _("Please answer this question.") for m in missing}
+    ctx = {
+        "assignment": assignment,
+        "instrument": assignment.instrument,
+        "title": pick(definition["title"]),
+        "intro": pick(definition.get("intro")),
+        "page": page,
+        "page_title": pick(page["title"]),
+        "page_help": pick(page.get("help")),
+        "page_no": page_no,
+        "page_count": len(pages),
+        "items": _item_rows(page, values, errors, answers),
+        "summary": summary,
+        "refused": refused,
+        "on_behalf": assignment.reach.basis == AccessLog.Basis.CARE_RELATION,
+        "version_tag": f"{assignment.instrument.key}:{assignment.instrument.version}",
+        "urgent_unit": _urgent_unit(assignment.patient),
+    }
+    return render(request, "selfmonitor/answer.html", ctx, status=status)
+
+
+def _urgent_unit(patient):
+    relation = patient.responsible_relation()
+    return relation.unit if relation else None
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def answer(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = sm_access.assignment_for(request.user, assignment_id, write=True)
+    pages = assignment.instrument.definition["pages"]
+    response = Response.objects.filter(assignment=assignment).first()
+    if response is not None and response.status == Response.Status.COMPLETED:
+        messages.info(request, _("These answers have been sent."))
+        return redirect("selfmonitor_response", response_id=response.pk)
+
+    if request.method == "GET":
+        page_no = _page_no(request.GET.get("page"), pages)
+        values = _values_of(response.answers if response else {})
+        if not assignment.is_answerable:
+            return _render_answer(
+                request,
+                assignment,
+                page_no=page_no,
+                values=values,
+                refused=_("This questionnaire can no longer be answered."),
+            )
+        return _render_answer(request, assignment, page_no=page_no, values=values)
+
+    page_no = _page_no(request.POST.get("page"), pages)
+    page_items = [i["id"] for i in pages[page_no - 1]["items"]]
+    raw = {k[2:]: request.POST.getlist(k) for k in request.POST if k.startswith("a-")}
+    values = _values_of(response.answers if response else {}) | {
+        item_id: raw.get(item_id, []) for item_id in page_items
+    }
+    extra = {
+        k: _("This question is not part of the questionnaire.") for k in raw if k not in page_items
+    }
+    if (
+        request.POST.get("instrument")
+        != f"{assignment.instrument.key}:{assignment.instrument.version}"
+    ):
+        return _render_answer(
+            request,
+            assignment,
+            page_no=page_no,
+            values=values,
+            refused=_(
+                "The form did not match this questionnaire, so nothing was saved. "
+                "Check your answers and send again."
+            ),
+            status=400,
+        )
+    action = request.POST.get("action", "save")
+    page_raw = {k: v for k, v in raw.items() if k in page_items}
+    try:
+        if action == "submit":
+            outcome = services.response_submit(
+                assignment=assignment, by=request.user, raw=page_raw, page_items=page_items
+            )
+        else:
+            outcome = services.response_save_draft(
+                assignment=assignment, by=request.user, raw=page_raw, page_items=page_items
+            )
+    except ValidationError as exc:
+        return _render_answer(
+            request,
+            assignment,
+            page_no=page_no,
+            values=values,
+            refused=" ".join(exc.messages),
+            status=400,
+        )
+    if outcome.already:
+        messages.info(request, _("These answers had already been sent; they were stored once."))
+        return redirect("selfmonitor_response", response_id=outcome.response.pk)
+    if outcome.completed:
+        return redirect("selfmonitor_response", response_id=outcome.response.pk)
+    errors = outcome.errors | extra
+    if errors or outcome.missing:
+        if outcome.missing and not errors:
+            first = outcome.missing[0]
+            page_no = next(
+                n for n, p in enumerate(pages, 1) if first in {i["id"] for i in p["items"]}
+            )
+        return _render_answer(
+            request,
+            assignment,
+            page_no=page_no,
+            values=values,
+            errors=errors,
+            missing=outcome.missing,
+            status=400,
+        )
+    target = page_no
+    if action == "next":
+        target = min(page_no + 1, len(pages))
+    elif action == "back":
+        target = max(page_no - 1, 1)
+    else:
+        messages.success(request, _("Your answers so far are saved. You can go on later."))
+    return redirect(f"{reverse('selfmonitor_answer', args=[assignment.pk])}?page={target}")
+
+
+@require_POST
+@login_required
+def autosave(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """htmx: keep this page's answers as the patient goes (the valid ones)."""
+    assignment = sm_access.assignment_for(request.user, assignment_id, write=True)
+    pages = assignment.instrument.definition["pages"]
+    page_no = _page_no(request.POST.get("page"), pages)
+    page_items = [i["id"] for i in pages[page_no - 1]["items"]]
+    raw = {k[2:]: request.POST.getlist(k) for k in request.POST if k[2:] in page_items}
+    try:
+        outcome = services.response_save_draft(
+            assignment=assignment, by=request.user, raw=raw, page_items=page_items
+        )
+    except ValidationError as exc:
+        text = " ".join(exc.messages)
+    else:
+        text = (
+            _("Saved %(time)s.") % {"time": date_format(timezone.localtime(), "H:i")}
+            if not outcome.errors
+            else _("Saved, except answers that need checking.")
+        )
+    return render(request, "selfmonitor/answer.html#autosave-status", {"autosave_text": text})
+
+
+@require_POST
+@login_required
+def remind_later(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = sm_access.assignment_for(request.user, assignment_id, write=True)
+    try:
+        services.assignment_remind_later(assignment=assignment, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("We will remind you tomorrow."))
+    if assignment.plan_id:
+        return redirect("selfmonitor_list", pk=assignment.plan_id)
+    return redirect("home")
+
+
+def _scale_rows(response: Response) -> list[dict]:
+    rows = []
+    for scale in response.instrument.definition.get("scales", []):
+        value = response.scores.get(scale["key"])
+        found = scoring.band(scale, value)
+        rows.append(
+            {
+                "key": scale["key"],
+                "title": pick(scale["title"]),
+                "value": value,
+                "range": f"{scale.get('min', 0)}–{scale.get('max', 10)}",
+                "band": pick(found["label"]) if found else "",
+            }
+        )
+    return rows
+
+
+@require_GET
+@login_required
+def response_detail(request: HttpRequest, response_id: int) -> HttpResponse:
+    response = sm_access.response_for(request.user, response_id)
+    definition = response.instrument.definition
+    items = item_map(definition)
+    answered = []
+    for item_id, value in response.answers.items():
+        item = items.get(item_id)
+        if item is None:
+            continue
+        if item["type"] in ("single", "multiple"):
+            labels = {str(o["value"]): pick(o["text"]) for o in item["options"]}
+            shown = ", ".join(
+                labels.get(str(v), str(v)) for v in (value if isinstance(value, list) else [value])
+            )
+        elif item["type"] == "yesno":
+            shown = _("Yes") if value == "yes" else _("No")
+        else:
+            shown = str(value)
+        answered.append({"text": pick(item["text"]), "value": shown})
+    alerts = list(Alert.objects.filter(response=response).order_by("-severity"))
+    plan = response.assignment.plan
+    ctx = {
+        "response": response,
+        "title": pick(definition["title"]),
+        "scales": _scale_rows(response),
+        "answered": answered,
+        "alerts": alerts,
+        "is_self": response.reach.is_self,
+        "plan": plan,
+        "urgent_unit": _urgent_unit(response.patient),
+        "entered_on_behalf": response.entered_on_behalf,
+    }
+    return render(request, "selfmonitor/response.html", ctx)
+
+
+@require_GET
+@login_required
+def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = access.plan_for(request.user, pk, scope=Scope.QUESTIONNAIRES)
+    patient = plan.patient
+    is_self = plan.reach.is_self
+    open_ = []
+    if plan.reach.write:
+        open_ = list(
+            Assignment.objects.open()
+            .filter(patient=patient)
+            .select_related("instrument")
+            .order_by("due_at", "id")
+        )
+        if not is_self:
+            open_ = [a for a in open_ if a.instrument.kind != Instrument.Kind.PREM]
+    done = Response.objects.filter(patient=patient, status=Response.Status.COMPLETED)
+    if not is_self:
+        done = done.exclude(instrument__kind=Instrument.Kind.PREM)
+    done = list(done.select_related("instrument").order_by("-submitted_at")[:50])
+    trends = {}
+    for r in done:
+        if r.instrument.kind == Instrument.Kind.PROM:
+            trends.setdefault(r.instrument_key, r.instrument.title)
+    ctx = _plan_ctx(plan) | {
+        "open": open_,
+        "done": done,
+        "trends": sorted(trends.items(), key=lambda kv: kv[1]),
+        "is_self": is_self,
+        "urgent_unit": _urgent_unit(patient),
+    }
+    return render(request, "selfmonitor/list.html", ctx)
+
+
+@require_GET
+@login_required
+def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    plan = access.plan_for(request.user, pk, scope=Scope.QUESTIONNAIRES)
+    instrument = Instrument.current(key)
+    if instrument is None or instrument.kind == Instrument.Kind.PREM:
+        raise Http404
+    # One indexed query (response_trend: patient, instrument_key, submitted_at).
+    rows = list(
+        Response.objects.filter(
+            patient_id=plan.patient_id,
+            instrument_key=key,
+            status=Response.Status.COMPLETED,
+        )
+        .order_by("-submitted_at")
+        .values_list("submitted_at", "scores")[:TREND_POINTS]
+    )
+    rows.reverse()
+    charts = []
+    for scale in instrument.definition.get("scales", []):
+        points = [
+            (when, scores[scale["key"]])
+            for when, scores in rows
+            if scores.get(scale["key"]) is not None
+        ]
+        title = pick(scale["title"])
+        lo, hi = scale.get("min", 0), scale.get("max", 10)
+        thresholds = [(t["value"], pick(t["label"])) for t in scale.get("thresholds", [])]
+        desc = _("%(n)s answers from %(lo)s to %(hi)s.") % {"n": len(points), "lo": lo, "hi": hi}
+        if points:
+            desc += " " + _("Latest: %(value)s.") % {"value": points[-1][1]}
+        table = [
+            {
+                "when": when,
+                "value": value,
+                "band": pick((scoring.band(scale, value) or {}).get("label")),
+            }
+            for when, value in reversed(points)
+        ]
+        charts.append(
+            {
+                "key": scale["key"],
+                "title": title,
+                "svg": trend_svg(
+                    points,
+                    lo=lo,
+                    hi=hi,
+                    thresholds=thresholds,
+                    title=title,
+                    desc=desc,
+                    chart_id=f"chart-{scale['key']}",
+                )
+                if points
+                else "",
+                "thresholds": thresholds,
+                "table": table,
+            }
+        )
+    ctx = _plan_ctx(plan) | {
+        "instrument": instrument,
+        "charts": charts,
+        "is_self": plan.reach.is_self,
+        "count": len(rows),
+    }
+    return render(request, "selfmonitor/trend.html", ctx)
