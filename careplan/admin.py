@@ -1159,7 +1159,8 @@ def staff_worklist(user, *, days: int = 7, limit: int = 10) -> dict | None:
     """The short "my worklist" on the admin index: patients of my units without a named
     contact nurse, draft plans not yet established, entries in the next ``days`` days.
 
-    Four queries (three lists and the access-log rows, one per patient shown).
+    Five queries (four lists, the fourth rehab's due reassessments, and the access-log
+    rows, one per patient shown).
     """
     if not is_care_staff(user) or not access.staff_unit_ids(user):
         return None
@@ -1191,9 +1192,13 @@ def staff_worklist(user, *, days: int = 7, limit: int = 10) -> dict | None:
         .select_related("plan__patient")
         .order_by("starts_at")[:limit]
     )
+    from rehab.services import worklist_reassessments  # rehab's part of the worklist
+
+    reassessments = worklist_reassessments(patients, user, limit=limit)
     rows: dict[int, tuple[int, int | None, object]] = {}
     shown = [(p.pk, p) for p in no_nurse] + [(p.patient_id, p) for p in drafts]
     shown += [(e.plan.patient_id, e) for e in events]
+    shown += [(p.pk, p) for p in reassessments]
     for patient_id, obj in shown:
         rows.setdefault(patient_id, (patient_id, obj.acting_unit_id, obj))
     access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
@@ -1201,5 +1206,6 @@ def staff_worklist(user, *, days: int = 7, limit: int = 10) -> dict | None:
         "no_contact_nurse": no_nurse,
         "draft_plans": drafts,
         "upcoming_events": events,
+        "rehab_reassessments": reassessments,
         "days": days,
     }

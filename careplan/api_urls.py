@@ -3,11 +3,14 @@
 from rest_framework.routers import DefaultRouter
 
 from careplan import api as careplan_api
+from rehab import api as rehab_api
 
 router = DefaultRouter()
 router.register("plans", careplan_api.PlanViewSet, basename="plan")
 router.register("sections", careplan_api.SectionViewSet, basename="section")
 router.register("events", careplan_api.EventViewSet, basename="event")
 router.register("contact-nurse", careplan_api.ContactNurseViewSet, basename="contact-nurse")
+router.register("rehab-plans", rehab_api.RehabPlanViewSet, basename="rehab-plan")
+router.register("kva-codes", rehab_api.KvaCodeViewSet, basename="kva-code")
 
 urlpatterns = router.urls

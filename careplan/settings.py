@@ -239,6 +239,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "careplan.tasks.relay_outbox",
         "schedule": timedelta(minutes=1),
     },
+    "rehab-followup-reminders": {
+        "task": "rehab.tasks.queue_followup_reminders",
+        "schedule": timedelta(hours=6),
+    },
 }
 
 REST_FRAMEWORK = {

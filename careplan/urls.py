@@ -31,6 +31,7 @@ urlpatterns = [
         RedirectView.as_view(url=static("careplan/favicon.svg"), permanent=True),
     ),
     path("", include("careplan.web_urls")),
+    path("", include("rehab.urls")),
     path("", include("selfmonitor.urls")),
 ]
 

@@ -63,6 +63,7 @@ class Shared:
     sections: bool
     calendar: bool
     contact_nurse: bool
+    rehab_plan: bool
     write: bool
     is_self: bool
     is_relative: bool
@@ -73,6 +74,7 @@ class Shared:
             sections=r.covers(Scope.PLAN_SECTIONS),
             calendar=r.covers(Scope.CALENDAR),
             contact_nurse=r.covers(Scope.CONTACT_NURSE),
+            rehab_plan=r.covers(Scope.REHAB_PLAN),
             write=r.write,
             is_self=r.is_self,
             is_relative=r.basis == AccessLog.Basis.RELATIVE_GRANT,

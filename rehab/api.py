@@ -1,0 +1,222 @@
+"""REST API for rehabilitation plans and the KVÅ catalogue (registered in
+``careplan/api_urls.py``).
+
+Objects are reached through ``rehab/access.py`` over ``careplan.access``: no relation
+gives 404, read-only asked to write gives 403, everyone but the patient leaves one
+access-log row (channel ``api``); lists one row per patient shown. Writes call
+``rehab/services.py``.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from careplan import access as core_access
+from careplan.api import NOT_FOUND, ApiViewSetMixin, _api_validation_error, _log_page
+from careplan.models import AccessLog, CareUnit
+
+from . import fhir, services
+from .access import rehab_plan_by_id, rehab_plans_for
+from .models import FollowUp, Goal, Intervention, KvaCode, RehabPlan
+
+API = AccessLog.Channel.API
+Action = AccessLog.Action
+
+
+class KvaCodeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = KvaCode
+        fields = ["code", "title_sv", "valid_from", "valid_to", "note", "source"]
+        read_only_fields = fields
+
+
+class GoalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Goal
+        fields = [
+            "id",
+            "area",
+            "text",
+            "success_measure",
+            "evaluation",
+            "evaluated_on",
+            "evaluation_note",
+        ]
+        read_only_fields = fields
+
+
+class InterventionSerializer(serializers.ModelSerializer):
+    kva = serializers.CharField(source="kva.code", help_text="KVÅ code, e.g. AU010")
+    kva_title = serializers.CharField(source="kva.title_sv", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+
+    class Meta:
+        model = Intervention
+        fields = [
+            "id",
+            "area",
+            "kva",
+            "kva_title",
+            "description",
+            "profession",
+            "unit",
+            "unit_name",
+            "starts_on",
+            "ends_on",
+            "status",
+        ]
+        read_only_fields = ["id", "kva_title", "unit_name"]
+
+
+class InterventionCreateSerializer(serializers.Serializer):
+    area = serializers.ChoiceField(choices=Intervention._meta.get_field("area").choices)
+    kva = serializers.CharField(max_length=10, allow_blank=True, help_text="KVÅ code")
+    description = serializers.CharField(max_length=300)
+    profession = serializers.ChoiceField(choices=Intervention._meta.get_field("profession").choices)
+    unit = serializers.PrimaryKeyRelatedField(queryset=CareUnit.objects.all())
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(
+        choices=Intervention.Status.choices, default=Intervention.Status.PLANNED
+    )
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FollowUp
+        fields = ["id", "due_on", "what", "done_on"]
+        read_only_fields = fields
+
+
+class RehabPlanSerializer(serializers.ModelSerializer):
+    patient = serializers.IntegerField(source="patient_id", read_only=True)
+    is_agreed = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = RehabPlan
+        fields = ["id", "care_plan", "patient", "is_agreed", "agreed_at", "updated_at"]
+        read_only_fields = fields
+
+
+class RehabPlanDetailSerializer(RehabPlanSerializer):
+    goals = GoalSerializer(many=True, read_only=True)
+    interventions = serializers.SerializerMethodField()
+    follow_ups = FollowUpSerializer(many=True, read_only=True)
+
+    class Meta(RehabPlanSerializer.Meta):
+        fields = [
+            *RehabPlanSerializer.Meta.fields,
+            "summary_assessment",
+            "timetable",
+            "self_care_text",
+            "goals",
+            "interventions",
+            "follow_ups",
+        ]
+        read_only_fields = fields
+
+    def get_interventions(self, rehab: RehabPlan) -> list[dict]:
+        items = rehab.interventions.select_related("kva", "unit")
+        return InterventionSerializer(items, many=True).data
+
+
+@extend_schema_view(
+    list=extend_schema(summary="KVÅ codes in the catalogue (valid today unless ?all=1)"),
+)
+class KvaCodeViewSet(ApiViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = KvaCodeSerializer
+    queryset = KvaCode.objects.all()
+
+    def get_queryset(self):
+        qs = KvaCode.objects.order_by("code")
+        if self.request.query_params.get("all") == "1":
+            return qs
+        return qs.valid_on(timezone.localdate())
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Rehabilitation plans you may see"),
+    retrieve=extend_schema(
+        summary="One rehabilitation plan with goals, interventions and follow-ups",
+        responses={200: RehabPlanDetailSerializer, 404: NOT_FOUND},
+    ),
+)
+class RehabPlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Staff: plans of their units' patients; patient: their own; relative: only with
+    the ``rehab_plan`` part shared."""
+
+    serializer_class = RehabPlanSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return RehabPlan.objects.none()
+        user = self.request.user
+        return core_access.with_acting_unit(rehab_plans_for(user), user).order_by("id")
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        _log_page(request.user, page, patient_id_of=lambda r: r.patient_id)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str, *args, **kwargs) -> Response:
+        rehab = rehab_plan_by_id(request.user, pk)
+        return Response(RehabPlanDetailSerializer(rehab).data)
+
+    @extend_schema(
+        summary="The patient marks the plan as agreed (refused without goals)",
+        request=None,
+        responses={200: RehabPlanDetailSerializer, 400: OpenApiResponse(), 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def agree(self, request: Request, pk: str) -> Response:
+        rehab = rehab_plan_by_id(request.user, pk, write=True, action=Action.UPDATE)
+        if not rehab.reach.is_self:
+            raise PermissionDenied
+        try:
+            services.rehab_plan_agree(rehab_plan=rehab, by=request.user)
+        except DjangoValidationError as exc:
+            raise _api_validation_error(exc) from exc
+        return Response(RehabPlanDetailSerializer(rehab).data)
+
+    @extend_schema(
+        summary="Add a KVÅ-coded intervention (care team)",
+        request=InterventionCreateSerializer,
+        responses={201: InterventionSerializer, 400: OpenApiResponse(), 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def interventions(self, request: Request, pk: str) -> Response:
+        rehab = rehab_plan_by_id(request.user, pk, write=True, action=Action.CREATE)
+        if rehab.reach.is_self:
+            raise PermissionDenied
+        data = InterventionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        code = KvaCode.normalize(fields.pop("kva"))
+        try:
+            kva = KvaCode.objects.filter(code=code).first()
+            if kva is None:
+                KvaCode.resolve(code)  # raises the clear message
+            item = Intervention(rehab_plan=rehab, kva=kva, **fields)
+            services.intervention_save(intervention=item, by=request.user, creating=True)
+            services.rehab_plan_update(
+                rehab_plan=rehab, by=request.user, what=f"{kva.code} {item.description}"
+            )
+        except DjangoValidationError as exc:
+            raise _api_validation_error(exc) from exc
+        return Response(InterventionSerializer(item).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="FHIR R4 Bundle: CarePlan (rehabilitation), Goal, ServiceRequest/Procedure",
+        responses={200: OpenApiResponse(description="A FHIR Bundle (collection)")},
+    )
+    @action(detail=True, methods=["get"])
+    def fhir(self, request: Request, pk: str) -> Response:
+        rehab = rehab_plan_by_id(request.user, pk, action=Action.EXPORT)
+        return Response(fhir.rehab_plan_bundle(rehab), content_type="application/fhir+json")
