@@ -28,6 +28,7 @@ from .models import (
     CalendarEvent,
     CarePlan,
     CareRelation,
+    MessageThread,
     Patient,
     PlanSection,
     Role,
@@ -361,3 +362,33 @@ def current_plan_for_patient_user(user) -> CarePlan | None:
         .order_by("-status", "-created_at")
         .first()
     )
+
+
+# --- Messages -----------------------------------------------------------------------------
+
+
+def threads_for(user) -> QuerySet[MessageThread]:
+    """Message threads a user may list: the patient's own; staff those of patients their
+    units are responsible for now (whichever unit a thread was first addressed to);
+    relatives those of patients who share ``messages`` with them."""
+    return MessageThread.objects.filter(patient__in=patients_for(user, scope=Scope.MESSAGES))
+
+
+def thread_for(
+    user, pk, *, write: bool = False, channel: str = Channel.WEB, action: str | None = None
+) -> MessageThread:
+    """One thread. Relatives with the ``messages`` part read it; writing (answering,
+    marking handled) needs the patient or staff of the responsible unit."""
+    thread = MessageThread.objects.select_related("patient", "unit").filter(pk=pk).first()
+    if thread is None:
+        raise Http404
+    thread.reach = _check(
+        user,
+        thread.patient,
+        thread,
+        write=write,
+        channel=channel,
+        scope=Scope.MESSAGES,
+        action=action,
+    )
+    return thread

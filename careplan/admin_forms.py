@@ -16,9 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from . import personnummer as pnr
 from .models import (
+    MESSAGE_MAX_LENGTH,
     CalendarEvent,
     CarePlan,
     CareUnit,
+    MessageThread,
     Patient,
     PlanTemplate,
     Role,
@@ -310,3 +312,48 @@ class UserCreationForm(auth_forms.AdminUserCreationForm):
         if data.get("is_staff") and data.get("role") != Role.STAFF:
             self.add_error("is_staff", _STAFF_ONLY)
         return data
+
+
+class MessageAnswerForm(forms.ModelForm):
+    """The care team's answer on a thread's admin page, and "mark handled". The text is
+    checked here so a refusal keeps what was typed; the write is
+    ``careplan.messaging.message_send``."""
+
+    answer = forms.CharField(
+        label=_("Answer"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        help_text=_(
+            "The patient sees your name and title, and gets a notification that says only "
+            "that something new is waiting. At most %(max)s characters."
+        )
+        % {"max": MESSAGE_MAX_LENGTH},
+    )
+    mark_handled = forms.BooleanField(
+        label=_("Mark handled"),
+        required=False,
+        help_text=_("Removes the thread from the list of threads waiting for an answer."),
+    )
+
+    class Meta:
+        model = MessageThread
+        fields: list[str] = []
+
+    def clean(self):
+        cleaned = super().clean()
+        answer = cleaned.get("answer") or ""
+        if len(answer.strip()) > MESSAGE_MAX_LENGTH:
+            self.add_error(
+                "answer",
+                _(
+                    "This is %(length)s characters long; at most %(max)s fit. "
+                    "Shorten it, or split it into two messages."
+                )
+                % {"length": len(answer.strip()), "max": MESSAGE_MAX_LENGTH},
+            )
+        elif not answer.strip() and not cleaned.get("mark_handled"):
+            self.add_error(
+                "answer", _("Write an answer, or tick “Mark handled” if none is needed.")
+            )
+        return cleaned

@@ -10,6 +10,8 @@ router.register("plans", careplan_api.PlanViewSet, basename="plan")
 router.register("sections", careplan_api.SectionViewSet, basename="section")
 router.register("events", careplan_api.EventViewSet, basename="event")
 router.register("contact-nurse", careplan_api.ContactNurseViewSet, basename="contact-nurse")
+router.register("threads", careplan_api.ThreadViewSet, basename="thread")
+router.register("notifications", careplan_api.NotificationViewSet, basename="notification")
 router.register("rehab-plans", rehab_api.RehabPlanViewSet, basename="rehab-plan")
 router.register("kva-codes", rehab_api.KvaCodeViewSet, basename="kva-code")
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -259,7 +260,8 @@ def patient_text(plan: CarePlan, message, **params) -> str:
 def plan_record_change(
     *, plan: CarePlan, by: User | None, what: str, section_key: str = ""
 ) -> PlanChange | None:
-    """Note a change the patient should see; tell the patient (no health data) once.
+    """Note a change the patient should see; tell the patient (no health data) once a
+    day per plan, through ``messaging.notify`` (in-app notification and e-mail).
 
     Changes by the patient themself are history only, not news to them.
     """
@@ -267,10 +269,15 @@ def plan_record_change(
     if by is not None and by.pk == plan.patient.user_id:
         return change
     if plan.patient.user_id and plan.status == CarePlan.Status.ACTIVE:
-        # One e-mail per plan and day at most.
-        outbox_enqueue(
-            task="careplan.tasks.notify_plan_changed",
-            kwargs={"plan_id": plan.pk},
+        from .messaging import notify
+        from .models import Notification
+
+        # One notification (and e-mail) per plan and day at most.
+        notify(
+            recipients=[plan.patient.user],
+            kind=Notification.Kind.PLAN_CHANGED,
+            url=reverse("plan_detail", args=[plan.pk]),
+            patient=plan.patient,
             dedupe_key=f"plan-changed:{plan.pk}:{timezone.localdate().isoformat()}",
         )
     return change

@@ -243,6 +243,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rehab.tasks.queue_followup_reminders",
         "schedule": timedelta(hours=6),
     },
+    "message-escalation": {
+        "task": "careplan.tasks.escalate_unanswered_threads",
+        "schedule": timedelta(minutes=15),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -260,6 +264,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Care plan, calendar and contact nurse (Min vårdplan).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Two models have a "status": the message thread's gets its own name.
+    "ENUM_NAME_OVERRIDES": {"ThreadStatusEnum": "careplan.models.MessageThread.Status"},
 }
 
 LOGGING = {
@@ -277,5 +283,8 @@ LOGGING = {
 
 # Product settings.
 CAREPLAN_ANSWER_WITHIN_DAYS = env.int("CAREPLAN_ANSWER_WITHIN_DAYS", default=2)
+# A message thread unanswered this long escalates to the responsible unit's staff, once
+# per waiting period (Celery beat, careplan.tasks.escalate_unanswered_threads).
+CAREPLAN_MESSAGE_ESCALATE_AFTER_HOURS = env.int("CAREPLAN_MESSAGE_ESCALATE_AFTER_HOURS", default=24)
 CAREPLAN_SITE_URL = env.str("CAREPLAN_SITE_URL", default="http://127.0.0.1:8000")
 LOGIN_URL_PATH = "/accounts/login/"

@@ -49,12 +49,8 @@ def relay_outbox(older_than_seconds: int = 60) -> int:
     return len(ids)
 
 
-def notify_plan_changed(*, plan_id: int) -> None:
-    """E-mail the patient that something new is waiting. Never health data."""
-    plan = CarePlan.objects.select_related("patient__user").filter(pk=plan_id).first()
-    if plan is None or plan.patient.user is None:
-        return
-    user = plan.patient.user
+def _mail_something_waiting(user, *, path: str) -> None:
+    """The only e-mail a notification sends: something new is waiting. Never health data."""
     with translation.override(user.language or settings.LANGUAGE_CODE):
         send_mail(
             subject=_("There is news in careplan"),
@@ -62,10 +58,45 @@ def notify_plan_changed(*, plan_id: int) -> None:
                 "Hello,\n\nThere is something new waiting for you in careplan. "
                 "Log in to read it: %(url)s\n\nThis e-mail cannot be answered."
             )
-            % {"url": settings.CAREPLAN_SITE_URL + reverse("home")},
+            % {"url": settings.CAREPLAN_SITE_URL + path},
             from_email=None,
             recipient_list=[user.email],
         )
+
+
+def send_notification_email(*, notification_id: int) -> None:
+    """Outbox task of ``messaging.notify``: e-mail the recipient, unless they have read
+    the notification already or have no active account."""
+    from .models import Notification
+
+    notification = (
+        Notification.objects.select_related("recipient").filter(pk=notification_id).first()
+    )
+    if notification is None or notification.read_at is not None:
+        return
+    user = notification.recipient
+    if not user.is_active or not user.email:
+        return
+    path = reverse("admin:index") if user.is_staff else reverse("notification_list")
+    _mail_something_waiting(user, path=path)
+
+
+def notify_plan_changed(*, plan_id: int) -> None:
+    """Outbox rows stored before plan changes went through ``messaging.notify`` still
+    name this task: the same e-mail, nothing else."""
+    plan = CarePlan.objects.select_related("patient__user").filter(pk=plan_id).first()
+    if plan is None or plan.patient.user is None:
+        return
+    _mail_something_waiting(plan.patient.user, path=reverse("home"))
+
+
+@shared_task
+def escalate_unanswered_threads() -> int:
+    """Beat: threads unanswered past CAREPLAN_MESSAGE_ESCALATE_AFTER_HOURS go to the
+    unit's staff, once per waiting period."""
+    from .messaging import escalate_due_threads
+
+    return escalate_due_threads()
 
 
 def send_login_invitation(*, user_id: int) -> None:

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
@@ -26,13 +25,12 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that do not name one (the admin).
-    path(
-        "favicon.ico",
-        RedirectView.as_view(url=static("careplan/favicon.svg"), permanent=True),
-    ),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("", include("careplan.web_urls")),
-    path("", include("rehab.urls")),
+    path("", include("contacts.urls")),
     path("", include("selfmonitor.urls")),
+    path("", include("rehab.urls")),
+    path("", include("contacts.urls")),
 ]
 
 handler400 = "careplan.views.error_400"

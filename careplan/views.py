@@ -52,6 +52,10 @@ OBJECT_TEXT = {
     "PlanSection": gettext_lazy("a section of the care plan"),
     "CalendarEvent": gettext_lazy("calendar entry"),
     "PlanChange": gettext_lazy("plan history"),
+    "CareMap": gettext_lazy("your care map"),
+    "CareMapEntry": gettext_lazy("your care map"),
+    "RelativeGrant": gettext_lazy("who can read your care plan"),
+    "Invitation": gettext_lazy("an invitation to read your care plan"),
 }
 ROLE_TEXT = {**dict(Role.choices), "anonymous": gettext_lazy("not logged in")}
 
@@ -103,6 +107,17 @@ def _plan_context(plan: CarePlan) -> dict:
 
 
 # --- Health ------------------------------------------------------------------------------
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that do not name one (the admin).
+
+    Resolved per request: the production manifest exists only after collectstatic."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("careplan/favicon.svg"))
 
 
 @require_GET

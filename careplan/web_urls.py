@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import message_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,4 +17,11 @@ urlpatterns = [
     ),
     path("plan/<int:pk>/print.pdf", views.plan_pdf, name="plan_pdf"),
     path("me/access-log/", views.my_access_log, name="my_access_log"),
+    # Messages with the care team, and notifications (careplan/message_views.py).
+    path("messages/", message_views.message_list, name="message_list"),
+    path("messages/new/", message_views.message_new, name="message_new"),
+    path("messages/<int:pk>/", message_views.message_thread, name="message_thread"),
+    path("notifications/", message_views.notification_list, name="notification_list"),
+    path("notifications/read/", message_views.notifications_read, name="notifications_read"),
+    path("notifications/<int:pk>/", message_views.notification_open, name="notification_open"),
 ]

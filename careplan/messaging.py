@@ -1,0 +1,325 @@
+"""Messages between patient and care team, and the one notification mechanism.
+
+Writes here follow ``services.py``: typed, keyword-only, atomic. Side effects (e-mail) are
+stored in the outbox with the change and sent after commit (``services.outbox_enqueue``),
+so nothing is lost when the broker is down and a retry never sends twice.
+
+``notify(...)`` is what every app calls to tell someone that something new is waiting:
+one in-app ``Notification`` row per recipient (shown in the site header's count and the
+notification list) plus an e-mail that only says something is waiting, never health data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import (
+    MESSAGE_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+    Message,
+    MessageThread,
+    Notification,
+    Patient,
+    Role,
+    User,
+)
+from .services import _responsible_unit_of, outbox_enqueue
+
+NOTIFICATION_EMAIL_TASK = "careplan.tasks.send_notification_email"
+
+
+# --- Notifications ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notify(
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    dedupe_key: str,
+    url: str = "",
+    patient: Patient | None = None,
+    text: str = "",
+    email: bool = True,
+) -> list[Notification]:
+    """Tell each recipient that something new is waiting.
+
+    One ``Notification`` per recipient and ``dedupe_key`` (a second call with the same
+    key is a no-op for that person), the recipient's unread count, and, if ``email``, an
+    outbox e-mail sent after commit that names no health data. ``text`` must not hold
+    health data either: it is short, generic wording for kinds added by other apps.
+    Returns the notifications created now.
+    """
+    created: list[Notification] = []
+    seen: set[int] = set()
+    for user in recipients:
+        if user is None or user.pk in seen or not user.is_active:
+            continue
+        seen.add(user.pk)
+        try:
+            with transaction.atomic():
+                created.append(
+                    Notification.objects.create(
+                        recipient=user,
+                        kind=kind,
+                        text=text[:200],
+                        url=url[:300],
+                        patient=patient,
+                        dedupe_key=dedupe_key[:200],
+                    )
+                )
+        except IntegrityError:
+            continue  # this person has already been told
+    if created:
+        User.objects.filter(pk__in=[n.recipient_id for n in created]).update(
+            unread_notifications=F("unread_notifications") + 1
+        )
+    if email:
+        for notification in created:
+            outbox_enqueue(
+                task=NOTIFICATION_EMAIL_TASK,
+                kwargs={"notification_id": notification.pk},
+                dedupe_key=f"notification-email:{notification.pk}",
+            )
+    return created
+
+
+@transaction.atomic
+def notifications_mark_read(
+    *, user: User, ids: Iterable[int] | None = None, url: str | None = None
+) -> int:
+    """Mark a user's unread notifications read (all, these ``ids``, or those linking to
+    ``url``) and set the header's count again from the rows. Returns how many changed."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    if url is not None:
+        unread = unread.filter(url=url)
+    changed = unread.update(read_at=timezone.now())
+    if changed:
+        left = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        User.objects.filter(pk=user.pk).update(unread_notifications=left)
+        user.unread_notifications = left
+    return changed
+
+
+# --- Messages -----------------------------------------------------------------------------
+
+
+def thread_url(thread: MessageThread) -> str:
+    return reverse("message_thread", args=[thread.pk])
+
+
+def thread_admin_url(thread: MessageThread) -> str:
+    return reverse("admin:careplan_messagethread_change", args=[thread.pk])
+
+
+def _clean_text(value: str, *, field: str, empty: str, max_length: int) -> tuple[str, dict]:
+    text = (value or "").strip()
+    if not text:
+        return text, {field: empty}
+    if len(text) > max_length:
+        return text, {
+            field: _(
+                "This is %(length)s characters long; at most %(max)s fit. "
+                "Shorten it, or split it into two messages."
+            )
+            % {"length": len(text), "max": max_length}
+        }
+    return text, {}
+
+
+@transaction.atomic
+def message_send(
+    *,
+    by: User,
+    body: str,
+    thread: MessageThread | None = None,
+    patient: Patient | None = None,
+    subject: str = "",
+) -> Message:
+    """Write in a thread, or start one (``patient`` and ``subject``, no ``thread``).
+
+    The patient writes to their responsible unit; staff of that unit answer. Relatives
+    never write. A patient message waits for an answer (``awaiting_reply_since``) and
+    re-opens a handled thread; an answer from the care team tells the patient.
+    """
+    body, errors = _clean_text(
+        body,
+        field="body",
+        empty=_("Write your message before you send it."),
+        max_length=MESSAGE_MAX_LENGTH,
+    )
+    if thread is None:
+        subject, subject_errors = _clean_text(
+            subject,
+            field="subject",
+            empty=_("Write what the message is about."),
+            max_length=SUBJECT_MAX_LENGTH,
+        )
+        errors.update(subject_errors)
+        if patient is None:
+            raise ValueError("message_send needs a thread or a patient")
+    else:
+        patient = thread.patient
+
+    if by.role == Role.PATIENT and by.pk == patient.user_id:
+        from_patient, unit = True, None
+    elif by.role == Role.STAFF:
+        unit = _responsible_unit_of(by, patient)
+        from_patient = False
+    else:
+        raise PermissionDenied(_("Only the patient and the care team write messages."))
+    if errors:
+        raise ValidationError(errors)
+
+    now = timezone.now()
+    if thread is None:
+        relation = patient.responsible_relation()
+        if relation is None:
+            raise ValidationError(
+                _("There is no care unit responsible for you right now. Call your care unit.")
+            )
+        thread = MessageThread.objects.create(
+            patient=patient,
+            unit=relation.unit,
+            subject=subject,
+            created_by=by,
+            created_at=now,
+            last_message_at=now,
+        )
+    else:
+        # Serialise writers of one thread (patient and nurse answering at the same time).
+        thread = (
+            MessageThread.objects.select_for_update().select_related("patient").get(pk=thread.pk)
+        )
+    message = Message.objects.create(
+        thread=thread, author=by, from_patient=from_patient, unit=unit, body=body, created_at=now
+    )
+    thread.last_message_at = now
+    if from_patient:
+        thread.last_patient_message_at = now
+        thread.patient_read_at = now
+        if thread.awaiting_reply_since is None:
+            thread.awaiting_reply_since = now
+            thread.escalated_at = None  # a new waiting period may escalate once
+        thread.status = MessageThread.Status.OPEN
+        thread.handled_at = None
+        thread.handled_by = None
+    else:
+        thread.last_staff_message_at = now
+        thread.staff_read_at = now
+        thread.awaiting_reply_since = None
+    thread.save()
+    if not from_patient and patient.user_id:
+        notify(
+            recipients=[patient.user],
+            kind=Notification.Kind.MESSAGE,
+            url=thread_url(thread),
+            patient=patient,
+            dedupe_key=f"message:{message.pk}",
+        )
+    return message
+
+
+@transaction.atomic
+def thread_mark_handled(*, thread: MessageThread, by: User) -> MessageThread:
+    """The care team is done with the thread for now: it leaves the list of threads
+    waiting for an answer until the patient writes again."""
+    _responsible_unit_of(by, thread.patient)
+    now = timezone.now()
+    thread.status = MessageThread.Status.HANDLED
+    thread.handled_at = now
+    thread.handled_by = by
+    thread.awaiting_reply_since = None
+    thread.staff_read_at = now
+    thread.save(
+        update_fields=[
+            "status",
+            "handled_at",
+            "handled_by",
+            "awaiting_reply_since",
+            "staff_read_at",
+        ]
+    )
+    return thread
+
+
+def thread_mark_read(*, thread: MessageThread, by: User) -> None:
+    """The patient, or the care team (for the unit), has seen the thread now. The
+    patient's notifications that lead to it are read too."""
+    now = timezone.now()
+    if by.role == Role.PATIENT and by.pk == thread.patient.user_id:
+        if thread.unread_for_patient:
+            MessageThread.objects.filter(pk=thread.pk).update(patient_read_at=now)
+            thread.patient_read_at = now
+        if by.unread_notifications:
+            notifications_mark_read(user=by, url=thread_url(thread))
+    elif by.role == Role.STAFF and thread.unread_for_staff:
+        MessageThread.objects.filter(pk=thread.pk).update(staff_read_at=now)
+        thread.staff_read_at = now
+
+
+# --- Escalation ---------------------------------------------------------------------------
+
+
+def escalation_cutoff(now: dt.datetime | None = None) -> dt.datetime:
+    hours = settings.CAREPLAN_MESSAGE_ESCALATE_AFTER_HOURS
+    return (now or timezone.now()) - dt.timedelta(hours=hours)
+
+
+@transaction.atomic
+def thread_escalate(*, thread_id: int, now: dt.datetime | None = None) -> bool:
+    """Tell the responsible unit's staff that a thread has waited too long. Once per
+    waiting period: ``escalated_at`` is set under a row lock, and the notifications are
+    deduplicated on the thread and the time it started waiting."""
+    now = now or timezone.now()
+    thread = (
+        MessageThread.objects.select_for_update()
+        .select_related("patient")
+        .filter(
+            pk=thread_id,
+            awaiting_reply_since__isnull=False,
+            awaiting_reply_since__lte=escalation_cutoff(now),
+            escalated_at__isnull=True,
+        )
+        .first()
+    )
+    if thread is None:
+        return False
+    relation = thread.patient.responsible_relation()
+    unit_id = relation.unit_id if relation else thread.unit_id
+    thread.escalated_at = now
+    thread.save(update_fields=["escalated_at"])
+    staff = User.objects.filter(
+        care_units__id=unit_id, role=Role.STAFF, is_staff=True, is_active=True
+    )
+    notify(
+        recipients=staff,
+        kind=Notification.Kind.ESCALATION,
+        url=thread_admin_url(thread),
+        patient=thread.patient,
+        dedupe_key=f"escalation:{thread.pk}:{thread.awaiting_reply_since.isoformat()}",
+    )
+    return True
+
+
+def escalate_due_threads(*, now: dt.datetime | None = None) -> int:
+    """Beat: escalate every thread waiting past the configured time. Idempotent."""
+    ids = list(
+        MessageThread.objects.filter(
+            awaiting_reply_since__lte=escalation_cutoff(now), escalated_at__isnull=True
+        )
+        .order_by("awaiting_reply_since")
+        .values_list("id", flat=True)[:500]
+    )
+    return sum(thread_escalate(thread_id=thread_id, now=now) for thread_id in ids)
