@@ -354,3 +354,13 @@ class Alert(models.Model):
     @property
     def text(self) -> str:
         return pick({"sv": self.text_sv, "en": self.text_en})
+
+
+class TemplateSchedule(Schedule):
+    """Schedules for every plan of a template (the admin keeps them apart from one
+    patient's schedules, which are patient data)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("schedule for a plan template")
+        verbose_name_plural = _("schedules for plan templates")

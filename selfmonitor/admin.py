@@ -1,0 +1,428 @@
+"""The care team's side of self-monitoring, in the admin: the alert worklist (most severe
+first, oldest first; acknowledging needs a note), answers, questionnaires sent (and
+sending one), schedules, the loaded instruments, and the unit reports.
+
+Patient data goes through careplan's ``PatientRecordAdmin``: scoped to the user's care
+units, one access-log row per patient listed, per object viewed or written. Single PREM
+answers are never shown to staff: only the aggregates in the reports.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from careplan import access
+from careplan.admin import STAFF, SUPERUSER, PatientRecordAdmin, RoleAdminMixin
+from careplan.admin_forms import PatientChoiceField, call_service
+from careplan.models import AccessLog
+
+from . import services
+from .models import Alert, Assignment, Instrument, Response, Schedule, TemplateSchedule, pick
+
+Action = AccessLog.Action
+
+
+def _patient(obj) -> str:
+    patient = obj.patient
+    return f"{patient.last_name}, {patient.first_name} ({patient.personnummer_masked})"
+
+
+class OpenFilter(admin.SimpleListFilter):
+    """Open alerts unless asked otherwise: the worklist."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("Open")), ("done", _("Acknowledged")), ("all", _("All"))]
+
+    def value(self):
+        return super().value() or "open"
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(acknowledged_at__isnull=True)
+        if self.value() == "done":
+            return queryset.filter(acknowledged_at__isnull=False)
+        return queryset
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What was done, e.g. 'Called the patient, booked a visit tomorrow.'"),
+        error_messages={"required": _("Write a note on what was done.")},
+    )
+
+
+@admin.register(Alert)
+class AlertAdmin(PatientRecordAdmin):
+    """The worklist of alerts raised by answers."""
+
+    list_display = (
+        "severity_display",
+        "text_display",
+        "patient_display",
+        "created_at",
+        "acknowledge_by",
+        "escalated_display",
+        "acknowledge_link",
+    )
+    list_filter = (OpenFilter, "severity")
+    ordering = ("-severity", "created_at", "id")
+    search_fields = ("patient__first_name", "patient__last_name")
+    readonly_fields = (
+        "patient_display",
+        "severity",
+        "text_display",
+        "response_link",
+        "created_at",
+        "acknowledge_by",
+        "escalated_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "note",
+    )
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("acknowledged_by")
+
+    @admin.display(description=_("severity"), ordering="-severity")
+    def severity_display(self, obj: Alert) -> str:
+        return obj.get_severity_display()
+
+    @admin.display(description=_("alert"))
+    def text_display(self, obj: Alert) -> str:
+        return obj.text
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_display(self, obj: Alert) -> str:
+        return _patient(obj)
+
+    @admin.display(description=_("escalated"), boolean=True)
+    def escalated_display(self, obj: Alert) -> bool:
+        return obj.escalated_at is not None
+
+    @admin.display(description=_("answers"))
+    def response_link(self, obj: Alert) -> str:
+        url = reverse("selfmonitor_response", args=[obj.response_id])
+        return format_html('<a href="{}">{}</a>', url, gettext("Read the answers"))
+
+    @admin.display(description="")
+    def acknowledge_link(self, obj: Alert) -> str:
+        if obj.acknowledged_at:
+            return gettext("Acknowledged")
+        url = reverse("admin:selfmonitor_alert_acknowledge", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, gettext("Acknowledge"))
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/acknowledge/",
+                self.admin_site.admin_view(self.acknowledge_view),
+                name="selfmonitor_alert_acknowledge",
+            ),
+            *super().get_urls(),
+        ]
+
+    def acknowledge_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        # Only alerts of my units: anything else is a 404 and, if it exists, a denied row.
+        pk = int(object_id) if str(object_id).isdigit() else None
+        alert = self.get_queryset(request).filter(pk=pk).first() if pk else None
+        if alert is None:
+            self._log_denied(request, object_id, None)
+            raise Http404(gettext("No such record in your care units."))
+        if not self.can_write(request, alert):
+            self.log(request, alert, Action.UPDATE, allowed=False)
+            raise PermissionDenied
+        form = AcknowledgeForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            done = call_service(
+                form,
+                services.alert_acknowledge,
+                alert=alert,
+                by=request.user,
+                note=form.cleaned_data["note"],
+            )
+            if done is not None:
+                self.log(request, alert, Action.UPDATE)
+                self.message_user(request, gettext("The alert was acknowledged."), messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:selfmonitor_alert_changelist"))
+        if request.method != "POST":
+            self.log(request, alert, Action.VIEW)
+        return self.render_form_page(
+            request,
+            form=form,
+            obj=alert,
+            title=gettext("Acknowledge alert"),
+            submit_label=gettext("Acknowledge"),
+            intro=f"{_patient(alert)}: {alert.text}",
+        )
+
+
+@admin.register(Response)
+class ResponseAdmin(PatientRecordAdmin):
+    """Completed PROM answers (a PREM is shown only in aggregate, in the reports)."""
+
+    list_display = ("instrument", "patient_display", "submitted_at", "entered_by", "read_link")
+    list_filter = ("instrument_key",)
+    search_fields = ("patient__first_name", "patient__last_name")
+    fields = ("patient_display", "instrument", "submitted_at", "entered_by", "scores", "read_link")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status=Response.Status.COMPLETED)
+            .exclude(instrument__kind=Instrument.Kind.PREM)
+            .select_related("instrument", "entered_by")
+        )
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_display(self, obj) -> str:
+        return _patient(obj)
+
+    @admin.display(description="")
+    def read_link(self, obj: Response) -> str:
+        url = reverse("selfmonitor_response", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Results"))
+
+
+class SendForm(forms.Form):
+    patient = PatientChoiceField(queryset=None, label=_("Patient"))
+    instrument = forms.ModelChoiceField(queryset=None, label=_("Questionnaire"))
+    due_days = forms.IntegerField(label=_("Days to answer"), min_value=1, max_value=60, initial=7)
+    expire_days = forms.IntegerField(
+        label=_("Days until it expires"), min_value=1, max_value=120, initial=14
+    )
+
+    def __init__(self, *args, patients, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = patients.order_by("last_name", "first_name")
+        latest = {}
+        for instrument in Instrument.objects.order_by("key", "-version"):
+            latest.setdefault(instrument.key, instrument.pk)
+        self.fields["instrument"].queryset = Instrument.objects.filter(pk__in=latest.values())
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("due_days")
+            and data.get("expire_days")
+            and data["expire_days"] < data["due_days"]
+        ):
+            self.add_error("expire_days", _("It cannot expire before it is due."))
+        return data
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(PatientRecordAdmin):
+    """Questionnaires sent: sending one once, and entering answers on the patient's
+    behalf (e.g. during a phone call)."""
+
+    add_by = STAFF
+    list_display = (
+        "instrument",
+        "patient_display",
+        "status",
+        "available_at",
+        "due_at",
+        "answer_link",
+    )
+    list_filter = ("status", "instrument__key")
+    search_fields = ("patient__first_name", "patient__last_name")
+    fields = (
+        "patient_display",
+        "instrument",
+        "status",
+        "available_at",
+        "due_at",
+        "expires_at",
+        "created_by",
+        "answer_link",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("instrument", "created_by")
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_display(self, obj) -> str:
+        return _patient(obj)
+
+    @admin.display(description="")
+    def answer_link(self, obj: Assignment) -> str:
+        if not obj.is_answerable or obj.instrument.kind == Instrument.Kind.PREM:
+            return ""
+        url = reverse("selfmonitor_answer", args=[obj.pk])
+        return format_html(
+            '<a href="{}">{}</a>', url, gettext("Enter answers on the patient's behalf")
+        )
+
+    def add_view(self, request: HttpRequest, form_url="", extra_context=None) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = SendForm(
+            request.POST if request.method == "POST" else None,
+            patients=access.patients_for(request.user),
+        )
+        if form.is_bound:
+            if form.is_valid():
+                data = form.cleaned_data
+                assignment = call_service(
+                    form,
+                    services.assignment_send,
+                    patient=data["patient"],
+                    instrument=data["instrument"],
+                    by=request.user,
+                    due_days=data["due_days"],
+                    expire_days=data["expire_days"],
+                )
+                if assignment is not None:
+                    self.log(request, assignment, Action.CREATE)
+                    self.message_user(
+                        request,
+                        gettext("The questionnaire was sent to %(patient)s.")
+                        % {"patient": assignment.patient.name},
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(reverse("admin:selfmonitor_assignment_changelist"))
+            else:
+                self.log_refused_patient(request, form)
+        return self.render_form_page(
+            request,
+            form=form,
+            title=gettext("Send a questionnaire"),
+            submit_label=gettext("Send"),
+        )
+
+
+class ScheduleForm(forms.ModelForm):
+    instrument_key = forms.ChoiceField(label=_("Questionnaire"), choices=())
+
+    class Meta:
+        model = Schedule
+        fields = (
+            "instrument_key",
+            "template",
+            "patient",
+            "trigger",
+            "phase",
+            "every_days",
+            "due_days",
+            "expire_days",
+            "active",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        titles = {}
+        for instrument in Instrument.objects.order_by("key", "-version"):
+            titles.setdefault(instrument.key, instrument.title)
+        self.fields["instrument_key"].choices = sorted(titles.items(), key=lambda kv: kv[1])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("trigger") == Schedule.Trigger.EVERY and not data.get("every_days"):
+            self.add_error("every_days", _("Say how many days between the sendings."))
+        if (data.get("expire_days") or 0) < (data.get("due_days") or 0):
+            self.add_error("expire_days", _("It cannot expire before it is due."))
+        return data
+
+
+@admin.register(Schedule)
+class PatientScheduleAdmin(PatientRecordAdmin):
+    """One patient's schedules (patient data: scoped and logged)."""
+
+    add_by = change_by = delete_by = STAFF
+    form = ScheduleForm
+    list_display = ("instrument_key", "patient", "trigger", "every_days", "active")
+    exclude = ("template",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.base_fields["patient"].queryset = access.patients_for(request.user)
+        form.base_fields["patient"].required = True
+        return form
+
+    def save_record(self, request, obj, form, change) -> None:
+        if not change:
+            obj.created_by = request.user
+        obj.save()
+
+
+@admin.register(TemplateSchedule)
+class TemplateScheduleAdmin(RoleAdminMixin, admin.ModelAdmin):
+    """Schedules for every plan of a template (no patient data): administrators edit."""
+
+    add_by = change_by = delete_by = SUPERUSER
+    form = ScheduleForm
+    list_display = ("instrument_key", "template", "trigger", "phase", "every_days", "active")
+    exclude = ("patient",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(patient__isnull=True)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.base_fields["template"].required = True
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        obj.save()
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(RoleAdminMixin, admin.ModelAdmin):
+    """Loaded instruments, read only: they change by loading a new version
+    (``manage.py load_instruments``)."""
+
+    list_display = ("title_display", "key", "version", "kind", "loaded_at")
+    fields = (
+        "key",
+        "version",
+        "kind",
+        "title_sv",
+        "title_en",
+        "source_note",
+        "licence_note",
+        "source_file",
+        "loaded_at",
+        "items_display",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("title"))
+    def title_display(self, obj: Instrument) -> str:
+        return obj.title
+
+    @admin.display(description=_("questions"))
+    def items_display(self, obj: Instrument) -> str:
+        from django.utils.html import format_html_join
+
+        items = [
+            (pick(i["text"]), i["type"])
+            for page in obj.definition.get("pages", [])
+            for i in page["items"]
+        ]
+        return format_html_join("", "<p>{} <small>({})</small></p>", items)
