@@ -12,6 +12,8 @@ from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import personnummer as pnr
@@ -324,11 +326,16 @@ class MessageAnswerForm(forms.ModelForm):
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
-        help_text=_(
-            "The patient sees your name and title, and gets a notification that says only "
-            "that something new is waiting. At most %(max)s characters."
-        )
-        % {"max": MESSAGE_MAX_LENGTH},
+        help_text=lazy(
+            lambda: (
+                gettext(
+                    "The patient sees your name and title, and gets a notification that says "
+                    "only that something new is waiting. At most %(max)s characters."
+                )
+                % {"max": MESSAGE_MAX_LENGTH}
+            ),
+            str,
+        )(),
     )
     mark_handled = forms.BooleanField(
         label=_("Mark handled"),

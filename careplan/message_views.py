@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -50,7 +51,9 @@ class ReplyForm(forms.Form):
         # the browser's maxlength only helps.
         strip=False,
         required=False,
-        help_text=gettext_lazy("At most %(max)s characters.") % {"max": MESSAGE_MAX_LENGTH},
+        help_text=lazy(
+            lambda: _("At most %(max)s characters.") % {"max": MESSAGE_MAX_LENGTH}, str
+        )(),
     )
 
 

@@ -440,3 +440,13 @@ def test_the_message_list_query_count_is_pinned(cast, django_assert_num_queries,
         response = client.get(reverse("message_list"))
 
     assert response.content.decode().count('<li class="thread') == n
+
+
+def test_the_form_help_is_in_the_readers_language(cast):
+    thread = start_thread(cast)
+    english_body = english(cast.client("patient")).get(reverse("message_thread", args=[thread.pk]))
+    assert "At most 4000 characters." in english_body.content.decode()
+    nurse = english(cast.client("nurse")).get(
+        reverse("admin:careplan_messagethread_change", args=[thread.pk])
+    )
+    assert "At most 4000 characters." in nurse.content.decode()
