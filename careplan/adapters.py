@@ -11,6 +11,14 @@ class AccountAdapter(DefaultAccountAdapter):
         """Open sign-up only when configured, or for someone holding an invitation."""
         return settings.CAREPLAN_OPEN_SIGNUP or bool(request.session.get("invitation_token"))
 
+    def save_user(self, request: HttpRequest, user, form, commit: bool = True):
+        """Who signs up with a relative's invitation gets the relative role."""
+        if request.session.get("invitation_token"):
+            from .models import Role
+
+            user.role = Role.RELATIVE
+        return super().save_user(request, user, form, commit=commit)
+
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         user = request.user
         if user.is_authenticated and user.is_staff:

@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from careplan import api as careplan_api
+from contacts import api as contacts_api
 from rehab import api as rehab_api
 
 router = DefaultRouter()
@@ -10,6 +11,9 @@ router.register("plans", careplan_api.PlanViewSet, basename="plan")
 router.register("sections", careplan_api.SectionViewSet, basename="section")
 router.register("events", careplan_api.EventViewSet, basename="event")
 router.register("contact-nurse", careplan_api.ContactNurseViewSet, basename="contact-nurse")
+router.register("care-map-entries", contacts_api.CareMapEntryViewSet, basename="care-map-entry")
+router.register("relative-grants", contacts_api.RelativeGrantViewSet, basename="relative-grant")
+router.register("invitations", contacts_api.InvitationViewSet, basename="invitation")
 router.register("threads", careplan_api.ThreadViewSet, basename="thread")
 router.register("notifications", careplan_api.NotificationViewSet, basename="notification")
 router.register("rehab-plans", rehab_api.RehabPlanViewSet, basename="rehab-plan")

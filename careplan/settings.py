@@ -239,6 +239,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "careplan.tasks.relay_outbox",
         "schedule": timedelta(minutes=1),
     },
+    "selfmonitor-dispatch": {
+        "task": "selfmonitor.tasks.dispatch_questionnaires",
+        "schedule": timedelta(minutes=5),
+    },
+    "selfmonitor-remind": {
+        "task": "selfmonitor.tasks.remind_questionnaires",
+        "schedule": timedelta(minutes=15),
+    },
+    "selfmonitor-escalate": {
+        "task": "selfmonitor.tasks.escalate_alerts",
+        "schedule": timedelta(minutes=5),
+    },
     "rehab-followup-reminders": {
         "task": "rehab.tasks.queue_followup_reminders",
         "schedule": timedelta(hours=6),

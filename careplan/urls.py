@@ -27,7 +27,6 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on pages that do not name one (the admin).
     path("favicon.ico", views.favicon, name="favicon"),
     path("", include("careplan.web_urls")),
-    path("", include("contacts.urls")),
     path("", include("selfmonitor.urls")),
     path("", include("rehab.urls")),
     path("", include("contacts.urls")),

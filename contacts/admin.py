@@ -1,18 +1,21 @@
-"""Staff view of relatives' access: who the patient shares with, read only.
+"""Staff view of the care map and of relatives' access, read only.
 
-Grants are the patient's to give and revoke (on the web); the care team sees them for
-the patients of their units, and every look is logged like other patient data.
+The map, grants and invitations are the patient's to change (on the web); the care team
+of the responsible unit sees them for the patients of their units, and every look is
+logged like other patient data (``PatientRecordAdmin``).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from careplan.admin import ActiveFilter, PatientRecordAdmin
 
-from .models import RelativeGrant, Scope
+from . import svg
+from .models import CareMap, EntryKind, Invitation, RelativeGrant, Scope
 
 
 class GrantStateFilter(ActiveFilter):
@@ -58,3 +61,140 @@ class RelativeGrantAdmin(PatientRecordAdmin):
         if obj.valid_until is not None and obj.valid_until < timezone.localdate():
             return str(_("Expired"))
         return str(_("Active"))
+
+
+class NeedsSupportFilter(admin.SimpleListFilter):
+    title = _("support")
+    parameter_name = "support"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("relatives", _("Relatives who need support")),
+            ("missing", _("Patient misses support")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "relatives":
+            return queryset.filter(flagged__gt=0)
+        if self.value() == "missing":
+            return queryset.exclude(missing_support="")
+        return queryset
+
+
+@admin.register(CareMap)
+class CareMapAdmin(PatientRecordAdmin):
+    """The care map of a patient of my units: the picture, the list, earlier versions
+    (``?version=N``), who has access and open invitations. Read only, logged."""
+
+    change_form_template = "admin/contacts/caremap/change_form.html"
+    list_display = ("patient", "version", "flagged", "misses_support", "updated_at")
+    list_filter = (NeedsSupportFilter,)
+    search_fields = ("patient__first_name", "patient__last_name")
+    fields = ("patient", "version", "updated_at", "missing_support")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                flagged=Count(
+                    "entries",
+                    filter=Q(entries__kind=EntryKind.PERSON)
+                    & (Q(entries__needs_support=True) | Q(entries__is_child=True)),
+                )
+            )
+        )
+
+    @admin.display(description=_("relatives who need support"), ordering="flagged")
+    def flagged(self, obj: CareMap) -> int:
+        return obj.flagged
+
+    @admin.display(description=_("misses support"), boolean=True)
+    def misses_support(self, obj: CareMap) -> bool:
+        return bool(obj.missing_support)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(self._map_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _map_context(self, request, obj: CareMap) -> dict:
+        versions = list(obj.versions.select_related("created_by").defer("snapshot"))
+        shown = None
+        number = request.GET.get("version", "")
+        if number.isdigit():
+            shown = obj.versions.filter(number=int(number)).first()
+        if shown is not None:
+            entries = shown.snapshot.get("entries", [])
+            missing = shown.snapshot.get("missing_support", "")
+        else:
+            entries = [e.as_snapshot() for e in obj.entries.all()]
+            missing = obj.missing_support
+        labels = dict(Scope.choices)
+        grants = list(
+            RelativeGrant.objects.active().filter(patient=obj.patient).select_related("relative")
+        )
+        for g in grants:
+            g.scope_labels = ", ".join(str(labels.get(s, s)) for s in g.scopes or [])
+        return {
+            "map_svg": svg.render(entries, patient_name=obj.patient.first_name),
+            "map_entries": [
+                {
+                    **e,
+                    "description": svg.describe(e),
+                    "flagged": e.get("kind") == EntryKind.PERSON
+                    and (e.get("is_child") or e.get("needs_support")),
+                }
+                for e in entries
+            ],
+            "map_missing_support": missing,
+            "map_versions": versions,
+            "map_version_shown": shown,
+            "map_grants": grants,
+            "map_invitations": list(Invitation.objects.pending().filter(patient=obj.patient)),
+        }
+
+
+# --- On the care team's worklist (admin index) ---------------------------------------------------
+
+
+def support_worklist(user, *, limit: int = 10) -> dict | None:
+    """Relatives flagged as needing support (children in particular) and patients who
+    marked missing support, for the patients of my units.
+
+    Three queries: the flagged entries, the maps with missing support, and the access-log
+    rows (one per patient shown).
+    """
+    from careplan import access
+    from careplan.admin import is_care_staff
+    from careplan.models import AccessLog
+
+    from .models import CareMapEntry
+
+    if not is_care_staff(user) or not access.staff_unit_ids(user):
+        return None
+    patients = access.patients_for(user).values("pk")
+    flagged = list(
+        access.with_acting_unit(
+            CareMapEntry.objects.needing_support().filter(care_map__patient__in=patients),
+            user,
+            patient_path="care_map__patient",
+        )
+        .select_related("care_map__patient")
+        .order_by("-updated_at", "-id")[:limit]
+    )
+    missing = list(
+        access.with_acting_unit(
+            CareMap.objects.filter(patient__in=patients).exclude(missing_support=""), user
+        )
+        .select_related("patient")
+        .order_by("-updated_at", "-id")[:limit]
+    )
+    rows: dict[int, tuple[int, int | None, object]] = {}
+    for patient_id, obj in [(e.care_map.patient_id, e) for e in flagged] + [
+        (m.patient_id, m) for m in missing
+    ]:
+        rows.setdefault(patient_id, (patient_id, obj.acting_unit_id, obj))
+    access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
+    return {"relatives_needing_support": flagged, "missing_support": missing}

@@ -77,3 +77,249 @@ class RelativeGrant(models.Model):
         if self.last_seen_at is None or (now - self.last_seen_at).total_seconds() > 60:
             RelativeGrant.objects.filter(pk=self.pk).update(last_seen_at=now)
             self.last_seen_at = now
+
+
+# --- The care map ("Vem bryr du dig om och vem bryr sig om dig?") --------------------------
+
+
+class Closeness(models.TextChoices):
+    INNER = "inner", _("Closest (inner circle)")
+    MIDDLE = "middle", _("Close (middle circle)")
+    OUTER = "outer", _("Further away (outer circle)")
+
+
+class EntryKind(models.TextChoices):
+    PERSON = "person", _("Relative, friend or other person")
+    CARE_CONTACT = "care_contact", _("Care contact")
+
+
+class Direction(models.TextChoices):
+    CARES_FOR_PATIENT = "cares_for_patient", _("Cares for me")
+    CARED_FOR_BY_PATIENT = "cared_for_by_patient", _("I care for them")
+    BOTH = "both", _("We care for each other")
+    NEITHER = "neither", _("Neither")
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    SOMETIMES = "sometimes", _("Now and then")
+
+
+class CareMap(models.Model):
+    """One care map per patient: the people and care contacts around them.
+
+    The entries are the map as it is now; every change saves a ``CareMapVersion`` (a
+    snapshot) so earlier versions can be seen.
+    """
+
+    patient = models.OneToOneField(
+        Patient, on_delete=models.CASCADE, related_name="care_map", verbose_name=_("patient")
+    )
+    missing_support = models.TextField(
+        _("support I am missing"),
+        blank=True,
+        max_length=2000,
+        help_text=_("Support you would need but do not have, in your own words."),
+    )
+    version = models.PositiveIntegerField(_("version"), default=0)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("care map")
+        verbose_name_plural = _("care maps")
+
+    def __str__(self) -> str:
+        return str(_("Care map of %(name)s") % {"name": self.patient})
+
+    def snapshot(self, entries) -> dict:
+        return {
+            "missing_support": self.missing_support,
+            "entries": [e.as_snapshot() for e in entries],
+        }
+
+
+class CareMapEntryQuerySet(models.QuerySet["CareMapEntry"]):
+    def needing_support(self) -> CareMapEntryQuerySet:
+        """Relatives the care team should offer support: marked by the patient, or children."""
+        return self.filter(kind=EntryKind.PERSON).filter(Q(needs_support=True) | Q(is_child=True))
+
+
+class CareMapEntry(models.Model):
+    """A person or care contact on the map."""
+
+    care_map = models.ForeignKey(
+        CareMap, on_delete=models.CASCADE, related_name="entries", verbose_name=_("care map")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=EntryKind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    relation = models.CharField(
+        _("relation"),
+        max_length=100,
+        blank=True,
+        help_text=_("For example daughter, neighbour, home care or patient association."),
+    )
+    closeness = models.CharField(
+        _("how close"), max_length=10, choices=Closeness.choices, default=Closeness.MIDDLE
+    )
+    direction = models.CharField(
+        _("who cares for whom"), max_length=24, choices=Direction.choices, default=Direction.NEITHER
+    )
+    frequency = models.CharField(
+        _("how often"), max_length=10, choices=Frequency.choices, default=Frequency.SOMETIMES
+    )
+    phone = models.CharField(_("phone (optional)"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail (optional)"), blank=True)
+    note = models.TextField(_("note (optional)"), blank=True, max_length=2000)
+    is_child = models.BooleanField(_("a child (under 18)"), default=False)
+    needs_support = models.BooleanField(_("needs support themselves"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CareMapEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("person or care contact")
+        verbose_name_plural = _("people and care contacts")
+        ordering = ["closeness", "kind", "name", "id"]
+        indexes = [
+            # Serves the care team's worklist: relatives who need support, per map.
+            models.Index(
+                fields=["care_map"],
+                condition=Q(needs_support=True) | Q(is_child=True),
+                name="caremapentry_needs_support",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.relation})" if self.relation else self.name
+
+    @property
+    def flagged(self) -> bool:
+        return self.kind == EntryKind.PERSON and (self.needs_support or self.is_child)
+
+    def as_snapshot(self) -> dict:
+        return {
+            "id": self.pk,
+            "kind": self.kind,
+            "name": self.name,
+            "relation": self.relation,
+            "closeness": self.closeness,
+            "direction": self.direction,
+            "frequency": self.frequency,
+            "phone": self.phone,
+            "email": self.email,
+            "note": self.note,
+            "is_child": self.is_child,
+            "needs_support": self.needs_support,
+        }
+
+
+class CareMapVersion(models.Model):
+    """A saved copy of the map after a change, so changes over time can be seen."""
+
+    care_map = models.ForeignKey(
+        CareMap, on_delete=models.CASCADE, related_name="versions", verbose_name=_("care map")
+    )
+    number = models.PositiveIntegerField(_("version"))
+    created_at = models.DateTimeField(_("saved"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    what = models.CharField(_("what changed"), max_length=300, blank=True)
+    snapshot = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("care map version")
+        verbose_name_plural = _("care map versions")
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["care_map", "number"], name="caremapversion_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.care_map} v{self.number}"
+
+
+# --- Invitations -------------------------------------------------------------------------------
+
+
+INVITATION_DAYS = 7
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def pending(self) -> InvitationQuerySet:
+        return self.filter(status=Invitation.Status.PENDING, expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """A patient invites a relative by e-mail. Single use; only a hash of the token is
+    stored; it expires after ``INVITATION_DAYS`` days."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("patient")
+    )
+    entry = models.ForeignKey(
+        CareMapEntry,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("on the care map"),
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail address"))
+    scopes = models.JSONField(_("shared parts"), default=list)
+    valid_until = models.DateField(_("shared until"), null=True, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    grant = models.OneToOneField(
+        RelativeGrant,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitation",
+        verbose_name=_("access"),
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open invitation per patient and address.
+            models.UniqueConstraint(
+                fields=["patient", "email"],
+                condition=Q(status="pending"),
+                name="invitation_one_pending_per_address",
+            ),
+        ]
+        indexes = [
+            # Serves the expiry job: pending invitations past their time.
+            models.Index(
+                fields=["expires_at"], condition=Q(status="pending"), name="invitation_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.patient})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

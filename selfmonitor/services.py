@@ -142,6 +142,7 @@ def assignment_send(
         created_by=by,
     )
     assignment_dispatch(assignment_id=assignment.pk)
+    assignment.refresh_from_db(fields=["status", "dispatched_at"])
     return assignment
 
 

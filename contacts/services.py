@@ -1,0 +1,327 @@
+"""Writes for the care map, invitations and relatives' access. Typed, keyword-only, atomic.
+
+Who may call them is checked here as well as in the views: the map and the sharing are
+the patient's own (``_own_patient``); relatives never write. Every change to the map saves
+a new version; every change to a grant takes effect on the relative's next request
+(``careplan.access.reach`` reads the grant each time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from careplan.models import Patient, Role, User
+
+from .models import (
+    INVITATION_DAYS,
+    CareMap,
+    CareMapEntry,
+    CareMapVersion,
+    Invitation,
+    RelativeGrant,
+    Scope,
+)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _own_patient(by: User, patient: Patient) -> None:
+    """The care map and the sharing belong to the patient: nobody else writes them."""
+    if not getattr(by, "is_authenticated", False) or by.role != Role.PATIENT:
+        raise PermissionDenied(_("Only the patient can change this."))
+    if patient.user_id != by.pk:
+        raise PermissionDenied(_("Only the patient can change this."))
+
+
+def _clean_scopes(scopes: Iterable[str]) -> list[str]:
+    scopes = list(dict.fromkeys(scopes or []))
+    unknown = [s for s in scopes if s not in Scope.values]
+    if unknown:
+        raise ValidationError(
+            {"scopes": _("Unknown shared part: %(parts)s") % {"parts": ", ".join(unknown)}}
+        )
+    if not scopes:
+        raise ValidationError({"scopes": _("Choose at least one part to share.")})
+    return [s for s in Scope.values if s in scopes]  # the order of the list of parts
+
+
+def _clean_until(valid_until: dt.date | None) -> dt.date | None:
+    if valid_until is not None and valid_until < timezone.localdate():
+        raise ValidationError({"valid_until": _("The end date cannot be in the past.")})
+    return valid_until
+
+
+# --- The care map ----------------------------------------------------------------------------
+
+
+def care_map_of(patient: Patient) -> CareMap:
+    """The patient's map (created empty on first use)."""
+    care_map, _created = CareMap.objects.get_or_create(patient=patient)
+    return care_map
+
+
+def _save_version(*, care_map: CareMap, by: User | None, what, **params) -> CareMapVersion:
+    """A new version; ``what`` (lazy) is worded in the patient's language, who reads it."""
+    with translation.override(care_map.patient.language):
+        what = str(what) % params if params else str(what)
+    # Lock the map row so two changes never get the same version number.
+    locked = CareMap.objects.select_for_update().get(pk=care_map.pk)
+    locked.version += 1
+    locked.missing_support = care_map.missing_support
+    locked.save(update_fields=["version", "missing_support", "updated_at"])
+    care_map.version = locked.version
+    entries = list(locked.entries.all())
+    return CareMapVersion.objects.create(
+        care_map=locked,
+        number=locked.version,
+        created_by=by,
+        what=what[:300],
+        snapshot=locked.snapshot(entries),
+    )
+
+
+@transaction.atomic
+def care_map_entry_save(*, entry: CareMapEntry, by: User, creating: bool) -> CareMapEntry:
+    _own_patient(by, entry.care_map.patient)
+    entry.full_clean()
+    entry.save()
+    what = gettext_lazy("Added %(name)s") if creating else gettext_lazy("Changed %(name)s")
+    _save_version(care_map=entry.care_map, by=by, what=what, name=entry.name)
+    return entry
+
+
+@transaction.atomic
+def care_map_entry_delete(*, entry: CareMapEntry, by: User) -> None:
+    care_map = entry.care_map
+    _own_patient(by, care_map.patient)
+    name = entry.name
+    entry.delete()
+    _save_version(care_map=care_map, by=by, what=gettext_lazy("Removed %(name)s"), name=name)
+
+
+@transaction.atomic
+def care_map_support_update(*, care_map: CareMap, missing_support: str, by: User) -> CareMap:
+    _own_patient(by, care_map.patient)
+    care_map.missing_support = missing_support.strip()
+    care_map.full_clean(exclude=["patient"])
+    _save_version(
+        care_map=care_map, by=by, what=gettext_lazy("Changed the support you are missing")
+    )
+    return care_map
+
+
+# --- Invitations -------------------------------------------------------------------------------
+
+
+def invitations_expire(*, now: dt.datetime | None = None) -> int:
+    """Mark pending invitations past their time as expired (beat; idempotent)."""
+    now = now or timezone.now()
+    return Invitation.objects.filter(status=Invitation.Status.PENDING, expires_at__lte=now).update(
+        status=Invitation.Status.EXPIRED
+    )
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    patient: Patient,
+    by: User,
+    email: str,
+    scopes: Iterable[str],
+    valid_until: dt.date | None = None,
+    name: str = "",
+    entry: CareMapEntry | None = None,
+) -> tuple[Invitation, str]:
+    """Invite a relative by e-mail. Returns the invitation and the token for the link
+    (only its hash is stored). The e-mail goes after commit and holds no health data."""
+    _own_patient(by, patient)
+    email = (email or "").strip().lower()
+    if not email:
+        raise ValidationError({"email": _("Enter the relative's e-mail address.")})
+    own = {a.lower() for a in (patient.email, by.email) if a}
+    if email in own:
+        raise ValidationError(
+            {"email": _("This is your own e-mail address. Enter your relative's address.")}
+        )
+    scopes = _clean_scopes(scopes)
+    valid_until = _clean_until(valid_until)
+    if entry is not None and entry.care_map.patient_id != patient.pk:
+        raise ValidationError(_("That person is not on your care map."))
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None and existing.role != Role.RELATIVE:
+        raise ValidationError(
+            {"email": _("This address belongs to an account that cannot be a relative's.")}
+        )
+    if (
+        existing is not None
+        and RelativeGrant.objects.active().filter(patient=patient, relative=existing).exists()
+    ):
+        raise ValidationError(
+            {
+                "email": _("%(email)s already has access. Change what is shared instead.")
+                % {"email": email}
+            }
+        )
+    invitations_expire()
+    if Invitation.objects.pending().filter(patient=patient, email=email).exists():
+        raise ValidationError(
+            {
+                "email": _("%(email)s has already been invited and has not answered yet.")
+                % {"email": email}
+            }
+        )
+    token = secrets.token_urlsafe(32)
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                patient=patient,
+                entry=entry,
+                name=(name or (entry.name if entry else ""))[:200],
+                email=email,
+                scopes=scopes,
+                valid_until=valid_until,
+                token_hash=token_hash(token),
+                created_by=by,
+                expires_at=timezone.now() + dt.timedelta(days=INVITATION_DAYS),
+            )
+    except IntegrityError:  # a double submit: the first one is stored
+        raise ValidationError(
+            {
+                "email": _("%(email)s has already been invited and has not answered yet.")
+                % {"email": email}
+            }
+        ) from None
+    _send_invitation_after_commit(invitation, token)
+    return invitation, token
+
+
+def _send_invitation_after_commit(invitation: Invitation, token: str) -> None:
+    """Queue the e-mail after commit. The token travels to the task but is never stored
+    in the database (the outbox would keep it in plain text)."""
+    from .tasks import send_invitation
+
+    transaction.on_commit(lambda: send_invitation.delay(invitation_id=invitation.pk, token=token))
+
+
+@transaction.atomic
+def invitation_cancel(*, invitation: Invitation, by: User) -> Invitation:
+    _own_patient(by, invitation.patient)
+    if invitation.status == Invitation.Status.PENDING:
+        invitation.status = Invitation.Status.CANCELLED
+        invitation.save(update_fields=["status"])
+    return invitation
+
+
+class InvitationError(ValidationError):
+    """A token that cannot be used; ``code`` says why (invalid, expired, used, cancelled)."""
+
+
+def invitation_lookup(token: str) -> Invitation:
+    """The invitation behind a link, or ``InvitationError`` with a clear reason."""
+    invitation = (
+        Invitation.objects.select_related("patient")
+        .filter(token_hash=token_hash(token or ""))
+        .first()
+        if token
+        else None
+    )
+    if invitation is None:
+        raise InvitationError(
+            _("This invitation link is not valid. Check that you copied the whole link."),
+            code="invalid",
+        )
+    if invitation.status == Invitation.Status.ACCEPTED:
+        raise InvitationError(
+            _("This invitation has already been used. Log in to see what is shared with you."),
+            code="used",
+        )
+    if invitation.status == Invitation.Status.CANCELLED:
+        raise InvitationError(_("This invitation was withdrawn."), code="cancelled")
+    if invitation.status == Invitation.Status.EXPIRED or invitation.is_expired:
+        raise InvitationError(
+            _("This invitation has expired. Ask the person who invited you to send a new one."),
+            code="expired",
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> RelativeGrant:
+    """The relative accepts: a grant with the invitation's parts. Single use."""
+    invitation = invitation_lookup(token)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != Invitation.Status.PENDING:
+        raise InvitationError(
+            _("This invitation has already been used. Log in to see what is shared with you."),
+            code="used",
+        )
+    if user.role != Role.RELATIVE:
+        raise InvitationError(
+            _(
+                "You are logged in with an account that cannot be a relative's. "
+                "Log out and sign up or log in as a relative."
+            ),
+            code="role",
+        )
+    patient = invitation.patient
+    if patient.user_id == user.pk:
+        raise InvitationError(_("You cannot accept your own invitation."), code="self")
+    grant = (
+        RelativeGrant.objects.select_for_update()
+        .filter(patient=patient, relative=user, revoked_at__isnull=True)
+        .first()
+    )
+    if grant is None:
+        grant = RelativeGrant(patient=patient, relative=user)
+    grant.scopes = invitation.scopes
+    grant.valid_until = invitation.valid_until
+    grant.full_clean()
+    grant.save()
+    invitation.status = Invitation.Status.ACCEPTED
+    invitation.accepted_at = timezone.now()
+    invitation.grant = grant
+    invitation.save(update_fields=["status", "accepted_at", "grant"])
+    if invitation.name and not (user.first_name or user.last_name):
+        first, _sep, last = invitation.name.partition(" ")
+        user.first_name, user.last_name = first[:150], last[:150]
+        user.save(update_fields=["first_name", "last_name"])
+    return grant
+
+
+# --- Grants ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def grant_update(
+    *, grant: RelativeGrant, by: User, scopes: Iterable[str], valid_until: dt.date | None
+) -> RelativeGrant:
+    """Change what is shared; the relative sees the change on their next request."""
+    _own_patient(by, grant.patient)
+    if grant.revoked_at is not None:
+        raise ValidationError(_("This access has ended. Invite the relative again."))
+    grant.scopes = _clean_scopes(scopes)
+    grant.valid_until = _clean_until(valid_until)
+    grant.full_clean()
+    grant.save(update_fields=["scopes", "valid_until"])
+    return grant
+
+
+@transaction.atomic
+def grant_revoke(*, grant: RelativeGrant, by: User) -> RelativeGrant:
+    """End the access now; the relative is locked out on their next request."""
+    _own_patient(by, grant.patient)
+    if grant.revoked_at is None:
+        grant.revoked_at = timezone.now()
+        grant.save(update_fields=["revoked_at"])
+    return grant

@@ -1,0 +1,46 @@
+"""Celery tasks for relatives' invitations: the e-mail and the expiry job (beat)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from .models import Invitation
+
+
+@shared_task(acks_late=True)
+def send_invitation(invitation_id: int, token: str) -> str:
+    """E-mail the invitation link. No health data: not the patient's name, not the plan,
+    only that someone invited them and until when the link works. Idempotent enough:
+    an invitation no longer waiting is not sent."""
+    invitation = Invitation.objects.select_related("patient").filter(pk=invitation_id).first()
+    if invitation is None or invitation.status != Invitation.Status.PENDING:
+        return "skipped"
+    url = settings.CAREPLAN_SITE_URL + reverse("invitation_open", args=[token])
+    with translation.override(invitation.patient.language or settings.LANGUAGE_CODE):
+        send_mail(
+            subject=_("You have been invited to careplan"),
+            message=_(
+                "Hello,\n\nSomeone close to you has invited you to read what they share "
+                "with you in careplan. You will see who invited you when you open the link.\n\n"
+                "Open the invitation here (it works once, until %(expires)s):\n%(url)s\n\n"
+                "If you were not expecting this e-mail, you can ignore it.\n"
+                "This e-mail cannot be answered."
+            )
+            % {"url": url, "expires": invitation.expires_at.date().isoformat()},
+            from_email=None,
+            recipient_list=[invitation.email],
+        )
+    return "sent"
+
+
+@shared_task
+def expire_invitations() -> int:
+    """Beat: invitations older than seven days can no longer be used."""
+    from .services import invitations_expire
+
+    return invitations_expire()

@@ -1,0 +1,11 @@
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag
+def support_worklist(user):
+    """The care map part of the admin worklist (see ``contacts.admin.support_worklist``)."""
+    from contacts.admin import support_worklist as worklist
+
+    return worklist(user)

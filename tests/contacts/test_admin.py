@@ -1,0 +1,133 @@
+"""The care team's view: the care map in the admin (logged), who has access, the
+worklist of relatives who need support."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from careplan.models import AccessLog
+from contacts import services
+from contacts.models import CareMapEntry, RelativeGrant
+
+from .. import factories as f
+from ..conftest import CAST
+
+pytestmark = pytest.mark.django_db
+
+
+def en(client: Client) -> Client:
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def admin_logs():
+    return AccessLog.objects.filter(channel=AccessLog.Channel.ADMIN)
+
+
+CHANGE_STATUS = {
+    "patient": 302,  # to the admin login
+    "nurse": 200,
+    "other_nurse": 404,
+    "relative": 302,
+    "stranger_relative": 302,
+    "anonymous": 302,
+}
+
+
+@pytest.mark.parametrize("who", CAST)
+def test_the_care_map_in_the_admin_for_the_responsible_unit_only(cast, care_map, who):
+    url = reverse("admin:contacts_caremap_change", args=[care_map.pk])
+    response = en(cast.client(who)).get(url)
+    assert response.status_code == CHANGE_STATUS[who]
+    rows = admin_logs().filter(patient=cast.patient)
+    if who == "nurse":
+        body = response.content.decode()
+        assert 'role="img"' in body and "Ella Andersson" in body
+        assert "Needs support:" in body  # the child is flagged
+        assert "Rut Relativ" in body  # who has access
+        assert rows.count() == 1 and rows.get().outcome == "allowed"
+        assert rows.get().basis == "care_relation"
+    elif who == "other_nurse":
+        assert rows.count() == 1 and rows.get().outcome == "denied"
+    else:
+        assert not rows.exists()
+
+
+def test_staff_see_earlier_versions(cast, care_map):
+    url = reverse("admin:contacts_caremap_change", args=[care_map.pk])
+    body = en(cast.client("nurse")).get(url + "?version=1").content.decode()
+    assert "Care map, version 1" in body
+    assert "Bo Berg" not in body.split("On the map")[1].split("Versions")[0]
+
+
+def test_the_admin_cannot_change_a_care_map(cast, care_map):
+    url = reverse("admin:contacts_caremap_change", args=[care_map.pk])
+    response = en(cast.client("nurse")).post(url, {"missing_support": "changed"})
+    assert response.status_code == 403
+    care_map.refresh_from_db()
+    assert care_map.missing_support == ""
+
+
+def test_the_changelist_logs_one_row_per_patient_and_filters_by_support(cast, care_map):
+    other = f.covered_plan(cast.unit).patient
+    services.care_map_of(other)
+    client = en(cast.client("nurse"))
+    url = reverse("admin:contacts_caremap_changelist")
+    assert len(client.get(url).context["cl"].result_list) == 2
+    assert set(admin_logs().values_list("patient_id", flat=True)) == {cast.patient.pk, other.pk}
+    flagged = client.get(url + "?support=relatives").context["cl"].result_list
+    assert [m.patient_id for m in flagged] == [cast.patient.pk]
+
+
+def test_staff_see_who_has_access_in_the_grants_list(cast):
+    response = en(cast.client("nurse")).get(reverse("admin:contacts_relativegrant_changelist"))
+    assert "Rut Relativ" in response.content.decode()
+    assert (
+        not en(cast.client("other_nurse"))
+        .get(reverse("admin:contacts_relativegrant_changelist"))
+        .context["cl"]
+        .result_list
+    )
+
+
+def test_the_worklist_flags_children_and_relatives_needing_support(cast, care_map):
+    services.care_map_support_update(
+        care_map=care_map, missing_support="Nobody to drive me", by=cast.patient_user
+    )
+    mine = en(cast.client("nurse")).get("/admin/").content.decode()
+    theirs = en(cast.client("other_nurse")).get("/admin/").content.decode()
+    assert "Relatives who need support themselves" in mine
+    assert "Ella Andersson" in mine and "a child" in mine
+    assert "Nobody to drive me" in mine
+    assert "Ella Andersson" not in theirs
+    rows = admin_logs().filter(patient=cast.patient, user=cast.nurse, action="list")
+    assert rows.count() == 2  # one from the existing worklist, one from the care map part
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_the_support_worklist_costs_three_queries_for_one_or_three_patients(
+    cast, rows, django_assert_num_queries
+):
+    from contacts.admin import support_worklist
+
+    patients = [cast.patient] + [f.covered_plan(cast.unit).patient for _ in range(rows - 1)]
+    for p in patients:
+        cmap = services.care_map_of(p)
+        cmap.missing_support = "x"
+        cmap.save()
+        CareMapEntry.objects.create(care_map=cmap, kind="person", name="Kid", is_child=True)
+    cast.nurse._careplan_unit_ids = frozenset([cast.unit.pk])
+    # 1 flagged entries, 2 maps with missing support, 3 INSERT the access-log rows
+    with django_assert_num_queries(3):
+        work = support_worklist(cast.nurse)
+    assert len(work["relatives_needing_support"]) == rows
+    assert len(work["missing_support"]) == rows
+
+
+def test_a_revoked_grant_is_not_shown_as_access_in_the_care_map(cast, care_map):
+    RelativeGrant.objects.filter(pk=cast.grant.pk).update(revoked_at="2025-01-01T00:00Z")
+    url = reverse("admin:contacts_caremap_change", args=[care_map.pk])
+    body = en(cast.client("nurse")).get(url).content.decode()
+    assert "Nobody has access." in body

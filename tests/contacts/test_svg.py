@@ -1,0 +1,93 @@
+"""The care map picture: accessible, placed by closeness and kind, lines by frequency."""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+
+from django.utils import translation
+
+from contacts import svg
+
+NS = {"s": "http://www.w3.org/2000/svg"}
+
+ENTRIES = [
+    {
+        "kind": "person",
+        "name": "Ella",
+        "closeness": "inner",
+        "frequency": "daily",
+        "direction": "cared_for_by_patient",
+        "is_child": True,
+    },
+    {
+        "kind": "person",
+        "name": "Bo",
+        "closeness": "outer",
+        "frequency": "weekly",
+        "direction": "cares_for_patient",
+    },
+    {
+        "kind": "care_contact",
+        "name": "Hemtjänsten <&>",
+        "closeness": "middle",
+        "frequency": "sometimes",
+        "direction": "neither",
+    },
+]
+
+
+def _tree():
+    with translation.override("en"):
+        return ET.fromstring(str(svg.render(ENTRIES, patient_name="Alva")))
+
+
+def test_it_is_an_image_with_a_title_and_a_description():
+    root = _tree()
+    assert root.get("role") == "img"
+    assert root.get("aria-labelledby") == "care-map-title care-map-desc"
+    assert root.find("s:title", NS).text == "Care map of Alva"
+    desc = root.find("s:desc", NS).text
+    assert "2 people" in desc and "1 care contacts" in desc and "listed below" in desc
+
+
+def test_each_node_says_in_words_what_it_shows():
+    titles = [
+        g.find("s:title", NS).text
+        for g in _tree().iterfind(".//s:g", NS)
+        if g.find("s:title", NS) is not None
+    ]
+    assert titles[0].startswith("Ella, Relative, friend or other person, Closest (inner circle)")
+    assert "a child" in titles[0]
+    assert titles[2].startswith("Hemtjänsten <&>")  # escaped in the markup, text intact
+
+
+def test_people_go_left_care_contacts_right_and_closeness_sets_the_ring():
+    placed = {e["name"]: (x, y) for e, x, y in svg.positions(ENTRIES)}
+    c = svg.CENTRE
+    ella, bo, home = placed["Ella"], placed["Bo"], placed["Hemtjänsten <&>"]
+    assert ella[0] < c and bo[0] < c and home[0] > c
+    dist = lambda p: math.hypot(p[0] - c, p[1] - c)  # noqa: E731
+    assert round(dist(ella)) == svg.RADIUS["inner"]
+    assert round(dist(home)) == svg.RADIUS["middle"]
+    assert round(dist(bo)) == svg.RADIUS["outer"]
+
+
+def test_the_line_style_follows_the_frequency_and_arrows_the_direction():
+    lines = _tree().findall("s:line", NS)
+    by_class = {line.get("class").split("--")[1]: line for line in lines}
+    assert by_class["daily"].get("stroke-dasharray") is None
+    assert by_class["daily"].get("stroke-width") == "4"
+    assert by_class["weekly"].get("stroke-dasharray") == "10 6"
+    assert by_class["sometimes"].get("stroke-dasharray") == "2 6"
+    assert by_class["daily"].get("marker-end") and not by_class["daily"].get("marker-start")
+    assert by_class["weekly"].get("marker-start") and not by_class["weekly"].get("marker-end")
+    assert not by_class["sometimes"].get("marker-start") and not by_class["sometimes"].get(
+        "marker-end"
+    )
+
+
+def test_no_inline_styles_and_an_empty_map_still_draws():
+    markup = str(svg.render([], patient_name="Alva"))
+    assert "style=" not in markup and "<svg" in markup
+    ET.fromstring(markup)
