@@ -239,6 +239,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "careplan.tasks.relay_outbox",
         "schedule": timedelta(minutes=1),
     },
+    "contacts-expire-invitations": {
+        "task": "contacts.tasks.expire_invitations",
+        "schedule": timedelta(hours=1),
+    },
     "selfmonitor-dispatch": {
         "task": "selfmonitor.tasks.dispatch_questionnaires",
         "schedule": timedelta(minutes=5),
