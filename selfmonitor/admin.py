@@ -9,11 +9,15 @@ answers are never shown to staff: only the aggregates in the reports.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +27,7 @@ from careplan.admin import STAFF, SUPERUSER, PatientRecordAdmin, RoleAdminMixin
 from careplan.admin_forms import PatientChoiceField, call_service
 from careplan.models import AccessLog
 
-from . import services
+from . import reports, services
 from .models import Alert, Assignment, Instrument, Response, Schedule, TemplateSchedule, pick
 
 Action = AccessLog.Action
@@ -276,6 +280,59 @@ class AssignmentAdmin(PatientRecordAdmin):
         return format_html(
             '<a href="{}">{}</a>', url, gettext("Enter answers on the patient's behalf")
         )
+
+    def get_urls(self):
+        return [
+            path(
+                "reports/",
+                self.admin_site.admin_view(self.reports_view),
+                name="selfmonitor_reports",
+            ),
+            *super().get_urls(),
+        ]
+
+    def reports_view(self, request: HttpRequest) -> HttpResponse:
+        """Unit reports over my units: completion, share assessed, PREM aggregates."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        error = ""
+        try:
+            start = dt.date.fromisoformat(request.GET.get("start") or "")
+        except ValueError:
+            start = today.replace(day=1) - dt.timedelta(days=90)
+            error = gettext("Give dates as YYYY-MM-DD.") if request.GET.get("start") else ""
+        try:
+            end = dt.date.fromisoformat(request.GET.get("end") or "")
+        except ValueError:
+            end = today
+            error = gettext("Give dates as YYYY-MM-DD.") if request.GET.get("end") else error
+        if end < start:
+            start, end = end, start
+        unit_ids = access.staff_unit_ids(request.user)
+        scales, groups = reports.prem_summary(unit_ids=unit_ids, start=start, end=end)
+        for group in groups:
+            group.values = [group.means.get(key) for key, _title in scales or []]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Questionnaire reports"),
+            "start": start,
+            "end": end,
+            "error": error,
+            "units": reports.unit_report(unit_ids=unit_ids, start=start, end=end),
+            "prem_scales": scales or [],
+            "prem_groups": groups,
+            "min_group": reports.MIN_GROUP,
+        }
+        return TemplateResponse(request, "admin/selfmonitor/reports.html", context)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "reports_url": reverse("admin:selfmonitor_reports"),
+        }
+        return super().changelist_view(request, extra_context)
 
     def add_view(self, request: HttpRequest, form_url="", extra_context=None) -> HttpResponse:
         if not self.has_add_permission(request):

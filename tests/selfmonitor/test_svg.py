@@ -1,0 +1,71 @@
+"""Trend charts: server-rendered SVG with thresholds, labelled for screen readers, no
+inline style (CSP), text escaped; the trend page also shows the figures as a table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils import timezone
+
+from selfmonitor import services
+from selfmonitor.models import Response
+from selfmonitor.svg import trend_svg
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def test_chart_draws_points_a_line_and_the_threshold():
+    svg = trend_svg(
+        [(T0, 2), (T0 + dt.timedelta(days=7), 8)],
+        lo=0,
+        hi=10,
+        thresholds=[(4, "Contact threshold (4)")],
+        title="Distress",
+        desc="2 answers",
+        chart_id="c1",
+    )
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert svg.count("<circle") == 2
+    assert "<polyline" in svg
+    assert 'stroke-dasharray="6 4"' in svg
+    assert "Contact threshold (4)" in svg
+    assert 'role="img"' in svg and 'aria-labelledby="c1-title c1-desc"' in svg
+    assert "style=" not in svg
+
+
+def test_chart_escapes_text():
+    svg = trend_svg([(T0, 1)], lo=0, hi=10, title="<b>x</b>", desc="&", chart_id="c")
+    assert "<b>" not in svg and "&lt;b&gt;" in svg
+
+
+def test_threshold_y_is_right(settings):
+    svg = trend_svg(
+        [(T0, 0)], lo=0, hi=10, thresholds=[(10, "top")], title="t", desc="d", chart_id="c"
+    )
+    assert 'y1="16.0"' in svg  # the top of the plot
+
+
+def test_trend_page_shows_chart_table_and_threshold_for_the_nurse(cast, send):
+    for value in (2, 6, 9):
+        assignment = send()
+        services.response_submit(
+            assignment=assignment,
+            by=cast.patient_user,
+            raw={"distress": [str(value)], "wants_contact": ["no"]},
+        )
+    Response.objects.update(submitted_at=timezone.now())
+    client = cast.client("nurse")
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("selfmonitor_trend", args=[cast.plan.pk, "distress-thermometer"]))
+    content = page.content.decode()
+    assert content.count('<svg class="trend-chart"') == 1  # no problem list answered: no chart
+    assert "Contact threshold (4)" in content
+    assert "Show as a table" in content
+    assert "<td>9</td>" in content and "High – we will be in touch" in content
+
+
+def test_trend_of_a_prem_is_not_offered(cast, instruments):
+    client = cast.client("patient")
+    page = client.get(reverse("selfmonitor_trend", args=[cast.plan.pk, "care-experience"]))
+    assert page.status_code == 404
