@@ -18,8 +18,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, When
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
@@ -163,6 +164,11 @@ class NeedsAssessmentAdmin(PatientRecordAdmin):
         "assessed_by",
     )
 
+    def get_queryset(self, request):
+        # PatientRecordAdmin already selects the patient, so the changelist skips
+        # list_select_related: name the rest here.
+        return super().get_queryset(request).select_related("kva", "assessed_by", "unit")
+
     def add_view(self, request: HttpRequest, form_url="", extra_context=None) -> HttpResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
@@ -176,7 +182,7 @@ class NeedsAssessmentAdmin(PatientRecordAdmin):
             if patient is None:
                 other = Patient.objects.filter(pk=int(chosen)).first()
                 if other is not None:
-                    self.log(request, other, Action.VIEW, allowed=False)
+                    self._log_patient(request, other, allowed=False)
             else:
                 initial["patient"] = patient.pk
                 reason = request.GET.get("reason")
@@ -206,7 +212,7 @@ class NeedsAssessmentAdmin(PatientRecordAdmin):
         elif form.is_bound:
             self.log_refused_patient(request, form)
         if patient is not None:
-            self.log(request, patient, Action.VIEW)
+            self._log_patient(request, patient, allowed=True)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -220,26 +226,40 @@ class NeedsAssessmentAdmin(PatientRecordAdmin):
         return TemplateResponse(request, "admin/rehab/assessment_form.html", context)
 
     @staticmethod
+    def _log_patient(request: HttpRequest, patient: Patient, *, allowed: bool) -> None:
+        """The form shows the patient's screening results: a read of the record."""
+        access.log_access(
+            user=request.user,
+            patient=patient,
+            obj=patient,
+            action=Action.VIEW,
+            allowed=allowed,
+            channel=AccessLog.Channel.ADMIN,
+            reach_=access.reach(request.user, patient) if allowed else None,
+        )
+
+    @staticmethod
+    @transaction.atomic
     def _record(*, by, data, suggested_level) -> NeedsAssessment:
-        with translation.override(data["patient"].language):
-            assessment = services.assessment_record(
-                patient=data["patient"],
+        """Assessment and referral together, or neither."""
+        assessment = services.assessment_record(
+            patient=data["patient"],
+            by=by,
+            level=data["level"],
+            summary=data["summary"],
+            reason=data["reason"],
+            suggested_level=suggested_level,
+            needs={
+                area: data.get(field, "") for area, field in NeedsAssessment.NEED_FIELDS.items()
+            },
+        )
+        if data.get("refer_to"):
+            services.referral_send(
+                assessment=assessment,
+                to_unit=data["refer_to"],
                 by=by,
-                level=data["level"],
-                summary=data["summary"],
-                reason=data["reason"],
-                suggested_level=suggested_level,
-                needs={
-                    area: data.get(field, "") for area, field in NeedsAssessment.NEED_FIELDS.items()
-                },
+                reason=data.get("referral_reason", ""),
             )
-            if data.get("refer_to"):
-                services.referral_send(
-                    assessment=assessment,
-                    to_unit=data["refer_to"],
-                    by=by,
-                    reason=data.get("referral_reason", ""),
-                )
         return assessment
 
 
@@ -360,24 +380,29 @@ class ReferralAdmin(PatientRecordAdmin):
         ]
 
     def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        referral = self.get_object(request, unquote(object_id))
-        if referral is None:  # pragma: no cover - get_object raises
-            raise PermissionDenied
+        object_id = unquote(object_id)
+        referral = (
+            self.get_queryset(request).filter(pk=object_id).first()
+            if str(object_id).isdigit()
+            else None
+        )
+        if referral is None:
+            self._log_denied(request, object_id, None)
+            raise Http404(gettext("No such record in your care units."))
         if not self.can_write(request, referral):
             self.log(request, referral, Action.UPDATE, allowed=False)
             raise PermissionDenied
         form = DecisionForm(request.POST if request.method == "POST" else None)
         if form.is_bound and form.is_valid():
             accept = form.cleaned_data["decision"] == "accept"
-            with translation.override(referral.patient.language):
-                done = call_service(
-                    form,
-                    services.referral_decide,
-                    referral=referral,
-                    by=request.user,
-                    accept=accept,
-                    reason=form.cleaned_data["decision_reason"],
-                )
+            done = call_service(
+                form,
+                services.referral_decide,
+                referral=referral,
+                by=request.user,
+                accept=accept,
+                reason=form.cleaned_data["decision_reason"],
+            )
             if done is not None:
                 self.log(request, referral, Action.UPDATE)
                 self.message_user(
@@ -542,6 +567,9 @@ class RehabPlanAdmin(PatientRecordAdmin):
     list_select_related = ("patient", "care_plan")
     search_fields = ("patient__first_name", "patient__last_name")
     inlines = [GoalInline, InterventionInline, FollowUpInline, HistoryInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("care_plan")
 
     def get_readonly_fields(self, request, obj=None):
         return ("care_plan", "agreed_at") if obj is not None else ()

@@ -80,16 +80,14 @@ def goal_resource(rehab: RehabPlan, goal: Goal) -> dict:
 
 
 def intervention_resource(rehab: RehabPlan, item: Intervention) -> dict:
-    common = {
-        "code": _kva(item),
-        "subject": _patient_ref(rehab),
-        "category": [{"text": item.get_area_display()}],
-    }
+    area = {"text": item.get_area_display()}
+    common = {"code": _kva(item), "subject": _patient_ref(rehab)}
     if item.status == Intervention.Status.DONE:
         return {
             "resourceType": "Procedure",
             "id": f"rehab-procedure-{item.pk}",
             "status": "completed",
+            "category": area,  # one CodeableConcept in R4
             "performedPeriod": _period(item),
             "performer": [
                 {
@@ -104,6 +102,7 @@ def intervention_resource(rehab: RehabPlan, item: Intervention) -> dict:
         "id": f"rehab-request-{item.pk}",
         "status": REQUEST_STATUS[item.status],
         "intent": "plan",
+        "category": [area],
         "occurrencePeriod": _period(item),
         "performerType": {"text": item.get_profession_display()},
         "performer": [{"display": item.unit.name}],

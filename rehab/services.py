@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +24,7 @@ from careplan.services import outbox_enqueue, patient_text, plan_record_change
 
 from .models import (
     ASSESSMENT_CODE,
+    Area,
     AssessmentReason,
     FollowUp,
     Goal,
@@ -65,13 +66,22 @@ class Screening:
     areas: tuple[str, ...] = ()
 
 
+#: selfmonitor's area names → rehab's areas.
+SCREENING_AREAS = {
+    "physical": Area.FYSISKA,
+    "psychological": Area.PSYKISKA,
+    "social": Area.SOCIALA,
+    "existential": Area.EXISTENTIELLA,
+}
+
+
 def latest_screening(patient: Patient) -> list[Screening]:
     """The patient's latest screening results, if the self-monitoring app offers them.
 
-    The hook: ``selfmonitor.services.latest_screening(patient)`` returning dicts (or
-    objects) with ``title``, ``answered_at``, ``score`` and optionally ``summary``,
-    ``flagged`` (above the instrument's threshold) and ``areas`` (of ``rehab.Area``).
-    Without that function (or with none of it) the list is empty.
+    The hook is ``selfmonitor.services.latest_screening(patient)``: ``None`` (never
+    answered) or ``{"submitted_at", "areas": {"physical": {"score", "need",
+    "wants_support"}, ...}}``; one result per area is shown. Without the app or the
+    function the list is empty, and the form works as before.
     """
     if not apps.is_installed("selfmonitor"):
         return []
@@ -80,19 +90,23 @@ def latest_screening(patient: Patient) -> list[Screening]:
     except ImportError:
         return []
     hook = getattr(sm, "latest_screening", None)
-    if hook is None:
+    data = hook(patient) if hook is not None else None
+    if not data:
         return []
     out = []
-    for item in hook(patient) or []:
-        get = item.get if isinstance(item, dict) else lambda k, d=None, o=item: getattr(o, k, d)
+    for key, area in SCREENING_AREAS.items():
+        item = (data.get("areas") or {}).get(key)
+        if item is None:
+            continue
+        summary = str(_("Wants support")) if item.get("wants_support") else ""
         out.append(
             Screening(
-                title=str(get("title", "")),
-                answered_at=get("answered_at"),
-                score=get("score"),
-                summary=str(get("summary", "") or ""),
-                flagged=bool(get("flagged", False)),
-                areas=tuple(get("areas", ()) or ()),
+                title=str(area.label),
+                answered_at=data.get("submitted_at"),
+                score=item.get("score"),
+                summary=summary,
+                flagged=bool(item.get("need")),
+                areas=(area,),
             )
         )
     return out
@@ -226,6 +240,14 @@ def due_reassessments(patients: QuerySet[Patient]) -> QuerySet[Patient]:
     relation = CareRelation.objects.filter(patient=OuterRef("pk"), ended_at__isnull=True)
     earlier_relation = CareRelation.objects.filter(patient=OuterRef("pk"), ended_at__isnull=False)
     requests = ReassessmentRequest.objects.filter(patient=OuterRef("pk"), resolved_by__isnull=True)
+    alert = _alert_model()
+    alert_after = (
+        Exists(
+            alert.objects.filter(patient=OuterRef("pk"), created_at__gt=OuterRef("rehab_last_at"))
+        )
+        if alert is not None
+        else Value(False)
+    )
     qs = patients.annotate(
         rehab_last_at=Subquery(latest.values("assessed_at")[:1]),
         rehab_last_phase=Subquery(latest.values("plan_phase")[:1]),
@@ -234,11 +256,13 @@ def due_reassessments(patients: QuerySet[Patient]) -> QuerySet[Patient]:
         rehab_had_earlier_unit=Exists(earlier_relation),
         rehab_open_request=Subquery(requests.order_by("requested_at").values("reason")[:1]),
     ).filter(rehab_plan_phase__isnull=False)
+    qs = qs.annotate(rehab_alert_since=alert_after)
     return qs.filter(
         Q(rehab_last_at__isnull=True)
         | ~Q(rehab_last_phase=F("rehab_plan_phase"))
         | Q(rehab_had_earlier_unit=True, rehab_relation_since__gt=F("rehab_last_at"))
         | Q(rehab_open_request__isnull=False)
+        | Q(rehab_alert_since=True)
     )
 
 
@@ -256,7 +280,20 @@ def due_reasons(patient: Patient) -> list[str]:
         reasons.append(_("Handover to a new responsible unit"))
     if patient.rehab_open_request:
         reasons.append(str(AssessmentReason(patient.rehab_open_request).label))
+    elif getattr(patient, "rehab_alert_since", False):
+        reasons.append(str(AssessmentReason.ALERT.label))
     return reasons
+
+
+def _alert_model():
+    """selfmonitor's Alert (patient, created_at) if that app has one: an alert after
+    the latest assessment makes a reassessment due."""
+    try:
+        model = apps.get_model("selfmonitor", "Alert")
+    except LookupError:
+        return None
+    names = {f.name for f in model._meta.get_fields()}
+    return model if {"patient", "created_at"} <= names else None
 
 
 def worklist_reassessments(patients: QuerySet[Patient], user, *, limit: int = 10) -> list:

@@ -167,18 +167,37 @@ def test_screening_above_threshold_suggests_particular_or_advanced():
 
 
 def test_the_screening_hook_reads_selfmonitor_when_it_offers_results(cast, monkeypatch):
-    import selfmonitor
+    from selfmonitor import services as sm
 
-    class Hook:
-        @staticmethod
-        def latest_screening(patient):
-            assert patient == cast.patient
-            return [{"title": "Hantering av ångest", "score": 7, "flagged": True}]
+    def fake(patient):
+        assert patient == cast.patient
+        return {
+            "submitted_at": timezone.now(),
+            "areas": {
+                "physical": {"score": 7, "need": True, "wants_support": False},
+                "psychological": {"score": 2, "need": False, "wants_support": False},
+                "social": {"score": None, "need": True, "wants_support": True},
+                "existential": {"score": 1, "need": False, "wants_support": False},
+            },
+        }
 
-    monkeypatch.setitem(__import__("sys").modules, "selfmonitor.services", Hook)
-    monkeypatch.setattr(selfmonitor, "services", Hook, raising=False)
-    results = services.latest_screening(cast.patient)
-    assert [(r.title, r.score, r.flagged) for r in results] == [("Hantering av ångest", 7, True)]
+    monkeypatch.setattr(sm, "latest_screening", fake)
+    with translation.override("en"):
+        results = services.latest_screening(cast.patient)
+        assert [(r.title, r.score, r.flagged) for r in results] == [
+            ("Physical", 7, True),
+            ("Psychological", 2, False),
+            ("Social", None, True),
+            ("Existential", 1, False),
+        ]
+        assert services.suggest_level(results).level == Level.SARSKILD
+
+
+def test_no_screening_answered_gives_no_results(cast, monkeypatch):
+    from selfmonitor import services as sm
+
+    monkeypatch.setattr(sm, "latest_screening", lambda patient: None)
+    assert services.latest_screening(cast.patient) == []
 
 
 # --- Referral --------------------------------------------------------------------------------
