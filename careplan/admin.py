@@ -29,7 +29,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone, translation
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -1329,9 +1329,26 @@ class MessageThreadAdmin(PatientRecordAdmin):
         (_("Answer the patient"), {"fields": ("answer", "mark_handled")}),
     ]
     inlines = [MessageInline]
+    actions = ["mark_handled"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("unit", "handled_by")
+
+    @admin.action(description=_("Mark handled"))
+    def mark_handled(self, request: HttpRequest, queryset) -> None:
+        done = 0
+        for thread in queryset:
+            if not self.can_write(request, thread):
+                continue
+            messaging.thread_mark_handled(thread=thread, by=request.user)
+            self.log(request, thread, Action.UPDATE)
+            done += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d thread marked handled.", "%(count)d threads marked handled.", done)
+            % {"count": done},
+            messages.SUCCESS,
+        )
 
     @admin.display(description=_("patient"), ordering="patient__last_name")
     def patient_name(self, obj: MessageThread) -> str:

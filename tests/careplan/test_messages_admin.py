@@ -262,3 +262,20 @@ def test_the_inbox_query_count_is_pinned(cast, django_assert_num_queries, n):
     with django_assert_num_queries(8):
         response = client.get(LIST)
     assert len(response.context["cl"].result_list) == n
+
+
+def test_the_inbox_action_marks_threads_handled_and_logs_each(cast):
+    one = thread_of(cast.patient_user, cast.patient, "Ett")
+    two = other_patient_thread(cast.unit, "Två")
+    client = english(cast.client("nurse"))
+
+    response = client.post(
+        LIST,
+        {"action": "mark_handled", "_selected_action": [one.pk, two.pk]},
+        follow=True,
+    )
+
+    assert "2 threads marked handled." in response.content.decode()
+    assert set(MessageThread.objects.values_list("status", flat=True)) == {"handled"}
+    updates = admin_rows().filter(action=AccessLog.Action.UPDATE)
+    assert {r.patient_id for r in updates} == {one.patient_id, two.patient_id}
