@@ -56,6 +56,7 @@ OBJECT_TEXT = {
     "CareMapEntry": gettext_lazy("your care map"),
     "RelativeGrant": gettext_lazy("who can read your care plan"),
     "Invitation": gettext_lazy("an invitation to read your care plan"),
+    "MessageThread": gettext_lazy("your messages with the care team"),
 }
 ROLE_TEXT = {**dict(Role.choices), "anonymous": gettext_lazy("not logged in")}
 

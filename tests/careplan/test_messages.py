@@ -450,3 +450,11 @@ def test_the_form_help_is_in_the_readers_language(cast):
         reverse("admin:careplan_messagethread_change", args=[thread.pk])
     )
     assert "At most 4000 characters." in nurse.content.decode()
+
+
+def test_the_patients_access_log_names_a_read_of_their_messages_in_words(cast):
+    thread = start_thread(cast)
+    cast.client("nurse").get(reverse("message_thread", args=[thread.pk]))
+    body = english(cast.client("patient")).get(reverse("my_access_log")).content.decode()
+    assert "your messages with the care team" in body
+    assert "MessageThread" not in body
