@@ -7,6 +7,15 @@ so nothing is lost when the broker is down and a retry never sends twice.
 ``notify(...)`` is what every app calls to tell someone that something new is waiting:
 one in-app ``Notification`` row per recipient (shown in the site header's count and the
 notification list) plus an e-mail that only says something is waiting, never health data.
+For example, a questionnaire that is due::
+
+    notify(
+        recipients=[patient.user],
+        kind=Notification.Kind.QUESTIONNAIRE,
+        url=reverse(...),
+        patient=patient,
+        dedupe_key=f"questionnaire-due:{assignment.pk}",
+    )
 """
 
 from __future__ import annotations

@@ -857,6 +857,10 @@ class Notification(models.Model):
         PLAN_CHANGED = "plan_changed", _("Your care plan has changed")
         PATIENT_MESSAGE = "patient_message", _("New message from a patient")
         ESCALATION = "escalation", _("A message is waiting too long for an answer")
+        # For the other apps' triggers (selfmonitor, contacts): call messaging.notify.
+        QUESTIONNAIRE = "questionnaire", _("A questionnaire is waiting for you")
+        ALERT = "alert", _("An alert needs the care team's attention")
+        HANDOVER = "handover", _("A handover is waiting for your unit")
         OTHER = "other", _("Something new is waiting for you")
 
     recipient = models.ForeignKey(

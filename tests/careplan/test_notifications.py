@@ -315,3 +315,24 @@ def test_the_notification_list_query_count_is_pinned(cast, django_assert_num_que
     with django_assert_num_queries(4):
         response = client.get(reverse("notification_list"))
     assert response.content.decode().count('<li class="notification') == n
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        Notification.Kind.QUESTIONNAIRE,
+        Notification.Kind.ALERT,
+        Notification.Kind.HANDOVER,
+        Notification.Kind.OTHER,
+    ],
+)
+def test_other_apps_notify_through_the_same_mechanism(
+    cast, kind, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        [notification] = messaging.notify(
+            recipients=[cast.patient_user], kind=kind, dedupe_key=f"other-app:{kind}", url="/"
+        )
+    assert notification.label == str(notification.get_kind_display())
+    assert unread(cast.patient_user) == 1
+    assert len(mail.outbox) == 1
