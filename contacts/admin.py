@@ -12,10 +12,11 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from careplan.admin import ActiveFilter, PatientRecordAdmin
+from careplan import access
+from careplan.admin import STAFF, ActiveFilter, PatientRecordAdmin, RecordInline
 
-from . import svg
-from .models import CareMap, EntryKind, Invitation, RelativeGrant, Scope
+from . import services, svg
+from .models import CareMap, CareMapEntry, EntryKind, Invitation, RelativeGrant, Scope
 
 
 class GrantStateFilter(ActiveFilter):
@@ -81,17 +82,75 @@ class NeedsSupportFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CareMapEntryInline(RecordInline, admin.TabularInline):
+    """People and care contacts, drawn together with the patient
+    (``services.care_map_entry_save``/``care_map_entry_delete``: every change a version)."""
+
+    model = CareMapEntry
+    fields = (
+        "kind",
+        "name",
+        "relation",
+        "closeness",
+        "direction",
+        "frequency",
+        "phone",
+        "email",
+        "is_child",
+        "needs_support",
+        "note",
+    )
+    extra = 1
+    add_by = change_by = delete_by = STAFF
+
+
 @admin.register(CareMap)
 class CareMapAdmin(PatientRecordAdmin):
     """The care map of a patient of my units: the picture, the list, earlier versions
-    (``?version=N``), who has access and open invitations. Read only, logged."""
+    (``?version=N``), who has access and open invitations. The responsible unit's staff
+    may draw the map together with the patient; sharing stays the patient's. Logged."""
 
+    add_by = change_by = STAFF
     change_form_template = "admin/contacts/caremap/change_form.html"
     list_display = ("patient", "version", "flagged", "misses_support", "updated_at")
     list_filter = (NeedsSupportFilter,)
     search_fields = ("patient__first_name", "patient__last_name")
     fields = ("patient", "version", "updated_at", "missing_support")
-    readonly_fields = fields
+    inlines = [CareMapEntryInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("version", "updated_at") if obj is None else ("patient", "version", "updated_at")
+
+    def get_fields(self, request, obj=None):
+        return ("patient",) if obj is None else self.fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "patient":
+            kwargs["queryset"] = access.patients_for(request.user).filter(care_map__isnull=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_record(self, request, obj, form, change) -> None:
+        if not change:
+            obj.pk = services.care_map_of(obj.patient).pk
+            return
+        if "missing_support" in form.changed_data:
+            services.care_map_support_update(
+                care_map=obj, missing_support=obj.missing_support, by=request.user
+            )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not CareMapEntry:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        for entry in formset.deleted_objects:
+            services.care_map_entry_delete(entry=entry, by=request.user)
+        for entry in formset.new_objects:
+            services.care_map_entry_save(entry=entry, by=request.user, creating=True)
+        for entry, _changed in formset.changed_objects:
+            services.care_map_entry_save(entry=entry, by=request.user, creating=False)
 
     def get_queryset(self, request):
         return (

@@ -1,7 +1,8 @@
 """Writes for the care map, invitations and relatives' access. Typed, keyword-only, atomic.
 
-Who may call them is checked here as well as in the views: the map and the sharing are
-the patient's own (``_own_patient``); relatives never write. Every change to the map saves
+Who may call them is checked here as well as in the views: the map is the patient's, drawn
+by them or by the responsible unit's staff together with them (``_may_change_map``); the
+sharing is the patient's alone (``_own_patient``); relatives never write. Every change to the map saves
 a new version; every change to a grant takes effect on the relative's next request
 (``careplan.access.reach`` reads the grant each time).
 """
@@ -42,6 +43,18 @@ def _own_patient(by: User, patient: Patient) -> None:
         raise PermissionDenied(_("Only the patient can change this."))
     if patient.user_id != by.pk:
         raise PermissionDenied(_("Only the patient can change this."))
+
+
+def _may_change_map(by: User, patient: Patient) -> None:
+    """The map is the patient's; the contact nurse's unit may draw it together with them
+    (in the admin). Sharing stays the patient's alone (``_own_patient``)."""
+    if getattr(by, "is_authenticated", False) and by.role == Role.STAFF:
+        from careplan import access
+
+        if access.reach(by, patient).basis == "care_relation":
+            return
+        raise PermissionDenied(_("The patient belongs to another care unit."))
+    _own_patient(by, patient)
 
 
 def _clean_scopes(scopes: Iterable[str]) -> list[str]:
@@ -93,7 +106,7 @@ def _save_version(*, care_map: CareMap, by: User | None, what, **params) -> Care
 
 @transaction.atomic
 def care_map_entry_save(*, entry: CareMapEntry, by: User, creating: bool) -> CareMapEntry:
-    _own_patient(by, entry.care_map.patient)
+    _may_change_map(by, entry.care_map.patient)
     entry.full_clean()
     entry.save()
     what = gettext_lazy("Added %(name)s") if creating else gettext_lazy("Changed %(name)s")
@@ -104,7 +117,7 @@ def care_map_entry_save(*, entry: CareMapEntry, by: User, creating: bool) -> Car
 @transaction.atomic
 def care_map_entry_delete(*, entry: CareMapEntry, by: User) -> None:
     care_map = entry.care_map
-    _own_patient(by, care_map.patient)
+    _may_change_map(by, care_map.patient)
     name = entry.name
     entry.delete()
     _save_version(care_map=care_map, by=by, what=gettext_lazy("Removed %(name)s"), name=name)
@@ -112,7 +125,7 @@ def care_map_entry_delete(*, entry: CareMapEntry, by: User) -> None:
 
 @transaction.atomic
 def care_map_support_update(*, care_map: CareMap, missing_support: str, by: User) -> CareMap:
-    _own_patient(by, care_map.patient)
+    _may_change_map(by, care_map.patient)
     care_map.missing_support = missing_support.strip()
     care_map.full_clean(exclude=["patient"])
     _save_version(

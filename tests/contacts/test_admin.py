@@ -62,12 +62,59 @@ def test_staff_see_earlier_versions(cast, care_map):
     assert "Bo Berg" not in body.split("On the map")[1].split("Versions")[0]
 
 
-def test_the_admin_cannot_change_a_care_map(cast, care_map):
+def _inline(prefix: str = "entries", total: int = 1, initial: int = 0) -> dict:
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def test_the_nurse_draws_the_map_with_the_patient_in_the_admin(cast, care_map):
     url = reverse("admin:contacts_caremap_change", args=[care_map.pk])
-    response = en(cast.client("nurse")).post(url, {"missing_support": "changed"})
-    assert response.status_code == 403
+    data = {
+        "missing_support": "Someone to talk to",
+        **_inline(total=1),
+        "entries-0-kind": "person",
+        "entries-0-name": "Stina",
+        "entries-0-relation": "neighbour",
+        "entries-0-closeness": "outer",
+        "entries-0-direction": "cares_for_patient",
+        "entries-0-frequency": "weekly",
+        "entries-0-care_map": str(care_map.pk),
+    }
+    response = en(cast.client("nurse")).post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    care_map.refresh_from_db()
+    assert care_map.missing_support == "Someone to talk to"
+    assert care_map.entries.filter(name="Stina", closeness="outer").exists()
+    assert care_map.version == 5  # two changes, two versions
+    assert set(care_map.versions.filter(number__gt=3).values_list("created_by", flat=True)) == {
+        cast.nurse.pk
+    }
+    update = admin_logs().get(action="update")
+    assert update.user == cast.nurse and update.outcome == "allowed"
+
+
+def test_another_unit_cannot_change_the_map(cast, care_map):
+    url = reverse("admin:contacts_caremap_change", args=[care_map.pk])
+    response = en(cast.client("other_nurse")).post(url, {"missing_support": "changed"})
+    assert response.status_code == 404
     care_map.refresh_from_db()
     assert care_map.missing_support == ""
+    assert admin_logs().get().outcome == "denied"
+
+
+def test_the_nurse_starts_a_map_for_a_patient_of_the_unit_only(cast):
+    client = en(cast.client("nurse"))
+    other = f.covered_plan(cast.other_unit).patient
+    url = reverse("admin:contacts_caremap_add")
+    assert client.post(url, {"patient": other.pk}).status_code == 200  # not a choice
+    assert not other.__class__.objects.filter(pk=other.pk, care_map__isnull=False).exists()
+    response = client.post(url, {"patient": cast.patient.pk})
+    assert response.status_code == 302
+    assert cast.patient.care_map.version == 0
 
 
 def test_the_changelist_logs_one_row_per_patient_and_filters_by_support(cast, care_map):

@@ -59,8 +59,17 @@ def test_every_change_to_the_map_keeps_a_version(cast, care_map):
     assert care_map.versions.get(number=4).what == "Changed Bo Berg"
 
 
-@pytest.mark.parametrize("who", ["nurse", "relative", "stranger_relative"])
-def test_only_the_patient_changes_the_map(cast, care_map, who):
+def test_the_contact_nurses_unit_may_draw_the_map_with_the_patient(cast, care_map):
+    entry = care_map.entries.get(name="Bo Berg")
+    entry.frequency = "daily"
+    services.care_map_entry_save(entry=entry, by=cast.nurse, creating=False)
+    version = care_map.versions.get(number=4)
+    assert version.created_by == cast.nurse
+    assert version.snapshot["entries"][1]["frequency"] == "daily"
+
+
+@pytest.mark.parametrize("who", ["other_nurse", "relative", "stranger_relative"])
+def test_only_the_patient_and_the_responsible_unit_change_the_map(cast, care_map, who):
     entry = care_map.entries.first()
     with pytest.raises(PermissionDenied):
         services.care_map_entry_save(entry=entry, by=cast.user(who), creating=False)
