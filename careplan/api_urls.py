@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from careplan import api as careplan_api
 from contacts import api as contacts_api
 from rehab import api as rehab_api
+from selfmonitor import api as selfmonitor_api
 
 router = DefaultRouter()
 router.register("plans", careplan_api.PlanViewSet, basename="plan")
@@ -18,5 +19,15 @@ router.register("threads", careplan_api.ThreadViewSet, basename="thread")
 router.register("notifications", careplan_api.NotificationViewSet, basename="notification")
 router.register("rehab-plans", rehab_api.RehabPlanViewSet, basename="rehab-plan")
 router.register("kva-codes", rehab_api.KvaCodeViewSet, basename="kva-code")
+router.register("questionnaires", selfmonitor_api.InstrumentViewSet, basename="questionnaire")
+router.register(
+    "questionnaire-assignments",
+    selfmonitor_api.AssignmentViewSet,
+    basename="questionnaire-assignment",
+)
+router.register(
+    "questionnaire-responses", selfmonitor_api.ResponseViewSet, basename="questionnaire-response"
+)
+router.register("alerts", selfmonitor_api.AlertViewSet, basename="alert")
 
 urlpatterns = router.urls
