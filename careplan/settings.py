@@ -280,8 +280,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Care plan, calendar and contact nurse (Min vårdplan).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Two models have a "status": the message thread's gets its own name.
-    "ENUM_NAME_OVERRIDES": {"ThreadStatusEnum": "careplan.models.MessageThread.Status"},
+    # Several models have a "status": each gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "PlanStatusEnum": "careplan.models.CarePlan.Status",
+        "ThreadStatusEnum": "careplan.models.MessageThread.Status",
+        "InterventionStatusEnum": "rehab.models.Intervention.Status",
+    },
 }
 
 LOGGING = {
