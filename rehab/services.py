@@ -520,6 +520,12 @@ class Report:
             for level in Level.values
         ]
 
+    def referral_rows(self) -> list[tuple[str, int]]:
+        """Referrals by outcome, every outcome named (zero included)."""
+        return [
+            (str(label), self.referrals.get(value, 0)) for value, label in Referral.Status.choices
+        ]
+
     def csv_rows(self) -> list[list[str]]:
         rows = [
             ["unit_hsa_id", "period_start", "period_end", "measure", "key", "value"],
@@ -535,8 +541,8 @@ class Report:
             rows.append([*base, "share_assessed_by_level", level, f"{share:.3f}"])
         for code, _title, n in self.interventions_by_code:
             rows.append([*base, "interventions_by_kva", code, str(n)])
-        for status, n in sorted(self.referrals.items()):
-            rows.append([*base, "referrals", status, str(n)])
+        for status in Referral.Status.values:
+            rows.append([*base, "referrals", status, str(self.referrals.get(status, 0))])
         return rows
 
 

@@ -397,3 +397,33 @@ def test_a_refused_referral_leaves_no_assessment_behind(cast, rehab_unit, monkey
     assert response.status_code == 200
     assert "The unit takes no referrals now." in response.text
     assert not NeedsAssessment.objects.exists()
+
+
+# --- Who works in the rehab admin ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["patient", "relative", "stranger_relative", "anonymous"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "rehab_rehabplan_changelist",
+        "rehab_needsassessment_add",
+        "rehab_referral_changelist",
+        "rehab_rehabplan_report",
+        "rehab_kvacode_changelist",
+    ],
+)
+def test_only_the_care_team_reaches_the_rehab_admin(cast, rehab, who, name):
+    response = admin(cast, who).get(url(name))
+    assert response.status_code == 302
+    assert "login" in response["Location"]
+    assert not AccessLog.objects.exists()
+
+
+def test_the_report_names_every_referral_outcome(cast, referral):
+    today = timezone.localdate()
+    page = admin(cast, "nurse").get(
+        url("rehab_rehabplan_report") + f"?unit={cast.unit.pk}&start={today}&end={today}"
+    )
+    for label in ("Sent", "Accepted", "Declined"):
+        assert f"<td>{label}</td>" in page.text

@@ -255,3 +255,26 @@ def test_the_fhir_export_is_reached_like_the_plan_and_logged_as_export(cast, reh
         Bundle.model_validate(response.json())
     row = AccessLog.objects.get()
     assert (row.action, row.channel) == ("export", "api")
+
+
+def test_the_kva_list_costs_a_pinned_number_of_queries(cast, django_assert_num_queries):
+    client = api(cast, "nurse")
+    client.get("/api/v1/kva-codes/")
+    # 1 session, 2 user, 3 count, 4 page of codes (the catalogue is not patient data:
+    # no access-log row).
+    with django_assert_num_queries(4):
+        client.get("/api/v1/kva-codes/")
+    assert not AccessLog.objects.exists()
+
+
+def test_one_and_three_kva_codes_cost_the_same(cast):
+    from rehab.models import KvaCode
+
+    client = api(cast, "nurse")
+    KvaCode.objects.exclude(code="AU010").delete()
+    client.get("/api/v1/kva-codes/")
+    one = _count(client, "/api/v1/kva-codes/")
+    KvaCode.objects.create(code="ZZ101", title_sv="Test ett")
+    KvaCode.objects.create(code="ZZ102", title_sv="Test två")
+    assert len(client.get("/api/v1/kva-codes/").json()["results"]) == 3
+    assert _count(client, "/api/v1/kva-codes/") == one
