@@ -44,6 +44,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--reseed", action="store_true", help="Write the seed again")
         parser.add_argument("--json", metavar="PATH", help="Also write the report as JSON")
+        parser.add_argument(
+            "--selfmonitor-responses",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Also seed N stored questionnaire answers and measure submission and the "
+            "trend page (selfmonitor/bench.py); e.g. 1000000",
+        )
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
@@ -87,7 +95,20 @@ class Command(BaseCommand):
             "pages": pages,
             "peak_rss_mb": bench.peak_rss_mb(),
         }
+        if options["selfmonitor_responses"] > 0:
+            from selfmonitor import bench as selfmonitor_bench
+
+            progress(f"seeding {options['selfmonitor_responses']} questionnaire answers")
+            seeded = selfmonitor_bench.seed(
+                total=options["selfmonitor_responses"], progress=progress
+            )
+            report["selfmonitor"] = {
+                "seed": seeded,
+                **selfmonitor_bench.measure(requests=options["requests"], warmup=options["warmup"]),
+            }
         self.stdout.write(bench.render_table(report))
+        if "selfmonitor" in report:
+            self.stdout.write(selfmonitor_bench.render(report["selfmonitor"]))
         if options["json"]:
             bench.write_json(report, options["json"])
             self.stdout.write(f"JSON report written to {options['json']}")
