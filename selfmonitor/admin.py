@@ -197,7 +197,7 @@ class ResponseAdmin(PatientRecordAdmin):
             .get_queryset(request)
             .filter(status=Response.Status.COMPLETED)
             .exclude(instrument__kind=Instrument.Kind.PREM)
-            .select_related("instrument", "entered_by")
+            .select_related("instrument", "entered_by", "assignment")
         )
 
     @admin.display(description=_("patient"), ordering="patient__last_name")
@@ -207,7 +207,16 @@ class ResponseAdmin(PatientRecordAdmin):
     @admin.display(description="")
     def read_link(self, obj: Response) -> str:
         url = reverse("selfmonitor_response", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, gettext("Results"))
+        if not obj.assignment.plan_id:
+            return format_html('<a href="{}">{}</a>', url, gettext("Results"))
+        trend = reverse("selfmonitor_trend", args=[obj.assignment.plan_id, obj.instrument_key])
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            url,
+            gettext("Results"),
+            trend,
+            gettext("Over time"),
+        )
 
 
 class SendForm(forms.Form):

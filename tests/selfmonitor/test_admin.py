@@ -99,6 +99,8 @@ def test_answers_list_shows_proms_of_my_units_never_single_prems(cast, send):
     page = _en(cast.client("nurse")).get(url)
     rows = page.context["cl"].result_list
     assert [r.instrument_key for r in rows] == ["distress-thermometer"]
+    trend = reverse("selfmonitor_trend", args=[cast.plan.pk, "distress-thermometer"])
+    assert trend.encode() in page.content
     assert list(_en(cast.client("other_nurse")).get(url).context["cl"].result_list) == []
 
 

@@ -145,3 +145,46 @@ def test_a_conditional_item_is_required_only_when_shown_and_dropped_when_hidden(
     assert missing_required(ESAS, base) == []
     assert missing_required(ESAS, base | {"own_symptom": "Klåda"}) == ["own_score"]
     assert "own_score" not in visible_answers(ESAS, base | {"own_score": 5})
+
+
+def test_latest_screening_for_the_rehab_app(cast, send):
+    assert services.latest_screening(cast.patient) is None
+    raw = {
+        "ph_energy": ["6"],
+        "ph_pain": ["2"],
+        "ph_function": ["1"],
+        "ph_body": ["0"],
+        "physical_support": ["no"],
+        "ps_worry": ["2"],
+        "ps_mood": ["1"],
+        "ps_sleep": ["0"],
+        "ps_mind": ["0"],
+        "psychological_support": ["yes"],
+        "so_family": ["0"],
+        "so_work": ["0"],
+        "so_life": ["0"],
+        "social_support": ["no"],
+        "ex_meaning": ["0"],
+        "ex_future": ["3"],
+        "ex_alone": ["0"],
+        "existential_support": ["no"],
+    }
+    first = services.response_submit(
+        assignment=send("rehab-needs"), by=cast.patient_user, raw=raw
+    ).response
+    assert first.status == "completed"
+    latest = services.latest_screening(cast.patient)
+    assert latest["response_id"] == first.pk
+    assert latest["instrument_version"] == 1
+    assert latest["areas"] == {
+        "physical": {"score": 6, "need": True, "wants_support": False},
+        "psychological": {"score": 2, "need": True, "wants_support": True},
+        "social": {"score": 0, "need": False, "wants_support": False},
+        "existential": {"score": 3, "need": False, "wants_support": False},
+    }
+    second = services.response_submit(
+        assignment=send("rehab-needs"), by=cast.patient_user, raw=raw | {"ph_energy": ["1"]}
+    ).response
+    latest = services.latest_screening(cast.patient)
+    assert latest["response_id"] == second.pk
+    assert latest["areas"]["physical"] == {"score": 2, "need": False, "wants_support": False}
