@@ -217,6 +217,7 @@ class NeedsAssessmentAdmin(PatientRecordAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": gettext("Assess rehabilitation needs"),
+            "submit_label": gettext("Record the assessment"),
             "form": form,
             "patient": patient,
             "screening": screening,
