@@ -492,3 +492,24 @@ class InstrumentAdmin(RoleAdminMixin, admin.ModelAdmin):
             for i in page["items"]
         ]
         return format_html_join("", "<p>{} <small>({})</small></p>", items)
+
+
+def alert_worklist(user, *, limit: int = 10) -> dict | None:
+    """The alerts part of the worklist on the admin index: open alerts of my units, most
+    severe first, oldest first. Two queries (the alerts with their patients, the
+    access-log rows: one per patient shown)."""
+    from careplan.admin import is_care_staff
+
+    if not is_care_staff(user) or not access.staff_unit_ids(user):
+        return None
+    alerts = list(
+        access.with_acting_unit(
+            Alert.objects.worklist().filter(patient__in=access.patients_for(user).values("pk")),
+            user,
+        ).select_related("patient")[:limit]
+    )
+    rows: dict[int, tuple[int, int | None, object]] = {}
+    for alert in alerts:
+        rows.setdefault(alert.patient_id, (alert.patient_id, alert.acting_unit_id, alert))
+    access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
+    return {"alerts": alerts}

@@ -10,3 +10,11 @@ def shares_questionnaires(plan) -> bool:
     """Whether the viewer of a plan page may see its questionnaires (no query)."""
     reach = getattr(plan, "reach", None)
     return bool(reach and reach.covers(Scope.QUESTIONNAIRES))
+
+
+@register.simple_tag
+def alert_worklist(user):
+    """The alerts part of the admin worklist (see ``selfmonitor.admin.alert_worklist``)."""
+    from selfmonitor.admin import alert_worklist as worklist
+
+    return worklist(user)

@@ -172,3 +172,37 @@ def test_worklist_costs_the_same_for_1_and_3_alerts(
     with django_assert_num_queries(8):
         response = client.get(WORKLIST)
     assert len(response.context["cl"].result_list) == n
+
+
+def test_the_admin_index_lists_open_alerts_of_my_units_and_logs_each_patient(cast, send):
+    _answer(cast, send, 8)
+    mine = _en(cast.client("nurse")).get("/admin/").content.decode()
+    theirs = _en(cast.client("other_nurse")).get("/admin/").content.decode()
+    assert "Alerts from questionnaires" in mine
+    assert "Distress of 4 or more" in mine and "Andersson, Alva" in mine
+    assert "Distress of 4 or more" not in theirs
+    rows = AccessLog.objects.filter(
+        patient=cast.patient, user=cast.nurse, action="list", object_type="Alert"
+    )
+    assert rows.count() == 1
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_the_alert_worklist_costs_two_queries_for_one_or_three(
+    cast, instruments, django_assert_num_queries, n
+):
+    from selfmonitor.admin import alert_worklist
+
+    for _i in range(n):
+        plan = f.covered_plan(cast.unit, nurse=cast.nurse)
+        a = services.assignment_send(
+            patient=plan.patient, instrument=instruments["distress-thermometer"], by=cast.nurse
+        )
+        services.response_submit(
+            assignment=a, by=plan.patient.user, raw={"distress": ["9"], "wants_contact": ["no"]}
+        )
+    cast.nurse._careplan_unit_ids = frozenset([cast.unit.pk])
+    # 1 the open alerts with patients (acting unit as a subquery), 2 the access-log rows
+    with django_assert_num_queries(2):
+        work = alert_worklist(cast.nurse)
+    assert len(work["alerts"]) == n
