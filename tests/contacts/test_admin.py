@@ -178,3 +178,29 @@ def test_a_revoked_grant_is_not_shown_as_access_in_the_care_map(cast, care_map):
     url = reverse("admin:contacts_caremap_change", args=[care_map.pk])
     body = en(cast.client("nurse")).get(url).content.decode()
     assert "Nobody has access." in body
+
+
+def _count(client: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "name", ["admin:contacts_caremap_changelist", "admin:contacts_relativegrant_changelist"]
+)
+def test_the_admin_lists_cost_the_same_for_one_and_three_patients(cast, care_map, name):
+    client = en(cast.client("nurse"))
+    url = reverse(name)
+    client.get(url)  # the session's first request also stores the activity time
+    one = _count(client, url)
+    for _ in range(2):
+        patient = f.covered_plan(cast.unit).patient
+        services.care_map_of(patient)
+        f.RelativeGrantFactory(patient=patient)
+    three = _count(client, url)
+    assert len(client.get(url).context["cl"].result_list) == 3
+    assert one == three

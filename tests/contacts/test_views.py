@@ -511,3 +511,43 @@ def test_relatives_without_a_valid_grant_read_nothing(cast, state, other_patient
         assert client.get(url).status_code == 404, url
     rows = AccessLog.objects.filter(patient=cast.patient)
     assert rows.count() == 3 and set(rows.values_list("outcome", flat=True)) == {"denied"}
+
+
+# The versions page: 1 session, 2 user, 3 the patient, 4 the care map, 5 the versions with
+# who saved them.
+VERSIONS_QUERIES = 5
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_the_versions_page_costs_the_same_for_one_and_three_versions(
+    cast, rows, django_assert_num_queries
+):
+    from contacts import services
+
+    cmap = services.care_map_of(cast.patient)
+    for i in range(rows):
+        services.care_map_entry_save(
+            entry=CareMapEntry(care_map=cmap, kind="person", name=f"P{i}"),
+            by=cast.patient_user,
+            creating=True,
+        )
+    client = _client(cast, "patient")
+    client.get(reverse("care_map_versions"))
+    with django_assert_num_queries(VERSIONS_QUERIES):
+        response = client.get(reverse("care_map_versions"))
+    assert len(re.findall(r'href="/care-map/versions/\d+/"', response.content.decode())) == rows
+
+
+def test_a_withdrawn_invitation_is_not_mailed(cast, mailoutbox):
+    from contacts import tasks
+
+    invitation = Invitation.objects.create(
+        patient=cast.patient,
+        email="w@example.test",
+        scopes=["calendar"],
+        token_hash="0" * 64,
+        expires_at=timezone.now() + dt.timedelta(days=7),
+        status=Invitation.Status.CANCELLED,
+    )
+    assert tasks.send_invitation(invitation.pk, "token") == "skipped"
+    assert mailoutbox == []
