@@ -551,3 +551,12 @@ def test_a_withdrawn_invitation_is_not_mailed(cast, mailoutbox):
     )
     assert tasks.send_invitation(invitation.pk, "token") == "skipped"
     assert mailoutbox == []
+
+
+def test_a_patient_without_a_plan_yet_reaches_the_care_map_from_the_start_page(db):
+    patient = f.PatientFactory()
+    from careplan.testing import login
+
+    body = en(login(Client(), patient.user)).get(reverse("home")).content.decode()
+    assert f'href="{reverse("care_map")}"' in body
+    assert f'href="{reverse("sharing")}"' in body
