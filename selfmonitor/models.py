@@ -234,8 +234,13 @@ class Response(models.Model):
         COMPLETED = "completed", _("Completed")
 
     assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="response")
+    # No index of its own: response_trend starts with the patient.
     patient = models.ForeignKey(
-        Patient, on_delete=models.CASCADE, related_name="responses", verbose_name=_("patient")
+        Patient,
+        on_delete=models.CASCADE,
+        related_name="responses",
+        verbose_name=_("patient"),
+        db_index=False,
     )
     instrument = models.ForeignKey(
         Instrument, on_delete=models.PROTECT, related_name="+", verbose_name=_("questionnaire")
@@ -273,9 +278,12 @@ class Response(models.Model):
             ),
         ]
         indexes = [
-            # the trend page: one patient's answers to one instrument over time
+            # the trend page: one patient's completed answers to one instrument over time
+            # (newest first, a backward scan); also serves "this patient's answers"
             models.Index(
-                fields=["patient", "instrument_key", "submitted_at"], name="response_trend"
+                fields=["patient", "instrument_key", "submitted_at"],
+                condition=Q(status="completed"),
+                name="response_trend",
             ),
             # PREM aggregates and unit reports: a unit's answers in a period
             models.Index(fields=["unit", "instrument_key", "submitted_at"], name="response_unit"),
