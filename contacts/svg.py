@@ -23,7 +23,7 @@ from .models import Closeness, Direction, EntryKind, Frequency
 
 SIZE = 680
 CENTRE = SIZE / 2
-RADIUS = {Closeness.INNER: 120, Closeness.MIDDLE: 205, Closeness.OUTER: 290}
+RADIUS = {Closeness.INNER: 115, Closeness.MIDDLE: 195, Closeness.OUTER: 265}
 RING_FILL = {Closeness.INNER: "#e8f1fb", Closeness.MIDDLE: "#f1f6fc", Closeness.OUTER: "#f8fafd"}
 LINE = {
     Frequency.DAILY: {"stroke-width": "4", "stroke-dasharray": None},
@@ -49,18 +49,20 @@ def _short(text: str, n: int = 18) -> str:
 
 
 def positions(entries: list[dict]) -> list[tuple[dict, float, float]]:
-    """Where each entry goes: its ring by closeness, its half by kind, spread evenly."""
-    groups: dict[tuple[str, str], list[dict]] = {}
+    """Where each entry goes: its ring by closeness, its half by kind; within a half the
+    entries are spread evenly (closest first), so no two share a direction."""
+    order = {Closeness.INNER: 0, Closeness.MIDDLE: 1, Closeness.OUTER: 2}
+    halves: dict[str, list[dict]] = {}
     for e in entries:
-        closeness = e.get("closeness") if e.get("closeness") in RADIUS else Closeness.MIDDLE
         kind = e.get("kind") if e.get("kind") in HALF else EntryKind.PERSON
-        groups.setdefault((closeness, kind), []).append(e)
+        halves.setdefault(kind, []).append(e)
     placed = []
-    for (closeness, kind), group in groups.items():
+    for kind, group in halves.items():
+        group = sorted(group, key=lambda e: order.get(e.get("closeness"), 1))
         start, end = HALF[kind]
-        r = RADIUS[closeness]
         step = (end - start) / (len(group) + 1)
         for i, e in enumerate(group, start=1):
+            r = RADIUS.get(e.get("closeness"), RADIUS[Closeness.MIDDLE])
             angle = math.radians(start + i * step)
             x = CENTRE + r * math.cos(angle)
             y = CENTRE - r * math.sin(angle)
@@ -107,8 +109,9 @@ def render(entries: Iterable[dict], *, patient_name: str, ident: str = "care-map
         f'<title id="{ident}-title">{escape(title)}</title>',
         f'<desc id="{ident}-desc">{escape(desc)}</desc>',
         "<defs>",
-        f'<marker id="{ident}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        f'<marker id="{ident}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="16" '
+        f'markerHeight="16" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        f'<path d="M0,0 L10,5 L0,10 z" '
         f'fill="{INK}"/></marker>',
         "</defs>",
     ]
@@ -120,11 +123,11 @@ def render(entries: Iterable[dict], *, patient_name: str, ident: str = "care-map
         )
     # The halves' labels.
     out.append(
-        f'<text x="24" y="30" font-size="17" font-family="sans-serif" fill="{INK}">'
+        f'<text x="24" y="30" font-size="21" font-family="sans-serif" fill="{INK}">'
         f"{escape(_('People'))}</text>"
     )
     out.append(
-        f'<text x="{SIZE - 24}" y="30" font-size="17" font-family="sans-serif" '
+        f'<text x="{SIZE - 24}" y="30" font-size="21" font-family="sans-serif" '
         f'text-anchor="end" fill="{INK}">{escape(_("Care contacts"))}</text>'
     )
     placed = positions(entries)
@@ -159,7 +162,7 @@ def render(entries: Iterable[dict], *, patient_name: str, ident: str = "care-map
     out.append(
         f'<g class="care-map__patient"><circle {_attrs(cx=CENTRE, cy=CENTRE, r=48)} '
         f'fill="#0b5cad"/><text x="{CENTRE}" y="{CENTRE + 6}" text-anchor="middle" '
-        f'font-size="17" font-weight="bold" font-family="sans-serif" fill="#ffffff">'
+        f'font-size="20" font-weight="bold" font-family="sans-serif" fill="#ffffff">'
         f"{escape(_short(patient_name, 12))}</text></g>"
     )
     for e, x, y in placed:
@@ -185,12 +188,15 @@ def render(entries: Iterable[dict], *, patient_name: str, ident: str = "care-map
             )
         initial = (e.get("name") or "?")[:1].upper()
         out.append(
-            f'<text x="{x}" y="{y + 6}" text-anchor="middle" font-size="17" '
+            f'<text x="{x}" y="{y + 7}" text-anchor="middle" font-size="20" '
             f'font-family="sans-serif" fill="{INK}">{escape(initial)}</text>'
         )
+        label = _short(e.get("name", ""))
+        half = len(label) * 5.5  # about half the label's width at this size
+        lx = round(min(max(x, half + 4), SIZE - half - 4), 1)  # kept inside the picture
         out.append(
-            f'<text x="{x}" y="{y + 44}" text-anchor="middle" font-size="14" '
-            f'font-family="sans-serif" fill="{INK}">{escape(_short(e.get("name", "")))}</text>'
+            f'<text x="{lx}" y="{y + 46}" text-anchor="middle" font-size="19" '
+            f'font-family="sans-serif" fill="{INK}">{escape(label)}</text>'
         )
         out.append("</g>")
     out.append("</svg>")

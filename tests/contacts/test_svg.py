@@ -91,3 +91,35 @@ def test_no_inline_styles_and_an_empty_map_still_draws():
     markup = str(svg.render([], patient_name="Alva"))
     assert "style=" not in markup and "<svg" in markup
     ET.fromstring(markup)
+
+
+def test_entries_of_one_kind_never_share_a_direction():
+    many = [
+        {"kind": "person", "name": f"P{i}", "closeness": c}
+        for i, c in enumerate(["inner", "middle", "outer", "inner", "outer"])
+    ]
+    angles = {
+        round(math.atan2(y - svg.CENTRE, x - svg.CENTRE), 3) for _e, x, y in svg.positions(many)
+    }
+    assert len(angles) == 5
+
+
+def test_long_names_stay_inside_the_picture():
+    root = ET.fromstring(
+        str(
+            svg.render(
+                [
+                    {
+                        "kind": "care_contact",
+                        "name": "Onkologiska kliniken Stockholm",
+                        "closeness": "outer",
+                    }
+                ],
+                patient_name="Alva",
+            )
+        )
+    )
+    label = [
+        t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text.startswith("Onkolog")
+    ][0]
+    assert float(label.get("x")) + len(label.text) * 5.5 <= svg.SIZE
