@@ -57,6 +57,10 @@ OBJECT_TEXT = {
     "RelativeGrant": gettext_lazy("who can read your care plan"),
     "Invitation": gettext_lazy("an invitation to read your care plan"),
     "MessageThread": gettext_lazy("your messages with the care team"),
+    "RehabPlan": gettext_lazy("your rehabilitation plan"),
+    "NeedsAssessment": gettext_lazy("an assessment of your rehabilitation needs"),
+    "Referral": gettext_lazy("a referral for rehabilitation"),
+    "RehabReport": gettext_lazy("a rehabilitation report (numbers only)"),
 }
 ROLE_TEXT = {**dict(Role.choices), "anonymous": gettext_lazy("not logged in")}
 

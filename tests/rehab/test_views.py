@@ -187,3 +187,10 @@ def test_one_and_three_goals_and_interventions_cost_the_same(cast, rehab):
         add_intervention(rehab, cast.unit, code="DV111", description="Tobaksråd")
     three = _count(client, page(cast))
     assert one == three
+
+
+def test_the_patient_reads_who_opened_the_rehab_plan_in_plain_words(cast, rehab):
+    cast.client("nurse").get(page(cast))
+    response = english(cast.client("patient")).get(reverse("my_access_log"))
+    assert "your rehabilitation plan" in response.text
+    assert "RehabPlan" not in response.text
