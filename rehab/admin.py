@@ -608,6 +608,11 @@ class RehabPlanAdmin(PatientRecordAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["pdf_url"] = reverse("rehab_plan_pdf", args=[obj.care_plan_id])
+            # Needs changed: a new assessment (the old ones are kept).
+            context["reassess_url"] = (
+                reverse("admin:rehab_needsassessment_add")
+                + f"?patient={obj.patient_id}&reason={AssessmentReason.NEEDS_CHANGED}"
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_record(self, request, obj, form, change) -> None:

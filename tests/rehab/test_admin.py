@@ -427,3 +427,12 @@ def test_the_report_names_every_referral_outcome(cast, referral):
     )
     for label in ("Sent", "Accepted", "Declined"):
         assert f"<td>{label}</td>" in page.text
+
+
+def test_the_plan_offers_a_new_assessment_when_needs_change(cast, rehab):
+    client = admin(cast, "nurse")
+    page = client.get(url("rehab_rehabplan_change", rehab.pk))
+    link = url("rehab_needsassessment_add") + f"?patient={cast.patient.pk}&amp;reason=needs_changed"
+    assert link in page.text
+    form = client.get(link.replace("&amp;", "&")).context["form"]
+    assert form.initial == {"patient": cast.patient.pk, "reason": "needs_changed"}
