@@ -53,6 +53,8 @@ lint: venv
 
 # Figures, not a test. Real ones from PostgreSQL: createdb -h 127.0.0.1 -U postgres careplan_bench;
 # DATABASE_URL=postgres://postgres@127.0.0.1:5432/careplan_bench make bench BENCH_ARGS="--patients 100000"
+# Self-monitoring at scale: BENCH_ARGS="--patients 10000 --selfmonitor-responses 1000000"
+# (submission and the trend page over a million stored answers; the trend query's plan).
 bench: migrate
 	$(DEV_ENV) $(BIN)/python manage.py bench $(BENCH_ARGS)
 
