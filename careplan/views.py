@@ -61,6 +61,9 @@ OBJECT_TEXT = {
     "NeedsAssessment": gettext_lazy("an assessment of your rehabilitation needs"),
     "Referral": gettext_lazy("a referral for rehabilitation"),
     "RehabReport": gettext_lazy("a rehabilitation report (numbers only)"),
+    "Assignment": gettext_lazy("a questionnaire sent to you"),
+    "Response": gettext_lazy("your answers to a questionnaire"),
+    "Alert": gettext_lazy("an alert from your answers to the care team"),
 }
 ROLE_TEXT = {**dict(Role.choices), "anonymous": gettext_lazy("not logged in")}
 

@@ -349,3 +349,15 @@ def test_trend_page_costs_the_same_for_1_and_3_answers(
     assert response.status_code == 200
     assert b"<svg" in response.content
     assert b"<table" in response.content
+
+
+def test_the_patients_access_log_names_questionnaire_reads_in_plain_words(cast, send):
+    assignment = send()
+    response = services.response_submit(
+        assignment=assignment,
+        by=cast.patient_user,
+        raw={"distress": ["8"], "wants_contact": ["no"]},
+    ).response
+    _client(cast, "nurse").get(reverse("selfmonitor_response", args=[response.pk]))
+    page = _client(cast, "patient").get(reverse("my_access_log"))
+    assert "your answers to a questionnaire" in page.content.decode()
