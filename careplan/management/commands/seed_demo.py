@@ -227,6 +227,7 @@ class Command(BaseCommand):
             )
         templates_out = StringIO()
         call_command("load_plan_templates", stdout=templates_out)
+        call_command("load_instruments", stdout=templates_out)
         if options["verbosity"] > 1:
             self.stdout.write(templates_out.getvalue())
         # Outbox e-mails to demo patients stay in memory while seeding (eager mode), and
@@ -262,8 +263,34 @@ class Command(BaseCommand):
         nurses = {NURSE_EMAIL: nurse, LUNG_NURSE_EMAIL: lung_nurse}
         patient = self._demo_patient(units[BREAST_HSA], nurse)
         self._relative(patient)
+        self._questionnaire_and_message(patient, nurse)
         for extra in EXTRA_PATIENTS:
             self._extra_patient(extra, units[extra.unit_hsa], nurses)
+
+    def _questionnaire_and_message(self, patient: Patient, nurse: User) -> None:
+        """An open distress thermometer to answer and a thread the nurse has answered."""
+        from careplan.messaging import message_send
+        from careplan.models import MessageThread
+        from selfmonitor.models import Assignment, Instrument
+        from selfmonitor.services import assignment_send
+
+        distress = (
+            Instrument.objects.filter(key="distress-thermometer").order_by("-version").first()
+        )
+        if distress and not Assignment.objects.filter(patient=patient).exists():
+            assignment_send(patient=patient, instrument=distress, by=nurse)
+        if not MessageThread.objects.filter(patient=patient).exists():
+            first = message_send(
+                by=patient.user,
+                patient=patient,
+                subject="Fråga om nästa behandling",
+                body="Hej! Behöver jag vara fastande före nästa behandling?",
+            )
+            message_send(
+                by=nurse,
+                thread=first.thread,
+                body="Hej Eva! Nej, du kan äta som vanligt. Hör av dig om något mer. /Karin",
+            )
 
     def _unit(self, data: dict) -> CareUnit:
         unit, _ = CareUnit.objects.get_or_create(
