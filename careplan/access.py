@@ -183,7 +183,7 @@ def log_list(*, user, rows: Iterable[tuple[int, int | None, object]], channel: s
         AccessLog.objects.bulk_create(entries)
 
 
-def _check(
+def authorize(
     user,
     patient: Patient,
     obj,
@@ -193,6 +193,9 @@ def _check(
     scope: str | None,
     action: str | None = None,
 ) -> Reach:
+    """The one access check: decide, write the access-log row, return the reach or raise
+    (no relation: Http404; read-only relation asked to write: PermissionDenied). Every
+    app's helpers (rehab, selfmonitor, contacts) call this."""
     r = reach(user, patient)
     action = action or (Action.UPDATE if write else Action.VIEW)
     if not r.covers(scope):
@@ -274,7 +277,7 @@ def patient_for(
     patient = Patient.objects.filter(pk=pk).first()
     if patient is None:
         raise Http404
-    _check(user, patient, patient, write=write, channel=channel, scope=scope, action=action)
+    authorize(user, patient, patient, write=write, channel=channel, scope=scope, action=action)
     return patient
 
 
@@ -300,7 +303,7 @@ def plan_for(
     if plan is None:
         raise Http404
     # The caller may show parts by scope: ``plan.reach.covers(Scope.CALENDAR)``.
-    plan.reach = _check(
+    plan.reach = authorize(
         user, plan.patient, plan, write=write, channel=channel, scope=scope, action=action
     )
     return plan
@@ -312,7 +315,7 @@ def section_for(
     section = PlanSection.objects.select_related("plan__patient").filter(pk=pk).first()
     if section is None:
         raise Http404
-    section.reach = _check(
+    section.reach = authorize(
         user,
         section.plan.patient,
         section,
@@ -339,7 +342,7 @@ def event_for(
     )
     if event is None:
         raise Http404
-    event.reach = _check(
+    event.reach = authorize(
         user,
         event.plan.patient,
         event,
@@ -382,7 +385,7 @@ def thread_for(
     thread = MessageThread.objects.select_related("patient", "unit").filter(pk=pk).first()
     if thread is None:
         raise Http404
-    thread.reach = _check(
+    thread.reach = authorize(
         user,
         thread.patient,
         thread,

@@ -28,10 +28,10 @@ API = AccessLog.Channel.API
 Action = AccessLog.Action
 
 
-def _check(user, patient: Patient, obj, *, action: str | None = None):
+def _authorize_read(user, patient: Patient, obj, *, action: str | None = None):
     """The same check as every ``careplan.access`` helper, for this app's objects. The
     care map is not a shared part: relatives do not reach it (``scope=None``)."""
-    return access._check(user, patient, obj, write=False, channel=API, scope=None, action=action)
+    return access.authorize(user, patient, obj, write=False, channel=API, scope=None, action=action)
 
 
 def _check_patient_writes(user, patient: Patient, obj, *, action: str) -> None:
@@ -216,7 +216,7 @@ class CareMapEntryViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
                 self.request.user, entry.care_map.patient, entry, action=action or Action.UPDATE
             )
         else:
-            _check(self.request.user, entry.care_map.patient, entry, action=action)
+            _authorize_read(self.request.user, entry.care_map.patient, entry, action=action)
         return entry
 
     def retrieve(self, request: Request, pk: str, *args, **kwargs) -> Response:
@@ -331,7 +331,7 @@ class RelativeGrantViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         if write:
             _check_patient_writes(user, grant.patient, grant, action=action or Action.UPDATE)
         else:
-            _check(user, grant.patient, grant, action=action)
+            _authorize_read(user, grant.patient, grant, action=action)
         return grant
 
     def retrieve(self, request: Request, pk: str, *args, **kwargs) -> Response:

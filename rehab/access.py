@@ -37,7 +37,7 @@ def rehab_plan_for(
     if plan is None:
         raise Http404
     rehab = RehabPlan.objects.select_related("patient", "care_plan").filter(care_plan=plan).first()
-    plan.reach = access._check(
+    plan.reach = access.authorize(
         user,
         plan.patient,
         rehab or plan,

@@ -44,7 +44,7 @@ def assignment_for(user, pk, *, write: bool = False, channel: str = Channel.WEB)
         raise Http404
     if assignment.instrument.kind == Instrument.Kind.PREM:
         _refuse_prem(user, assignment.patient, assignment, write=write, channel=channel)
-    assignment.reach = access._check(
+    assignment.reach = access.authorize(
         user,
         assignment.patient,
         assignment,
@@ -65,7 +65,7 @@ def response_for(user, pk, *, channel: str = Channel.WEB) -> Response:
         raise Http404
     if response.instrument.kind == Instrument.Kind.PREM:
         _refuse_prem(user, response.patient, response, write=False, channel=channel)
-    response.reach = access._check(
+    response.reach = access.authorize(
         user, response.patient, response, write=False, channel=channel, scope=Scope.QUESTIONNAIRES
     )
     return response
@@ -75,7 +75,7 @@ def alert_for(user, pk, *, write: bool = False, channel: str = Channel.WEB) -> A
     alert = Alert.objects.select_related("patient", "response").filter(pk=pk).first()
     if alert is None:
         raise Http404
-    alert.reach = access._check(
+    alert.reach = access.authorize(
         user, alert.patient, alert, write=write, channel=channel, scope=Scope.QUESTIONNAIRES
     )
     return alert
