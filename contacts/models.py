@@ -323,3 +323,170 @@ class Invitation(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+
+# --- Active handovers between units ("aktiv överlämning") -----------------------------------
+
+
+class HandoverState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted")
+    COMPLETED = "completed", _("Completed")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# The only moves a handover may make; anything else (a skipped step) is refused.
+HANDOVER_TRANSITIONS: dict[str, frozenset[str]] = {
+    HandoverState.DRAFT: frozenset({HandoverState.SENT, HandoverState.CANCELLED}),
+    HandoverState.SENT: frozenset(
+        {HandoverState.ACCEPTED, HandoverState.DECLINED, HandoverState.CANCELLED}
+    ),
+    HandoverState.ACCEPTED: frozenset({HandoverState.COMPLETED}),
+    HandoverState.COMPLETED: frozenset(),
+    HandoverState.DECLINED: frozenset(),
+    HandoverState.CANCELLED: frozenset(),
+}
+
+# Open: the sender is still responsible and the patient may not get a second one.
+HANDOVER_OPEN_STATES = (HandoverState.DRAFT, HandoverState.SENT)
+
+
+class Handover(models.Model):
+    """An active handover of responsibility from one unit to another, in SBAR form.
+
+    The sender stays responsible until the receiver accepts (records contact with the
+    patient and names the new contact nurse); state changes go through
+    ``contacts.services`` and each leaves a ``HandoverEvent``."""
+
+    State = HandoverState
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="handovers", verbose_name=_("patient")
+    )
+    from_unit = models.ForeignKey(
+        "careplan.CareUnit",
+        on_delete=models.PROTECT,
+        related_name="handovers_sent",
+        verbose_name=_("from unit"),
+    )
+    to_unit = models.ForeignKey(
+        "careplan.CareUnit",
+        on_delete=models.PROTECT,
+        related_name="handovers_received",
+        verbose_name=_("to unit"),
+    )
+    state = models.CharField(
+        _("state"), max_length=12, choices=HandoverState.choices, default=HandoverState.DRAFT
+    )
+    situation = models.TextField(_("situation"), blank=True, max_length=4000)
+    background = models.TextField(_("background"), blank=True, max_length=8000)
+    assessment = models.TextField(_("current assessment"), blank=True, max_length=8000)
+    recommendation = models.TextField(
+        _("recommendation"),
+        blank=True,
+        max_length=8000,
+        help_text=_(
+            "Follow-up plan: checks and when, the rehab plan, who does what (the patient's "
+            "own part too), lifelong risks, where to turn."
+        ),
+    )
+    needs_and_wishes = models.TextField(
+        _("the patient's needs and wishes"), blank=True, max_length=4000
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
+    )
+    contact_nurse = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("new contact nurse"),
+    )
+    contact_made_on = models.DateField(_("contact with the patient made on"), null=True, blank=True)
+    contact_how = models.CharField(
+        _("how contact was made"), max_length=200, blank=True, help_text=_("For example by phone")
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(state__in=["draft", "sent"]),
+                name="handover_one_open_per_patient",
+            ),
+            models.CheckConstraint(
+                name="handover_to_another_unit",
+                condition=~Q(from_unit=models.F("to_unit")),
+            ),
+        ]
+        indexes = [
+            # Serves the receiving unit's inbox and the reminder job.
+            models.Index(
+                fields=["to_unit", "sent_at"],
+                condition=Q(state="sent"),
+                name="handover_sent_inbox",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} → {self.to_unit}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in HANDOVER_OPEN_STATES
+
+    def may_become(self, state: str) -> bool:
+        return state in HANDOVER_TRANSITIONS[self.state]
+
+
+class HandoverEvent(models.Model):
+    """One change of a handover: who, when, from which state to which."""
+
+    handover = models.ForeignKey(
+        Handover, on_delete=models.CASCADE, related_name="events", verbose_name=_("handover")
+    )
+    from_state = models.CharField(
+        _("from state"), max_length=12, choices=HandoverState.choices, blank=True
+    )
+    to_state = models.CharField(_("to state"), max_length=12, choices=HandoverState.choices)
+    what = models.CharField(_("what"), max_length=300, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("handover event")
+        verbose_name_plural = _("handover events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state} → {self.to_state}"
