@@ -306,5 +306,10 @@ CAREPLAN_ANSWER_WITHIN_DAYS = env.int("CAREPLAN_ANSWER_WITHIN_DAYS", default=2)
 # A message thread unanswered this long escalates to the responsible unit's staff, once
 # per waiting period (Celery beat, careplan.tasks.escalate_unanswered_threads).
 CAREPLAN_MESSAGE_ESCALATE_AFTER_HOURS = env.int("CAREPLAN_MESSAGE_ESCALATE_AFTER_HOURS", default=24)
+# Handovers (contacts): the sender's staff keep reading an accepted handover this long
+# (default none: access ends at acceptance); a sent handover not accepted within this
+# many hours reminds the receiver and alerts the sender (once per step).
+CAREPLAN_HANDOVER_READ_GRACE_HOURS = env.int("CAREPLAN_HANDOVER_READ_GRACE_HOURS", default=0)
+CAREPLAN_HANDOVER_ACCEPT_WITHIN_HOURS = env.int("CAREPLAN_HANDOVER_ACCEPT_WITHIN_HOURS", default=72)
 CAREPLAN_SITE_URL = env.str("CAREPLAN_SITE_URL", default="http://127.0.0.1:8000")
 LOGIN_URL_PATH = "/accounts/login/"

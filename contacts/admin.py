@@ -7,16 +7,33 @@ logged like other patient data (``PatientRecordAdmin``).
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from careplan import access
-from careplan.admin import STAFF, ActiveFilter, PatientRecordAdmin, RecordInline
+from careplan.admin import STAFF, ActiveFilter, PatientRecordAdmin, RecordInline, is_care_staff
+from careplan.admin_forms import call_service
+from careplan.models import AccessLog
 
-from . import services, svg
-from .models import CareMap, CareMapEntry, EntryKind, Invitation, RelativeGrant, Scope
+from . import handover_access, services, svg
+from .handover_forms import (
+    SBAR_FIELDS,
+    HandoverAcceptForm,
+    HandoverCreateForm,
+    HandoverDeclineForm,
+    HandoverTextForm,
+)
+from .models import CareMap, CareMapEntry, EntryKind, Handover, Invitation, RelativeGrant, Scope
+
+Action = AccessLog.Action
 
 
 class GrantStateFilter(ActiveFilter):
@@ -257,3 +274,261 @@ def support_worklist(user, *, limit: int = 10) -> dict | None:
         rows.setdefault(patient_id, (patient_id, obj.acting_unit_id, obj))
     access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
     return {"relatives_needing_support": flagged, "missing_support": missing}
+
+
+# --- Active handovers ------------------------------------------------------------------------
+
+
+class HandoverDirectionFilter(admin.SimpleListFilter):
+    title = _("direction")
+    parameter_name = "direction"
+
+    def lookups(self, request, model_admin):
+        return [("inbox", _("To my units (inbox)")), ("sent", _("From my units"))]
+
+    def queryset(self, request, queryset):
+        units = access.staff_unit_ids(request.user)
+        if self.value() == "inbox":
+            return queryset.filter(to_unit__in=units)
+        if self.value() == "sent":
+            return queryset.filter(from_unit__in=units)
+        return queryset
+
+
+@admin.register(Handover)
+class HandoverAdmin(PatientRecordAdmin):
+    """Handovers of my units: the sender's drafts and sent ones, and the receiving unit's
+    inbox (sent to one of my units: open the summary, accept with a contact nurse or
+    decline with a reason). Every change goes through a service; every look is logged,
+    with the basis the user reached it by (``contacts.handover_access``)."""
+
+    # Writes happen on our own pages through the services; ``can_write`` decides per
+    # handover (the standard change form is replaced by the summary page).
+    add_by = change_by = STAFF
+    list_display = ("patient", "from_unit", "to_unit", "state", "sent_at", "accepted_at")
+    list_select_related = ("patient", "from_unit", "to_unit")
+    list_filter = (HandoverDirectionFilter, "state")
+    search_fields = ("patient__first_name", "patient__last_name")
+
+    # --- scope and log: the narrow handover rule instead of the care relation alone
+
+    def get_queryset(self, request):
+        if not is_care_staff(request.user):
+            return Handover.objects.none()
+        return handover_access.handovers_for(request.user).select_related(
+            "patient", "from_unit", "to_unit"
+        )
+
+    def acting_unit_of(self, request, obj):
+        if not hasattr(obj, "acting_unit_id"):
+            obj.acting_unit_id = handover_access.handover_reach(request.user, obj).acting_unit_id
+        return obj.acting_unit_id
+
+    def can_write(self, request, obj) -> bool:
+        if obj is None:
+            return bool(access.staff_unit_ids(request.user))
+        return handover_access.handover_reach(request.user, obj).write
+
+    def log(self, request, obj, action: str, *, allowed: bool = True) -> None:
+        r = handover_access.handover_reach(request.user, obj) if allowed else access.NO_REACH
+        access.log_access(
+            user=request.user,
+            patient=obj.patient,
+            obj=obj,
+            action=action,
+            allowed=allowed,
+            channel=AccessLog.Channel.ADMIN,
+            reach_=r,
+        )
+
+    def log_shown(self, request, objects) -> None:
+        handover_access.log_handover_list(
+            user=request.user, handovers=objects, channel=AccessLog.Channel.ADMIN
+        )
+
+    # --- pages
+
+    def get_urls(self):
+        def view(fn, name):
+            return path(
+                f"<path:object_id>/{name}/",
+                self.admin_site.admin_view(fn),
+                name=f"contacts_handover_{name}",
+            )
+
+        return [
+            view(self.edit_view, "edit"),
+            view(self.send_view, "send"),
+            view(self.cancel_view, "cancel"),
+            view(self.accept_view, "accept"),
+            view(self.decline_view, "decline"),
+            view(self.complete_view, "complete"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        patients = access.patients_for(request.user)
+        initial = {}
+        patient_id = request.GET.get("patient", "")
+        if patient_id.isdigit():
+            patient = patients.filter(pk=int(patient_id)).first()
+            if patient is not None:
+                initial = {
+                    "patient": patient.pk,
+                    "assessment": services.handover_current_assessment(patient),
+                }
+        form = HandoverCreateForm(
+            request.POST if request.method == "POST" else None, patients=patients, initial=initial
+        )
+        if form.is_bound and form.is_valid():
+            data = dict(form.cleaned_data)
+            handover = call_service(form, services.handover_create, by=request.user, **data)
+            if handover is not None:
+                self.log(request, handover, Action.CREATE)
+                self.message_user(
+                    request, gettext("The handover is saved as a draft."), messages.SUCCESS
+                )
+                return HttpResponseRedirect(self.change_url(handover))
+        elif form.is_bound:
+            self.log_refused_patient(request, form)
+        return self.render_form_page(
+            request,
+            form=form,
+            title=gettext("New handover"),
+            submit_label=gettext("Save draft"),
+            intro=gettext(
+                "Your unit stays responsible until the receiving unit confirms contact with "
+                "the patient. The patient can add needs and wishes while it is a draft."
+            ),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        handover = self.get_object(request, unquote(object_id))
+        units = access.staff_unit_ids(request.user)
+        self.log(request, handover, Action.VIEW)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": str(handover),
+            "original": handover,
+            "handover": handover,
+            "events": list(handover.events.select_related("by")),
+            "is_sender": handover.from_unit_id in units,
+            "is_receiver": handover.to_unit_id in units,
+            "grace": getattr(handover, "acting_unit_id", None) is not None
+            and handover_access.handover_reach(request.user, handover).basis
+            == handover_access.BASIS_GRACE,
+        }
+        return TemplateResponse(request, "admin/contacts/handover/summary.html", context)
+
+    def _answer(self, request, object_id, *, title, submit, form_class, service, intro="", **kw):
+        handover = self.get_object(request, unquote(object_id))
+        form_kwargs = kw.pop("form_kwargs", {})
+        form = form_class(request.POST if request.method == "POST" else None, **form_kwargs)
+        if request.method == "POST" and form.is_valid():
+            done = call_service(
+                form, service, handover=handover, by=request.user, **kw, **form.cleaned_data
+            )
+            if done is not None:
+                self.log(request, handover, Action.UPDATE)
+                self.message_user(
+                    request,
+                    gettext("The handover is %(state)s.")
+                    % {"state": done.get_state_display().lower()},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(self.change_url(done))
+        else:
+            self.log(request, handover, Action.VIEW)
+        return self.render_form_page(
+            request, form=form, title=title, submit_label=submit, obj=handover, intro=intro
+        )
+
+    def edit_view(self, request, object_id):
+        handover = self.get_object(request, unquote(object_id))
+        initial = {name: getattr(handover, name) for name in SBAR_FIELDS}
+        form = HandoverTextForm(request.POST if request.method == "POST" else None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            changed = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data}
+            done = (
+                call_service(
+                    form, services.handover_update, handover=handover, by=request.user, **changed
+                )
+                if changed
+                else handover
+            )
+            if done is not None:
+                self.log(request, handover, Action.UPDATE)
+                return HttpResponseRedirect(self.change_url(handover))
+        else:
+            self.log(request, handover, Action.VIEW)
+        return self.render_form_page(
+            request,
+            form=form,
+            title=gettext("Change the handover"),
+            submit_label=gettext("Save"),
+            obj=handover,
+        )
+
+    def _post_only(self, request, object_id, service, done_message):
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:contacts_handover_change", args=[object_id]))
+        handover = self.get_object(request, unquote(object_id))
+        try:
+            service(handover=handover, by=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            self.log(request, handover, Action.UPDATE, allowed=False)
+            self.message_user(
+                request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR
+            )
+        else:
+            self.log(request, handover, Action.UPDATE)
+            self.message_user(request, done_message, messages.SUCCESS)
+        return HttpResponseRedirect(self.change_url(handover))
+
+    def send_view(self, request, object_id):
+        return self._post_only(
+            request, object_id, services.handover_send, gettext("The handover is sent.")
+        )
+
+    def cancel_view(self, request, object_id):
+        return self._post_only(
+            request, object_id, services.handover_cancel, gettext("The handover is cancelled.")
+        )
+
+    def complete_view(self, request, object_id):
+        return self._post_only(
+            request, object_id, services.handover_complete, gettext("The handover is completed.")
+        )
+
+    def accept_view(self, request, object_id):
+        handover = self.get_object(request, unquote(object_id))
+        return self._answer(
+            request,
+            object_id,
+            title=gettext("Accept the handover"),
+            submit=gettext("Accept: we are responsible now"),
+            form_class=HandoverAcceptForm,
+            form_kwargs={"unit_id": handover.to_unit_id},
+            service=services.handover_accept,
+            intro=gettext(
+                "Accept when your unit has made contact with the patient. From then on your "
+                "unit is responsible and the nurse you name is the patient's contact nurse."
+            ),
+        )
+
+    def decline_view(self, request, object_id):
+        return self._answer(
+            request,
+            object_id,
+            title=gettext("Decline the handover"),
+            submit=gettext("Decline"),
+            form_class=HandoverDeclineForm,
+            service=_decline,
+        )
+
+
+def _decline(*, handover, by, decline_reason: str):
+    return services.handover_decline(handover=handover, by=by, reason=decline_reason)

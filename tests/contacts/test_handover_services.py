@@ -104,9 +104,10 @@ def test_acceptance_moves_responsibility_and_contact_nurse_at_once(cast, primary
 
 
 def test_sending_tells_the_receiving_units_staff_once(cast, primary):
-    _sent(cast)
+    handover = _sent(cast)
     notes = Notification.objects.filter(recipient=cast.other_nurse, kind="handover")
     assert notes.count() == 1
+    assert notes.get().url == f"/admin/contacts/handover/{handover.pk}/change/"
     assert not Notification.objects.filter(recipient=cast.nurse, kind="handover").exists()
 
 
