@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import handover_views, views
 
 urlpatterns = [
     path("care-map/", views.care_map, name="care_map"),
@@ -23,6 +23,7 @@ urlpatterns = [
         views.invitation_cancel,
         name="invitation_cancel",
     ),
+    path("handover/<int:pk>/needs/", handover_views.handover_needs, name="handover_needs"),
     path("invitation/", views.invitation_accept, name="invitation_accept"),
     path("invitation/<str:token>/", views.invitation_open, name="invitation_open"),
 ]

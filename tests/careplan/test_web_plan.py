@@ -224,8 +224,8 @@ def test_plan_detail_query_count_for_the_patient_is_pinned(cast, django_assert_n
 
     # 1 session, 2 user, 3 plan + patient + template (plan_for), 4 contact nurse with
     # nurse and unit, 5 changes since the last visit with author, 6 UPDATE last seen,
-    # 7 next three events, 8 section titles.
-    with django_assert_num_queries(8):
+    # 7 next three events, 8 section titles, 9 the latest handover (contacts_handover tag).
+    with django_assert_num_queries(9):
         response = _detail(cast, "patient", client)
     assert response.content.decode().count("Ändring") == n
 
@@ -237,8 +237,9 @@ def test_plan_detail_query_count_for_the_nurse_is_pinned(cast, django_assert_num
     _fill(cast, n)
 
     # 1 session, 2 user, 3 plan (plan_for), 4 the nurse's units, 5 the active care
-    # relation in them, 6 INSERT access log, 7 contact nurse, 8 next events, 9 sections.
-    with django_assert_num_queries(9):
+    # relation in them, 6 INSERT access log, 7 contact nurse, 8 the latest handover,
+    # 9 next events, 10 sections.
+    with django_assert_num_queries(10):
         response = _detail(cast, "nurse", client)
     assert response.content.decode().count("Extra ") == n
 
@@ -250,8 +251,8 @@ def test_plan_detail_query_count_for_a_relative_is_pinned(cast, django_assert_nu
     _fill(cast, n)
 
     # 1 session, 2 user, 3 plan, 4 the relative's active grant, 5 INSERT access log,
-    # 6 contact nurse, 7 next events, 8 sections.
-    with django_assert_num_queries(8):
+    # 6 contact nurse, 7 the latest handover, 8 next events, 9 sections.
+    with django_assert_num_queries(9):
         _detail(cast, "relative", client)
 
 

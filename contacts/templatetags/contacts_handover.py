@@ -1,0 +1,42 @@
+"""The handover on the plan's start page: in progress, then the new unit and nurse."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.inclusion_tag("contacts/_handover_status.html")
+def handover_status(plan, shared, nurse=None):
+    """One query: the patient's latest handover that is open or accepted. Shown to those
+    who see the contact nurse part (the patient, staff, relatives given that part); a
+    draft only to the patient (who can add needs and wishes to it)."""
+    from contacts.models import Handover, HandoverState
+
+    if not getattr(shared, "contact_nurse", False):
+        return {"handover": None}
+    handover = (
+        Handover.objects.filter(
+            patient_id=plan.patient_id,
+            state__in=[
+                HandoverState.DRAFT,
+                HandoverState.SENT,
+                HandoverState.ACCEPTED,
+                HandoverState.COMPLETED,
+            ],
+        )
+        .select_related("to_unit", "contact_nurse")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if handover is None:
+        return {"handover": None}
+    if handover.state == HandoverState.DRAFT and not shared.is_self:
+        return {"handover": None}
+    # An accepted one only while the receiver is still the unit of the named nurse.
+    if handover.state in (HandoverState.ACCEPTED, HandoverState.COMPLETED) and (
+        nurse is None or nurse.unit_id != handover.to_unit_id
+    ):
+        return {"handover": None}
+    return {"handover": handover, "is_self": shared.is_self}
