@@ -259,6 +259,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rehab.tasks.queue_followup_reminders",
         "schedule": timedelta(hours=6),
     },
+    "contacts-handover-reminders": {
+        "task": "contacts.tasks.remind_overdue_handovers",
+        "schedule": timedelta(minutes=15),
+    },
     "message-escalation": {
         "task": "careplan.tasks.escalate_unanswered_threads",
         "schedule": timedelta(minutes=15),

@@ -532,3 +532,27 @@ class HandoverAdmin(PatientRecordAdmin):
 
 def _decline(*, handover, by, decline_reason: str):
     return services.handover_decline(handover=handover, by=by, reason=decline_reason)
+
+
+def handover_worklist(user, *, limit: int = 10) -> dict | None:
+    """Sent handovers waiting for my units (the inbox) and my units' handovers not
+    accepted in time (stale), for the admin index.
+
+    Two queries: the handovers (scoped by ``handover_access.handovers_for``, with the
+    acting unit), and the access-log rows (one per patient shown, with its basis)."""
+    if not is_care_staff(user) or not access.staff_unit_ids(user):
+        return None
+    units = access.staff_unit_ids(user)
+    cutoff = services.handover_overdue_cutoff()
+    rows = list(
+        handover_access.handovers_for(user)
+        .filter(state=Handover.State.SENT)
+        .filter(Q(to_unit__in=units) | Q(from_unit__in=units, sent_at__lte=cutoff))
+        .select_related("patient", "from_unit", "to_unit")
+        .order_by("sent_at", "id")[: limit * 2]
+    )
+    handover_access.log_handover_list(user=user, handovers=rows, channel=AccessLog.Channel.ADMIN)
+    return {
+        "inbox": [h for h in rows if h.to_unit_id in units][:limit],
+        "stale": [h for h in rows if h.from_unit_id in units][:limit],
+    }

@@ -679,3 +679,51 @@ def handover_complete(*, handover, by: User):
     handover.save(update_fields=["state", "closed_at"])
     _handover_event(handover=handover, from_state=old, by=by)
     return handover
+
+
+def handover_overdue_cutoff(now: dt.datetime | None = None) -> dt.datetime:
+    from django.conf import settings
+
+    hours = getattr(settings, "CAREPLAN_HANDOVER_ACCEPT_WITHIN_HOURS", 72)
+    return (now or timezone.now()) - dt.timedelta(hours=hours)
+
+
+def handovers_remind_overdue(*, now: dt.datetime | None = None) -> int:
+    """Beat: a sent handover not accepted in time reminds the receiving unit's staff and
+    alerts the sending unit's staff, once per step (the notification's dedupe key names
+    the handover and its state, so running again, or after a broker outage, tells nobody
+    twice; the e-mails go through the outbox). Returns the handovers that told someone."""
+    from careplan.messaging import notify
+    from careplan.models import Notification
+
+    from .models import Handover
+
+    told = 0
+    overdue = Handover.objects.filter(
+        state=Handover.State.SENT, sent_at__lte=handover_overdue_cutoff(now)
+    ).select_related("patient")
+    for handover in overdue:
+        with transaction.atomic():
+            step = f"handover:{handover.pk}:{handover.state}:overdue"
+            receiver = notify(
+                recipients=User.objects.filter(
+                    care_units=handover.to_unit_id, role=Role.STAFF, is_active=True
+                ),
+                kind=Notification.Kind.HANDOVER,
+                dedupe_key=f"{step}:receiver",
+                url=handover_inbox_url(handover),
+                patient=handover.patient,
+                text=str(gettext_lazy("A handover to your unit is waiting for acceptance")),
+            )
+            sender = notify(
+                recipients=User.objects.filter(
+                    care_units=handover.from_unit_id, role=Role.STAFF, is_active=True
+                ),
+                kind=Notification.Kind.HANDOVER,
+                dedupe_key=f"{step}:sender",
+                url=handover_inbox_url(handover),
+                patient=handover.patient,
+                text=str(gettext_lazy("A handover from your unit has not been accepted in time")),
+            )
+        told += bool(receiver or sender)
+    return told

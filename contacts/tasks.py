@@ -44,3 +44,12 @@ def expire_invitations() -> int:
     from .services import invitations_expire
 
     return invitations_expire()
+
+
+@shared_task
+def remind_overdue_handovers() -> int:
+    """Beat: sent handovers not accepted in time remind the receiver and alert the
+    sender, once per step (``services.handovers_remind_overdue``)."""
+    from .services import handovers_remind_overdue
+
+    return handovers_remind_overdue()
