@@ -363,6 +363,17 @@ class HandoverAdmin(PatientRecordAdmin):
             view(self.accept_view, "accept"),
             view(self.decline_view, "decline"),
             view(self.complete_view, "complete"),
+            path(
+                "<path:object_id>/summary.pdf",
+                self.admin_site.admin_view(self.pdf_view),
+                name="contacts_handover_pdf",
+            ),
+            view(self.fhir_view, "fhir"),
+            path(
+                "report/",
+                self.admin_site.admin_view(self.report_view),
+                name="contacts_handover_report",
+            ),
             *super().get_urls(),
         ]
 
@@ -417,6 +428,8 @@ class HandoverAdmin(PatientRecordAdmin):
             "events": list(handover.events.select_related("by")),
             "is_sender": handover.from_unit_id in units,
             "is_receiver": handover.to_unit_id in units,
+            "pdf_url": reverse("admin:contacts_handover_pdf", args=[handover.pk]),
+            "fhir_url": reverse("admin:contacts_handover_fhir", args=[handover.pk]),
             "grace": getattr(handover, "acting_unit_id", None) is not None
             and handover_access.handover_reach(request.user, handover).basis
             == handover_access.BASIS_GRACE,
@@ -502,6 +515,77 @@ class HandoverAdmin(PatientRecordAdmin):
         return self._post_only(
             request, object_id, services.handover_complete, gettext("The handover is completed.")
         )
+
+    def pdf_view(self, request, object_id):
+        from django.http import HttpResponse
+        from django.utils.http import content_disposition_header
+        from django.utils.translation import get_language
+
+        from .handover_pdf import handover_pdf
+
+        handover = self.get_object(request, unquote(object_id))
+        access.log_access(
+            user=request.user,
+            patient=handover.patient,
+            obj=handover,
+            action=Action.PRINT,
+            allowed=True,
+            channel=AccessLog.Channel.PDF,
+            reach_=handover_access.handover_reach(request.user, handover),
+        )
+        response = HttpResponse(
+            handover_pdf(handover, language=get_language() or "sv"),
+            content_type="application/pdf",
+        )
+        stem = gettext("handover")
+        response["Content-Disposition"] = content_disposition_header(
+            False, f"{stem}-{timezone.localdate():%Y-%m-%d}.pdf"
+        )
+        return response
+
+    def fhir_view(self, request, object_id):
+        from django.http import JsonResponse
+
+        from .fhir import handover_bundle
+
+        handover = self.get_object(request, unquote(object_id))
+        access.log_access(
+            user=request.user,
+            patient=handover.patient,
+            obj=handover,
+            action=Action.EXPORT,
+            allowed=True,
+            channel=AccessLog.Channel.ADMIN,
+            reach_=handover_access.handover_reach(request.user, handover),
+        )
+        return JsonResponse(handover_bundle(handover), content_type="application/fhir+json")
+
+    def report_view(self, request):
+        import datetime as dt
+
+        from .handover_reports import handover_report
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        try:
+            start = dt.date.fromisoformat(request.GET.get("start", ""))
+        except ValueError:
+            start = today - dt.timedelta(days=365)
+        try:
+            end = dt.date.fromisoformat(request.GET.get("end", ""))
+        except ValueError:
+            end = today
+        rows = handover_report(unit_ids=access.staff_unit_ids(request.user), start=start, end=end)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Handover report"),
+            "rows": rows,
+            "start": start,
+            "end": end,
+        }
+        return TemplateResponse(request, "admin/contacts/handover/report.html", context)
 
     def accept_view(self, request, object_id):
         handover = self.get_object(request, unquote(object_id))
