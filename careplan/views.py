@@ -64,6 +64,7 @@ OBJECT_TEXT = {
     "Assignment": gettext_lazy("a questionnaire sent to you"),
     "Response": gettext_lazy("your answers to a questionnaire"),
     "Alert": gettext_lazy("an alert from your answers to the care team"),
+    "Handover": gettext_lazy("a handover of your care to another unit"),
 }
 ROLE_TEXT = {**dict(Role.choices), "anonymous": gettext_lazy("not logged in")}
 

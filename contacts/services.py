@@ -627,14 +627,28 @@ def handover_accept(
         handover=handover,
         from_state=old,
         by=by,
-        what=_("Contact made %(date)s (%(how)s); contact nurse %(nurse)s")
+        what=_(
+            "Contact made %(date)s (%(how)s); contact nurse %(nurse)s; the access of "
+            "%(sender)s ends %(ends)s"
+        )
         % {
+            "sender": handover.from_unit,
+            "ends": _handover_access_end_text(),
             "date": contact_made_on.isoformat(),
             "how": handover.contact_how,
             "nurse": contact_nurse,
         },
     )
     return handover
+
+
+def _handover_access_end_text() -> str:
+    from .handover_access import grace_hours
+
+    hours = grace_hours()
+    if hours <= 0:
+        return _("now")
+    return _("in %(hours)s hours") % {"hours": hours}
 
 
 @transaction.atomic

@@ -124,3 +124,37 @@ def test_the_handover_worklist_costs_two_queries_for_one_or_three(
     with django_assert_num_queries(2):
         work = handover_worklist(cast.nurse)
     assert len(work["stale"]) == rows
+
+
+def test_a_broker_outage_loses_no_reminder_and_the_relay_sends_it_once(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from careplan import tasks as careplan_tasks
+
+    handover = _sent(cast)
+    _overdue(handover)
+    mail.outbox.clear()
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(careplan_tasks.run_outbox, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.remind_overdue_handovers() == 1
+    reminder_ids = Notification.objects.filter(dedupe_key__contains=":overdue:").values_list(
+        "pk", flat=True
+    )
+    keys = [f"notification-email:{pk}" for pk in reminder_ids]
+    waiting = Outbox.objects.filter(dedupe_key__in=keys, done_at__isnull=True)
+    assert waiting.count() == 2 and mail.outbox == []  # receiver and sender, stored
+    monkeypatch.undo()
+    Outbox.objects.update(created_at=timezone.now() - dt.timedelta(minutes=5))
+    careplan_tasks.relay_outbox()
+    assert not Outbox.objects.filter(dedupe_key__in=keys, done_at__isnull=True).exists()
+    sent = len(mail.outbox)
+    assert {m.to[0] for m in mail.outbox} >= {cast.nurse.email, cast.other_nurse.email}
+    assert tasks.remind_overdue_handovers() == 0  # the next beat run tells nobody again
+    careplan_tasks.relay_outbox()
+    assert len(mail.outbox) == sent

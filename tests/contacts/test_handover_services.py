@@ -277,3 +277,12 @@ def test_two_people_accepting_at_once_give_one_acceptance(cast, primary):
         == 1
     )
     assert HandoverEvent.objects.filter(handover=handover, to_state="accepted").count() == 1
+
+
+def test_the_acceptance_records_that_the_senders_access_ends(cast, primary, settings):
+    handover = _accept(cast, _sent(cast))
+    event = handover.events.get(to_state="accepted")
+    assert "the access of Bröstmottagningen ends now" in event.what
+    settings.CAREPLAN_HANDOVER_READ_GRACE_HOURS = 2
+    services.handover_complete(handover=handover, by=cast.other_nurse)
+    assert services._handover_access_end_text() == "in 2 hours"

@@ -123,3 +123,11 @@ def test_after_sending_the_needs_cannot_change_and_the_text_is_kept(cast, draft)
     assert "Only a draft handover can be changed." in body
     assert "Late wish" in body  # what was typed is not lost
     assert Handover.objects.get().needs_and_wishes == ""
+
+
+def test_the_patients_access_log_names_the_handover_in_plain_words(cast, draft):
+    services.handover_send(handover=draft, by=cast.nurse)
+    en(cast.client("other_nurse")).get(reverse("admin:contacts_handover_change", args=[draft.pk]))
+    body = en(cast.client("patient")).get(reverse("my_access_log")).content.decode()
+    assert "a handover of your care to another unit" in body
+    assert "Olle Annan" in body
