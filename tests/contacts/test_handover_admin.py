@@ -288,3 +288,26 @@ def test_the_inbox_costs_the_same_for_one_and_three_handovers(cast, sent):
     three = _count(client, url)
     assert len(client.get(url).context["cl"].result_list) == 3
     assert one == three
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_the_inbox_query_count_is_pinned(cast, sent, n, django_assert_num_queries):
+    for _ in range(n - 1):
+        patient = f.covered_plan(cast.unit, nurse=cast.nurse).patient
+        h = services.handover_create(
+            patient=patient,
+            by=cast.nurse,
+            to_unit=cast.other_unit,
+            situation="s",
+            recommendation="r",
+        )
+        services.handover_send(handover=h, by=cast.nurse)
+    client = en(cast.client("other_nurse"))
+    url = reverse("admin:contacts_handover_changelist")
+    client.get(url)  # warm up: the session's activity stamp
+    # 1 session, 2 user, 3 the nurse's units, 4 COUNT of the scoped handovers, 5-6 the
+    # admin's user and group permissions (sidebar), 7 the page of handovers with patient
+    # and both units, 8 INSERT the access-log rows (one per patient shown).
+    with django_assert_num_queries(8):
+        response = client.get(url)
+    assert len(response.context["cl"].result_list) == n
