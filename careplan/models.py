@@ -671,6 +671,8 @@ class AccessLog(models.Model):
     class Basis(models.TextChoices):
         CARE_RELATION = "care_relation", _("care relation")
         RELATIVE_GRANT = "relative_grant", _("shared by the patient")
+        HANDOVER = "handover", _("receiving a handover")
+        HANDOVER_GRACE = "handover_grace", _("after a handover (read period)")
         NONE = "none", _("none")
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)

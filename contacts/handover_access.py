@@ -28,8 +28,8 @@ from careplan.models import AccessLog, CareRelation, Role
 
 from .models import Handover, HandoverState
 
-BASIS_RECEIVER = "handover"
-BASIS_GRACE = "handover_grace"
+BASIS_RECEIVER = AccessLog.Basis.HANDOVER
+BASIS_GRACE = AccessLog.Basis.HANDOVER_GRACE
 
 
 def grace_hours() -> int:
