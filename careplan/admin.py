@@ -412,17 +412,14 @@ class ContactNurseFilter(admin.SimpleListFilter):
         return queryset
 
 
-class WhenFilter(admin.SimpleListFilter):
-    """Upcoming entries unless asked otherwise."""
+class DefaultListFilter(admin.SimpleListFilter):
+    """A list filter that starts on ``default`` (a worklist view) and offers no
+    Django "All" entry of its own: ``lookups`` lists every choice, an "all" one too."""
 
-    title = _("when")
-    parameter_name = "when"
-
-    def lookups(self, request, model_admin):
-        return [("upcoming", _("Upcoming")), ("past", _("Past")), ("all", _("All"))]
+    default = ""
 
     def value(self):
-        return super().value() or "upcoming"
+        return super().value() or self.default
 
     def choices(self, changelist):
         for lookup, title in self.lookup_choices:
@@ -431,6 +428,18 @@ class WhenFilter(admin.SimpleListFilter):
                 "query_string": changelist.get_query_string({self.parameter_name: lookup}),
                 "display": title,
             }
+
+
+class WhenFilter(DefaultListFilter):
+    """Upcoming entries unless asked otherwise."""
+
+    title = _("when")
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [("upcoming", _("Upcoming")), ("past", _("Past")), ("all", _("All"))]
+
+    default = "upcoming"
 
     def queryset(self, request, queryset):
         today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -1217,7 +1226,7 @@ def staff_worklist(user, *, days: int = 7, limit: int = 10) -> dict | None:
 # --- Messages: the care team's inbox ----------------------------------------------------------
 
 
-class WaitingFilter(admin.SimpleListFilter):
+class WaitingFilter(DefaultListFilter):
     """Threads waiting for the care team's answer (the default), or all."""
 
     title = _("answer")
@@ -1230,16 +1239,7 @@ class WaitingFilter(admin.SimpleListFilter):
             ("all", _("All")),
         ]
 
-    def value(self):
-        return super().value() or "yes"
-
-    def choices(self, changelist):
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
+    default = "yes"
 
     def queryset(self, request, queryset):
         if self.value() == "yes":

@@ -23,7 +23,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from careplan import access
-from careplan.admin import STAFF, SUPERUSER, PatientRecordAdmin, RoleAdminMixin
+from careplan.admin import (
+    STAFF,
+    SUPERUSER,
+    DefaultListFilter,
+    PatientRecordAdmin,
+    RoleAdminMixin,
+)
 from careplan.admin_forms import PatientChoiceField, call_service
 from careplan.models import AccessLog
 
@@ -38,7 +44,7 @@ def _patient(obj) -> str:
     return f"{patient.last_name}, {patient.first_name} ({patient.personnummer_masked})"
 
 
-class OpenFilter(admin.SimpleListFilter):
+class OpenFilter(DefaultListFilter):
     """Open alerts unless asked otherwise: the worklist."""
 
     title = _("status")
@@ -47,16 +53,7 @@ class OpenFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [("open", _("Open")), ("done", _("Acknowledged")), ("all", _("All"))]
 
-    def value(self):
-        return super().value() or "open"
-
-    def choices(self, changelist):
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
+    default = "open"
 
     def queryset(self, request, queryset):
         if self.value() == "open":
