@@ -463,10 +463,14 @@ class CarePlan(models.Model):
     # After treatment.
     followup_plan = models.TextField(_("follow-up plan"), blank=True)
     treatment_summary = models.TextField(_("summary of diagnosis and treatment"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     objects = CarePlanQuerySet.as_manager()
@@ -593,11 +597,15 @@ class PlanChange(models.Model):
     last visit" and the plan's history."""
 
     plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="changes")
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(_("time"), default=timezone.now)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
-    what = models.CharField(max_length=300)
+    what = models.CharField(_("what"), max_length=300)
     section_key = models.SlugField(max_length=50, blank=True)
 
     class Meta:
@@ -682,14 +690,19 @@ class AccessLog(models.Model):
     user_name = models.CharField(_("name"), max_length=300, blank=True)
     role = models.CharField(_("role"), max_length=16, blank=True)
     acting_unit = models.ForeignKey(
-        CareUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        CareUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acting unit"),
     )
     basis = models.CharField(_("basis"), max_length=20, choices=Basis.choices)
     patient = models.ForeignKey(
         Patient, on_delete=models.PROTECT, null=True, related_name="access_log"
     )
     object_type = models.CharField(_("object"), max_length=100)
-    object_id = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)

@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from careplan.models import Patient, Role, User
 
@@ -648,7 +648,7 @@ def _handover_access_end_text() -> str:
     hours = grace_hours()
     if hours <= 0:
         return _("now")
-    return _("in %(hours)s hours") % {"hours": hours}
+    return ngettext("in %(hours)s hour", "in %(hours)s hours", hours) % {"hours": hours}
 
 
 @transaction.atomic
