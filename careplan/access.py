@@ -89,7 +89,9 @@ def reach(user, patient: Patient) -> Reach:
                 is_self=True,
                 scopes=frozenset(Scope.values),
             )
-        return NO_REACH
+        # One person, two roles: a patient may also read what another patient shared with
+        # them as a relative (same account; see README, "Log in with e-ID").
+        return _relative_reach(user, patient)
     if user.role == Role.STAFF:
         units = staff_unit_ids(user)
         unit_id = (
@@ -107,17 +109,21 @@ def reach(user, patient: Patient) -> Reach:
             scopes=frozenset(Scope.values),
         )
     if user.role == Role.RELATIVE:
-        grant = RelativeGrant.objects.active().filter(patient=patient, relative=user).first()
-        if grant is None:
-            return NO_REACH
-        grant.touch()
-        return Reach(
-            allowed=True,
-            basis=AccessLog.Basis.RELATIVE_GRANT,
-            write=False,
-            scopes=frozenset(grant.scopes),
-        )
+        return _relative_reach(user, patient)
     return NO_REACH
+
+
+def _relative_reach(user, patient: Patient) -> Reach:
+    grant = RelativeGrant.objects.active().filter(patient=patient, relative=user).first()
+    if grant is None:
+        return NO_REACH
+    grant.touch()
+    return Reach(
+        allowed=True,
+        basis=AccessLog.Basis.RELATIVE_GRANT,
+        write=False,
+        scopes=frozenset(grant.scopes),
+    )
 
 
 def log_access(
@@ -241,6 +247,14 @@ def patients_for(user, *, scope: str | None = None) -> QuerySet[Patient]:
     if getattr(user, "is_authenticated", False) and user.role == Role.PATIENT:
         return Patient.objects.filter(user=user)
     if getattr(user, "is_authenticated", False) and user.role == Role.RELATIVE:
+        return shared_with(user, scope=scope)
+    return Patient.objects.none()
+
+
+def shared_with(user, *, scope: str | None = None) -> QuerySet[Patient]:
+    """The patients who share with this user as a relative (a relative, or a patient who
+    is also someone's relative)."""
+    if getattr(user, "is_authenticated", False) and user.role in (Role.RELATIVE, Role.PATIENT):
         grants = RelativeGrant.objects.active().filter(relative=user)
         if scope is None:
             return Patient.objects.filter(id__in=grants.values("patient_id"))

@@ -19,8 +19,14 @@ _MFA_FREE_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/healthz")
 
 
 def session_has_mfa(request: HttpRequest) -> bool:
+    """This session passed a second factor: TOTP, or a staff e-ID login whose IdP asserted
+    a strong authentication context (careplan.eid)."""
     from allauth.account.authentication import get_authentication_records
 
+    from careplan.eid.adapter import is_strong_session
+
+    if is_strong_session(request):
+        return True
     return any(r.get("method") == "mfa" for r in get_authentication_records(request, request.user))
 
 

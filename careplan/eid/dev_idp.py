@@ -1,0 +1,66 @@
+"""The local test IdP for development and tests: oidc-provider-mock (a real OpenID
+Connect provider built on Authlib: discovery, JWKS, RS256-signed ID tokens, nonce,
+RP-initiated logout) with the demo's synthetic identities. Never in production:
+``manage.py dev_idp`` refuses to start there, and settings refuse CAREPLAN_DEV_IDP_URL.
+"""
+
+from __future__ import annotations
+
+from .config import HSA_CLAIM_DEFAULT, LOA3, PNR_CLAIMS
+
+LOA2 = "http://id.elegnamnden.se/loa/1.0/loa2"
+
+# Synthetic people (test personnummer of the 98x serial range, as in seed_demo).
+EVA = "Eva Exempelsson (patient)"
+ERIK = "Erik Exempelsson (närstående)"
+UNKNOWN = "Okänd Person (ingen vårdplan)"
+KARIN_STRONG = "Karin Kontaktsson (SITHS-kort, LoA3)"
+KARIN_WEAK = "Karin Kontaktsson (lösenord, LoA2)"
+
+
+def identities() -> dict[str, dict]:
+    """sub -> claims. The personal identity numbers come from seed_demo."""
+    from careplan.management.commands import seed_demo as demo
+
+    def person(number: str, given: str, family: str) -> dict:
+        return {
+            PNR_CLAIMS[0]: number,
+            "given_name": given,
+            "family_name": family,
+            "name": f"{given} {family}",
+            "acr": LOA3,
+        }
+
+    def nurse(acr: str) -> dict:
+        return {
+            HSA_CLAIM_DEFAULT: demo.NURSE_HSA_ID,
+            "given_name": "Karin",
+            "family_name": "Kontaktsson",
+            "acr": acr,
+        }
+
+    return {
+        EVA: person(demo.DEMO_PATIENT_PNR, "Eva", "Exempelsson"),
+        ERIK: person(demo.DEMO_RELATIVE_PNR, "Erik", "Exempelsson"),
+        UNKNOWN: person(demo.DEMO_UNKNOWN_PNR, "Okänd", "Person"),
+        KARIN_STRONG: nurse(LOA3),
+        KARIN_WEAK: nurse(LOA2),
+    }
+
+
+def build_app(*, token_max_age_seconds: int = 600):
+    """The Flask WSGI app of the test IdP (any client id is accepted, as a broker's test
+    environment would for registered clients)."""
+    import os
+    from datetime import timedelta
+
+    import oidc_provider_mock
+
+    os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")  # plain http on loopback
+    users = [oidc_provider_mock.User(sub=sub, claims=c) for sub, c in identities().items()]
+    return oidc_provider_mock.app(
+        require_nonce=True,
+        issue_refresh_token=False,
+        access_token_max_age=timedelta(seconds=token_max_age_seconds),
+        user_claims=users,
+    )
