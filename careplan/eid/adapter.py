@@ -253,6 +253,21 @@ def providers_for(who: str) -> list[dict]:
     return [a for a in apps if a.get("settings", {}).get("careplan_for", PATIENT) == who]
 
 
+def form_action_origins() -> list[str]:
+    """The IdPs' origins: the login buttons and the logout are forms whose answer
+    redirects there, which the Content Security Policy's form-action must allow."""
+    from urllib.parse import urlsplit
+
+    origins = []
+    for app in settings.SOCIALACCOUNT_PROVIDERS.get("eid", {}).get("APPS", []):
+        parts = urlsplit(app.get("settings", {}).get("server_url", ""))
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if origin not in origins:
+                origins.append(origin)
+    return origins
+
+
 def _pending_invitation(request: HttpRequest):
     from contacts import services as contacts_services
     from contacts.views import SESSION_KEY

@@ -6,6 +6,8 @@ RP-initiated logout) with the demo's synthetic identities. Never in production:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .config import HSA_CLAIM_DEFAULT, LOA3, PNR_CLAIMS
 
 LOA2 = "http://id.elegnamnden.se/loa/1.0/loa2"
@@ -58,9 +60,15 @@ def build_app(*, token_max_age_seconds: int = 600):
 
     os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")  # plain http on loopback
     users = [oidc_provider_mock.User(sub=sub, claims=c) for sub, c in identities().items()]
-    return oidc_provider_mock.app(
+    app = oidc_provider_mock.app(
         require_nonce=True,
         issue_refresh_token=False,
         access_token_max_age=timedelta(seconds=token_max_age_seconds),
         user_claims=users,
     )
+    # Our page frame first: marked as a test IdP, and no stylesheet from a CDN.
+    import jinja2
+
+    here = Path(__file__).resolve().parent / "idp_templates"
+    app.jinja_loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(here), app.jinja_loader])
+    return app
