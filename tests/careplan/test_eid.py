@@ -515,3 +515,60 @@ def test_a_superuser_sets_a_staff_members_hsa_id_only_for_staff(db):
     form.save()
     nurse.refresh_from_db()
     assert nurse.hsa_id == "SE2321000000-X1"
+
+
+# --- Configuration --------------------------------------------------------------------------
+
+
+def test_providers_come_from_the_environment(monkeypatch):
+    import environ
+
+    from careplan.eid.config import PNR_SCOPE, providers_from_env
+
+    for name, value in {
+        "CAREPLAN_EID_PROVIDERS": "bankid,siths",
+        "CAREPLAN_EID_BANKID_LABEL": "BankID",
+        "CAREPLAN_EID_BANKID_ISSUER": "https://broker.example.org/oidc",
+        "CAREPLAN_EID_BANKID_CLIENT_ID": "careplan",
+        "CAREPLAN_EID_BANKID_SECRET": "s1",
+        "CAREPLAN_EID_SITHS_FOR": "staff",
+        "CAREPLAN_EID_SITHS_ISSUER": "https://idp.example.org",
+        "CAREPLAN_EID_SITHS_CLIENT_ID": "careplan-staff",
+        "CAREPLAN_EID_SITHS_SECRET": "s2",
+        "CAREPLAN_EID_SITHS_HSA_CLAIM": "hsaIdentity",
+        "CAREPLAN_EID_SITHS_STRONG_ACR": "urn:loa3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    bankid, siths = providers_from_env(environ.Env(), production=True)
+    assert bankid["name"] == "BankID" and bankid["client_id"] == "careplan"
+    assert bankid["settings"]["scope"] == ["openid", PNR_SCOPE]
+    assert bankid["settings"]["oauth_pkce_enabled"] is True
+    assert bankid["settings"]["careplan_claims"][0] == (
+        "https://id.oidc.se/claim/personalIdentityNumber"
+    )
+    assert siths["settings"]["careplan_for"] == "staff"
+    assert siths["settings"]["careplan_claims"] == ["hsaIdentity"]
+    assert siths["settings"]["careplan_strong_acr"] == ["urn:loa3"]
+
+
+def test_production_refuses_a_plain_http_issuer(monkeypatch):
+    import environ
+    from django.core.exceptions import ImproperlyConfigured
+
+    from careplan.eid.config import providers_from_env
+
+    monkeypatch.setenv("CAREPLAN_EID_PROVIDERS", "x")
+    monkeypatch.setenv("CAREPLAN_EID_X_ISSUER", "http://broker.example.org")
+    monkeypatch.setenv("CAREPLAN_EID_X_CLIENT_ID", "c")
+    monkeypatch.setenv("CAREPLAN_EID_X_SECRET", "s")
+    with pytest.raises(ImproperlyConfigured):
+        providers_from_env(environ.Env(), production=True)
+
+
+def test_the_test_idp_never_starts_in_production(settings):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError):
+        call_command("dev_idp", "--port", "0")
