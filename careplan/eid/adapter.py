@@ -63,6 +63,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 request,
                 reason=exception.code,
                 message=_(
+                    "Your organisation's login did not give us your HSA-id, so you could "
+                    "not be logged in. Nothing was saved."
+                )
+                if provider.who == STAFF
+                else _(
                     "Your e-ID did not give us a valid personal identity number, so you "
                     "could not be logged in. Nothing was saved."
                 ),

@@ -390,7 +390,11 @@ def test_an_unknown_hsa_id_is_refused_and_no_staff_account_is_created(idp, cast,
 def test_the_staff_idp_never_logs_in_a_patient(idp, cast):
     """A patient's personnummer through the staff client matches no HSA-id."""
     set_identity(idp, "p", person(cast.patient.personnummer))
-    assert eid_login(Client(), idp, "p", provider=DEV_STAFF_PROVIDER).status_code == 400
+    client = Client()
+    response = eid_login(client, idp, "p", provider=DEV_STAFF_PROVIDER)
+    assert response.status_code == 400
+    assert "HSA-id" in response.content.decode()
+    assert logged_in_user(client) is None
 
 
 def test_the_admin_never_accepts_a_password_only_staff_session(karin):
