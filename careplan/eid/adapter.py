@@ -168,7 +168,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             .first()
         )
         if patient is not None:
-            user = patient.user or services.patient_login_from_eid(patient=patient)
+            if patient.user is None and bound is not None and bound.user.role == Role.RELATIVE:
+                # A relative here who became a patient: the same account, now both.
+                user = services.patient_login_from_eid(patient=patient, relative=bound.user)
+            else:
+                user = patient.user or services.patient_login_from_eid(patient=patient)
             if bound is not None and bound.user_id != user.pk:
                 refuse(
                     request,

@@ -320,6 +320,25 @@ def test_a_patient_who_is_also_a_relative_keeps_one_account_with_both_roles(idp,
     assert User.objects.filter(patient=other_patient).count() == 1
 
 
+def test_a_relative_who_becomes_a_patient_keeps_the_same_account(idp, cast):
+    number = f.synthetic_personnummer()
+    SocialAccount.objects.create(
+        user=cast.relative, provider=DEV_PATIENT_PROVIDER, uid=_uid(number)
+    )
+    plan = f.covered_plan(patient=f.PatientFactory(user=None, personnummer=number))
+    set_identity(idp, "rut", person(number))
+    client = Client()
+
+    eid_login(client, idp, "rut")
+
+    assert logged_in_user(client) == cast.relative
+    cast.relative.refresh_from_db()
+    plan.patient.refresh_from_db()
+    assert plan.patient.user == cast.relative and cast.relative.role == Role.PATIENT
+    assert client.get(reverse("plan_detail", args=[plan.pk])).status_code == 200
+    assert client.get(reverse("plan_detail", args=[cast.plan.pk])).status_code == 200  # shared
+
+
 def test_without_an_invitation_an_unknown_relative_is_not_created(idp, db):
     set_identity(idp, "x", person(f.synthetic_personnummer()))
     before = User.objects.count()

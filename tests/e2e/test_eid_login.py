@@ -18,6 +18,7 @@ from careplan.models import CarePlan, Patient, User
 from tests.eid_idp import running_idp
 
 from .conftest import DESKTOP, PHONE, Browsing, totp_now
+from .test_accessibility import axe_violations
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_eva_logs_in_with_bankid_test_and_lands_on_her_plan(new_browsing, demo):
     page.get_by_role("link", name="Logga in med e-legitimation").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     assert no_sideways_scroll(b)
-    b.shot("eid-login-page")
+    assert not axe_violations(b, "eid-login-page")
     with page.expect_navigation():
         page.get_by_role("button", name="Logga in med BankID (test)").click()
     expect(page).to_have_url(re.compile(rf"^{re.escape(demo.url)}/oauth2/authorize"))
@@ -78,7 +79,7 @@ def test_an_unknown_personnummer_gets_the_clear_page_and_no_account(new_browsing
         "Det finns ingen vårdplan för dig här ännu. Kontakta din mottagning."
     )
     assert no_sideways_scroll(b)
-    b.shot("eid-unknown-personnummer")
+    assert not axe_violations(b, "eid-unknown-personnummer")
     assert (User.objects.count(), SocialAccount.objects.count()) == (users, accounts)
     b.goto("/")
     expect(page.get_by_role("link", name="Logga in med e-legitimation")).to_be_visible()
