@@ -147,7 +147,12 @@ def log_access(
     return AccessLog.objects.create(
         user=user if authenticated else None,
         user_name=(str(user) if authenticated else "anonymous")[:300],
-        role=user.role if authenticated else "anonymous",
+        # A patient reading what another shares with them acts as a relative.
+        role=(
+            Role.RELATIVE
+            if authenticated and reach_.basis == AccessLog.Basis.RELATIVE_GRANT
+            else (user.role if authenticated else "anonymous")
+        ),
         acting_unit_id=reach_.acting_unit_id,
         basis=reach_.basis,
         patient=patient,
@@ -159,19 +164,28 @@ def log_access(
     )
 
 
-def log_list(*, user, rows: Iterable[tuple[int, int | None, object]], channel: str) -> None:
+def log_list(
+    *,
+    user,
+    rows: Iterable[tuple[int, int | None, object]],
+    channel: str,
+    as_relative: bool = False,
+) -> None:
     """One row per patient shown in a staff list, written in one query.
 
-    ``rows`` holds (patient_id, acting_unit_id, obj).
+    ``rows`` holds (patient_id, acting_unit_id, obj). A patient's own lists are not
+    logged, unless ``as_relative``: the rows are other patients who share with them.
     """
-    if not getattr(user, "is_authenticated", False) or user.role == Role.PATIENT:
+    if not getattr(user, "is_authenticated", False):
+        return
+    if user.role == Role.PATIENT and not as_relative:
         return
     name = str(user)[:300]
     entries = [
         AccessLog(
             user=user,
             user_name=name,
-            role=user.role,
+            role=user.role if user.role == Role.STAFF else Role.RELATIVE,
             acting_unit_id=unit_id,
             basis=AccessLog.Basis.CARE_RELATION
             if user.role == Role.STAFF

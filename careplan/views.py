@@ -184,6 +184,7 @@ def _relative_home(request: HttpRequest) -> HttpResponse:
         user=user,
         rows=[(p.pk, None, plans.get(p.pk, p)) for p in patients],
         channel=AccessLog.Channel.WEB,
+        as_relative=True,
     )
     shared = [(p, plans.get(p.pk)) for p in patients]
     return render(request, "careplan/home.html", {"role": "relative", "shared_with_me": shared})
