@@ -319,6 +319,8 @@ def test_a_patient_who_is_also_a_relative_keeps_one_account_with_both_roles(idp,
         basis=AccessLog.Basis.RELATIVE_GRANT,
         role=Role.RELATIVE,  # she reads as a relative here
     ).exists()
+    own_page = client.get(reverse("plan_detail", args=[plan.pk])).content.decode()
+    assert reverse("shared_with_me") in own_page  # how she finds it again
     assert cast.patient.first_name in client.get(reverse("shared_with_me")).content.decode()
     assert User.objects.filter(patient=other_patient).count() == 1
 
