@@ -66,9 +66,65 @@ def build_app(*, token_max_age_seconds: int = 600):
         access_token_max_age=timedelta(seconds=token_max_age_seconds),
         user_claims=users,
     )
+    _enforce_pkce(app)
     # Our page frame first: marked as a test IdP, and no stylesheet from a CDN.
     import jinja2
 
     here = Path(__file__).resolve().parent / "idp_templates"
     app.jinja_loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(here), app.jinja_loader])
     return app
+
+
+def _enforce_pkce(app) -> None:
+    """PKCE as a broker enforces it (RFC 7636): a code issued for a ``code_challenge`` is
+    exchanged only with the matching ``code_verifier`` (oidc-provider-mock 0.3 accepts the
+    parameters but does not check them)."""
+    import base64
+    import hashlib
+    import hmac
+    import threading
+    from urllib.parse import parse_qs, urlsplit
+
+    import flask
+
+    challenges: dict[str, tuple[str, str]] = {}
+    lock = threading.Lock()
+
+    @app.after_request
+    def remember_challenge(response):
+        request = flask.request
+        if request.path == "/oauth2/authorize" and response.status_code == 302:
+            code = parse_qs(urlsplit(response.headers.get("Location", "")).query).get("code")
+            challenge = request.args.get("code_challenge")
+            if code and challenge:
+                with lock:
+                    challenges[code[0]] = (
+                        challenge,
+                        request.args.get("code_challenge_method", "plain"),
+                    )
+        return response
+
+    @app.before_request
+    def check_verifier():
+        request = flask.request
+        if (
+            request.path != "/oauth2/token"
+            or request.form.get("grant_type") != "authorization_code"
+        ):
+            return None
+        with lock:
+            entry = challenges.pop(request.form.get("code", ""), None)
+        if entry is None:
+            return None
+        challenge, method = entry
+        verifier = request.form.get("code_verifier", "")
+        if method == "S256":
+            digest = hashlib.sha256(verifier.encode()).digest()
+            computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        else:
+            computed = verifier
+        if not verifier or not hmac.compare_digest(computed, challenge):
+            return flask.jsonify(
+                error="invalid_grant", error_description="PKCE verification failed"
+            ), 400
+        return None

@@ -452,6 +452,26 @@ def test_the_login_uses_state_pkce_s256_and_a_nonce(idp, db):
     assert logged_in_user(client) == patient.user
 
 
+def test_a_stolen_code_in_another_session_is_refused_by_pkce(idp, db, caplog):
+    """Code injection: the attacker brings the victim's code to a login of their own
+    (their state, their verifier); the IdP refuses the exchange, the app says so."""
+    patient = f.PatientFactory()
+    set_identity(idp, "p", person(patient.personnummer))
+    victim_callback = idp.authorize(start(Client()), "p")
+    attacker = Client()
+    attacker_state = query(start(attacker))["state"]
+    stolen = query(victim_callback)["code"]
+    path = reverse("eid_callback", kwargs={"provider_id": DEV_PATIENT_PROVIDER})
+
+    with caplog.at_level(logging.WARNING, logger="careplan.eid"):
+        response = attacker.get(path, {"code": stolen, "state": attacker_state})
+
+    assert response.status_code == 400
+    assert NOT_VERIFIED in response.content.decode()
+    assert "PKCE verification failed" in caplog.text
+    assert logged_in_user(attacker) is None
+
+
 def test_a_replayed_state_is_refused_and_logged(idp, db, caplog):
     patient = f.PatientFactory()
     set_identity(idp, "p", person(patient.personnummer))
