@@ -64,6 +64,17 @@ def test_eva_logs_in_with_bankid_test_and_lands_on_her_plan(new_browsing, demo):
     assert SocialAccount.objects.filter(user=eva.user).count() == 1
     b.assert_no_browser_errors()  # CSP (form-action to the IdP included), scripts, assets
 
+    # Logging out ends the session here and goes on to the IdP's end-session page
+    # (RP-initiated logout), which returns to the site.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Logga ut").click()
+    expect(page).to_have_url(re.compile(rf"^{re.escape(demo.url)}/oauth2/end_session"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="End session").click()
+    expect(page.get_by_role("link", name="Logga in med e-legitimation")).to_be_visible()
+    b.goto(f"/plan/{plan.pk}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
 
 def test_an_unknown_personnummer_gets_the_clear_page_and_no_account(new_browsing, demo):
     users, accounts = User.objects.count(), SocialAccount.objects.count()
