@@ -9,6 +9,7 @@ Anything else is refused with a clear page and a log line without the number.
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -33,7 +34,9 @@ STRONG_SESSION_KEY = "careplan_eid_strong"
 PROVIDER_SESSION_KEY = "careplan_eid_provider"
 
 
-def refuse(request: HttpRequest, *, reason: str, message: str, status: int = 403, **log):
+def refuse(
+    request: HttpRequest, *, reason: str, message: str, status: int = 403, **log
+) -> NoReturn:
     """Stop the login: a clear page, a log line (never the number in clear)."""
     details = " ".join(f"{k}={v}" for k, v in sorted(log.items()) if v)
     logger.warning("e-ID login refused: %s %s", reason, details)
@@ -205,7 +208,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             provider=provider_id,
             uid=_uid_ref(uid),
         )
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _connecting_user(self, request, number: str, *, uid: str, provider_id: str) -> User:
         """A logged-in patient or relative binds their e-ID to their own account."""
