@@ -155,8 +155,24 @@ class SectionUpdateSerializer(serializers.ModelSerializer):
         return attrs
 
 
+# Parts of the plan itself that belong to the ``plan_sections`` scope (as on the web).
+SECTION_FIELDS = ("diagnosis", "treatment_summary", "followup_plan")
+
+
 class PlanSerializer(serializers.ModelSerializer):
+    """Diagnosis, treatment summary and follow-up plan are null for a relative who was
+    not given the plan's sections (the context's ``sections_shared(plan)`` says)."""
+
     patient = PatientRefSerializer(read_only=True)
+    diagnosis = serializers.CharField(
+        read_only=True, allow_null=True, help_text="null unless the sections are shared with you."
+    )
+    treatment_summary = serializers.CharField(
+        read_only=True, allow_null=True, help_text="null unless the sections are shared with you."
+    )
+    followup_plan = serializers.CharField(
+        read_only=True, allow_null=True, help_text="null unless the sections are shared with you."
+    )
     phase_label = serializers.CharField(source="get_phase_display", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
 
@@ -179,6 +195,14 @@ class PlanSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, plan: CarePlan) -> dict:
+        data = super().to_representation(plan)
+        sections_shared = self.context.get("sections_shared")
+        if sections_shared is None or not sections_shared(plan):
+            for name in SECTION_FIELDS:
+                data[name] = None
+        return data
 
 
 class PlanDetailSerializer(PlanSerializer):
@@ -293,13 +317,21 @@ class PlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         _log_page(request.user, page, patient_id_of=lambda plan: plan.patient_id)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        shared = access.relative_scopes(request.user)  # relatives: one query
+
+        def sections_shared(plan: CarePlan) -> bool:
+            return shared is None or Scope.PLAN_SECTIONS in shared.get(plan.patient_id, ())
+
+        context = {**self.get_serializer_context(), "sections_shared": sections_shared}
+        return self.get_paginated_response(PlanSerializer(page, many=True, context=context).data)
 
     def retrieve(self, request: Request, pk: str, *args, **kwargs) -> Response:
         plan = access.plan_for(request.user, pk, channel=API, scope=access.ANY_SCOPE)
+        show_sections = plan.reach.covers(Scope.PLAN_SECTIONS)
         context = {
             **self.get_serializer_context(),
-            "show_sections": plan.reach.covers(Scope.PLAN_SECTIONS),
+            "show_sections": show_sections,
+            "sections_shared": lambda _plan: show_sections,
         }
         return Response(PlanDetailSerializer(plan, context=context).data)
 

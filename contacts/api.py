@@ -134,7 +134,7 @@ class InvitationSerializer(serializers.ModelSerializer):
         source="status", choices=Invitation.Status.choices, read_only=True
     )
     entry = serializers.PrimaryKeyRelatedField(
-        queryset=CareMapEntry.objects.all(), required=False, allow_null=True
+        queryset=CareMapEntry.objects.none(), required=False, allow_null=True
     )
 
     class Meta:
@@ -153,6 +153,16 @@ class InvitationSerializer(serializers.ModelSerializer):
             "accepted_at",
         ]
         read_only_fields = ["id", "patient", "state", "created_at", "expires_at", "accepted_at"]
+
+    def get_fields(self) -> dict:
+        """The ``entry`` choices (the browsable API's form lists them) are the requesting
+        patient's own care map only: nobody else may pick, or see, anyone's entries."""
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is not None and getattr(user, "role", None) == Role.PATIENT:
+            fields["entry"].queryset = CareMapEntry.objects.filter(care_map__patient__user=user)
+        return fields
 
 
 # --- The care map ------------------------------------------------------------------------------
