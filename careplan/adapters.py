@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -18,6 +19,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
             user.role = Role.RELATIVE
         return super().save_user(request, user, form, commit=commit)
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The client's address as ``CAREPLAN_TRUSTED_PROXY_COUNT`` says (allauth reads
+        X-Forwarded-For). A request that did not pass all our proxies (a shorter header)
+        is keyed on the socket's address instead of failing with a 500."""
+        try:
+            return super().get_client_ip(request)
+        except ImproperlyConfigured:
+            return request.META["REMOTE_ADDR"]
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         user = request.user

@@ -94,7 +94,8 @@ def _log_page(user, objects: Iterable, *, patient_id_of: Callable[[object], int]
 
 class ApiViewSetMixin:
     """Shared by every viewset here: an explicit ``Accept-Language`` header wins over the
-    user's saved language (messages, labels, section texts), and ids are numbers."""
+    user's saved language (messages, labels, section texts), and ids are numbers. Extra
+    actions take ``**kwargs``: the router adds ``format`` for a suffix (``…/fhir.json``)."""
 
     lookup_value_regex = r"\d+"
 
@@ -693,7 +694,7 @@ class ThreadViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         responses={201: MessageSerializer, 400: OpenApiResponse(), 403: FORBIDDEN, 404: NOT_FOUND},
     )
     @action(detail=True, methods=["post"], url_path="messages")
-    def messages(self, request: Request, pk: str) -> Response:
+    def messages(self, request: Request, pk: str, **kwargs) -> Response:
         thread = access.thread_for(request.user, pk, write=True, channel=API, action=Action.CREATE)
         data = MessageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -706,7 +707,7 @@ class ThreadViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         responses={200: ThreadSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     @action(detail=True, methods=["post"], url_path="handled")
-    def handled(self, request: Request, pk: str) -> Response:
+    def handled(self, request: Request, pk: str, **kwargs) -> Response:
         thread = access.thread_for(request.user, pk, write=True, channel=API, action=Action.UPDATE)
         if request.user.role != Role.STAFF:
             raise PermissionDenied()
@@ -735,7 +736,7 @@ class NotificationViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
 
     @extend_schema(summary="Mark one notification read", request=None)
     @action(detail=True, methods=["post"], url_path="read")
-    def read(self, request: Request, pk: str) -> Response:
+    def read(self, request: Request, pk: str, **kwargs) -> Response:
         notification = self.get_queryset().filter(pk=pk).first()
         if notification is None:
             raise NotFound()
@@ -745,6 +746,6 @@ class NotificationViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
 
     @extend_schema(summary="Mark all your notifications read", request=None, responses={204: None})
     @action(detail=False, methods=["post"], url_path="read-all")
-    def read_all(self, request: Request) -> Response:
+    def read_all(self, request: Request, **kwargs) -> Response:
         messaging.notifications_mark_read(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -38,7 +38,9 @@ class SecurityHeadersMiddleware:
 
 
 class SessionIdleTimeoutMiddleware:
-    """Log out after ``CAREPLAN_SESSION_IDLE_SECONDS`` without a request."""
+    """Log out after ``CAREPLAN_SESSION_IDLE_SECONDS`` without a request, and in any case
+    ``CAREPLAN_SESSION_ABSOLUTE_SECONDS`` after the session's first logged-in request
+    (activity does not keep a session alive for ever)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -46,6 +48,13 @@ class SessionIdleTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
             now = int(time.time())
+            started = request.session.get("session_started")
+            if started is None:
+                request.session["session_started"] = now
+            elif now - started > settings.CAREPLAN_SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                messages.info(request, _("You were logged out: please log in again."))
+                return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
             last = request.session.get("last_activity")
             if last is not None and now - last > settings.CAREPLAN_SESSION_IDLE_SECONDS:
                 logout(request)

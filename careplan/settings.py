@@ -163,6 +163,15 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[careplan] "
+# Behind a load balancer the client's address is in X-Forwarded-For: trust exactly as many
+# proxies as we run (the address the nearest of them saw is the client's), or one header
+# that our proxy sets. 0 (default): the socket's address. Rate limits (allauth's per-IP
+# login limits, DRF's throttles) key on this address.
+CAREPLAN_TRUSTED_PROXY_COUNT = env.int("CAREPLAN_TRUSTED_PROXY_COUNT", default=0)
+if CAREPLAN_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("CAREPLAN_TRUSTED_PROXY_COUNT must be 0 or more")
+ALLAUTH_TRUSTED_PROXY_COUNT = CAREPLAN_TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("CAREPLAN_TRUSTED_CLIENT_IP_HEADER", default="") or None
 # Signing up is by invitation (relatives) or created by the care team (patients, staff).
 CAREPLAN_OPEN_SIGNUP = env.bool("CAREPLAN_OPEN_SIGNUP", default=False)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -176,6 +185,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
 CAREPLAN_SESSION_IDLE_SECONDS = SESSION_COOKIE_AGE
+# However active, a session ends this long after login (careplan.middleware).
+CAREPLAN_SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
 
 # Security headers.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -277,7 +288,16 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_RATES": {"user": "600/min"},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="600/min"),
+        "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+    },
+    # The client's address for anonymous throttling, as for the login limits above.
+    "NUM_PROXIES": CAREPLAN_TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "careplan API",

@@ -233,7 +233,7 @@ class CareMapEntryViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
         return Response(self.get_serializer(self._entry(pk)).data)
 
     @action(detail=True, methods=["get"])
-    def fhir(self, request: Request, pk: str) -> Response:
+    def fhir(self, request: Request, pk: str, **kwargs) -> Response:
         entry = self._entry(pk, action=Action.EXPORT)
         return Response(fhir.care_map_entry(entry))
 
@@ -363,13 +363,13 @@ class RelativeGrantViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         return Response(self.get_serializer(grant).data)
 
     @action(detail=True, methods=["post"])
-    def revoke(self, request: Request, pk: str) -> Response:
+    def revoke(self, request: Request, pk: str, **kwargs) -> Response:
         grant = self._grant(pk, write=True)
         grant = services.grant_revoke(grant=grant, by=request.user)
         return Response(self.get_serializer(grant).data)
 
     @action(detail=True, methods=["get"])
-    def fhir(self, request: Request, pk: str) -> Response:
+    def fhir(self, request: Request, pk: str, **kwargs) -> Response:
         return Response(fhir.grant_consent(self._grant(pk, action=Action.EXPORT)))
 
 
@@ -433,7 +433,7 @@ class InvitationViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         return Response(self.get_serializer(invitation).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str) -> Response:
+    def cancel(self, request: Request, pk: str, **kwargs) -> Response:
         patient = _patient_of_user(request.user)
         invitation = Invitation.objects.filter(pk=pk, patient=patient).first()
         if invitation is None:
