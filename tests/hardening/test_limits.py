@@ -110,7 +110,7 @@ def test_the_trusted_proxy_setting_reaches_allauth_and_drf():
 def test_the_api_sets_throttle_classes_with_the_configured_rates():
     from rest_framework.settings import api_settings
 
-    assert api_settings.DEFAULT_THROTTLE_CLASSES == [AnonRateThrottle, UserRateThrottle]
+    assert [AnonRateThrottle, UserRateThrottle] == api_settings.DEFAULT_THROTTLE_CLASSES
     assert UserRateThrottle().rate == settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"]
     assert AnonRateThrottle().rate == settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["anon"]
 
