@@ -205,3 +205,14 @@ class RelativeGrantFactory(factory.django.DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     relative = factory.SubFactory(RelativeUserFactory)
     scopes = factory.LazyFunction(lambda: ["plan_sections", "calendar", "contact_nurse"])
+
+
+def verified_email(user: User, email: str | None = None) -> User:
+    """Give ``user`` a verified allauth address (accepting an invitation needs the invited
+    one): as signing up through the invitation link or confirming the address does."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(
+        user=user, email=email or user.email, verified=True, primary=not email
+    )
+    return user

@@ -417,7 +417,7 @@ def test_an_invited_person_signs_up_and_accepts(cast, invite, settings):
 
 
 def test_an_existing_relative_logs_in_and_accepts(cast, invite):
-    relative = f.RelativeUserFactory(email="known@example.test")
+    relative = f.verified_email(f.RelativeUserFactory(email="known@example.test"))
     _invitation, token = invite(email="known@example.test", scopes=["calendar"])
     client = en(Client())
     client.get(reverse("invitation_open", args=[token]))
