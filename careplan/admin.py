@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth import admin as auth_admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -142,6 +143,42 @@ class RecordInline(RoleAdminMixin):
 # --- Patient data: scoping and the access log, once ---------------------------------------
 
 
+def patient_path_of(model) -> str | None:
+    """The lookup from ``model`` to its patient ("" for Patient itself), or ``None`` when
+    the model is not patient data (units, users, codes)."""
+    if model is Patient:
+        return ""
+    names = {f.name for f in model._meta.get_fields() if f.concrete}  # forward fields only
+    for lookup in ("patient", "plan__patient", "care_map__patient"):
+        if lookup.split("__")[0] in names:
+            return lookup
+    return None
+
+
+class LoggedAutocompleteJsonView(AutocompleteJsonView):
+    """``/admin/autocomplete/`` lists records like a change list: one ``list`` row per
+    patient shown (Django's view serves any registered admin's search, whatever form
+    asks)."""
+
+    def serialize_result(self, obj, to_field_name):
+        self._shown.append(obj)
+        return super().serialize_result(obj, to_field_name)
+
+    def get(self, request, *args, **kwargs):
+        self._shown: list = []
+        response = super().get(request, *args, **kwargs)
+        if isinstance(self.model_admin, PatientRecordAdmin):
+            self.model_admin.log_shown(request, self._shown)
+        return response
+
+
+def _autocomplete_view(request: HttpRequest) -> HttpResponse:
+    return LoggedAutocompleteJsonView.as_view(admin_site=admin.site)(request)
+
+
+admin.site.autocomplete_view = _autocomplete_view  # read by admin.site.get_urls()
+
+
 class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
     """A ModelAdmin over patient data, scoped to the user's care units and logged.
 
@@ -218,6 +255,28 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
             rows.setdefault(patient_id, (patient_id, getattr(obj, "acting_unit_id", None), obj))
         access.log_list(user=request.user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
 
+    def log_choices(self, request: HttpRequest, form) -> None:
+        """A form's pickers of patient data (a patient or a plan select, a raw id field
+        offers none) list patients: one ``list`` row per patient offered, in one query
+        per picker plus one insert."""
+        rows: dict[int, tuple[int, int | None, object]] = {}
+        for field in form.fields.values():
+            queryset = getattr(field, "queryset", None)
+            lookup = patient_path_of(queryset.model) if queryset is not None else None
+            if lookup is None:
+                continue
+            if "acting_unit_id" not in queryset.query.annotations:
+                queryset = access.with_acting_unit(
+                    queryset, request.user, patient_path=lookup or "pk"
+                )
+            model = queryset.model
+            for pk, patient_id, unit_id in queryset.order_by().values_list(
+                "pk", lookup or "pk", "acting_unit_id"
+            ):
+                if patient_id is not None:
+                    rows.setdefault(patient_id, (patient_id, unit_id, model(pk=pk)))
+        access.log_list(user=request.user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
+
     def get_object(self, request: HttpRequest, object_id, from_field=None):
         """Only objects of my units; anything else is a 404 and, if it exists, a denied
         row. A write to a read-only object is a 403 and a denied row."""
@@ -283,6 +342,9 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and not add:
             self.log(request, obj, Action.VIEW)
+        adminform = context.get("adminform")
+        if adminform is not None:
+            self.log_choices(request, adminform.form)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def history_view(self, request: HttpRequest, object_id, extra_context=None):
@@ -331,6 +393,7 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
         obj=None,
         intro: str = "",
     ) -> TemplateResponse:
+        self.log_choices(request, form)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

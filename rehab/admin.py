@@ -213,6 +213,7 @@ class NeedsAssessmentAdmin(PatientRecordAdmin):
             self.log_refused_patient(request, form)
         if patient is not None:
             self._log_patient(request, patient, allowed=True)
+        self.log_choices(request, form)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
