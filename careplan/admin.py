@@ -293,6 +293,7 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
 
     def log_denial(self, request: HttpRequest, obj, action: str) -> None:
         """Write the denied row now, or after the rollback of the view's transaction."""
+        request._careplan_denied = True
         pending = getattr(request, "_careplan_denials", None)
         if pending is None:
             self.log(request, obj, action, allowed=False)
@@ -353,7 +354,15 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
         return response
 
     def delete_view(self, request: HttpRequest, object_id, extra_context=None):
-        response = self.keeping_denials(super().delete_view, request, object_id, extra_context)
+        try:
+            response = self.keeping_denials(super().delete_view, request, object_id, extra_context)
+        except PermissionDenied:
+            # A record of my unit that may not be deleted: the refusal is logged too.
+            if not getattr(request, "_careplan_denied", False):
+                obj = self.get_queryset(request).filter(pk=unquote(object_id)).first()
+                if obj is not None:
+                    self.log_denial(request, obj, Action.DELETE)
+            raise
         if request.method != "POST":
             self._log_rendered(request, response)
         return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from careplan.models import AccessLog
+from careplan.models import AccessLog, CalendarEvent
 from tests import factories as f
 
 AUTOCOMPLETE = "/admin/autocomplete/?app_label={app}&model_name={model}&field_name={field}&term="
@@ -82,3 +82,35 @@ def test_each_add_forms_patient_picker_logs_the_patients_it_offers(
     if object_type is not None:
         assert {r.object_type for r in rows} == {object_type}
         assert {r.patient_id for r in rows} == offered
+
+
+# --- Denied attempts on admin delete pages ------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_delete_page_refused_to_the_own_unit_logs_the_refusal(cast, method):
+    """A care plan is never deleted in the admin: the own nurse is refused, and logged."""
+    url = f"/admin/careplan/careplan/{cast.plan.pk}/delete/"
+    response = getattr(cast.client("nurse"), method)(
+        url, {"post": "yes"} if method == "post" else None
+    )
+    assert response.status_code == 403
+    rows = AccessLog.objects.filter(user=cast.nurse, outcome="denied")
+    assert [(r.action, r.patient_id, r.object_type) for r in rows] == [
+        ("delete", cast.patient.pk, "CarePlan")
+    ]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_delete_page_of_another_units_record_logs_the_refusal(cast, method):
+    event = f.CalendarEventFactory(plan=cast.plan)
+    url = f"/admin/careplan/calendarevent/{event.pk}/delete/"
+    response = getattr(cast.client("other_nurse"), method)(url)
+    assert response.status_code == 404
+    row = AccessLog.objects.get(user=cast.other_nurse)
+    assert (row.outcome, row.patient_id, row.object_type) == (
+        "denied",
+        cast.patient.pk,
+        "CalendarEvent",
+    )
+    assert CalendarEvent.objects.filter(pk=event.pk).exists()
