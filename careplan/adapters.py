@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
@@ -34,3 +36,35 @@ class AccountAdapter(DefaultAccountAdapter):
         if user.is_authenticated and user.is_staff:
             return reverse("admin:index")
         return super().get_login_redirect_url(request)
+
+
+ENCRYPTED_PREFIX = "fernet:"
+
+
+def _fernet() -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in settings.CAREPLAN_MFA_KEYS])
+
+
+def mfa_encrypt(text: str) -> str:
+    """A TOTP secret or recovery seed, encrypted with the first of CAREPLAN_MFA_KEYS."""
+    if text.startswith(ENCRYPTED_PREFIX):
+        return text  # already encrypted (the data migration may run twice)
+    return ENCRYPTED_PREFIX + _fernet().encrypt(text.encode()).decode()
+
+
+def mfa_decrypt(stored: str) -> str:
+    """Counterpart of ``mfa_encrypt`` with any of the keys. A value stored before
+    encryption (no prefix; the data migration encrypts them all) reads as it is."""
+    if not stored.startswith(ENCRYPTED_PREFIX):
+        return stored
+    return _fernet().decrypt(stored.removeprefix(ENCRYPTED_PREFIX).encode()).decode()
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """TOTP secrets and recovery-code seeds are stored encrypted (allauth's hooks)."""
+
+    def encrypt(self, text: str) -> str:
+        return mfa_encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return mfa_decrypt(encrypted_text)

@@ -1162,6 +1162,23 @@ class CareUnitAdmin(RoleAdminMixin, admin.ModelAdmin):
         return qs.filter(pk__in=access.staff_unit_ids(request.user))
 
 
+# allauth's own admin shows an authenticator's data (the TOTP secret, the recovery seed)
+# to superusers, editable: ours shows who, what kind and when, never the data.
+import allauth.mfa.admin  # noqa: E402,F401  (registers allauth's first, to replace it)
+from allauth.mfa.models import Authenticator  # noqa: E402
+
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(RoleAdminMixin, admin.ModelAdmin):
+    view_by = delete_by = SUPERUSER  # a superuser may remove a lost authenticator
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type", "created_at", "last_used_at")
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields
+
+
 @admin.register(User)
 class UserAdmin(RoleAdminMixin, auth_admin.UserAdmin):
     """Accounts: superusers only (staff role and units)."""

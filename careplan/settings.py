@@ -176,6 +176,34 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("CAREPLAN_TRUSTED_CLIENT_IP_HEADER", 
 CAREPLAN_OPEN_SIGNUP = env.bool("CAREPLAN_OPEN_SIGNUP", default=False)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "careplan"
+# TOTP secrets and recovery-code seeds are stored encrypted (Fernet) with these keys
+# (careplan.adapters.MFAAdapter): the first encrypts, every one decrypts (rotation).
+# Production must set them; development derives one from SECRET_KEY.
+MFA_ADAPTER = "careplan.adapters.MFAAdapter"
+if PRODUCTION:
+    CAREPLAN_MFA_KEYS = env.list("CAREPLAN_MFA_KEYS")  # raises when missing
+else:
+    CAREPLAN_MFA_KEYS = env.list("CAREPLAN_MFA_KEYS", default=[])
+if not CAREPLAN_MFA_KEYS and not PRODUCTION:
+    # Development: a key derived from SECRET_KEY, so demo accounts keep working.
+    import base64
+    import hashlib
+
+    CAREPLAN_MFA_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(f"mfa:{SECRET_KEY}".encode()).digest()).decode()
+    ]
+try:
+    from cryptography.fernet import Fernet
+
+    for _key in CAREPLAN_MFA_KEYS:
+        Fernet(_key)
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "CAREPLAN_MFA_KEYS must be Fernet keys (32 url-safe base64-encoded bytes each): "
+        "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+    ) from exc
+if not CAREPLAN_MFA_KEYS:
+    raise ImproperlyConfigured("CAREPLAN_MFA_KEYS must name at least one key")
 
 # Sessions: short idle timeout, closed with the browser.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
