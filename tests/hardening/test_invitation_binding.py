@@ -26,6 +26,7 @@ def invite(cast, django_capture_on_commit_callbacks):
 
 def _open(token: str, user=None) -> Client:
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies["django_language"] = "en"  # logged in, the user's own language wins
     response = client.get(reverse("invitation_open", args=[token]))
     # The token is exchanged for a session value: the next URL carries none.
     assert response.status_code == 302
