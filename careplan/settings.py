@@ -278,6 +278,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
     "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
     "retry_on_timeout": False,
+    # kombu connects for a publish once, not three times with pauses.
+    "max_retries": 0,
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {

@@ -1,0 +1,141 @@
+"""Injected faults for the fault tests (issue 12): a port nobody listens on (a dead Redis
+or mail server), a hung server (accepts connections, never answers: a hung Redis or SMTP
+server), a Redis of our own on a free port that a test may stop, and a mail server that
+records what it accepted. Ports are chosen at runtime; the shared Redis (6379) and
+PostgreSQL are never touched."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def dead_url(scheme: str = "redis") -> str:
+    """Nothing listens there: connections are refused at once."""
+    return f"{scheme}://127.0.0.1:{free_port()}/0"
+
+
+@dataclass
+class HungServer:
+    port: int
+    accepted: list[socket.socket] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+@contextlib.contextmanager
+def hung_server() -> Iterator[HungServer]:
+    """Accepts every connection and never sends a byte (nor reads one)."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    server = HungServer(port=listener.getsockname()[1])
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            server.accepted.append(conn)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        for conn in server.accepted:
+            conn.close()
+        listener.close()
+
+
+@dataclass
+class OwnRedis:
+    port: int
+    process: subprocess.Popen | None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def start(self, workdir: Path) -> None:
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", str(workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+
+@contextlib.contextmanager
+def own_redis(workdir: Path) -> Iterator[OwnRedis]:
+    """A Redis of this test's own on a free port (skips when redis-server is missing)."""
+    import pytest
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    redis = OwnRedis(port=free_port(), process=None)
+    redis.start(workdir)
+    try:
+        yield redis
+    finally:
+        redis.stop()
+
+
+@contextlib.contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """This process publishes tasks to ``url`` (not eagerly) for the block."""
+    from careplan import celery_app, services
+
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.task_always_eager
+
+    def reset_pools() -> None:
+        if celery_app._pool is not None:
+            with contextlib.suppress(Exception):
+                celery_app._pool.force_close_all()
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+        services._broker_down_until[0] = 0.0
+
+    reset_pools()
+    conf.broker_url, conf.task_always_eager = url, False
+    try:
+        yield
+    finally:
+        reset_pools()
+        conf.broker_url, conf.task_always_eager = saved
