@@ -125,9 +125,8 @@ def broker_at(url: str) -> Iterator[None]:
     saved = conf.broker_url, conf.task_always_eager
 
     def reset_pools() -> None:
-        if celery_app._pool is not None:
-            with contextlib.suppress(Exception):
-                celery_app._pool.force_close_all()
+        # Drop (not close) the app's pools: kombu keeps producer pools in a registry
+        # keyed by connection, and a closed one would be handed out again.
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
         services._broker_down_until[0] = 0.0
