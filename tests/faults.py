@@ -138,3 +138,76 @@ def broker_at(url: str) -> Iterator[None]:
     finally:
         reset_pools()
         conf.broker_url, conf.task_always_eager = saved
+
+
+class RecordingSmtp:
+    """A small SMTP server that records each message when its DATA is complete, before
+    it answers: ``reply_delay`` seconds later it says 250 (a worker killed in between
+    has had its message accepted without knowing). ``trickle``: the greeting comes one
+    byte every half second and never ends (a socket timeout never fires)."""
+
+    def __init__(self, *, reply_delay: float = 0.0, trickle: bool = False) -> None:
+        import socketserver
+
+        self.reply_delay = reply_delay
+        self.trickle = trickle
+        self.messages: list[bytes] = []
+        owner = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                with contextlib.suppress(OSError):
+                    owner._serve(self.rfile, self.wfile)
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def message_ids(self) -> list[str]:
+        import re
+
+        found = []
+        for raw in self.messages:
+            match = re.search(rb"^Message-ID:\s*(\S+)", raw, re.IGNORECASE | re.MULTILINE)
+            found.append(match.group(1).decode() if match else "")
+        return found
+
+    def _serve(self, rfile, wfile) -> None:
+        if self.trickle:
+            while True:
+                wfile.write(b"2")
+                wfile.flush()
+                time.sleep(0.5)
+        wfile.write(b"220 test ESMTP\r\n")
+        wfile.flush()
+        while line := rfile.readline():
+            command = line[:4].upper()
+            if command == b"DATA":
+                wfile.write(b"354 end with .\r\n")
+                wfile.flush()
+                data = []
+                while (chunk := rfile.readline()) not in (b".\r\n", b""):
+                    data.append(chunk)
+                self.messages.append(b"".join(data))
+                time.sleep(self.reply_delay)
+                wfile.write(b"250 queued\r\n")
+            elif command == b"QUIT":
+                wfile.write(b"221 bye\r\n")
+                wfile.flush()
+                return
+            else:
+                wfile.write(b"250 ok\r\n")
+            wfile.flush()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -261,3 +261,20 @@ def test_retry_leaves_done_and_sending_rows_alone(django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=True):
         assert services.outbox_retry(rows=[done, sending]) == 0
     assert CALLS == []
+
+
+def test_no_task_and_no_mail_connection_waits_forever(settings):
+    from django.core.mail import get_connection
+
+    from careplan import celery_app
+
+    assert settings.EMAIL_TIMEOUT and settings.EMAIL_TIMEOUT < settings.CELERY_TASK_SOFT_TIME_LIMIT
+    assert get_connection("django.core.mail.backends.smtp.EmailBackend").timeout == (
+        settings.EMAIL_TIMEOUT
+    )
+    assert celery_app.conf.task_soft_time_limit < celery_app.conf.task_time_limit
+    # Every task message carries the limits (tasks.run_outbox reads them at binding).
+    assert tasks.run_outbox.soft_time_limit == settings.CELERY_TASK_SOFT_TIME_LIMIT
+    assert tasks.run_outbox.time_limit == settings.CELERY_TASK_TIME_LIMIT
+    # A claimed row's lease outlives any run of its task.
+    assert settings.CAREPLAN_OUTBOX_LEASE_SECONDS > settings.CELERY_TASK_TIME_LIMIT
