@@ -45,17 +45,22 @@ def send_mail(
 ) -> int:
     """``django.core.mail.send_mail`` with the outbox's Message-ID (outside the outbox, a
     random one as usual). The connection gives up after ``EMAIL_TIMEOUT``."""
-    headers = {}
-    current = _outbox_key.get()
-    if current is not None:
-        key, counter = current
-        headers["Message-ID"] = message_id_for(key, counter[0])
-        counter[0] += 1
     email = EmailMessage(
         subject=subject,
         body=message,
         from_email=from_email,
         to=recipient_list,
-        headers=headers,
+        headers=outbox_headers(),
     )
     return email.send()
+
+
+def outbox_headers() -> dict[str, str]:
+    """The Message-ID header for the next message of the outbox row running now (none
+    outside the outbox: Django makes a random one)."""
+    current = _outbox_key.get()
+    if current is None:
+        return {}
+    key, counter = current
+    counter[0] += 1
+    return {"Message-ID": message_id_for(key, counter[0] - 1)}

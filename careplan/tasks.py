@@ -45,9 +45,10 @@ def run_outbox(outbox_id: int) -> str:
             func(**row.kwargs)
     except Exception as exc:  # noqa: BLE001 - recorded on the row, retried with back-off
         return _outbox_failed(row, exc)
-    finished = Outbox.objects.filter(pk=row.pk, status=Outbox.Status.SENDING).update(
-        status=Outbox.Status.DONE, done_at=timezone.now(), last_error=""
-    )
+    done = {"status": Outbox.Status.DONE, "done_at": timezone.now(), "last_error": ""}
+    if getattr(func, "forget_kwargs_when_done", False):
+        done["kwargs"] = {}
+    finished = Outbox.objects.filter(pk=row.pk, status=Outbox.Status.SENDING).update(**done)
     if not finished:  # the lease lapsed and another worker took the row over
         log.warning("outbox %s finished after its lease lapsed", row.pk)
     return "done"
@@ -138,6 +139,27 @@ def _mail_something_waiting(user, *, path: str) -> None:
             from_email=None,
             recipient_list=[user.email],
         )
+
+
+def send_rendered_email(
+    *, subject: str, body: str, to: list[str], from_email: str, alternatives: list
+) -> None:
+    """Outbox task of ``adapters.AccountAdapter.send_mail``: allauth's e-mails as
+    rendered in the request (a reset link may be in them: the row forgets them when
+    done)."""
+    from django.core.mail import EmailMultiAlternatives
+
+    from .mail import outbox_headers
+
+    message = EmailMultiAlternatives(
+        subject=subject, body=body, from_email=from_email, to=to, headers=outbox_headers()
+    )
+    for content, mimetype in alternatives:
+        message.attach_alternative(content, mimetype)
+    message.send()
+
+
+send_rendered_email.forget_kwargs_when_done = True  # type: ignore[attr-defined]
 
 
 def send_notification_email(*, notification_id: int) -> None:

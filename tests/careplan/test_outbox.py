@@ -278,3 +278,33 @@ def test_no_task_and_no_mail_connection_waits_forever(settings):
     assert tasks.run_outbox.time_limit == settings.CELERY_TASK_TIME_LIMIT
     # A claimed row's lease outlives any run of its task.
     assert settings.CAREPLAN_OUTBOX_LEASE_SECONDS > settings.CELERY_TASK_TIME_LIMIT
+
+
+# --- allauth's own e-mails go through the outbox too ---------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_password_reset_request_is_answered_without_the_mail_server_and_mailed_later():
+    from tests.faults import broker_at, dead_url
+
+    user = f.UserFactory(email="reset@example.test")
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    with broker_at(dead_url()):
+        response = Client().post(reverse("account_reset_password"), {"email": user.email})
+    assert response.status_code == 302
+    row = Outbox.objects.get(task="careplan.tasks.send_rendered_email")
+    assert row.kwargs["to"] == ["reset@example.test"]
+    assert mail.outbox == []
+
+    Outbox.objects.filter(pk=row.pk).update(created_at=timezone.now() - dt.timedelta(minutes=2))
+    assert tasks.relay_outbox() == 1
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert sent.to == ["reset@example.test"]
+    assert "/accounts/password/reset/key/" in sent.body
+    assert sent.extra_headers["Message-ID"] == careplan_mail.message_id_for(row.dedupe_key)
+    row.refresh_from_db()
+    # Sent: the row no longer holds the message with its reset link.
+    assert (row.status, row.kwargs) == (Outbox.Status.DONE, {})
