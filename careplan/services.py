@@ -56,17 +56,56 @@ def outbox_enqueue(*, task: str, kwargs: dict, dedupe_key: str) -> Outbox | None
     return row
 
 
-def outbox_dispatch(*, outbox_id: int) -> None:
+def outbox_dispatch(*, outbox_id: int) -> bool:
+    """Hand one row to the broker, once and briefly (short socket timeouts, no publish
+    retry). False if the broker is down or hung: the row stays for ``relay_outbox``, and
+    for ``CAREPLAN_BROKER_DOWN_SECONDS`` this process does not try again (a request must
+    never wait on a hung broker more than once per window)."""
+    import logging
+    import time
+
+    from django.conf import settings
+
     from .tasks import run_outbox
 
+    if time.monotonic() < _broker_down_until[0]:
+        return False
     try:
         run_outbox.delay(outbox_id)
-    except Exception:  # noqa: BLE001 - broker down: the relay picks it up later
-        import logging
-
-        logging.getLogger(__name__).warning("outbox %s not sent; relay will retry", outbox_id)
-        return
+    except Exception as exc:  # noqa: BLE001 - broker down: the relay picks it up later
+        if not run_outbox.app.conf.task_always_eager:
+            _broker_down_until[0] = time.monotonic() + settings.CAREPLAN_BROKER_DOWN_SECONDS
+        logging.getLogger(__name__).warning(
+            "outbox %s not handed to the broker (%s); the relay will retry",
+            outbox_id,
+            exc.__class__.__name__,
+        )
+        return False
     Outbox.objects.filter(pk=outbox_id, sent_at__isnull=True).update(sent_at=timezone.now())
+    return True
+
+
+def outbox_retry(*, rows) -> int:
+    """Send parked (dead) or waiting rows again now, with a fresh count of attempts (the
+    admin's "retry"). Returns how many rows were reset; they go to the broker after
+    commit (or to the relay, if it is down)."""
+    with transaction.atomic():
+        ids = list(
+            Outbox.objects.select_for_update()
+            .filter(pk__in=[r.pk for r in rows])
+            .filter(status__in=[Outbox.Status.DEAD, Outbox.Status.PENDING])
+            .values_list("pk", flat=True)
+        )
+        Outbox.objects.filter(pk__in=ids).update(
+            status=Outbox.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        for outbox_id in ids:
+            transaction.on_commit(lambda outbox_id=outbox_id: outbox_dispatch(outbox_id=outbox_id))
+    return len(ids)
+
+
+# Per process: until when (time.monotonic()) the broker counts as down.
+_broker_down_until = [0.0]
 
 
 # --- Patients, responsibility, contact nurse ------------------------------------------------

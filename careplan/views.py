@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -22,7 +21,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 from django_htmx.http import reswap, retarget
 
 from contacts.models import Scope
@@ -129,17 +128,22 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return HttpResponsePermanentRedirect(static("careplan/favicon.svg"))
 
 
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Each dependency (database, cache, broker) within a second: 200 ``ok`` or
+    ``degraded`` (Redis down: the site works on), 503 ``error`` (no database)."""
+    from .health import health_report
+
+    status, checks = health_report()
+    return JsonResponse(
+        {"status": status, "checks": checks}, status=503 if status == "error" else 200
+    )
 
 
 # --- Start page ----------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:

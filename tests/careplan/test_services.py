@@ -112,10 +112,13 @@ def test_a_failing_task_leaves_its_row_undone_for_the_relay():
     row = Outbox.objects.create(
         task="tests.careplan.test_services.no_such_function", kwargs={}, dedupe_key="k-6"
     )
-    with pytest.raises(AttributeError):
-        tasks.run_outbox(row.pk)
+    # The failure is recorded on the row (issue 12: back off, keep the error), not raised.
+    assert tasks.run_outbox(row.pk) == "failed"
     row.refresh_from_db()
     assert row.done_at is None
+    assert row.status == Outbox.Status.PENDING
+    assert row.attempts == 1
+    assert row.last_error.startswith("AttributeError")
 
 
 def _age(row: Outbox, seconds: int) -> None:
