@@ -259,6 +259,14 @@ def clean_answers(
         if not values:
             continue
         kind = item["type"]
+        if kind in ("scale", "text") and len(values) > 1:
+            # A list where one value belongs: refused, never trimmed to its first value.
+            errors[item_id] = (
+                _("Choose one number, not several.")
+                if kind == "scale"
+                else _("Write one answer, not several.")
+            )
+            continue
         if kind == "scale":
             lo, hi = item.get("min", 0), item.get("max", 10)
             try:
