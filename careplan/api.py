@@ -135,20 +135,29 @@ class SectionSerializer(serializers.ModelSerializer):
             "body_sv",
             "body_en",
             "updated_at",
+            "version",
         ]
         read_only_fields = fields
 
 
 class SectionUpdateSerializer(serializers.ModelSerializer):
-    """What the care team may change in a section."""
+    """What the care team may change in a section, and the version it was read at."""
+
+    version = serializers.IntegerField(
+        min_value=1,
+        help_text=(
+            "The section's version as you read it. If someone saved it since, nothing is "
+            "saved and the answer is 409 with the section as saved now."
+        ),
+    )
 
     class Meta:
         model = PlanSection
-        fields = ["personal_note", "body_sv", "body_en"]
-        extra_kwargs = {name: {"required": False} for name in fields}
+        fields = ["personal_note", "body_sv", "body_en", "version"]
+        extra_kwargs = {name: {"required": False} for name in fields if name != "version"}
 
     def validate(self, attrs: dict) -> dict:
-        if not attrs:
+        if not set(attrs) - {"version"}:
             raise serializers.ValidationError(
                 _("Give at least one of personal_note, body_sv or body_en.")
             )
@@ -311,7 +320,12 @@ class PlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     partial_update=extend_schema(
         summary="Change a section's personal note or texts (care team)",
         request=SectionUpdateSerializer,
-        responses={200: SectionSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={
+            200: SectionSerializer,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="Saved by someone else since you read it."),
+        },
     ),
 )
 class SectionViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
@@ -329,11 +343,29 @@ class SectionViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
 
     def partial_update(self, request: Request, pk: str, *args, **kwargs) -> Response:
         section = access.section_for(request.user, pk, write=True, channel=API)
-        data = SectionUpdateSerializer(data=request.data, partial=True)
+        data = SectionUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        version = fields.pop("version")
         try:
             section = services.section_update(
-                section=section, by=request.user, fields=dict(data.validated_data)
+                section=section, by=request.user, fields=fields, version=version
+            )
+        except services.EditConflict as exc:
+            return Response(
+                {
+                    "detail": _(
+                        "Someone else saved this section after you read it (version "
+                        "%(yours)s, now %(now)s). Nothing was saved: read it again, merge "
+                        "your change and send it with the new version."
+                    )
+                    % {"yours": version, "now": exc.current.version},
+                    "code": "conflict",
+                    "current": SectionSerializer(
+                        exc.current, context=self.get_serializer_context()
+                    ).data,
+                },
+                status=status.HTTP_409_CONFLICT,
             )
         except DjangoValidationError as exc:
             raise _api_validation_error(exc) from exc
@@ -420,7 +452,7 @@ class EventViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
         plan_id = fields.pop("plan_id")
         if plan is None or plan.pk != plan_id:
             plan = self._plan_to_write(plan_id)
-        event = self._save(CalendarEvent(plan=plan, **fields), creating=True)
+        event = self._save(services.event_create, CalendarEvent(plan=plan, **fields))
         return Response(self.get_serializer(event).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, pk: str, *args, **kwargs) -> Response:
@@ -435,7 +467,7 @@ class EventViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
             )
         for name, value in fields.items():
             setattr(event, name, value)
-        event = self._save(event, creating=False)
+        event = self._save(services.event_update, event)
         return Response(self.get_serializer(event).data)
 
     def destroy(self, request: Request, pk: str, *args, **kwargs) -> Response:
@@ -453,9 +485,9 @@ class EventViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
             action=Action.CREATE,
         )
 
-    def _save(self, event: CalendarEvent, *, creating: bool) -> CalendarEvent:
+    def _save(self, service, event: CalendarEvent) -> CalendarEvent:
         try:
-            return services.event_save(event=event, by=self.request.user, creating=creating)
+            return service(event=event, by=self.request.user)
         except DjangoValidationError as exc:
             raise _api_validation_error(exc) from exc
 

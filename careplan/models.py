@@ -465,6 +465,9 @@ class CarePlan(models.Model):
     treatment_summary = models.TextField(_("summary of diagnosis and treatment"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
+    # Raised by every change through ``services.plan_update``: an edit made from an
+    # older version is a conflict, never a silent overwrite.
+    version = models.PositiveIntegerField(_("version"), default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -517,6 +520,8 @@ class PlanSection(models.Model):
         help_text=_("Shown first, written for this patient."),
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # As ``CarePlan.version``: checked and raised by ``services.plan_update``.
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("plan section")

@@ -277,7 +277,7 @@ def plan_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         form = CalendarEventForm(request.POST, instance=CalendarEvent(plan=plan))
         if form.is_valid():
             try:
-                event = services.event_save(event=form.instance, by=request.user, creating=True)
+                event = services.event_create(event=form.instance, by=request.user)
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
@@ -315,7 +315,7 @@ def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
         form = CalendarEventForm(request.POST, instance=event)
         if form.is_valid():
             try:
-                services.event_save(event=form.instance, by=request.user, creating=False)
+                services.event_update(event=form.instance, by=request.user)
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
