@@ -96,6 +96,15 @@ def patient_register(
     return patient
 
 
+def patient_lock_responsibility(*, patient: Patient) -> None:
+    """Lock the patient's row for the rest of the transaction: every change of who is
+    responsible (care relation, contact nurse) takes this lock first, so two of them
+    run one after the other and the second sees what the first committed."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("patient_lock_responsibility needs a transaction")
+    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
+
+
 @transaction.atomic
 def contact_nurse_assign(
     *,
@@ -107,14 +116,16 @@ def contact_nurse_assign(
     started_on: dt.date | None = None,
 ) -> ContactNurseAssignment:
     """Name the contact nurse; the previous assignment ends the day before (history)."""
+    # Serialise with every other change of responsibility for this patient (another
+    # assignment, a handover's acceptance: ``contacts.services.handover_accept`` takes the
+    # same lock first). The responsible unit is read after the lock, so a handover that
+    # committed meanwhile is seen and a sender's nurse is refused, never left in charge.
+    patient_lock_responsibility(patient=patient)
     relation = patient.responsible_relation()
     if relation is None:
         raise ValidationError(_("The patient has no responsible care unit."))
     if by is not None:
         _responsible_unit_of(by, patient)
-    # Serialise concurrent assignments for one patient (the partial unique index is the
-    # last line of defence; this lock makes the second writer wait instead of failing).
-    Patient.objects.select_for_update().filter(pk=patient.pk).first()
     if nurse.role != Role.STAFF or not nurse.care_units.filter(pk=relation.unit_id).exists():
         raise ValidationError(
             {"nurse": _("The contact nurse must work in the responsible care unit.")}
