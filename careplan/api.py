@@ -44,6 +44,7 @@ from .models import (
     Patient,
     PlanSection,
     Role,
+    calendar_date_error,
 )
 
 API = AccessLog.Channel.API
@@ -206,6 +207,17 @@ class PlanDetailSerializer(PlanSerializer):
         return SectionSerializer(plan.sections.all(), many=True, context=self.context).data
 
 
+class CalendarDateTimeField(serializers.DateTimeField):
+    """DRF's, but a date it cannot even convert (year 1: ``OverflowError``, a 500) is the
+    calendar's clear 400 message."""
+
+    def to_internal_value(self, value):
+        try:
+            return super().to_internal_value(value)
+        except OverflowError:
+            raise serializers.ValidationError(calendar_date_error()) from None
+
+
 class EventSerializer(serializers.ModelSerializer):
     plan = serializers.IntegerField(
         source="plan_id", help_text="The care plan. Given on create; an entry never moves."
@@ -214,6 +226,8 @@ class EventSerializer(serializers.ModelSerializer):
         source="added_by_label", read_only=True, help_text="Who added it: name (title)."
     )
     is_past = serializers.BooleanField(read_only=True)
+    starts_at = CalendarDateTimeField()
+    ends_at = CalendarDateTimeField(required=False, allow_null=True)
 
     class Meta:
         model = CalendarEvent

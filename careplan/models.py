@@ -7,6 +7,8 @@ are in ``careplan/services.py``.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -543,6 +545,32 @@ class PlanSection(models.Model):
         return _localized(self, "body")
 
 
+#: How far back and ahead a calendar entry may be dated (model and forms; the database
+#: refuses anything outside 1900–2199, ``calendarevent_sensible_dates``).
+CALENDAR_YEARS = 10
+DB_FIRST_DATE = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+DB_END_DATE = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+
+
+def calendar_window() -> tuple[dt.date, dt.date]:
+    """The dates a calendar entry may have: today ± ``CALENDAR_YEARS`` (Stockholm)."""
+    today = timezone.localdate()
+    years = CALENDAR_YEARS
+    try:
+        return today.replace(year=today.year - years), today.replace(year=today.year + years)
+    except ValueError:  # 29 February
+        day = today - dt.timedelta(days=1)
+        return day.replace(year=day.year - years), day.replace(year=day.year + years)
+
+
+def calendar_date_error() -> str:
+    first, last = calendar_window()
+    return _(
+        "Enter a date between %(first)s and %(last)s (the calendar reaches %(years)s years "
+        "back and ahead)."
+    ) % {"first": first.isoformat(), "last": last.isoformat(), "years": CALENDAR_YEARS}
+
+
 class CalendarEvent(models.Model):
     class Kind(models.TextChoices):
         EXAMINATION = "examination", _("Examination")
@@ -575,6 +603,15 @@ class CalendarEvent(models.Model):
                 name="calendarevent_ends_after_start",
                 condition=Q(ends_at__isnull=True) | Q(ends_at__gte=models.F("starts_at")),
             ),
+            # A year-1 date was once stored and then could not even be read back (500s
+            # everywhere). The model keeps a narrower window; this is the last defence.
+            models.CheckConstraint(
+                name="calendarevent_sensible_dates",
+                condition=Q(starts_at__gte=DB_FIRST_DATE, starts_at__lt=DB_END_DATE)
+                & (
+                    Q(ends_at__isnull=True) | Q(ends_at__gte=DB_FIRST_DATE, ends_at__lt=DB_END_DATE)
+                ),
+            ),
         ]
         indexes = [
             # Serves "what is next" and the calendar: a plan's events by time.
@@ -585,6 +622,18 @@ class CalendarEvent(models.Model):
         return self.title
 
     def clean(self) -> None:
+        errors = {}
+        first, last = calendar_window()
+        for name in ("starts_at", "ends_at"):
+            value = getattr(self, name)
+            try:
+                inside = value is None or first <= timezone.localdate(value) <= last
+            except (OverflowError, ValueError):  # beyond what a date can hold
+                inside = False
+            if not inside:
+                errors[name] = calendar_date_error()
+        if errors:
+            raise ValidationError(errors)
         if self.ends_at and self.starts_at and self.ends_at < self.starts_at:
             raise ValidationError({"ends_at": _("The event cannot end before it starts.")})
 
