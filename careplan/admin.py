@@ -781,7 +781,7 @@ class CalendarEventInline(RecordInline, admin.TabularInline):
 
     model = CalendarEvent
     form = CalendarEventForm
-    fields = ("kind", "title", "starts_at", "ends_at", "location", "added_by")
+    fields = ("kind", "title", "starts_at", "ends_at", "location", "added_by", "submission")
     readonly_fields = ("added_by",)
     extra = 1
     add_by = change_by = delete_by = STAFF
@@ -886,10 +886,17 @@ class CarePlanAdmin(PatientRecordAdmin):
             for formset in formsets:
                 if formset.model is CalendarEvent:
                     formset.save(commit=False)
+                    keys = {
+                        id(f.instance): f.cleaned_data.get("submission")
+                        for f in formset.forms
+                        if hasattr(f, "cleaned_data")
+                    }
                     for event in formset.deleted_objects:
                         services.event_delete(event=event, by=request.user)
                     for event in formset.new_objects:
-                        services.event_create(event=event, by=request.user)
+                        services.event_create(
+                            event=event, by=request.user, submission_key=keys.get(id(event))
+                        )
                     for event, _changed in formset.changed_objects:
                         services.event_update(event=event, by=request.user)
                 elif formset.model is not PlanSection:
@@ -1000,7 +1007,11 @@ class CalendarEventAdmin(PatientRecordAdmin):
             if change:
                 services.event_update(event=obj, by=request.user)
             else:
-                services.event_create(event=obj, by=request.user)
+                services.event_create(
+                    event=obj,
+                    by=request.user,
+                    submission_key=form.cleaned_data.get("submission"),
+                )
 
     def delete_record(self, request, obj) -> None:
         with translation.override(obj.plan.patient.language):
@@ -1323,7 +1334,7 @@ class MessageThreadAdmin(PatientRecordAdmin):
                 )
             },
         ),
-        (_("Answer the patient"), {"fields": ("answer", "mark_handled")}),
+        (_("Answer the patient"), {"fields": ("answer", "mark_handled", "submission")}),
     ]
     inlines = [MessageInline]
     actions = ["mark_handled"]
@@ -1388,7 +1399,12 @@ class MessageThreadAdmin(PatientRecordAdmin):
     def save_record(self, request, obj, form, change) -> None:
         answer = form.cleaned_data.get("answer") or ""
         if answer.strip():
-            messaging.message_send(by=request.user, thread=obj, body=answer)
+            messaging.message_send(
+                by=request.user,
+                thread=obj,
+                body=answer,
+                submission_key=form.cleaned_data.get("submission"),
+            )
             obj.refresh_from_db()
         if form.cleaned_data.get("mark_handled"):
             messaging.thread_mark_handled(thread=obj, by=request.user)

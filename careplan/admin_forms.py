@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import personnummer as pnr
 from . import services
+from .forms import submission_field
 from .models import (
     MESSAGE_MAX_LENGTH,
     CalendarEvent,
@@ -385,7 +386,10 @@ class PlanSectionForm(forms.ModelForm):
 
 
 class CalendarEventForm(forms.ModelForm):
-    """A calendar entry; the model refuses an end before the start with a clear message."""
+    """A calendar entry; the model refuses an end before the start with a clear message.
+    ``submission``: a second submit of the same add form adds nothing."""
+
+    submission = submission_field()
 
     class Meta:
         model = CalendarEvent
@@ -442,6 +446,7 @@ class MessageAnswerForm(forms.ModelForm):
             str,
         )(),
     )
+    submission = submission_field()
     mark_handled = forms.BooleanField(
         label=_("Mark handled"),
         required=False,

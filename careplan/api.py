@@ -8,6 +8,7 @@ shown through ``access.log_list``. Writes call ``careplan/services.py``.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -78,6 +79,35 @@ def _api_validation_error(exc: DjangoValidationError) -> serializers.ValidationE
     if NON_FIELD_ERRORS in detail:
         detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
     return serializers.ValidationError(detail)
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "A UUID you make for this one submit. Sending the same request again with the "
+        "same key (a retry after a timeout, a double click) stores nothing new and answers "
+        "with what the first one stored."
+    ),
+)
+
+
+def _idempotency_key(request: Request) -> uuid.UUID | None:
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return None
+    try:
+        return uuid.UUID(raw.strip())
+    except ValueError:
+        raise serializers.ValidationError(
+            {
+                "Idempotency-Key": [
+                    _("Give a UUID, for example %(example)s.") % {"example": uuid.uuid4()}
+                ]
+            }
+        ) from None
 
 
 def _log_page(user, objects: Iterable, *, patient_id_of: Callable[[object], int]) -> None:
@@ -401,6 +431,7 @@ PLAN_PARAM = OpenApiParameter(
     ),
     create=extend_schema(
         summary="Add a calendar entry (patient or care team)",
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             201: EventSerializer,
             400: OpenApiResponse(description="Invalid entry."),
@@ -466,7 +497,13 @@ class EventViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
         plan_id = fields.pop("plan_id")
         if plan is None or plan.pk != plan_id:
             plan = self._plan_to_write(plan_id)
-        event = self._save(services.event_create, CalendarEvent(plan=plan, **fields))
+        key = _idempotency_key(request)
+        try:
+            event = services.event_create(
+                event=CalendarEvent(plan=plan, **fields), by=request.user, submission_key=key
+            )
+        except DjangoValidationError as exc:
+            raise _api_validation_error(exc) from exc
         return Response(self.get_serializer(event).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, pk: str, *args, **kwargs) -> Response:
@@ -647,6 +684,7 @@ def _send_message(**kwargs) -> Message:
     create=extend_schema(
         summary="Start a thread (the patient; the care team names the patient)",
         request=ThreadCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={201: ThreadDetailSerializer, 400: OpenApiResponse(), 403: FORBIDDEN},
     ),
 )
@@ -696,6 +734,7 @@ class ThreadViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
             patient=patient,
             subject=data.validated_data["subject"],
             body=data.validated_data["body"],
+            submission_key=_idempotency_key(request),
         )
         thread = access.thread_for(user, message.thread_id, channel=API, action=Action.CREATE)
         body = ThreadDetailSerializer(thread, context=self.get_serializer_context()).data
@@ -704,6 +743,7 @@ class ThreadViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Write in a thread (the patient, or the care team answering)",
         request=MessageCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={201: MessageSerializer, 400: OpenApiResponse(), 403: FORBIDDEN, 404: NOT_FOUND},
     )
     @action(detail=True, methods=["post"], url_path="messages")
@@ -711,7 +751,12 @@ class ThreadViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         thread = access.thread_for(request.user, pk, write=True, channel=API, action=Action.CREATE)
         data = MessageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        message = _send_message(by=request.user, thread=thread, body=data.validated_data["body"])
+        message = _send_message(
+            by=request.user,
+            thread=thread,
+            body=data.validated_data["body"],
+            submission_key=_idempotency_key(request),
+        )
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -593,6 +593,9 @@ class CalendarEvent(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The key of the form (or the API's Idempotency-Key) it was added with: a second
+    # submit of the same form finds this row instead of adding another.
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("calendar event")
@@ -602,6 +605,12 @@ class CalendarEvent(models.Model):
             models.CheckConstraint(
                 name="calendarevent_ends_after_start",
                 condition=Q(ends_at__isnull=True) | Q(ends_at__gte=models.F("starts_at")),
+            ),
+            # One row per submit (``services.event_create``; this is the last defence).
+            models.UniqueConstraint(
+                fields=["created_by", "submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name="calendarevent_once_per_submit",
             ),
             # A year-1 date was once stored and then could not even be read back (500s
             # everywhere). The model keeps a narrower window; this is the last defence.
@@ -898,11 +907,21 @@ class Message(models.Model):
     )
     body = models.TextField(_("message"), max_length=MESSAGE_MAX_LENGTH)
     created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    # As ``CalendarEvent.submission_key``: one message per submit of a form.
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
+        constraints = [
+            # One row per submit (``messaging.message_send``; the last defence).
+            models.UniqueConstraint(
+                fields=["author", "submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name="message_once_per_submit",
+            ),
+        ]
         indexes = [
             # Serves a thread's page: its messages in order.
             models.Index(fields=["thread", "created_at"], name="message_thread_time"),

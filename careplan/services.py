@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -525,8 +526,22 @@ def section_update(
 
 
 @transaction.atomic
-def event_create(*, event: CalendarEvent, by: User) -> CalendarEvent:
-    """Add a calendar entry (patient or staff) and note it in the history."""
+def event_create(
+    *, event: CalendarEvent, by: User, submission_key: uuid.UUID | None = None
+) -> CalendarEvent:
+    """Add a calendar entry (patient or staff) and note it in the history.
+
+    With ``submission_key`` (the form's, or the API's Idempotency-Key) a second submit of
+    the same form returns the entry the first one added and stores nothing."""
+    if submission_key is not None:
+        # Two submits at once: the second waits here, then finds the first one's row.
+        CarePlan.objects.select_for_update().filter(pk=event.plan_id).values_list("pk").first()
+        existing = CalendarEvent.objects.filter(
+            created_by=by, submission_key=submission_key
+        ).first()
+        if existing is not None:
+            return existing
+        event.submission_key = submission_key
     event.created_by = by
     event.updated_by = by
     event.full_clean()

@@ -277,13 +277,23 @@ def plan_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         form = CalendarEventForm(request.POST, instance=CalendarEvent(plan=plan))
         if form.is_valid():
             try:
-                event = services.event_create(event=form.instance, by=request.user)
+                event = services.event_create(
+                    event=form.instance,
+                    by=request.user,
+                    submission_key=form.cleaned_data.get("submission"),
+                )
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
                 notice = _("Added to the calendar: %(title)s") % {"title": event.title}
                 if request.htmx:
-                    ctx = {**_plan_context(plan), **_calendar_lists(plan), "notice": notice}
+                    # The list, and a fresh key for the form the page keeps (out of band).
+                    ctx = {
+                        **_plan_context(plan),
+                        **_calendar_lists(plan),
+                        "notice": notice,
+                        "next_submission": CalendarEventForm()["submission"],
+                    }
                     return render(request, "careplan/calendar.html#event-list", ctx)
                 messages.success(request, notice)
                 return redirect("plan_calendar", pk=plan.pk)

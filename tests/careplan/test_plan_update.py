@@ -139,7 +139,7 @@ def test_a_plan_is_established_once(cast, template_plan):
     plan = template_plan
     services.plan_establish(plan=plan, by=cast.nurse)
 
-    with pytest.raises(ValidationError, match="already established"):
+    with pytest.raises(ValidationError, match="redan upprättad"):
         services.plan_establish(plan=plan, by=cast.nurse)
 
     assert PlanChange.objects.filter(plan=plan, what__contains="upprättats").count() == 1
