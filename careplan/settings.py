@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "careplan.middleware.UserLanguageMiddleware",
+    # After the language is known (its refusal is worded for the user).
+    "careplan.middleware.FormInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After MessageMiddleware: it tells the user why they were logged out.
     "careplan.middleware.SessionIdleTimeoutMiddleware",
@@ -361,6 +363,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's JSON parser with a depth limit and a NUL check (careplan/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "careplan.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -584,8 +584,12 @@ def handover_accept(
     the second wait, and it then finds the handover accepted and is refused.
     """
     from careplan.models import CareRelation, ContactNurseAssignment
+    from careplan.services import patient_lock_responsibility
 
     handover = _locked_handover(handover)
+    # The same lock as ``contact_nurse_assign``: a sender naming a new contact nurse at
+    # this moment waits, then finds the receiver responsible and is refused.
+    patient_lock_responsibility(patient=handover.patient)
     if not _staff_of(by, handover.to_unit_id):
         raise PermissionDenied(_("Only the receiving unit can accept this handover."))
     if handover.state == handover.State.ACCEPTED:
