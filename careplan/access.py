@@ -274,7 +274,7 @@ def shared_with(user, *, scope: str | None = None) -> QuerySet[Patient]:
             return Patient.objects.filter(id__in=grants.values("patient_id"))
         shared = [
             patient_id
-            for patient_id, scopes in (relative_scopes(user) or {}).items()
+            for patient_id, scopes in _granted_scopes(user).items()
             if (scope in scopes) or (scope == ANY_SCOPE and scopes)
         ]
         return Patient.objects.filter(id__in=shared)
@@ -287,6 +287,12 @@ def relative_scopes(user) -> dict[int, frozenset[str]] | None:
     staff, whose lists hold only patients they reach fully."""
     if not getattr(user, "is_authenticated", False) or user.role != Role.RELATIVE:
         return None
+    return _granted_scopes(user)
+
+
+def _granted_scopes(user) -> dict[int, frozenset[str]]:
+    """Patient id -> the parts shared with ``user`` by their active grants (one query);
+    a patient who is also someone's relative has grants too."""
     shared: dict[int, frozenset[str]] = {}
     for patient_id, scopes in (
         RelativeGrant.objects.active().filter(relative=user).values_list("patient_id", "scopes")

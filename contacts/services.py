@@ -181,7 +181,10 @@ def invitation_create(
     if entry is not None and entry.care_map.patient_id != patient.pk:
         raise ValidationError(_("That person is not on your care map."))
     existing = User.objects.filter(email__iexact=email).first()
-    if existing is not None and existing.role != Role.RELATIVE:
+    # A patient here may be invited too (one person, two roles; not by themself).
+    if existing is not None and (
+        existing.role not in (Role.RELATIVE, Role.PATIENT) or existing.pk == by.pk
+    ):
         raise ValidationError(
             {"email": _("This address belongs to an account that cannot be a relative's.")}
         )

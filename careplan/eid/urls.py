@@ -1,15 +1,8 @@
-from django.urls import include, path, re_path
+from django.urls import path
 
 from . import views
 
 urlpatterns = [
-    re_path(
-        r"^eid/(?P<provider_id>[^/]+)/",
-        include(
-            [
-                path("login/", views.login, name="eid_login"),
-                path("login/callback/", views.callback, name="eid_callback"),
-            ]
-        ),
-    )
+    path("eid/<str:provider_id>/login/", views.login, name="eid_login"),
+    path("eid/<str:provider_id>/login/callback/", views.callback, name="eid_callback"),
 ]

@@ -295,10 +295,19 @@ def test_a_relative_with_a_password_account_binds_eid_to_it(idp, cast, invitatio
     assert logged_in_user(fresh) == cast.relative
 
 
-def test_a_patient_who_is_also_a_relative_keeps_one_account_with_both_roles(idp, cast, invitation):
-    _invitation, token = invitation
+def test_a_patient_who_is_also_a_relative_keeps_one_account_with_both_roles(
+    idp, cast, django_capture_on_commit_callbacks
+):
     plan = f.covered_plan()
     other_patient = plan.patient  # a patient of another unit, invited by the cast patient
+    f.verified_email(other_patient.user)  # invited at her own, verified address
+    with django_capture_on_commit_callbacks(execute=True):
+        _invitation, token = contacts_services.invitation_create(
+            patient=cast.patient,
+            by=cast.patient_user,
+            email=other_patient.user.email,
+            scopes=["plan_sections"],
+        )
     set_identity(idp, "both", person(other_patient.personnummer))
     client = Client()
     client.get(reverse("invitation_open", args=[token]))
@@ -342,6 +351,20 @@ def test_a_relative_who_becomes_a_patient_keeps_the_same_account(idp, cast):
     assert plan.patient.user == cast.relative and cast.relative.role == Role.PATIENT
     assert client.get(reverse("plan_detail", args=[plan.pk])).status_code == 200
     assert client.get(reverse("plan_detail", args=[cast.plan.pk])).status_code == 200  # shared
+
+
+def test_a_patient_invited_at_another_address_is_told_so(idp, cast, invitation):
+    """The invitation binds to the invited address (contacts.services.invitation_accept):
+    an e-ID login as a patient whose account lacks it is refused there, clearly."""
+    _invitation, token = invitation
+    other_patient = f.covered_plan().patient
+    set_identity(idp, "other", person(other_patient.personnummer))
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.get(reverse("invitation_open", args=[token]))
+    eid_login(client, idp, "other", next=reverse("invitation_accept"))
+    response = client.post(reverse("invitation_accept"))
+    assert response.status_code == 400
+    assert not RelativeGrant.objects.filter(relative=other_patient.user).exists()
 
 
 def test_without_an_invitation_an_unknown_relative_is_not_created(idp, db):
