@@ -537,6 +537,7 @@ LOGGED = {
     "relative-grant-detail",
     "relative-grant-fhir",
     "relative-grant-revoke",
+    "invitation-cancel",
     "thread-detail",
     "thread-handled",
     "thread-messages",
