@@ -31,6 +31,37 @@ class AccountAdapter(DefaultAccountAdapter):
         except ImproperlyConfigured:
             return request.META["REMOTE_ADDR"]
 
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's e-mails (password reset, address confirmation, security notices) go
+        through the outbox like every other e-mail: a hung or dead mail server never
+        fails or holds the request. The rendered message waits in the outbox row until
+        it is sent, then the row forgets it (it may hold a reset link)."""
+        import uuid
+
+        from allauth.core import context as allauth_context
+        from django.contrib.sites.shortcuts import get_current_site
+
+        from .services import outbox_enqueue
+
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        outbox_enqueue(
+            task="careplan.tasks.send_rendered_email",
+            kwargs={
+                "subject": message.subject,
+                "body": message.body,
+                "to": list(message.to),
+                "from_email": message.from_email,
+                "alternatives": [
+                    [content, mimetype]
+                    for content, mimetype in getattr(message, "alternatives", [])
+                ],
+            },
+            dedupe_key=f"account-email:{uuid.uuid4()}",
+        )
+
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         user = request.user
         if user.is_authenticated and user.is_staff:

@@ -44,6 +44,7 @@ from .admin_forms import (
     PatientChangeForm,
     PlanChoiceField,
     PlanCreateForm,
+    PlanSectionForm,
     UserChangeForm,
     UserCreationForm,
     call_service,
@@ -57,6 +58,7 @@ from .models import (
     ContactNurseAssignment,
     Message,
     MessageThread,
+    Outbox,
     Patient,
     PlanChange,
     PlanSection,
@@ -836,10 +838,11 @@ class ContactNurseAssignmentAdmin(PatientRecordAdmin):
 
 
 class PlanSectionInline(RecordInline, admin.StackedInline):
-    """The plan's sections, individualised by the nurse (``services.section_update``)."""
+    """The plan's sections, individualised by the nurse (``services.plan_update``)."""
 
     model = PlanSection
-    fields = ("title_sv", "title_en", "personal_note", "body_sv", "body_en")
+    form = PlanSectionForm
+    fields = ("title_sv", "title_en", "personal_note", "body_sv", "body_en", "version")
     extra = 0
     can_delete = False
     change_by = STAFF
@@ -847,11 +850,11 @@ class PlanSectionInline(RecordInline, admin.StackedInline):
 
 
 class CalendarEventInline(RecordInline, admin.TabularInline):
-    """The plan's calendar (``services.event_save``/``event_delete``)."""
+    """The plan's calendar (``services.event_create``/``event_update``/``event_delete``)."""
 
     model = CalendarEvent
     form = CalendarEventForm
-    fields = ("kind", "title", "starts_at", "ends_at", "location", "added_by")
+    fields = ("kind", "title", "starts_at", "ends_at", "location", "added_by", "submission")
     readonly_fields = ("added_by",)
     extra = 1
     add_by = change_by = delete_by = STAFF
@@ -889,7 +892,10 @@ class CarePlanAdmin(PatientRecordAdmin):
     search_fields = ("title", "patient__first_name", "patient__last_name")
     readonly_fields = ("patient_display", "template", "created_by", "created_at")
     fieldsets = [
-        (None, {"fields": ("patient_display", "title", "diagnosis", "phase", "status")}),
+        (
+            None,
+            {"fields": ("patient_display", "title", "diagnosis", "phase", "status", "version")},
+        ),
         (
             _("Register dates"),
             {"fields": ("contact_nurse_offered_on", "established_on", "template")},
@@ -922,56 +928,52 @@ class CarePlanAdmin(PatientRecordAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_record(self, request, obj, form, change) -> None:
-        obj.save()
-        with translation.override(obj.patient.language):
-            for what in self._news(form):
-                services.plan_record_change(plan=obj, by=request.user, what=what)
+        """Nothing yet: the plan and its sections are saved together in ``save_related``
+        through ``services.plan_update`` (one version check, one history, one notice)."""
 
-    @staticmethod
-    def _news(form) -> list[str]:
-        """What the patient is told about this save (in the patient's language)."""
+    def save_related(self, request, form, formsets, change):
         plan: CarePlan = form.instance
-        changed = set(form.changed_data)
-        news = []
-        if "phase" in changed:
-            news.append(
-                gettext("Your care is now in the phase: %(phase)s.")
-                % {"phase": plan.get_phase_display()}
-            )
-        if "status" in changed and plan.status == CarePlan.Status.CLOSED:
-            news.append(gettext("Your care plan was closed."))
-        content = [
-            str(form.fields[name].label)
-            for name in ("title", "diagnosis", "followup_plan", "treatment_summary")
-            if name in changed
-        ]
-        if content:
-            news.append(
-                gettext("Your care plan was updated: %(parts)s.")
-                % {"parts": ", ".join(content).lower()}
-            )
-        return news
-
-    def save_formset(self, request, form, formset, change):
-        with translation.override(form.instance.patient.language):
+        sections: list[services.SectionEdit] = []
+        for formset in formsets:
             if formset.model is PlanSection:
-                formset.save(commit=False)
-                for section, changed in formset.changed_objects:
-                    services.section_update(
-                        section=section,
-                        by=request.user,
-                        fields={name: getattr(section, name) for name in changed},
+                formset.save(commit=False)  # the admin's change message reads its lists
+                sections += [
+                    services.SectionEdit(
+                        section=f.instance,
+                        fields={n: f.cleaned_data[n] for n in f.changed_data if n != "version"},
+                        version=f.cleaned_data.get("version"),
                     )
-            elif formset.model is CalendarEvent:
-                formset.save(commit=False)
-                for event in formset.deleted_objects:
-                    services.event_delete(event=event, by=request.user)
-                for event in formset.new_objects:
-                    services.event_save(event=event, by=request.user, creating=True)
-                for event, _changed in formset.changed_objects:
-                    services.event_save(event=event, by=request.user, creating=False)
-            else:
-                super().save_formset(request, form, formset, change)
+                    for f in formset.forms
+                    if f.instance.pk and f.has_changed()
+                ]
+        # The forms checked the versions under the plan's lock (``PlanEditForm``); the
+        # service checks them again and writes only real changes.
+        services.plan_update(
+            plan=plan,
+            by=request.user,
+            fields={n: form.cleaned_data[n] for n in form.changed_data if n != "version"},
+            version=form.cleaned_data.get("version"),
+            sections=sections,
+        )
+        with translation.override(plan.patient.language):
+            for formset in formsets:
+                if formset.model is CalendarEvent:
+                    formset.save(commit=False)
+                    keys = {
+                        id(f.instance): f.cleaned_data.get("submission")
+                        for f in formset.forms
+                        if hasattr(f, "cleaned_data")
+                    }
+                    for event in formset.deleted_objects:
+                        services.event_delete(event=event, by=request.user)
+                    for event in formset.new_objects:
+                        services.event_create(
+                            event=event, by=request.user, submission_key=keys.get(id(event))
+                        )
+                    for event, _changed in formset.changed_objects:
+                        services.event_update(event=event, by=request.user)
+                elif formset.model is not PlanSection:
+                    self.save_formset(request, form, formset, change)
 
     # --- "Create plan from template" and "Establish plan"
 
@@ -1075,7 +1077,14 @@ class CalendarEventAdmin(PatientRecordAdmin):
 
     def save_record(self, request, obj, form, change) -> None:
         with translation.override(obj.plan.patient.language):
-            services.event_save(event=obj, by=request.user, creating=not change)
+            if change:
+                services.event_update(event=obj, by=request.user)
+            else:
+                services.event_create(
+                    event=obj,
+                    by=request.user,
+                    submission_key=form.cleaned_data.get("submission"),
+                )
 
     def delete_record(self, request, obj) -> None:
         with translation.override(obj.plan.patient.language):
@@ -1253,6 +1262,99 @@ class AccessLogAdmin(RoleAdminMixin, admin.ModelAdmin):
         return qs.filter(patient_id__in=access.patients_for(request.user).values("pk"))
 
 
+# --- Operations: the outbox -----------------------------------------------------------------
+
+
+class OutboxStatusFilter(DefaultListFilter):
+    """Dead rows (the ones needing attention) unless asked otherwise."""
+
+    title = _("status")
+    parameter_name = "status"
+    default = Outbox.Status.DEAD
+
+    def lookups(self, request, model_admin):
+        return [*Outbox.Status.choices, ("all", _("All"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(status=self.value())
+
+
+@admin.register(Outbox)
+class OutboxAdmin(admin.ModelAdmin):
+    """For operations, not the care team: superusers, and staff given the
+    ``careplan.view_outbox`` permission (``change_outbox`` to retry). Rows hold ids and
+    keys, never patient data. Dead rows show their last error; "retry" sends them again."""
+
+    actions = ["retry"]
+    list_display = (
+        "created_at",
+        "task",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "short_error",
+    )
+    list_filter = (OutboxStatusFilter, "task")
+    search_fields = ("dedupe_key", "task")
+    ordering = ("-created_at",)
+    readonly_fields = (
+        "task",
+        "kwargs",
+        "dedupe_key",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "next_attempt_at",
+        "done_at",
+        "last_error",
+    )
+    show_full_result_count = False
+
+    @staticmethod
+    def _ops(request: HttpRequest, perm: str) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and user.has_perm(f"careplan.{perm}_outbox"))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._ops(request, "view")
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._ops(request, "view")
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # rows are changed only by the retry action
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return self._ops(request, "change")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj: Outbox) -> str:
+        return obj.last_error[:120]
+
+    @admin.action(description=_("Retry the selected entries now"), permissions=["retry"])
+    def retry(self, request: HttpRequest, queryset) -> None:
+        count = services.outbox_retry(rows=list(queryset))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d entry will be sent again.",
+                "%(count)d entries will be sent again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
 # --- The worklist on the admin index --------------------------------------------------------
 
 
@@ -1415,7 +1517,7 @@ class MessageThreadAdmin(PatientRecordAdmin):
                 )
             },
         ),
-        (_("Answer the patient"), {"fields": ("answer", "mark_handled")}),
+        (_("Answer the patient"), {"fields": ("answer", "mark_handled", "submission")}),
     ]
     inlines = [MessageInline]
     actions = ["mark_handled"]
@@ -1480,7 +1582,12 @@ class MessageThreadAdmin(PatientRecordAdmin):
     def save_record(self, request, obj, form, change) -> None:
         answer = form.cleaned_data.get("answer") or ""
         if answer.strip():
-            messaging.message_send(by=request.user, thread=obj, body=answer)
+            messaging.message_send(
+                by=request.user,
+                thread=obj,
+                body=answer,
+                submission_key=form.cleaned_data.get("submission"),
+            )
             obj.refresh_from_db()
         if form.cleaned_data.get("mark_handled"):
             messaging.thread_mark_handled(thread=obj, by=request.user)

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "careplan.middleware.UserLanguageMiddleware",
+    # After the language is known (its refusal is worded for the user).
+    "careplan.middleware.FormInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After MessageMiddleware: it tells the user why they were logged out.
     "careplan.middleware.SessionIdleTimeoutMiddleware",
@@ -109,13 +111,32 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
+# Redis must never hang a request: every call gives up after these many seconds (a
+# hung Redis accepts the connection and never answers), and redis-py does not retry.
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+# After a Redis failure a process uses the database cache this long before trying again.
+CAREPLAN_CACHE_FALLBACK_SECONDS = env.int("CAREPLAN_CACHE_FALLBACK_SECONDS", default=30)
+
+# The database cache: the fallback while Redis is down (careplan.cache; the table comes
+# from the migration careplan 0008).
+_DB_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "careplan_cache",
+    "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="careplan"),
+}
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "careplan.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="careplan"),
-        }
+            "OPTIONS": {
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            },
+        },
+        "db": _DB_CACHE,
     }
 else:
     # A real, cross-process cache (rate limits must hold across runserver threads).
@@ -123,7 +144,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": env.str("CACHE_DIR", default=str(BASE_DIR / ".cache")),
-        }
+        },
+        "db": _DB_CACHE,
     }
 
 AUTH_USER_MODEL = "careplan.User"
@@ -261,6 +283,8 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# A hung mail server must not hold a worker forever: SMTP gives up after this long.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="careplan <no-reply@careplan.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -272,6 +296,32 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# No task runs forever (a hung mail server, a stuck query): soft limit raises in the task,
+# the hard limit kills its process (prefork pool). E-mails give up earlier (EMAIL_TIMEOUT).
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
+# A dead or hung broker must not hang a web request: short socket timeouts, and the
+# outbox hands a task over once (the relay re-sends what did not get through).
+# The outbox (careplan.tasks.run_outbox): a claimed row is another worker's again after
+# the lease (longer than any task may run); failures back off 1, 2, 4, ... minutes and
+# after the last attempt the row is parked as dead for the admin.
+CAREPLAN_OUTBOX_LEASE_SECONDS = env.int(
+    "CAREPLAN_OUTBOX_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60
+)
+CAREPLAN_OUTBOX_BACKOFF_SECONDS = env.int("CAREPLAN_OUTBOX_BACKOFF_SECONDS", default=60)
+CAREPLAN_OUTBOX_MAX_ATTEMPTS = env.int("CAREPLAN_OUTBOX_MAX_ATTEMPTS", default=8)
+CAREPLAN_OUTBOX_RELAY_BATCH = 500
+# After a failed hand-over to the broker a process leaves it to the relay this long.
+CAREPLAN_BROKER_DOWN_SECONDS = env.int("CAREPLAN_BROKER_DOWN_SECONDS", default=30)
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT + 0.5
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "retry_on_timeout": False,
+    # kombu connects for a publish once, not three times with pauses.
+    "max_retries": 0,
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {
@@ -313,6 +363,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's JSON parser with a depth limit and a NUL check (careplan/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "careplan.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -112,7 +112,8 @@ class ContactNurseAssignmentFactory(factory.django.DjangoModelFactory):
 
     patient = factory.SubFactory(PatientFactory)
     unit = factory.SubFactory(CareUnitFactory)
-    nurse = factory.SubFactory(StaffFactory)
+    # Works in the unit (invariant 1, checked by PostgreSQL at commit).
+    nurse = factory.LazyAttribute(lambda o: StaffFactory(units=[o.unit]))
     direct_phone = "010-000 00 01"
     reachable = "Mån–tor 8–12"
 

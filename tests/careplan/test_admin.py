@@ -413,6 +413,25 @@ def test_a_personnummer_already_registered_gets_a_clear_message(cast):
     assert "already registered" in response.context["adminform"].form.errors["personnummer"][0]
 
 
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+FULL_WIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
+
+
+@pytest.mark.parametrize("digits", [ARABIC_INDIC, FULL_WIDTH])
+def test_a_personnummer_in_other_digits_is_the_same_person(cast, digits):
+    typed = pnr.formatted(cast.patient.personnummer).translate(digits)
+    before = Patient.objects.count()
+
+    response = as_english(cast, "nurse").post(
+        admin_url("careplan_patient_add"),
+        {"first_name": "Nils", "last_name": "Nyman", "personnummer": typed, "unit": cast.unit.pk},
+    )
+
+    assert response.status_code == 200
+    assert "already registered" in response.context["adminform"].form.errors["personnummer"][0]
+    assert Patient.objects.count() == before
+
+
 def test_editing_a_patient_normalises_the_personnummer_and_logs_the_update(cast, records):
     client = as_english(cast, "nurse")
     url = admin_url("careplan_patient_change", cast.patient.pk)

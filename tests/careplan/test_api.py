@@ -241,7 +241,7 @@ def test_only_the_care_team_changes_a_section(cast, who, status, outcome):
 
     response = json_client(cast, who).patch(
         f"/api/v1/sections/{section.pk}/",
-        {"personal_note": "Ring oss om du får feber."},
+        {"personal_note": "Ring oss om du får feber.", "version": section.version},
         content_type="application/json",
     )
 
@@ -264,7 +264,7 @@ def test_a_blank_section_text_is_refused_and_nothing_is_saved(cast):
 
     response = json_client(cast, "nurse").patch(
         f"/api/v1/sections/{section.pk}/",
-        {"personal_note": "Ny", "body_sv": ""},
+        {"personal_note": "Ny", "body_sv": "", "version": section.version},
         content_type="application/json",
     )
 
@@ -278,7 +278,9 @@ def test_an_empty_section_change_says_what_is_missing(cast):
     section = cast.plan.sections.get(key="treatment")
 
     response = json_client(cast, "nurse").patch(
-        f"/api/v1/sections/{section.pk}/", {}, content_type="application/json"
+        f"/api/v1/sections/{section.pk}/",
+        {"version": section.version},
+        content_type="application/json",
     )
 
     assert response.status_code == 400
