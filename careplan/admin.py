@@ -7,9 +7,10 @@ their care units are responsible for (``PatientRecordAdmin.get_queryset`` over
 relation for them too.
 
 Every access to patient data through the admin leaves access-log rows
-(``PatientRecordAdmin``, channel ``admin``): a list one row per patient shown, a change
-page one ``view`` row, a save one ``update``/``create`` row, an object of another unit
-opened by URL a 404 and a ``denied`` row. Writes go through ``careplan/services.py``.
+(``PatientRecordAdmin``, channel ``admin``): a list one row per patient shown (the
+autocomplete and a form's patient/plan pickers too), a change page one ``view`` row, a
+save one ``update``/``create`` row, an object of another unit opened by URL a 404 and a
+``denied`` row, a delete refused to the own unit a ``denied`` row. Writes go through ``careplan/services.py``.
 """
 
 from __future__ import annotations
