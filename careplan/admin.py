@@ -33,7 +33,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from . import access, messaging, services
+from . import access, admin_overview, messaging, services
 from .admin_forms import (
     CalendarEventForm,
     CarePlanChangeForm,
@@ -330,8 +330,12 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
         submit_label: str,
         obj=None,
         intro: str = "",
+        details_template: str = "",
+        details: dict | None = None,
     ) -> TemplateResponse:
         context = {
+            "details_template": details_template,
+            **(details or {}),
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": title,
@@ -510,6 +514,7 @@ class PatientAdmin(PatientRecordAdmin):
         "unit_display",
         "contact_nurse_display",
         "plan_display",
+        "overview_link",
     )
     list_display_links = ("name_display",)
     list_filter = (ContactNurseFilter, MyUnitFilter)
@@ -576,6 +581,11 @@ class PatientAdmin(PatientRecordAdmin):
     @admin.display(description=_("name"), ordering="last_name")
     def name_display(self, obj: Patient) -> str:
         return f"{obj.last_name}, {obj.first_name}"
+
+    @admin.display(description=_("overview"))
+    def overview_link(self, obj: Patient) -> str:
+        url = reverse("admin:careplan_patient_overview", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Overview"))
 
     @admin.display(description=_("personal identity number"))
     def personnummer_display(self, obj: Patient) -> str:
@@ -651,6 +661,11 @@ class PatientAdmin(PatientRecordAdmin):
 
     def get_urls(self):
         return [
+            path(
+                "<path:object_id>/overview/",
+                self.admin_site.admin_view(admin_overview.patient_overview),
+                name="careplan_patient_overview",
+            ),
             path(
                 "<path:object_id>/contact-nurse/",
                 self.admin_site.admin_view(self.contact_nurse_view),

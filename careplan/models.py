@@ -30,6 +30,14 @@ class Language(models.TextChoices):
     EN = "en", _("English")
 
 
+class StaffEmail(models.TextChoices):
+    """A staff member's own choice of e-mail about new work (the counter is always on)."""
+
+    AT_ONCE = "at_once", _("At once")
+    DIGEST = "digest", _("Once a day (a digest)")
+    NONE = "none", _("No e-mail")
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -68,6 +76,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Kept by careplan.messaging (notify / mark read), so the site header shows the
     # count without a query of its own: the user row is loaded on every request anyway.
     unread_notifications = models.PositiveIntegerField(_("unread notifications"), default=0)
+    # Staff only: how they are e-mailed about what waits for the care team.
+    staff_email = models.CharField(
+        _("e-mail about new work"),
+        max_length=10,
+        choices=StaffEmail.choices,
+        default=StaffEmail.AT_ONCE,
+    )
 
     objects = UserManager()
 
