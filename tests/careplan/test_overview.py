@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the selfmonitor fixtures imported below are parameters of the tests)
 """The nurse's day in the admin (issue 10): the one worklist, the header's counter and the
 staff member's e-mail choice, and the patient overview (fixed cast, one logged read,
 query count independent of the number of messages and answers)."""
@@ -38,7 +39,7 @@ def start(cast, subject="Ont i magen", body="Jag har ont i magen efter behandlin
     ).thread
 
 
-def high_distress(cast, send):  # noqa: F811
+def high_distress(cast, send):
     return sm_services.response_submit(
         assignment=send("distress-thermometer"),
         by=cast.patient_user,
@@ -53,7 +54,7 @@ def overview_rows(patient):
 # --- The patient overview: who reaches it ------------------------------------------------
 
 
-def test_the_nurse_sees_the_whole_patient_on_one_page(cast, send):  # noqa: F811
+def test_the_nurse_sees_the_whole_patient_on_one_page(cast, send):
     cast.patient.phone = "070-123 45 67"
     cast.patient.save()
     start(cast, subject="Ont i magen")
@@ -98,7 +99,7 @@ def test_patients_relatives_and_anonymous_never_reach_the_overview(cast, who):
     assert not overview_rows(cast.patient).exists()
 
 
-def _load(cast, send, n: int) -> None:  # noqa: F811
+def _load(cast, send, n: int) -> None:
     for i in range(n):
         thread = start(cast, subject=f"Fråga {i}")
         for j in range(n):
@@ -112,7 +113,7 @@ def _queries(client, url) -> int:
     return len(ctx.captured_queries)
 
 
-def test_the_overview_costs_the_same_for_one_or_three_threads_and_answers(cast, send):  # noqa: F811
+def test_the_overview_costs_the_same_for_one_or_three_threads_and_answers(cast, send):
     client = cast.client("nurse")
     client.get(overview_url(cast.patient))  # the session's first save is not the page's
     _load(cast, send, 1)
@@ -148,7 +149,7 @@ def test_a_patient_message_is_on_the_worklist_at_once_with_its_answer_by_time(ca
     assert overview_url(cast.patient) in body
 
 
-def test_the_most_severe_comes_first_then_the_oldest(cast, send):  # noqa: F811
+def test_the_most_severe_comes_first_then_the_oldest(cast, send):
     start(cast, subject="Först")
     high_distress(cast, send)
     kinds = [i.kind for i in selectors.worklist(cast.nurse)]
@@ -174,7 +175,7 @@ def test_an_answer_takes_the_message_off_the_worklist_and_the_counters(cast):
     assert cast.nurse.unread_notifications == 0
 
 
-def test_the_worklist_logs_each_patient_shown_once(cast, send):  # noqa: F811
+def test_the_worklist_logs_each_patient_shown_once(cast, send):
     start(cast)
     high_distress(cast, send)
     selectors.worklist(cast.nurse)
@@ -187,7 +188,7 @@ def test_the_worklist_costs_the_same_for_one_or_three_items(
     cast,
     send,
     django_assert_num_queries,
-    n,  # noqa: F811
+    n,
 ):
     for i in range(n):
         start(cast, subject=f"Fråga {i}")
@@ -278,7 +279,7 @@ def test_opening_a_notification_from_the_admin_reads_it(cast):
 # --- Acknowledging from the overview, answers in words ----------------------------------------
 
 
-def test_acknowledging_from_the_overview_returns_there_and_the_item_leaves(cast, send):  # noqa: F811
+def test_acknowledging_from_the_overview_returns_there_and_the_item_leaves(cast, send):
     high_distress(cast, send)
     alert = Alert.objects.get()
     client = cast.client("nurse")
@@ -298,7 +299,7 @@ def test_acknowledging_from_the_overview_returns_there_and_the_item_leaves(cast,
     assert response["Location"] == reverse("admin:selfmonitor_alert_changelist")
 
 
-def test_the_acknowledge_page_shows_score_answers_and_phone(cast, send):  # noqa: F811
+def test_the_acknowledge_page_shows_score_answers_and_phone(cast, send):
     cast.patient.phone = "070-765 43 21"
     cast.patient.save()
     high_distress(cast, send)
@@ -312,7 +313,7 @@ def test_the_acknowledge_page_shows_score_answers_and_phone(cast, send):  # noqa
     assert "No" in body  # "wants contact" in words
 
 
-def test_the_answer_page_in_the_admin_shows_words_not_json(cast, send):  # noqa: F811
+def test_the_answer_page_in_the_admin_shows_words_not_json(cast, send):
     response = high_distress(cast, send)
     body = (
         en(cast.client("nurse"))
