@@ -797,7 +797,9 @@ class CalendarEventInline(RecordInline, admin.TabularInline):
     fields = ("kind", "title", "starts_at", "ends_at", "location", "added_by")
     readonly_fields = ("added_by",)
     extra = 1
-    add_by = change_by = delete_by = STAFF
+    # Deleting asks first: from the entry's own page (the admin's confirmation page).
+    add_by = change_by = STAFF
+    show_change_link = True
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("created_by")
