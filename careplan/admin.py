@@ -1375,10 +1375,12 @@ class MessageThreadAdmin(PatientRecordAdmin):
     def patient_display(self, obj: MessageThread) -> str:
         patient = obj.patient
         return format_html(
-            '<a href="{}">{}</a> ({})',
+            '<a href="{}">{}</a> ({}) · <a href="{}">{}</a>',
             reverse("admin:careplan_patient_change", args=[patient.pk]),
             patient,
             patient.personnummer_masked,
+            reverse("admin:careplan_patient_overview", args=[patient.pk]),
+            gettext("Patient overview"),
         )
 
     @admin.display(description=_("waiting since"), ordering="awaiting_reply_since")

@@ -589,6 +589,10 @@ class CalendarEvent(models.Model):
         indexes = [
             # Serves "what is next" and the calendar: a plan's events by time.
             models.Index(fields=["plan", "starts_at"], name="calendarevent_plan_time"),
+            # Serves the worklist's "calendar, the next days" over a unit's many plans:
+            # upcoming entries in time order, stopping at the first ten of my patients
+            # (at 100 000 plans, 485 ms without it, under 1 ms with it).
+            models.Index(fields=["starts_at"], name="calendarevent_time"),
         ]
 
     def __str__(self) -> str:
@@ -826,6 +830,13 @@ class MessageThread(models.Model):
                 fields=["awaiting_reply_since"],
                 condition=Q(awaiting_reply_since__isnull=False, escalated_at__isnull=True),
                 name="thread_waiting_unescalated",
+            ),
+            # Serves the worklist: waiting threads oldest first, stopping at the first of
+            # my units' patients (at 2 000 waiting threads, 56 ms without it, 1 ms with).
+            models.Index(
+                fields=["awaiting_reply_since", "id"],
+                condition=Q(awaiting_reply_since__isnull=False),
+                name="thread_waiting",
             ),
         ]
 

@@ -116,7 +116,9 @@ class AlertAdmin(PatientRecordAdmin):
 
     @admin.display(description=_("patient"), ordering="patient__last_name")
     def patient_display(self, obj: Alert) -> str:
-        return _patient(obj)
+        # The patient overview: score, answers, phone and the rest of the patient.
+        url = reverse("admin:careplan_patient_overview", args=[obj.patient_id])
+        return format_html('<a href="{}">{}</a>', url, _patient(obj))
 
     @admin.display(description=_("escalated"), boolean=True)
     def escalated_display(self, obj: Alert) -> bool:

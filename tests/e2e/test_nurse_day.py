@@ -188,3 +188,35 @@ def test_the_worklist_and_the_acknowledgement_work_on_a_phone(new_browsing, peop
     assert Alert.objects.get().acknowledged_at is not None
     nurse.assert_no_browser_errors()
     assert not problems, "\n".join(problems)
+
+
+def test_no_admin_page_is_wider_than_1366_px(new_browsing, people, instruments):
+    """Every list and add page the nurse reaches from the start page, and the patient's
+    own pages (change, overview, contact nurse), at 1366 px."""
+    sm_services.response_submit(
+        assignment=sm_services.assignment_send(
+            patient=people.patient, instrument=instruments["distress-thermometer"], by=people.nurse
+        ),
+        by=people.patient_user,
+        raw={"distress": ["5"], "wants_contact": ["no"]},
+    )
+    nurse = new_browsing(viewport=ADMIN)
+    login_password(nurse, people.nurse.email)
+    login_totp(nurse, NURSE_TOTP_SECRET)
+    links = nurse.page.eval_on_selector_all(
+        "#content-main .app-list a[href^='/admin/'], #content-main table a[href^='/admin/']",
+        "els => [...new Set(els.map(e => e.getAttribute('href')))]",
+    )
+    pk = people.patient.pk
+    links += [
+        f"/admin/careplan/patient/{pk}/change/",
+        f"/admin/careplan/patient/{pk}/overview/",
+        f"/admin/careplan/careplan/{people.plan.pk}/change/",
+        "/admin/notifications/",
+    ]
+    too_wide: list[str] = []
+    for href in sorted(set(links)):
+        nurse.goto(href)
+        fits(nurse, ADMIN["width"], too_wide, href)
+    assert len(links) > 20
+    assert not too_wide, "\n".join(too_wide)
