@@ -27,7 +27,7 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     if user.is_authenticated and not selectors.is_care_staff(user):
         return render(request, "admin/careplan/not_for_you.html", status=403)
     target = reverse("account_login")
-    query = request.GET.urlencode()
+    query = request.META.get("QUERY_STRING", "")  # passed on as it came (RedirectView)
     return HttpResponseRedirect(f"{target}?{query}" if query else target)
 
 

@@ -93,6 +93,8 @@ class AlertAdmin(PatientRecordAdmin):
         "patient_display",
         "severity",
         "text_display",
+        "scores_display",
+        "answers_display",
         "response_link",
         "created_at",
         "acknowledge_by",
@@ -123,6 +125,17 @@ class AlertAdmin(PatientRecordAdmin):
     @admin.display(description=_("escalated"), boolean=True)
     def escalated_display(self, obj: Alert) -> bool:
         return obj.escalated_at is not None
+
+    @admin.display(description=_("scores"))
+    def scores_display(self, obj: Alert) -> str:
+        return selectors.scores_in_words(obj.response)
+
+    @admin.display(description=_("answers"))
+    def answers_display(self, obj: Alert) -> str:
+        from django.utils.html import format_html_join
+
+        rows = [(a["text"], a["value"]) for a in selectors.answers_in_words(obj.response)]
+        return format_html_join("", "<p><strong>{}</strong><br>{}</p>", rows)
 
     @admin.display(description=_("answers"))
     def response_link(self, obj: Alert) -> str:

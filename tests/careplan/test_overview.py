@@ -322,3 +322,14 @@ def test_the_answer_page_in_the_admin_shows_words_not_json(cast, send):
     )
     assert '{"' not in body and "{&#x27;" not in body and "{&quot;" not in body
     assert "9 (0–10" in body
+
+
+def test_the_alert_page_in_the_admin_shows_the_answers_in_words(cast, send):
+    high_distress(cast, send)
+    alert = Alert.objects.get()
+    body = (
+        en(cast.client("nurse"))
+        .get(reverse("admin:selfmonitor_alert_change", args=[alert.pk]))
+        .content.decode()
+    )
+    assert "9 (0–10" in body and '{"' not in body and "{&#x27;" not in body
