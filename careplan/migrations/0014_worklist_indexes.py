@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('careplan', '0008_user_staff_email'),
+        ('careplan', '0013_user_staff_email'),
     ]
 
     operations = [
