@@ -7,6 +7,8 @@ are in ``careplan/services.py``.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -465,6 +467,9 @@ class CarePlan(models.Model):
     treatment_summary = models.TextField(_("summary of diagnosis and treatment"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
+    # Raised by every change through ``services.plan_update``: an edit made from an
+    # older version is a conflict, never a silent overwrite.
+    version = models.PositiveIntegerField(_("version"), default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -517,6 +522,8 @@ class PlanSection(models.Model):
         help_text=_("Shown first, written for this patient."),
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # As ``CarePlan.version``: checked and raised by ``services.plan_update``.
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("plan section")
@@ -536,6 +543,32 @@ class PlanSection(models.Model):
     @property
     def body(self) -> str:
         return _localized(self, "body")
+
+
+#: How far back and ahead a calendar entry may be dated (model and forms; the database
+#: refuses anything outside 1900–2199, ``calendarevent_sensible_dates``).
+CALENDAR_YEARS = 10
+DB_FIRST_DATE = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+DB_END_DATE = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+
+
+def calendar_window() -> tuple[dt.date, dt.date]:
+    """The dates a calendar entry may have: today ± ``CALENDAR_YEARS`` (Stockholm)."""
+    today = timezone.localdate()
+    years = CALENDAR_YEARS
+    try:
+        return today.replace(year=today.year - years), today.replace(year=today.year + years)
+    except ValueError:  # 29 February
+        day = today - dt.timedelta(days=1)
+        return day.replace(year=day.year - years), day.replace(year=day.year + years)
+
+
+def calendar_date_error() -> str:
+    first, last = calendar_window()
+    return _(
+        "Enter a date between %(first)s and %(last)s (the calendar reaches %(years)s years "
+        "back and ahead)."
+    ) % {"first": first.isoformat(), "last": last.isoformat(), "years": CALENDAR_YEARS}
 
 
 class CalendarEvent(models.Model):
@@ -560,6 +593,9 @@ class CalendarEvent(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The key of the form (or the API's Idempotency-Key) it was added with: a second
+    # submit of the same form finds this row instead of adding another.
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("calendar event")
@@ -569,6 +605,21 @@ class CalendarEvent(models.Model):
             models.CheckConstraint(
                 name="calendarevent_ends_after_start",
                 condition=Q(ends_at__isnull=True) | Q(ends_at__gte=models.F("starts_at")),
+            ),
+            # One row per submit (``services.event_create``; this is the last defence).
+            models.UniqueConstraint(
+                fields=["created_by", "submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name="calendarevent_once_per_submit",
+            ),
+            # A year-1 date was once stored and then could not even be read back (500s
+            # everywhere). The model keeps a narrower window; this is the last defence.
+            models.CheckConstraint(
+                name="calendarevent_sensible_dates",
+                condition=Q(starts_at__gte=DB_FIRST_DATE, starts_at__lt=DB_END_DATE)
+                & (
+                    Q(ends_at__isnull=True) | Q(ends_at__gte=DB_FIRST_DATE, ends_at__lt=DB_END_DATE)
+                ),
             ),
         ]
         indexes = [
@@ -580,6 +631,18 @@ class CalendarEvent(models.Model):
         return self.title
 
     def clean(self) -> None:
+        errors = {}
+        first, last = calendar_window()
+        for name in ("starts_at", "ends_at"):
+            value = getattr(self, name)
+            try:
+                inside = value is None or first <= timezone.localdate(value) <= last
+            except (OverflowError, ValueError):  # beyond what a date can hold
+                inside = False
+            if not inside:
+                errors[name] = calendar_date_error()
+        if errors:
+            raise ValidationError(errors)
         if self.ends_at and self.starts_at and self.ends_at < self.starts_at:
             raise ValidationError({"ends_at": _("The event cannot end before it starts.")})
 
@@ -870,11 +933,21 @@ class Message(models.Model):
     )
     body = models.TextField(_("message"), max_length=MESSAGE_MAX_LENGTH)
     created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    # As ``CalendarEvent.submission_key``: one message per submit of a form.
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
+        constraints = [
+            # One row per submit (``messaging.message_send``; the last defence).
+            models.UniqueConstraint(
+                fields=["author", "submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name="message_once_per_submit",
+            ),
+        ]
         indexes = [
             # Serves a thread's page: its messages in order.
             models.Index(fields=["thread", "created_at"], name="message_thread_time"),

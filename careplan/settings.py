@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "careplan.middleware.UserLanguageMiddleware",
+    # After the language is known (its refusal is worded for the user).
+    "careplan.middleware.FormInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After MessageMiddleware: it tells the user why they were logged out.
     "careplan.middleware.SessionIdleTimeoutMiddleware",
@@ -183,10 +185,47 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[careplan] "
+# Behind a load balancer the client's address is in X-Forwarded-For: trust exactly as many
+# proxies as we run (the address the nearest of them saw is the client's), or one header
+# that our proxy sets. 0 (default): the socket's address. Rate limits (allauth's per-IP
+# login limits, DRF's throttles) key on this address.
+CAREPLAN_TRUSTED_PROXY_COUNT = env.int("CAREPLAN_TRUSTED_PROXY_COUNT", default=0)
+if CAREPLAN_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("CAREPLAN_TRUSTED_PROXY_COUNT must be 0 or more")
+ALLAUTH_TRUSTED_PROXY_COUNT = CAREPLAN_TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("CAREPLAN_TRUSTED_CLIENT_IP_HEADER", default="") or None
 # Signing up is by invitation (relatives) or created by the care team (patients, staff).
 CAREPLAN_OPEN_SIGNUP = env.bool("CAREPLAN_OPEN_SIGNUP", default=False)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "careplan"
+# TOTP secrets and recovery-code seeds are stored encrypted (Fernet) with these keys
+# (careplan.adapters.MFAAdapter): the first encrypts, every one decrypts (rotation).
+# Production must set them; development derives one from SECRET_KEY.
+MFA_ADAPTER = "careplan.adapters.MFAAdapter"
+if PRODUCTION:
+    CAREPLAN_MFA_KEYS = env.list("CAREPLAN_MFA_KEYS")  # raises when missing
+else:
+    CAREPLAN_MFA_KEYS = env.list("CAREPLAN_MFA_KEYS", default=[])
+if not CAREPLAN_MFA_KEYS and not PRODUCTION:
+    # Development: a key derived from SECRET_KEY, so demo accounts keep working.
+    import base64
+    import hashlib
+
+    CAREPLAN_MFA_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(f"mfa:{SECRET_KEY}".encode()).digest()).decode()
+    ]
+try:
+    from cryptography.fernet import Fernet
+
+    for _key in CAREPLAN_MFA_KEYS:
+        Fernet(_key)
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "CAREPLAN_MFA_KEYS must be Fernet keys (32 url-safe base64-encoded bytes each): "
+        "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+    ) from exc
+if not CAREPLAN_MFA_KEYS:
+    raise ImproperlyConfigured("CAREPLAN_MFA_KEYS must name at least one key")
 
 # Sessions: short idle timeout, closed with the browser.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
@@ -196,6 +235,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
 CAREPLAN_SESSION_IDLE_SECONDS = SESSION_COOKIE_AGE
+# However active, a session ends this long after login (careplan.middleware).
+CAREPLAN_SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
 
 # Security headers.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -322,10 +363,25 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's JSON parser with a depth limit and a NUL check (careplan/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "careplan.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_RATES": {"user": "600/min"},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="600/min"),
+        "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+    },
+    # The client's address for anonymous throttling, as for the login limits above.
+    "NUM_PROXIES": CAREPLAN_TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "careplan API",

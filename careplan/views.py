@@ -281,13 +281,23 @@ def plan_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         form = CalendarEventForm(request.POST, instance=CalendarEvent(plan=plan))
         if form.is_valid():
             try:
-                event = services.event_save(event=form.instance, by=request.user, creating=True)
+                event = services.event_create(
+                    event=form.instance,
+                    by=request.user,
+                    submission_key=form.cleaned_data.get("submission"),
+                )
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
                 notice = _("Added to the calendar: %(title)s") % {"title": event.title}
                 if request.htmx:
-                    ctx = {**_plan_context(plan), **_calendar_lists(plan), "notice": notice}
+                    # The list, and a fresh key for the form the page keeps (out of band).
+                    ctx = {
+                        **_plan_context(plan),
+                        **_calendar_lists(plan),
+                        "notice": notice,
+                        "next_submission": CalendarEventForm()["submission"],
+                    }
                     return render(request, "careplan/calendar.html#event-list", ctx)
                 messages.success(request, notice)
                 return redirect("plan_calendar", pk=plan.pk)
@@ -319,7 +329,7 @@ def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
         form = CalendarEventForm(request.POST, instance=event)
         if form.is_valid():
             try:
-                services.event_save(event=form.instance, by=request.user, creating=False)
+                services.event_update(event=form.instance, by=request.user)
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:

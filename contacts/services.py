@@ -278,9 +278,17 @@ def invitation_lookup(token: str) -> Invitation:
     return invitation
 
 
+def _has_verified_address(user: User, email: str) -> bool:
+    """The account has ``email`` as a verified address (allauth's, case-insensitive)."""
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, user: User) -> RelativeGrant:
-    """The relative accepts: a grant with the invitation's parts. Single use."""
+    """The relative accepts: a grant with the invitation's parts. Single use, and only by
+    an account with the invited e-mail address, verified."""
     invitation = invitation_lookup(token)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != Invitation.Status.PENDING:
@@ -299,6 +307,17 @@ def invitation_accept(*, token: str, user: User) -> RelativeGrant:
     patient = invitation.patient
     if patient.user_id == user.pk:
         raise InvitationError(_("You cannot accept your own invitation."), code="self")
+    if not _has_verified_address(user, invitation.email):
+        # The link alone is not enough (it may be forwarded, or read from a log): the
+        # account must own the address the invitation was sent to.
+        raise InvitationError(
+            _(
+                "This invitation was sent to another e-mail address than your account's. "
+                "Log in (or sign up) with the address the invitation came to, or ask the "
+                "person who invited you to invite the address you use."
+            ),
+            code="email",
+        )
     grant = (
         RelativeGrant.objects.select_for_update()
         .filter(patient=patient, relative=user, revoked_at__isnull=True)
@@ -565,8 +584,12 @@ def handover_accept(
     the second wait, and it then finds the handover accepted and is refused.
     """
     from careplan.models import CareRelation, ContactNurseAssignment
+    from careplan.services import patient_lock_responsibility
 
     handover = _locked_handover(handover)
+    # The same lock as ``contact_nurse_assign``: a sender naming a new contact nurse at
+    # this moment waits, then finds the receiver responsible and is refused.
+    patient_lock_responsibility(patient=handover.patient)
     if not _staff_of(by, handover.to_unit_id):
         raise PermissionDenied(_("Only the receiving unit can accept this handover."))
     if handover.state == handover.State.ACCEPTED:
