@@ -964,8 +964,8 @@ class CarePlanAdmin(PatientRecordAdmin):
                     for f in formset.forms
                     if f.instance.pk and f.has_changed()
                 ]
-        # The forms checked the versions under the plan's lock (``PlanEditForm``); the
-        # service checks them again and writes only real changes.
+        # The forms checked the versions under the plan's lock (``CarePlanChangeForm``,
+        # ``PlanSectionForm``); the service checks them again and writes only real changes.
         services.plan_update(
             plan=plan,
             by=request.user,
