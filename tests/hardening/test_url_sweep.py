@@ -511,6 +511,13 @@ ADMIN = {
     "admin:contacts_handover_fhir": {"object_id": "handover"},
     "admin:contacts_handover_report": {},
     "admin:auth_user_password_change": {"id": "user"},
+    # The nurse's day (issue 10): the patient overview, notifications, care-map removal
+    # behind a confirmation, the KVÅ search (catalogue data only).
+    "admin:careplan_patient_overview": {"object_id": "patient"},
+    "admin:contacts_caremap_remove_entry": {"object_id": "care_map", "entry_id": "entry"},
+    "admin:rehab_kvacode_search": {},
+    "admin_notifications": {},
+    "admin_notification_open": {"pk": "notification"},
     "admin/(?P<url>.*)$": {"url": "catch_all"},
 }
 for _model, _obj in ADMIN_MODELS.items():
@@ -582,6 +589,8 @@ LOGGED = {
     "admin:contacts_handover_complete",
     "admin:contacts_handover_pdf",
     "admin:contacts_handover_fhir",
+    "admin:careplan_patient_overview",
+    "admin:contacts_caremap_remove_entry",
 }
 PATIENT_ADMIN_MODELS = {
     "careplan_patient",
