@@ -56,7 +56,7 @@ lint: venv
 # Self-monitoring at scale: BENCH_ARGS="--patients 10000 --selfmonitor-responses 1000000"
 # (submission and the trend page over a million stored answers; the trend query's plan).
 bench: migrate
-	$(DEV_ENV) $(BIN)/python manage.py bench $(BENCH_ARGS)
+	$(DEV_ENV) $(BIN)/python manage.py bench --http $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .cache staticfiles
