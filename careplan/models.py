@@ -479,6 +479,10 @@ class CarePlan(models.Model):
         verbose_name = _("care plan")
         verbose_name_plural = _("care plans")
         ordering = ["-created_at"]
+        indexes = [
+            # Serves the API's plan list: its order, read as a cursor (careplan/pagination.py).
+            models.Index(fields=["-created_at", "-id"], name="careplan_created"),
+        ]
         constraints = [
             # One open plan (draft or established) per patient.
             models.UniqueConstraint(
