@@ -343,18 +343,21 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
     is_self = plan.reach.is_self
     open_ = []
     if plan.reach.write:
-        open_ = list(
-            Assignment.objects.open()
-            .filter(patient=patient)
-            .select_related("instrument")
-            .order_by("due_at", "id")
+        open_ = Instrument.attach_parsed(
+            Instrument.related_only(
+                Assignment.objects.open().filter(patient=patient), "id", "due_at", "status"
+            ).order_by("due_at", "id")
         )
         if not is_self:
             open_ = [a for a in open_ if a.instrument.kind != Instrument.Kind.PREM]
     done = Response.objects.filter(patient=patient, status=Response.Status.COMPLETED)
     if not is_self:
         done = done.exclude(instrument__kind=Instrument.Kind.PREM)
-    done = list(done.select_related("instrument").order_by("-submitted_at")[:50])
+    done = Instrument.attach_parsed(
+        Instrument.related_only(done, "id", "instrument_key", "submitted_at").order_by(
+            "-submitted_at"
+        )[:50]
+    )
     trends = {}
     for r in done:
         if r.instrument.kind == Instrument.Kind.PROM:
@@ -373,7 +376,7 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     plan = access.plan_for(request.user, pk, scope=Scope.QUESTIONNAIRES)
-    instrument = Instrument.current(key)
+    instrument = Instrument.current_parsed(key)
     if instrument is None or instrument.kind == Instrument.Kind.PREM:
         raise Http404
     # One indexed query (response_trend: patient, instrument_key, submitted_at).
