@@ -26,7 +26,7 @@ from . import access as sm_access
 from . import scoring, services
 from .definition import is_shown, item_map
 from .models import Alert, Assignment, Instrument, Response, pick
-from .svg import trend_svg
+from .svg import day_label, trend_svg
 
 TREND_POINTS = 200  # the latest answers drawn per chart
 
@@ -390,6 +390,9 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         .values_list("submitted_at", "scores")[:TREND_POINTS]
     )
     rows.reverse()
+    # Local time once per answer; each date is written twice (chart and table).
+    day = day_label()
+    rows = [(timezone.localtime(when), scores) for when, scores in rows]
     charts = []
     for scale in instrument.definition.get("scales", []):
         points = [
@@ -405,7 +408,8 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
             desc += " " + _("Latest: %(value)s.") % {"value": points[-1][1]}
         table = [
             {
-                "when": when,
+                "iso": when.isoformat(),
+                "day": day(when),
                 "value": value,
                 "band": pick((scoring.band(scale, value) or {}).get("label")),
             }
@@ -423,6 +427,7 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                     title=title,
                     desc=desc,
                     chart_id=f"chart-{scale['key']}",
+                    label=day,
                 )
                 if points
                 else "",
