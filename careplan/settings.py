@@ -267,6 +267,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "careplan.tasks.escalate_unanswered_threads",
         "schedule": timedelta(minutes=15),
     },
+    "accesslog-partitions": {
+        "task": "careplan.tasks.accesslog_partitions",
+        "schedule": timedelta(days=1),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -315,5 +319,9 @@ CAREPLAN_MESSAGE_ESCALATE_AFTER_HOURS = env.int("CAREPLAN_MESSAGE_ESCALATE_AFTER
 # many hours reminds the receiver and alerts the sender (once per step).
 CAREPLAN_HANDOVER_READ_GRACE_HOURS = env.int("CAREPLAN_HANDOVER_READ_GRACE_HOURS", default=0)
 CAREPLAN_HANDOVER_ACCEPT_WITHIN_HOURS = env.int("CAREPLAN_HANDOVER_ACCEPT_WITHIN_HOURS", default=72)
+# The access log's monthly partitions (PostgreSQL; careplan/partitions.py): how many months
+# are created ahead, and how many years are kept before a month is dropped.
+CAREPLAN_ACCESS_LOG_MONTHS_AHEAD = env.int("CAREPLAN_ACCESS_LOG_MONTHS_AHEAD", default=3)
+CAREPLAN_ACCESS_LOG_KEEP_YEARS = env.int("CAREPLAN_ACCESS_LOG_KEEP_YEARS", default=5)
 CAREPLAN_SITE_URL = env.str("CAREPLAN_SITE_URL", default="http://127.0.0.1:8000")
 LOGIN_URL_PATH = "/accounts/login/"
