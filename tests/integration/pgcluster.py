@@ -7,6 +7,7 @@ has them). The servers refuse to run as root: as root they run as the ``postgres
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -131,10 +132,8 @@ class Cluster:
 
     def stop(self) -> None:
         for data in reversed(self.started):
-            try:
+            with contextlib.suppress(subprocess.CalledProcessError):
                 self._run(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
-            except subprocess.CalledProcessError:
-                pass
         self.started.clear()
 
     def wait_replayed(self, timeout: float = 30) -> None:
