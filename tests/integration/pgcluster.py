@@ -113,6 +113,7 @@ class Cluster:
             "-R",  # standby.signal and primary_conninfo: stream from the primary
             "-X",
             "stream",
+            "--checkpoint=fast",  # not a spread checkpoint: minutes on an idle server
             "--no-sync",
         )
         self._start(self.replica_dir, self.replica_port)
