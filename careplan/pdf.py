@@ -306,11 +306,18 @@ def _inputs(plan: CarePlan, shown: frozenset[str]) -> _Inputs:
     return _Inputs(nurse=nurse, unit=unit, events=events, sections=sections, printed=printed)
 
 
-def _fields(obj) -> list:
-    """Every stored value of a row (None for no row)."""
+def _fields(obj, names: tuple[str, ...] | None = None) -> list:
+    """The stored values of a row (every one, or ``names``; None for no row)."""
     if obj is None:
         return [None]
-    return [obj._meta.label, *(getattr(obj, f.attname) for f in obj._meta.concrete_fields)]
+    attnames = names or tuple(f.attname for f in obj._meta.concrete_fields)
+    return [obj._meta.label, *(getattr(obj, name) for name in attnames)]
+
+
+# Of the patient and the nurse, only what is printed: a patient's visit to the plan page
+# (last_seen_plan_at) or a nurse's login (last_login) must not make a new document.
+PATIENT_SHOWN = ("id", "first_name", "last_name", "personnummer")
+NURSE_SHOWN = ("id", "first_name", "last_name", "title", "email")
 
 
 def _fingerprint(plan: CarePlan, shown: frozenset[str], variant: str, inputs: _Inputs) -> str:
@@ -320,9 +327,9 @@ def _fingerprint(plan: CarePlan, shown: frozenset[str], variant: str, inputs: _I
         variant,
         inputs.printed,
         _fields(plan),
-        _fields(plan.patient),
+        _fields(plan.patient, PATIENT_SHOWN),
         _fields(nurse),
-        _fields(nurse.nurse if nurse is not None else None),
+        _fields(nurse.nurse if nurse is not None else None, NURSE_SHOWN),
         _fields(inputs.unit),
         [_fields(e) for e in inputs.events],
         [_fields(s) for s in inputs.sections],

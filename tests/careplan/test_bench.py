@@ -174,7 +174,7 @@ def test_the_http_bench_lists_every_page_of_the_issue():
         "calendar",
         "questionnaire list",
         "trend (distress thermometer)",
-        "plan PDF",
+        "plan PDF (reprint, unchanged)",
         "messages",
         "admin patient list",
         "admin alerts",

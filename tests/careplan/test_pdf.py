@@ -266,3 +266,17 @@ def test_printing_the_kept_document_costs_a_fixed_number_of_queries(
     # unit, 5 upcoming events, 6 sections, 7 the kept document
     with django_assert_num_queries(7):
         assert client.get(url).status_code == 200
+
+
+def test_a_visit_or_a_login_that_changes_nothing_printed_keeps_the_document(
+    cast, full_plan, monkeypatch
+):
+    first = _print(cast.plan)
+    cast.client("patient").get(reverse("plan_detail", args=[cast.plan.pk]))  # last seen
+    type(cast.nurse).objects.filter(pk=cast.nurse.pk).update(last_login=timezone.now())
+
+    def no_layout(*args, **kwargs):
+        raise AssertionError("laid out again although nothing printed changed")
+
+    monkeypatch.setattr(pdf_module, "_build", no_layout)
+    assert _print(cast.plan) == first
