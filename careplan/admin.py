@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import admin as auth_admin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,6 +32,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -144,6 +146,10 @@ class RecordInline(RoleAdminMixin):
 # --- Patient data: scoping and the access log, once ---------------------------------------
 
 
+# Django admin's msgid (a variable, so makemessages leaves it in Django's catalogue).
+_DJANGO_ACTION_LABEL = "Select this object for an action - {}"
+
+
 class CappedCountPaginator(Paginator):
     """Counts at most ``cap`` + 1 rows: a page load never counts a 20 000-patient unit.
 
@@ -172,6 +178,18 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
     show_full_result_count = False  # one COUNT query per list, not two
     paginator = CappedCountPaginator  # and that one reads at most 1 001 rows
     list_per_page = 25  # a page of 100 rows costs ~60 ms of template work
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, obj):
+        """Django's row checkbox, the same HTML without a form-widget template render per
+        row (a quarter of a list page's CPU)."""
+        label = gettext(_DJANGO_ACTION_LABEL)  # Django's own catalogue translates it
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(label, obj),
+        )
 
     # --- scope
 

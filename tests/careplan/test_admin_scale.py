@@ -68,3 +68,17 @@ def test_beyond_the_cap_the_list_says_more_than_and_pages_by_25(cast, monkeypatc
     assert "30 patients" in response.content.decode()
     second = client.get(reverse("admin:careplan_patient_changelist") + "?p=2")
     assert len(second.context["cl"].result_list) == 5
+
+
+def test_the_row_checkbox_is_djangos_html_without_a_widget_render(cast):
+    from django.contrib import admin
+    from django.utils import translation
+
+    from careplan.models import Patient
+
+    model_admin = admin.site._registry[Patient]
+    for language in ("sv", "en"):
+        with translation.override(language):
+            ours = model_admin.action_checkbox(cast.patient)
+            djangos = admin.ModelAdmin.action_checkbox(model_admin, cast.patient)
+        assert str(ours) == str(djangos)
