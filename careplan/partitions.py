@@ -117,7 +117,7 @@ def drop_expired(*, keep_years: int = 5, today: dt.date | None = None) -> list[s
     return dropped
 
 
-# --- The migration (careplan/migrations/0009_accesslog_partitioned_by_month.py) ------------
+# --- The migration (careplan/migrations/0016_accesslog_partitioned_by_month.py) ------------
 
 
 def _rebuild(schema_editor, *, partitioned: bool) -> None:

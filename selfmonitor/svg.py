@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -22,7 +23,14 @@ def day_label() -> Callable[[dt.date], str]:
     """``date_format(d, "j M Y")`` for the active language, with the twelve month names
     looked up once: a chart of 200 answers formats 200 dates twice (chart and table)."""
     months = [date_format(dt.date(2000, m, 1), "M") for m in range(1, 13)]
-    return lambda d: f"{d.day} {months[d.month - 1]} {d.year}"
+
+    def label(d: dt.date) -> str:
+        # The day in Europe/Stockholm: an answer at 00:15 on the 30th shows on the 30th.
+        if isinstance(d, dt.datetime) and timezone.is_aware(d):
+            d = timezone.localtime(d)
+        return f"{d.day} {months[d.month - 1]} {d.year}"
+
+    return label
 
 
 def trend_svg(

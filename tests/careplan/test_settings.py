@@ -26,8 +26,17 @@ READ = [
     "SECURE_HSTS_SECONDS", "EMAIL_URL", "DEFAULT_FROM_EMAIL", "LOG_LEVEL",
     "CAREPLAN_ANSWER_WITHIN_DAYS", "CAREPLAN_MESSAGE_ESCALATE_AFTER_HOURS",
     "CAREPLAN_HANDOVER_READ_GRACE_HOURS", "CAREPLAN_HANDOVER_ACCEPT_WITHIN_HOURS",
-    "CAREPLAN_SITE_URL", "STATIC_ROOT", "DATABASE_REPLICA_URL",
+    "DATABASE_REPLICA_URL",
     "CAREPLAN_ACCESS_LOG_MONTHS_AHEAD", "CAREPLAN_ACCESS_LOG_KEEP_YEARS",
+    "CAREPLAN_SITE_URL", "STATIC_ROOT", "SESSION_ABSOLUTE_SECONDS",
+    "CAREPLAN_TRUSTED_PROXY_COUNT", "CAREPLAN_TRUSTED_CLIENT_IP_HEADER",
+    "API_THROTTLE_USER", "API_THROTTLE_ANON", "CAREPLAN_MFA_KEYS",
+    # Faults (issue 12): timeouts, the cache's fallback window, the outbox's back-off.
+    "REDIS_SOCKET_TIMEOUT", "REDIS_CONNECT_TIMEOUT", "CAREPLAN_CACHE_FALLBACK_SECONDS",
+    "EMAIL_TIMEOUT", "CELERY_TASK_SOFT_TIME_LIMIT", "CELERY_TASK_TIME_LIMIT",
+    "CAREPLAN_OUTBOX_LEASE_SECONDS", "CAREPLAN_OUTBOX_BACKOFF_SECONDS",
+    "CAREPLAN_OUTBOX_MAX_ATTEMPTS", "CAREPLAN_BROKER_DOWN_SECONDS",
+    "CELERY_BROKER_SOCKET_TIMEOUT",
 ]  # fmt: skip
 
 SHOW = """
@@ -69,12 +78,16 @@ def settings_in(names: list[str], **env: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+MFA_KEY = "A" * 43 + "="  # a valid Fernet key (32 zero bytes), for the checks only
+
+
 def production(**overrides: str) -> dict[str, str]:
     env = {
         "CAREPLAN_ENV": "production",
         "SECRET_KEY": GOOD_KEY,
         "ALLOWED_HOSTS": "careplan.example.org",
         "DATABASE_URL": "sqlite:///:memory:",
+        "CAREPLAN_MFA_KEYS": MFA_KEY,
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}

@@ -72,7 +72,13 @@ def test_nobody_else_reads_the_patients_map_or_sharing(cast, care_map, who):
     client = _client(cast, who)
     for url in _page_urls(care_map) + [reverse("grant_change", args=[cast.grant.pk])]:
         assert client.get(url).status_code == 404, url
-    assert not AccessLog.objects.exists()
+    # The pages naming one of the patient's objects (an entry, a grant) leave a denied row
+    # each, as the access module promises (issue 12); the others name no patient.
+    logs = AccessLog.objects.all()
+    assert sorted(logs.values_list("object_type", "outcome", "patient_id")) == [
+        ("CareMapEntry", "denied", cast.patient.pk),
+        ("RelativeGrant", "denied", cast.patient.pk),
+    ]
 
 
 def test_anonymous_is_sent_to_log_in(cast, care_map):
@@ -417,7 +423,7 @@ def test_an_invited_person_signs_up_and_accepts(cast, invite, settings):
 
 
 def test_an_existing_relative_logs_in_and_accepts(cast, invite):
-    relative = f.RelativeUserFactory(email="known@example.test")
+    relative = f.verified_email(f.RelativeUserFactory(email="known@example.test"))
     _invitation, token = invite(email="known@example.test", scopes=["calendar"])
     client = en(Client())
     client.get(reverse("invitation_open", args=[token]))
@@ -560,3 +566,47 @@ def test_a_patient_without_a_plan_yet_reaches_the_care_map_from_the_start_page(d
     body = en(login(Client(), patient.user)).get(reverse("home")).content.decode()
     assert f'href="{reverse("care_map")}"' in body
     assert f'href="{reverse("sharing")}"' in body
+
+
+# --- Irreversible steps ask first (issue 10) ------------------------------------------------
+
+
+def test_removing_ending_access_and_withdrawing_ask_on_a_page_first(cast, care_map):
+    from contacts import services
+
+    entry = care_map.entries.first()
+    invitation, _token = services.invitation_create(
+        patient=cast.patient, by=cast.patient_user, email="z@example.test", scopes=["calendar"]
+    )
+    client = en(cast.client("patient"))
+    pages = [
+        (reverse("care_map_entry_delete", args=[entry.pk]), "Remove from your care map?"),
+        (reverse("grant_revoke", args=[cast.grant.pk]), "can no longer read your care plan"),
+        (reverse("invitation_cancel", args=[invitation.pk]), "stops working"),
+    ]
+    for url, says in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        assert says in body and 'method="post"' in body
+    # Nothing happened on the way.
+    assert CareMapEntry.objects.filter(pk=entry.pk).exists()
+    cast.grant.refresh_from_db()
+    assert cast.grant.revoked_at is None
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.PENDING
+    # The POST does it.
+    assert client.post(pages[1][0]).status_code == 302
+    cast.grant.refresh_from_db()
+    assert cast.grant.revoked_at is not None
+
+
+@pytest.mark.parametrize("who", ["nurse", "other_nurse", "relative", "stranger_relative"])
+def test_no_one_else_sees_the_confirmation_pages(cast, care_map, who):
+    entry = care_map.entries.first()
+    client = _client(cast, who)
+    for url in (
+        reverse("care_map_entry_delete", args=[entry.pk]),
+        reverse("grant_revoke", args=[cast.grant.pk]),
+    ):
+        assert client.get(url).status_code in (403, 404), url

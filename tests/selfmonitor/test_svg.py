@@ -84,3 +84,14 @@ def test_day_label_writes_what_date_format_writes(language):
         for month in range(1, 13):
             day = dt.date(2026, month, 1 + month)
             assert label(day) == date_format(day, "j M Y")
+
+
+def test_a_point_shows_its_stockholm_day():
+    import datetime as dt
+
+    from selfmonitor.svg import trend_svg
+
+    # 00:15 on 30 November in Stockholm is 23:15 on the 29th in UTC.
+    when = dt.datetime(2026, 11, 29, 23, 15, tzinfo=dt.UTC)
+    svg = trend_svg([(when, 5)], lo=0, hi=10, title="t", desc="d", chart_id="c")
+    assert "30 " in svg and "29 " not in svg

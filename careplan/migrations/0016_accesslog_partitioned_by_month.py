@@ -14,7 +14,7 @@ from careplan.partitions import partition_table, unpartition_table
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("careplan", "0008_plan_document_and_plan_list_index"),
+        ("careplan", "0015_plan_document_and_plan_list_index"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('careplan', '0007_field_labels'),
+        ('careplan', '0014_worklist_indexes'),
     ]
 
     operations = [
