@@ -33,6 +33,7 @@ from careplan.models import (
     CarePlan,
     CareUnit,
     Notification,
+    Outbox,
     PlanSection,
     Role,
     UnitLink,
@@ -247,6 +248,7 @@ def _build_world(cast) -> World:
         "template": plan.template_id,
         "link": link.pk,
         "access_log": log_row.pk,
+        "outbox": Outbox.objects.order_by("pk").first().pk,  # the invitation's e-mail
         "email": email.pk,
         "authenticator": totp.pk,
         "group": 1,
@@ -432,6 +434,7 @@ ADMIN_MODELS = {
     "careplan_careunit": "unit",
     "careplan_user": "user",
     "careplan_accesslog": "access_log",
+    "careplan_outbox": "outbox",
     "careplan_messagethread": "thread",
     "selfmonitor_alert": "alert",
     "selfmonitor_response": "response",
