@@ -87,7 +87,7 @@ def test_a_handover_sends_once_and_a_first_unit_does_not(cast, instruments):
     assert services.schedules_materialise() == 0
     CareRelation.objects.filter(patient=cast.patient).update(ended_at=timezone.now())
     f.CareRelationFactory(patient=cast.patient, unit=cast.other_unit)
-    # The contact nurse moves with the responsibility (invariant 1, checked at commit).
+    # As a handover does: the contact nurse moves too (invariant 1, checked at commit).
     ContactNurseAssignment.objects.filter(patient=cast.patient).update(
         ended_on=timezone.localdate()
     )
