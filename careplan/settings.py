@@ -317,3 +317,11 @@ CAREPLAN_HANDOVER_READ_GRACE_HOURS = env.int("CAREPLAN_HANDOVER_READ_GRACE_HOURS
 CAREPLAN_HANDOVER_ACCEPT_WITHIN_HOURS = env.int("CAREPLAN_HANDOVER_ACCEPT_WITHIN_HOURS", default=72)
 CAREPLAN_SITE_URL = env.str("CAREPLAN_SITE_URL", default="http://127.0.0.1:8000")
 LOGIN_URL_PATH = "/accounts/login/"
+
+# FHIR (issue 13). KVÅ's code system: Socialstyrelsen's OID for "Koder, kodtexter för
+# Klassifikation av vårdåtgärder (KVÅ)" (Nationell informationsstruktur, NIM – Åtgärd).
+REHAB_KVA_SYSTEM = env.str("REHAB_KVA_SYSTEM", default="urn:oid:1.2.752.116.1.3.2.3.4")
+# Page size of the /fhir/ endpoint's searchset Bundles (a client may ask for fewer with
+# _count, never more than the maximum).
+CAREPLAN_FHIR_PAGE_SIZE = env.int("CAREPLAN_FHIR_PAGE_SIZE", default=50)
+CAREPLAN_FHIR_MAX_PAGE_SIZE = 200
