@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "template_partials",
+    "oauth2_provider",  # /fhir/ machine clients (see the OAuth2 block below)
 ]
 
 MIDDLEWARE = [
@@ -325,3 +326,47 @@ REHAB_KVA_SYSTEM = env.str("REHAB_KVA_SYSTEM", default="urn:oid:1.2.752.116.1.3.
 # _count, never more than the maximum).
 CAREPLAN_FHIR_PAGE_SIZE = env.int("CAREPLAN_FHIR_PAGE_SIZE", default=50)
 CAREPLAN_FHIR_MAX_PAGE_SIZE = 200
+
+# --- OAuth2 (django-oauth-toolkit): machine clients of /fhir/ -------------------------------
+# Client credentials only for now; each client is a careplan.models.FhirClient bound to a
+# care unit and to read scopes (careplan.fhir_clients.FhirClientScopes hands a client only
+# its own). Tokens at /o/token/. Create a client: manage.py fhir_client --unit U --name N.
+FHIR_READ_SCOPES = {
+    f"system/{kind}.read": f"Read {kind} resources"
+    for kind in (
+        "CarePlan",
+        "CareTeam",
+        "Observation",
+        "Organization",
+        "Patient",
+        "Questionnaire",
+        "QuestionnaireResponse",
+        "Task",
+    )
+}
+OAUTH2_PROVIDER = {
+    "SCOPES": {**FHIR_READ_SCOPES, "system/*.read": "Read every resource type served"},
+    "DEFAULT_SCOPES": [],
+    "SCOPES_BACKEND_CLASS": "careplan.fhir_clients.FhirClientScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("FHIR_TOKEN_EXPIRE_SECONDS", default=3600),
+    "PKCE_REQUIRED": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # Every RFC 9700 (OAuth 2.0 Security BCP) behaviour on (check --deploy warns otherwise).
+    **{
+        f"COMPLIANT_BCP_RFC9700_{flag}": True
+        for flag in (
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "TOKEN_STORAGE",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_SCHEME",
+            "REDIRECT_URI_MATCHING",
+            "PKCE_REQUIRED",
+        )
+    },
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from careplan import access
 from careplan.api import FORBIDDEN, NOT_FOUND, ApiViewSetMixin, _api_validation_error, _log_page
+from careplan.fhir_views import FHIR_RENDERERS
 from careplan.models import AccessLog, Patient, Role
 
 from . import fhir, services
@@ -222,7 +223,7 @@ class CareMapEntryViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
     def retrieve(self, request: Request, pk: str, *args, **kwargs) -> Response:
         return Response(self.get_serializer(self._entry(pk)).data)
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request: Request, pk: str) -> Response:
         entry = self._entry(pk, action=Action.EXPORT)
         return Response(fhir.care_map_entry(entry))
@@ -358,7 +359,7 @@ class RelativeGrantViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         grant = services.grant_revoke(grant=grant, by=request.user)
         return Response(self.get_serializer(grant).data)
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request: Request, pk: str) -> Response:
         return Response(fhir.grant_consent(self._grant(pk, action=Action.EXPORT)))
 

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from careplan import access as core_access
 from careplan.api import NOT_FOUND, ApiViewSetMixin, _api_validation_error, _log_page
+from careplan.fhir_views import FHIR_RENDERERS
 from careplan.models import AccessLog, CareUnit
 
 from . import fhir, services
@@ -216,7 +217,7 @@ class RehabPlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         summary="FHIR R4 Bundle: CarePlan (rehabilitation), Goal, ServiceRequest/Procedure",
         responses={200: OpenApiResponse(description="A FHIR Bundle (collection)")},
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request: Request, pk: str) -> Response:
         rehab = rehab_plan_by_id(request.user, pk, action=Action.EXPORT)
         return Response(fhir.rehab_plan_bundle(rehab), content_type="application/fhir+json")

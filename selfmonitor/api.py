@@ -16,6 +16,7 @@ from rest_framework.response import Response as ApiResponse
 
 from careplan import access
 from careplan.api import FORBIDDEN, NOT_FOUND, ApiViewSetMixin, _log_page
+from careplan.fhir_views import FHIR_RENDERERS
 from careplan.models import AccessLog, Role
 
 from . import access as sm_access
@@ -138,7 +139,7 @@ class InstrumentViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = QuestionnaireInstrumentSerializer
     queryset = Instrument.objects.order_by("key", "-version")
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request: Request, pk: str) -> ApiResponse:
         return ApiResponse(fhir.questionnaire(self.get_object()))
 
@@ -248,11 +249,11 @@ class ResponseViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def _export(self, pk: str) -> Response:
         return sm_access.response_for(self.request.user, pk, channel=API)
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request: Request, pk: str) -> ApiResponse:
         return ApiResponse(fhir.questionnaire_response(self._export(pk)))
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def observations(self, request: Request, pk: str) -> ApiResponse:
         return ApiResponse(fhir.observation_bundle(self._export(pk)))
 

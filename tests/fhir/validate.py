@@ -22,7 +22,14 @@ ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 @functools.cache
 def _schema() -> dict:
     with gzip.open(SCHEMA_FILE, "rt", encoding="utf-8") as fh:
-        return json.load(fh)
+        schema = json.load(fh)
+    # The vendored file is the R4 4.0.0 release's; 4.0.1 (R4's technical correction, the
+    # version servers announce) added itself to the FHIRVersion list and nothing else we use.
+    versions = schema["definitions"]["CapabilityStatement"]["properties"]["fhirVersion"]
+    versions.setdefault("enum", [])
+    if "4.0.1" not in versions["enum"]:
+        versions["enum"].append("4.0.1")
+    return schema
 
 
 @functools.cache
