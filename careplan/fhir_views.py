@@ -463,56 +463,12 @@ class EverythingView(FhirView):
     resource_type = "Patient"
 
     def get(self, request: Request, rid: str) -> Response:
-        from contacts.fhir import (
-            care_map_entry,
-            grant_consent,
-            handover_service_request,
-            handover_task,
-        )
-        from contacts.models import CareMapEntry, Handover, RelativeGrant
-        from rehab.fhir import rehab_plan_resources
-        from rehab.models import RehabPlan
-        from selfmonitor.fhir import observations, questionnaire_response
-        from selfmonitor.models import Instrument
-        from selfmonitor.models import Response as Answer
-
         if request.user.role != Role.STAFF:
             raise Http404
         patient = access.patient_for(
             request.user, _number(r"(\d+)", rid), channel=API, action=AccessLog.Action.EXPORT
         )
-        resources = core.patient_core(patient)
-        answers = (
-            Answer.objects.filter(
-                patient=patient,
-                status=Answer.Status.COMPLETED,
-                instrument__kind=Instrument.Kind.PROM,
-            )
-            .select_related("patient", "instrument", "entered_by")
-            .order_by("submitted_at", "id")
-        )
-        for answer in answers:
-            resources.append(questionnaire_response(answer))
-            resources += observations(answer)
-        for rehab in RehabPlan.objects.filter(patient=patient).select_related("patient"):
-            resources += rehab_plan_resources(rehab)
-        entries = CareMapEntry.objects.filter(care_map__patient=patient).select_related(
-            "care_map__patient"
-        )
-        resources += [care_map_entry(e) for e in entries]
-        grants = RelativeGrant.objects.filter(patient=patient).select_related("patient", "relative")
-        resources += [grant_consent(g) for g in grants]
-        for handover in Handover.objects.filter(patient=patient).select_related(
-            "patient", "from_unit", "to_unit", "contact_nurse"
-        ):
-            resources += [handover_task(handover), handover_service_request(handover)]
-            resources += [
-                core.organization(handover.from_unit),
-                core.organization(handover.to_unit),
-            ]
-        unique: dict[str, dict] = {}
-        for r in resources:
-            unique.setdefault(f"{r['resourceType']}/{r['id']}", r)
+        unique = {f"{r['resourceType']}/{r['id']}": r for r in core.patient_everything(patient)}
         base = self.base_url()
         return Response(
             {
