@@ -1,11 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from oauth2_provider.views import TokenView
 
 from . import views
+from .api_errors import RedocView, SwaggerView, api_not_found
 
 admin.site.site_header = "careplan"
 admin.site.site_title = "careplan"
@@ -26,7 +27,10 @@ urlpatterns = [
     # OAuth2 token endpoint for /fhir/ machine clients (client credentials).
     path("o/token/", TokenView.as_view(), name="oauth2-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),
+    # Anything else under /api/ is a JSON 404 with a stable code, never an HTML page.
+    re_path(r"^api/(?P<rest>.*)$", api_not_found, name="api-not-found"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that do not name one (the admin).
     path("favicon.ico", views.favicon, name="favicon"),

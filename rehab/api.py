@@ -39,6 +39,16 @@ class KvaCodeSerializer(serializers.ModelSerializer):
 
 
 class GoalSerializer(serializers.ModelSerializer):
+    # null until evaluated (the model stores ""; the schema's enum has no "").
+    evaluation = serializers.ChoiceField(
+        choices=Goal.Evaluation.choices, allow_null=True, read_only=True
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["evaluation"] = instance.evaluation or None
+        return data
+
     class Meta:
         model = Goal
         fields = [

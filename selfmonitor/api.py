@@ -8,6 +8,7 @@ the patient; lists one row per patient shown. Writes call ``selfmonitor.services
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -156,6 +157,7 @@ class InstrumentViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         responses={
             200: QuestionnaireResponseSerializer,
             400: OpenApiResponse(description="Errors per item; valid answers kept"),
+            409: OpenApiResponse(description="Already answered: nothing stored (code conflict)"),
             403: FORBIDDEN,
             404: NOT_FOUND,
         },
@@ -207,6 +209,17 @@ class AssignmentViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
                 {"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST
             )
         data = QuestionnaireResponseSerializer(outcome.response).data
+        if outcome.already:
+            # Answers to a questionnaire already completed: nothing stored, the stored
+            # answer returned beside the conflict.
+            return ApiResponse(
+                {
+                    "detail": _("This questionnaire is already answered."),
+                    "code": "conflict",
+                    "response": data,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         if outcome.errors or outcome.missing:
             return ApiResponse(
                 {"errors": outcome.errors, "missing": outcome.missing, "response": data},
