@@ -297,6 +297,7 @@ SPECTACULAR_SETTINGS = {
         "PlanStatusEnum": "careplan.models.CarePlan.Status",
         "ThreadStatusEnum": "careplan.models.MessageThread.Status",
         "InterventionStatusEnum": "rehab.models.Intervention.Status",
+        "HandoverStateEnum": "contacts.models.HandoverState",
     },
 }
 
