@@ -73,3 +73,48 @@ class SwaggerView(_DocsCSP, SpectacularSwaggerSplitView):
 
 class RedocView(_DocsCSP, SpectacularRedocView):
     pass
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "An error: the message in the request's language and a stable code "
+    "(validation errors also carry the messages field by field).",
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+    },
+    "required": ["code"],
+    "additionalProperties": True,
+}
+ERROR_STATUSES = {
+    "400": "Invalid input (code invalid), or a page number out of range",
+    "401": "Not logged in (code not_authenticated)",
+    "403": "Not allowed (code permission_denied or not_authenticated)",
+    "404": "No such object, or no relation to its patient (code not_found)",
+    "405": "Method not allowed (code method_not_allowed)",
+    "406": "Not acceptable (code not_acceptable)",
+    "415": "Unsupported media type (code unsupported_media_type)",
+}
+
+
+def document_errors(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation documents the JSON error
+    bodies it can answer, so the schema matches the responses."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path in result.get("paths", {}).values():
+        for method, operation in path.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_STATUSES.items():
+                existing = responses.get(code)
+                text = (existing or {}).get("description") or description
+                responses[code] = {
+                    "description": text,
+                    "content": {"application/json": {"schema": ref}},
+                }
+            if "409" in responses:
+                responses["409"]["content"] = {"application/json": {"schema": ref}}
+    return result

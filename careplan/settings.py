@@ -292,6 +292,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "careplan.api_errors.document_errors",
+    ],
     # Several models have a "status": each gets a name of its own.
     "ENUM_NAME_OVERRIDES": {
         "PlanStatusEnum": "careplan.models.CarePlan.Status",
