@@ -343,8 +343,9 @@ class SectionViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
 # --- Calendar ---------------------------------------------------------------------------
 
 
+ID_PARAM = {"type": "integer", "minimum": 1}
 PLAN_PARAM = OpenApiParameter(
-    "plan", int, description="Only this care plan's calendar (404 when you may not see it)."
+    "plan", ID_PARAM, description="Only this care plan's calendar (404 when you may not see it)."
 )
 
 
@@ -467,8 +468,8 @@ class EventViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
     list=extend_schema(
         summary="The current contact nurse of a plan's patient, or of a patient",
         parameters=[
-            OpenApiParameter("plan", int, description="A care plan (give this or patient)."),
-            OpenApiParameter("patient", int, description="A patient (give this or plan)."),
+            OpenApiParameter("plan", ID_PARAM, description="A care plan (give this or patient)."),
+            OpenApiParameter("patient", ID_PARAM, description="A patient (give this or plan)."),
         ],
         responses={
             200: ContactNurseSerializer,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
@@ -46,8 +47,18 @@ def api_exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # a 404 whatever the method: nothing to protect, and no HTML CSRF page
 def api_not_found(request, rest: str = ""):
     return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: JSON with a stable code under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("CSRF check failed."), "code": "csrf_failed"}, status=403)
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason=reason)
 
 
 # The docs pages run Swagger UI / Redoc from our static files: scripts only from 'self';
@@ -108,13 +119,32 @@ def document_errors(result, generator, request, public):
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             responses = operation.setdefault("responses", {})
+            # Errors come in the media types the operation renders (a FHIR action's
+            # errors as application/fhir+json when that was asked for).
+            types = {
+                media
+                for status_code, response in responses.items()
+                if str(status_code).startswith("2")
+                for media in (response.get("content") or {})
+            } or {"application/json"}
+            formats = [
+                p.get("schema", {}).get("enum", [])
+                for p in operation.get("parameters", [])
+                if p.get("name") == "format"
+            ]
+            if any("fhir" in f for f in formats):
+                types |= {"application/json", "application/fhir+json"}
+                for status_code, response in responses.items():
+                    if str(status_code).startswith("2"):
+                        response["content"] = {
+                            media: {"schema": {"type": "object", "additionalProperties": True}}
+                            for media in sorted(types)
+                        }
+            content = {media: {"schema": ref} for media in sorted(types)}
             for code, description in ERROR_STATUSES.items():
                 existing = responses.get(code)
                 text = (existing or {}).get("description") or description
-                responses[code] = {
-                    "description": text,
-                    "content": {"application/json": {"schema": ref}},
-                }
+                responses[code] = {"description": text, "content": content}
             if "409" in responses:
-                responses["409"]["content"] = {"application/json": {"schema": ref}}
+                responses["409"]["content"] = content
     return result

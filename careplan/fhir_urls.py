@@ -18,5 +18,5 @@ urlpatterns = [
         views.ReadView.as_view(),
         name="fhir-read",
     ),
-    re_path(r"^(?P<rest>.*)$", views.NotFoundView.as_view(), name="fhir-not-found"),
+    re_path(r"^(?P<rest>[\s\S]*)$", views.NotFoundView.as_view(), name="fhir-not-found"),
 ]

@@ -277,12 +277,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies only: what the schema promises is what the API parses.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {"user": "600/min"},
     # JSON errors with a stable "code" (careplan/api_errors.py).
     "EXCEPTION_HANDLER": "careplan.api_errors.api_exception_handler",
 }
+CSRF_FAILURE_VIEW = "careplan.api_errors.csrf_failure"
 SPECTACULAR_SETTINGS = {
     "TITLE": "careplan API",
     "DESCRIPTION": "Care plan, calendar and contact nurse (Min vårdplan).",

@@ -30,7 +30,7 @@ urlpatterns = [
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),
     # Anything else under /api/ is a JSON 404 with a stable code, never an HTML page.
-    re_path(r"^api/(?P<rest>.*)$", api_not_found, name="api-not-found"),
+    re_path(r"^api/(?P<rest>[\s\S]*)$", api_not_found, name="api-not-found"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that do not name one (the admin).
     path("favicon.ico", views.favicon, name="favicon"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -279,7 +280,7 @@ class RehabPlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         data = body.validated_data
         goal = rehab.goals.filter(pk=data["goal"]).first()
         if goal is None:
-            raise serializers.ValidationError({"goal": ["No such goal in this plan."]})
+            raise serializers.ValidationError({"goal": [_("No such goal in this plan.")]})
         try:
             goal = services.goal_evaluate(
                 goal=goal,
