@@ -32,6 +32,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView, exception_handler
 
 from . import access
@@ -579,5 +580,5 @@ class NotFoundView(FhirView):
 
 
 #: For the FHIR actions of the /api/v1/ viewsets: ``Accept: application/fhir+json`` (what
-#: every FHIR client sends) or ``application/json``.
-FHIR_RENDERERS = [FhirJSONRenderer, JSONRenderer]
+#: every FHIR client sends) first, then the API's own renderers (JSON, browsable).
+FHIR_RENDERERS = [FhirJSONRenderer, *api_settings.DEFAULT_RENDERER_CLASSES]

@@ -8,6 +8,11 @@ from oauth2_provider.views import TokenView
 from . import views
 from .api_errors import RedocView, SwaggerView, api_not_found
 
+# django-oauth-toolkit's own admin pages stay out of the staff admin: /fhir/ clients are
+# made with ``manage.py fhir_client`` (careplan.fhir_clients).
+for _model in [m for m in admin.site._registry if m._meta.app_label == "oauth2_provider"]:
+    admin.site.unregister(_model)
+
 admin.site.site_header = "careplan"
 admin.site.site_title = "careplan"
 admin.site.index_title = _("Care team workspace")

@@ -466,7 +466,7 @@ class InvitationAcceptViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
             ),
         },
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args, **kwargs) -> Response:
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -666,16 +666,16 @@ class HandoverViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
             .order_by("-created_at", "-id")
         )
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         handover_access.log_handover_list(user=request.user, handovers=page, channel=API)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: Request, pk: str, *args, **kwargs) -> Response:
         handover = handover_access.handover_for(request.user, pk, channel=API)
         return Response(self.get_serializer(handover).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args, **kwargs) -> Response:
         body = HandoverCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
@@ -695,7 +695,7 @@ class HandoverViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         return Response(self.get_serializer(handover).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
-    def fhir(self, request: Request, pk: str) -> Response:
+    def fhir(self, request: Request, pk: str, **kwargs) -> Response:
         handover = handover_access.handover_for(request.user, pk, channel=API, action=Action.EXPORT)
         full = fhir.handover_document_full(handover, handover.reach)
         return Response(fhir.handover_bundle(handover, full=full))
@@ -711,25 +711,25 @@ class HandoverViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         return Response(self.get_serializer(handover).data)
 
     @action(detail=True, methods=["post"])
-    def send(self, request: Request, pk: str) -> Response:
+    def send(self, request: Request, pk: str, **kwargs) -> Response:
         return self._move(pk, services.handover_send)
 
     @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str) -> Response:
+    def cancel(self, request: Request, pk: str, **kwargs) -> Response:
         return self._move(pk, services.handover_cancel)
 
     @action(detail=True, methods=["post"])
-    def complete(self, request: Request, pk: str) -> Response:
+    def complete(self, request: Request, pk: str, **kwargs) -> Response:
         return self._move(pk, services.handover_complete)
 
     @action(detail=True, methods=["post"])
-    def decline(self, request: Request, pk: str) -> Response:
+    def decline(self, request: Request, pk: str, **kwargs) -> Response:
         body = HandoverDeclineSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._move(pk, services.handover_decline, reason=body.validated_data["reason"])
 
     @action(detail=True, methods=["post"])
-    def accept(self, request: Request, pk: str) -> Response:
+    def accept(self, request: Request, pk: str, **kwargs) -> Response:
         body = HandoverAcceptSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data

@@ -254,7 +254,7 @@ class RehabPlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         responses={201: GoalSerializer, 400: OpenApiResponse(), 404: NOT_FOUND},
     )
     @action(detail=True, methods=["post"])
-    def goals(self, request: Request, pk: str) -> Response:
+    def goals(self, request: Request, pk: str, **kwargs) -> Response:
         rehab = self._care_team_plan(pk, Action.CREATE)
         body = GoalCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -273,7 +273,7 @@ class RehabPlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         responses={200: GoalSerializer, 400: OpenApiResponse(), 404: NOT_FOUND},
     )
     @action(detail=True, methods=["post"], url_path="evaluate-goal")
-    def evaluate_goal(self, request: Request, pk: str) -> Response:
+    def evaluate_goal(self, request: Request, pk: str, **kwargs) -> Response:
         rehab = self._care_team_plan(pk, Action.UPDATE)
         body = GoalEvaluateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -299,7 +299,7 @@ class RehabPlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         responses={201: FollowUpSerializer, 400: OpenApiResponse(), 404: NOT_FOUND},
     )
     @action(detail=True, methods=["post"], url_path="follow-ups")
-    def follow_ups(self, request: Request, pk: str) -> Response:
+    def follow_ups(self, request: Request, pk: str, **kwargs) -> Response:
         rehab = self._care_team_plan(pk, Action.CREATE)
         body = FollowUpCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
