@@ -365,10 +365,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # DRF's JSON parser with a depth limit and a NUL check (careplan/parsers.py). JSON
-    # bodies only: what the schema promises is what the API parses (schemathesis found
-    # form and multipart bodies advertised but mangled).
-    "DEFAULT_PARSER_CLASSES": ["careplan.parsers.SafeJSONParser"],
+    # DRF's JSON parser with a depth limit and a NUL check (careplan/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "careplan.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -391,6 +393,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Care plan, calendar and contact nurse (Min vårdplan).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema promises JSON bodies only (the form parsers serve the browsable API's
+    # HTML forms; schemathesis found nested and list fields mangled through them).
+    "PARSER_WHITELIST": ["careplan.parsers.SafeJSONParser"],
     # Swagger UI and Redoc from drf-spectacular-sidecar's static files (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -702,7 +702,10 @@ def test_staff_without_an_mfa_session_get_403(cast, method, url):
         response = client.get(url)
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Two-factor authentication is required for staff."}
+    assert response.json() == {
+        "detail": "Two-factor authentication is required for staff.",
+        "code": "mfa_required",  # issue 13: every API error carries a stable code
+    }
     assert AccessLog.objects.count() == 0
     assert CalendarEvent.objects.count() == 0
 

@@ -197,6 +197,14 @@ def test_care_map_versions_for_the_patient_and_the_unit(cast):
 
 
 def test_a_relative_accepts_an_invitation_through_the_api(cast):
+    from allauth.account.models import EmailAddress
+
+    # Acceptance is bound to the invited, verified address (contacts.services).
+    EmailAddress.objects.update_or_create(
+        user=cast.stranger_relative,
+        email=cast.stranger_relative.email,
+        defaults={"verified": True, "primary": True},
+    )
     invitation, token = services.invitation_create(
         patient=cast.patient,
         by=cast.patient_user,
