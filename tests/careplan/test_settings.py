@@ -29,6 +29,13 @@ READ = [
     "CAREPLAN_SITE_URL", "STATIC_ROOT", "SESSION_ABSOLUTE_SECONDS",
     "CAREPLAN_TRUSTED_PROXY_COUNT", "CAREPLAN_TRUSTED_CLIENT_IP_HEADER",
     "API_THROTTLE_USER", "API_THROTTLE_ANON", "CAREPLAN_MFA_KEYS",
+    # Faults (issue 12): timeouts, the cache's fallback window, the outbox's back-off.
+    "REDIS_SOCKET_TIMEOUT", "REDIS_CONNECT_TIMEOUT", "CAREPLAN_CACHE_FALLBACK_SECONDS",
+    "EMAIL_TIMEOUT", "CELERY_TASK_SOFT_TIME_LIMIT", "CELERY_TASK_TIME_LIMIT",
+    "CAREPLAN_OUTBOX_LEASE_SECONDS", "CAREPLAN_OUTBOX_BACKOFF_SECONDS",
+    "CAREPLAN_OUTBOX_MAX_ATTEMPTS", "CAREPLAN_BROKER_DOWN_SECONDS",
+    "CELERY_BROKER_SOCKET_TIMEOUT",
+    "CAREPLAN_PASSWORD_LOGIN_ROLES", "CAREPLAN_DEV_IDP_URL",
     "REHAB_KVA_SYSTEM", "CAREPLAN_FHIR_PAGE_SIZE", "FHIR_TOKEN_EXPIRE_SECONDS",
 ]  # fmt: skip
 
@@ -118,6 +125,27 @@ def test_production_refuses_debug():
     result = run_python(SETUP, **production(DEBUG="1"))
     assert result.returncode != 0
     assert "DEBUG must be off in production" in result.stderr
+
+
+def test_production_refuses_the_test_idp():
+    result = run_python(SETUP, **production(CAREPLAN_DEV_IDP_URL="http://127.0.0.1:8001"))
+    assert result.returncode != 0
+    assert "CAREPLAN_DEV_IDP_URL" in result.stderr
+
+
+def test_development_with_the_test_idp_has_its_two_providers():
+    shown = settings_in(["SOCIALACCOUNT_PROVIDERS"], CAREPLAN_DEV_IDP_URL="http://127.0.0.1:8001")
+    apps = shown["SOCIALACCOUNT_PROVIDERS"]["eid"]["APPS"]
+    assert [(a["provider_id"], a["name"]) for a in apps] == [
+        ("bankid-test", "BankID (test)"),
+        ("siths-test", "SITHS (test)"),
+    ]
+
+
+def test_a_malformed_password_login_roles_list_fails_loudly():
+    result = run_python(SETUP, CAREPLAN_PASSWORD_LOGIN_ROLES="patients")
+    assert result.returncode != 0
+    assert "CAREPLAN_PASSWORD_LOGIN_ROLES" in result.stderr
 
 
 def test_an_unknown_environment_name_fails_loudly():

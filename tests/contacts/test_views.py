@@ -467,18 +467,32 @@ def test_the_accept_page_without_an_invitation_says_so(cast):
     assert "not valid" in response.content.decode()
 
 
-def test_a_patient_account_cannot_accept_an_invitation(cast, invite):
-    other = f.covered_plan().patient
-    _invitation, token = invite(email="someone@example.test")
+def test_a_patient_accepts_an_invitation_and_keeps_her_own_plan_too(cast, invite):
+    """One person, two roles (issue 15): the same account reads her own plan and, read
+    only and logged, what the inviting patient shares."""
+    other_plan = f.covered_plan()
+    other = other_plan.patient
+    f.verified_email(other.user)  # the invitation goes to her own, verified address
+    _invitation, token = invite(email=other.user.email)
     client = en(Client())
     client.get(reverse("invitation_open", args=[token]))
     from careplan.testing import login
 
     login(client, other.user)
     response = client.post(reverse("invitation_accept"))
-    assert response.status_code == 400
-    assert "cannot be a relative" in response.content.decode()
-    assert not RelativeGrant.objects.filter(relative=other.user).exists()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("shared_with_me")
+    assert RelativeGrant.objects.filter(relative=other.user, patient=cast.patient).exists()
+    assert client.get(reverse("plan_detail", args=[other_plan.pk])).status_code == 200
+    assert client.get(reverse("plan_section", args=[cast.plan.pk, "treatment"])).status_code == 200
+    row = AccessLog.objects.filter(user=other.user, patient=cast.patient).latest("id")
+    assert row.basis == AccessLog.Basis.RELATIVE_GRANT
+    # Read only: she cannot change an event in the shared plan.
+    event = f.CalendarEventFactory(plan=cast.plan, title="Gammal")
+    edit = client.post(reverse("event_edit", args=[cast.plan.pk, event.pk]), {"title": "Nytt"})
+    assert edit.status_code in (403, 404)
+    event.refresh_from_db()
+    assert event.title == "Gammal"
 
 
 def test_every_relative_access_is_logged_with_the_grant_and_shown_to_the_patient(cast):
@@ -566,3 +580,47 @@ def test_a_patient_without_a_plan_yet_reaches_the_care_map_from_the_start_page(d
     body = en(login(Client(), patient.user)).get(reverse("home")).content.decode()
     assert f'href="{reverse("care_map")}"' in body
     assert f'href="{reverse("sharing")}"' in body
+
+
+# --- Irreversible steps ask first (issue 10) ------------------------------------------------
+
+
+def test_removing_ending_access_and_withdrawing_ask_on_a_page_first(cast, care_map):
+    from contacts import services
+
+    entry = care_map.entries.first()
+    invitation, _token = services.invitation_create(
+        patient=cast.patient, by=cast.patient_user, email="z@example.test", scopes=["calendar"]
+    )
+    client = en(cast.client("patient"))
+    pages = [
+        (reverse("care_map_entry_delete", args=[entry.pk]), "Remove from your care map?"),
+        (reverse("grant_revoke", args=[cast.grant.pk]), "can no longer read your care plan"),
+        (reverse("invitation_cancel", args=[invitation.pk]), "stops working"),
+    ]
+    for url, says in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        assert says in body and 'method="post"' in body
+    # Nothing happened on the way.
+    assert CareMapEntry.objects.filter(pk=entry.pk).exists()
+    cast.grant.refresh_from_db()
+    assert cast.grant.revoked_at is None
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.PENDING
+    # The POST does it.
+    assert client.post(pages[1][0]).status_code == 302
+    cast.grant.refresh_from_db()
+    assert cast.grant.revoked_at is not None
+
+
+@pytest.mark.parametrize("who", ["nurse", "other_nurse", "relative", "stranger_relative"])
+def test_no_one_else_sees_the_confirmation_pages(cast, care_map, who):
+    entry = care_map.entries.first()
+    client = _client(cast, who)
+    for url in (
+        reverse("care_map_entry_delete", args=[entry.pk]),
+        reverse("grant_revoke", args=[cast.grant.pk]),
+    ):
+        assert client.get(url).status_code in (403, 404), url
