@@ -26,8 +26,12 @@ class Role(models.TextChoices):
 
 
 class Language(models.TextChoices):
+    """The languages a patient or relative can read careplan in (settings.LANGUAGES)."""
+
     SV = "sv", _("Swedish")
     EN = "en", _("English")
+    AR = "ar", _("Arabic")
+    FI = "fi", _("Finnish")
 
 
 class UserManager(BaseUserManager["User"]):

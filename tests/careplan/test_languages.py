@@ -1,0 +1,156 @@
+"""Arabic and Finnish besides Swedish and English (issue 14): the language is each user's
+saved preference, set with the switch on every page (a plain form, no script), seen and
+set by the nurse at registration; Arabic pages are right to left."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from careplan import personnummer as pnr
+from careplan.models import Language, Patient
+from careplan.testing import login
+from tests import factories as f
+
+
+def _switch(client: Client, language: str, next_url: str = "/"):
+    return client.post(reverse("set_language"), {"language": language, "next": next_url})
+
+
+def _html_tag(body: str) -> str:
+    return re.search(r"<html[^>]*>", body).group(0)
+
+
+def test_the_site_offers_swedish_english_arabic_and_finnish():
+    assert [code for code, _name in settings.LANGUAGES] == ["sv", "en", "ar", "fi"]
+    assert Language.values == ["sv", "en", "ar", "fi"]
+
+
+def test_every_page_has_a_switch_with_each_language_named_in_itself(cast):
+    body = cast.client("patient").get(reverse("plan_detail", args=[cast.plan.pk])).text
+
+    switch = re.search(r'<form[^>]*class="[^"]*lang-switch.*?</form>', body, re.S).group(0)
+    assert 'method="post"' in switch and "csrfmiddlewaretoken" in switch
+    buttons = re.findall(
+        r'<button type="submit" name="language" value="(\w+)" lang="(\w+)"', switch
+    )
+    assert buttons == [("sv", "sv"), ("en", "en"), ("ar", "ar"), ("fi", "fi")]
+    assert ">Svenska<" in switch and ">English<" in switch and ">Suomi<" in switch
+    assert 'dir="rtl"' in switch and ">العربيّة<" in switch
+    # The language in use is marked (and only that one).
+    assert switch.count('aria-current="true"') == 1
+    assert re.search(r'value="sv"[^>]*aria-current="true"', switch)
+
+
+def test_a_patient_who_switches_keeps_the_language_at_the_next_login(cast):
+    response = _switch(cast.client("patient"), "ar")
+
+    assert response.status_code == 302
+    cast.patient_user.refresh_from_db()
+    cast.patient.refresh_from_db()
+    # The account's and the patient record's (what the nurse sees; e-mails use it).
+    assert (cast.patient_user.language, cast.patient.language) == ("ar", "ar")
+    # Another device, no cookie: the saved preference decides.
+    body = login(Client(), cast.patient_user).get(reverse("plan_detail", args=[cast.plan.pk])).text
+    assert _html_tag(body) == '<html lang="ar" dir="rtl">'
+
+
+def test_a_relative_chooses_their_own_language_not_the_patients(cast):
+    _switch(cast.client("relative"), "fi")
+
+    cast.relative.refresh_from_db()
+    cast.patient.refresh_from_db()
+    assert cast.relative.language == "fi"
+    assert cast.patient.language == "sv"
+    body = login(Client(), cast.relative).get(reverse("plan_detail", args=[cast.plan.pk])).text
+    assert _html_tag(body) == '<html lang="fi">'
+
+
+def test_an_unknown_language_changes_nothing(cast):
+    client = cast.client("patient")
+
+    response = _switch(client, "xx")
+
+    assert response.status_code == 302  # back to the page, as Django's own switch does
+    cast.patient_user.refresh_from_db()
+    cast.patient.refresh_from_db()
+    assert (cast.patient_user.language, cast.patient.language) == ("sv", "sv")
+    assert settings.LANGUAGE_COOKIE_NAME not in client.cookies
+
+
+def test_an_anonymous_visitor_switches_by_cookie_only(db):
+    client = Client()
+
+    response = _switch(client, "fi")
+
+    assert response.status_code == 302
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "fi"
+    assert _html_tag(client.get(reverse("home")).text) == '<html lang="fi">'
+
+
+def test_the_switch_is_post_only(cast):
+    response = cast.client("patient").get(reverse("set_language"), {"language": "ar"})
+
+    assert response.status_code == 405
+    cast.patient_user.refresh_from_db()
+    assert cast.patient_user.language == "sv"
+
+
+@pytest.mark.parametrize(
+    ("language", "html"),
+    [
+        ("ar", '<html lang="ar" dir="rtl">'),
+        ("fi", '<html lang="fi">'),
+        ("en", '<html lang="en">'),
+        ("sv", '<html lang="sv">'),
+    ],
+)
+def test_arabic_pages_are_right_to_left_and_the_others_left_to_right(cast, language, html):
+    client = cast.client("patient")
+    _switch(client, language)
+
+    for url in (
+        reverse("plan_detail", args=[cast.plan.pk]),
+        reverse("plan_calendar", args=[cast.plan.pk]),
+        reverse("my_access_log"),
+        reverse("message_list"),
+    ):
+        assert _html_tag(client.get(url).text) == html, url
+
+
+def test_the_login_page_is_right_to_left_in_arabic(db):
+    client = Client()
+    _switch(client, "ar")
+
+    assert _html_tag(client.get(reverse("account_login")).text) == '<html lang="ar" dir="rtl">'
+
+
+def test_the_nurse_registers_a_patient_who_reads_arabic(cast):
+    client = cast.client("nurse")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    add = reverse("admin:careplan_patient_add")
+
+    form = client.get(add).text
+    response = client.post(
+        add,
+        {
+            "first_name": "Amal",
+            "last_name": "Haddad",
+            "personnummer": pnr.formatted(f.synthetic_personnummer()),
+            "unit": cast.unit.pk,
+            "language": "ar",
+        },
+    )
+
+    assert '<option value="ar">Arabic</option>' in form
+    assert '<option value="fi">Finnish</option>' in form
+    assert response.status_code == 302
+    patient = Patient.objects.get(last_name="Haddad")
+    assert patient.language == "ar"
+    # The nurse sees it on the patient's page.
+    page = client.get(reverse("admin:careplan_patient_change", args=[patient.pk])).text
+    assert '<option value="ar" selected>Arabic</option>' in page
