@@ -4,7 +4,10 @@ set by the nurse at registration; Arabic pages are right to left."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -15,6 +18,7 @@ from careplan import personnummer as pnr
 from careplan.models import Language, Patient
 from careplan.testing import login
 from tests import factories as f
+from tests.careplan.test_i18n import _placeholders, po_entries
 
 
 def _switch(client: Client, language: str, next_url: str = "/"):
@@ -154,3 +158,66 @@ def test_the_nurse_registers_a_patient_who_reads_arabic(cast):
     # The nurse sees it on the patient's page.
     page = client.get(reverse("admin:careplan_patient_change", args=[patient.pk])).text
     assert '<option value="ar" selected>Arabic</option>' in page
+
+
+# --- The Arabic and Finnish catalogues ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["ar", "fi"])
+def test_the_catalogue_passes_msgfmt_check_format(language):
+    po = Path(settings.BASE_DIR) / "locale" / language / "LC_MESSAGES" / "django.po"
+
+    done = subprocess.run(
+        ["msgfmt", "--check-format", "--check-header", "-o", os.devnull, str(po)],
+        capture_output=True,
+        text=True,
+    )
+
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("language", "plural_forms"),
+    [
+        ("ar", "nplurals=6; plural=n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3"),
+        ("fi", "nplurals=2; plural=(n != 1);"),
+    ],
+)
+def test_the_catalogue_declares_its_language_and_plural_forms(language, plural_forms):
+    po = Path(settings.BASE_DIR) / "locale" / language / "LC_MESSAGES" / "django.po"
+    header = po.read_text(encoding="utf-8").split("\n\n")[0]
+
+    assert f'"Language: {language}\\n"' in header
+    assert plural_forms in header.replace('"\n"', "")
+    assert "#, fuzzy" not in header
+
+
+@pytest.mark.parametrize("language", ["ar", "fi"])
+def test_every_translation_keeps_the_placeholders_of_its_source(language):
+    po = Path(settings.BASE_DIR) / "locale" / language / "LC_MESSAGES" / "django.po"
+    for entry in po_entries(po):
+        fields = entry["fields"]
+        for key, text in fields.items():
+            if not key.startswith("msgstr") or not text:
+                continue  # not translated yet: Django falls back to Swedish
+            source = fields["msgid"] if key in ("msgstr", "msgstr[0]") else fields["msgid_plural"]
+            assert _placeholders(text) == _placeholders(source), (fields["msgid"], text)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("ar", {"Your contact nurse": "ممرضتك المسؤولة", "Log in": "تسجيل الدخول"}),
+        ("fi", {"Your contact nurse": "Yhteyshoitajasi", "Log in": "Kirjaudu sisään"}),
+    ],
+)
+def test_the_patient_pages_speak_arabic_and_finnish(cast, language, expected):
+    client = cast.client("patient")
+    _switch(client, language)
+
+    plan = client.get(reverse("plan_detail", args=[cast.plan.pk])).text
+    login = Client(HTTP_ACCEPT_LANGUAGE=language).get(reverse("account_login")).text
+
+    assert expected["Your contact nurse"] in plan
+    assert "Din kontaktsjuksköterska" not in plan and "Your contact nurse" not in plan
+    assert expected["Log in"] in login
