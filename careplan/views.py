@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -23,7 +22,12 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views import i18n
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 from django_htmx.http import reswap, retarget
 
 from contacts.models import Scope
@@ -141,17 +145,22 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Each dependency (database, cache, broker) within a second: 200 ``ok`` or
+    ``degraded`` (Redis down: the site works on), 503 ``error`` (no database)."""
+    from .health import health_report
+
+    status, checks = health_report()
+    return JsonResponse(
+        {"status": status, "checks": checks}, status=503 if status == "error" else 200
+    )
 
 
 # --- Start page ----------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
@@ -289,13 +298,23 @@ def plan_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         form = CalendarEventForm(request.POST, instance=CalendarEvent(plan=plan))
         if form.is_valid():
             try:
-                event = services.event_save(event=form.instance, by=request.user, creating=True)
+                event = services.event_create(
+                    event=form.instance,
+                    by=request.user,
+                    submission_key=form.cleaned_data.get("submission"),
+                )
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
                 notice = _("Added to the calendar: %(title)s") % {"title": event.title}
                 if request.htmx:
-                    ctx = {**_plan_context(plan), **_calendar_lists(plan), "notice": notice}
+                    # The list, and a fresh key for the form the page keeps (out of band).
+                    ctx = {
+                        **_plan_context(plan),
+                        **_calendar_lists(plan),
+                        "notice": notice,
+                        "next_submission": CalendarEventForm()["submission"],
+                    }
                     return render(request, "careplan/calendar.html#event-list", ctx)
                 messages.success(request, notice)
                 return redirect("plan_calendar", pk=plan.pk)
@@ -327,7 +346,7 @@ def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
         form = CalendarEventForm(request.POST, instance=event)
         if form.is_valid():
             try:
-                services.event_save(event=form.instance, by=request.user, creating=False)
+                services.event_update(event=form.instance, by=request.user)
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
