@@ -4,6 +4,7 @@ set by the nurse at registration; Arabic pages are right to left."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -238,3 +239,18 @@ def test_the_patient_pages_speak_arabic_and_finnish(cast, language, expected):
     assert expected["Your contact nurse"] in plan
     assert "Din kontaktsjuksköterska" not in plan and "Your contact nurse" not in plan
     assert expected["Log in"] in login
+
+
+def test_an_iso_date_in_an_arabic_sentence_reads_left_to_right(cast):
+    cast.plan.status, cast.plan.established_on = "active", dt.date(2026, 11, 30)
+    cast.plan.save(update_fields=["status", "established_on"])
+    client = cast.client("patient")
+
+    _switch(client, "ar")
+    arabic = client.get(reverse("plan_detail", args=[cast.plan.pk])).text
+    _switch(client, "sv")
+    swedish = client.get(reverse("plan_detail", args=[cast.plan.pk])).text
+
+    # Left-to-right isolate ... pop directional isolate around the date (invisible).
+    assert "تم إعداد خطة الرعاية في \u20662026-11-30\u2069." in arabic
+    assert "upprättades 2026-11-30." in swedish
