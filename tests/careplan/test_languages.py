@@ -254,3 +254,34 @@ def test_an_iso_date_in_an_arabic_sentence_reads_left_to_right(cast):
     # Left-to-right isolate ... pop directional isolate around the date (invisible).
     assert "تم إعداد خطة الرعاية في \u20662026-11-30\u2069." in arabic
     assert "upprättades 2026-11-30." in swedish
+
+
+@pytest.mark.parametrize(
+    ("language", "note"),
+    [
+        ("ar", "هذا النص غير متوفر بلغتك بعد. وهو معروض باللغة السويدية."),
+        ("fi", "Tämä teksti ei ole vielä saatavilla kielelläsi. Se näytetään ruotsiksi."),
+    ],
+)
+def test_a_section_without_a_version_in_the_readers_language_is_swedish_and_says_so(
+    cast, language, note
+):
+    client = cast.client("patient")
+    _switch(client, language)
+
+    body = client.get(reverse("plan_section", args=[cast.plan.pk, "treatment"])).text
+
+    assert note in body
+    # The Swedish text, marked as Swedish (screen readers pronounce it right).
+    assert '<div class="prose" lang="sv">' in body and "Text om treatment." in body
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_a_section_in_the_readers_language_has_no_note(cast, language):
+    client = cast.client("patient")
+    _switch(client, language)
+
+    body = client.get(reverse("plan_section", args=[cast.plan.pk, "treatment"])).text
+
+    assert "content-fallback" not in body
+    assert '<div class="prose">' in body
