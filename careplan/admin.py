@@ -7,9 +7,10 @@ their care units are responsible for (``PatientRecordAdmin.get_queryset`` over
 relation for them too.
 
 Every access to patient data through the admin leaves access-log rows
-(``PatientRecordAdmin``, channel ``admin``): a list one row per patient shown, a change
-page one ``view`` row, a save one ``update``/``create`` row, an object of another unit
-opened by URL a 404 and a ``denied`` row. Writes go through ``careplan/services.py``.
+(``PatientRecordAdmin``, channel ``admin``): a list one row per patient shown (the
+autocomplete and a form's patient/plan pickers too), a change page one ``view`` row, a
+save one ``update``/``create`` row, an object of another unit opened by URL a 404 and a
+``denied`` row, a delete refused to the own unit a ``denied`` row. Writes go through ``careplan/services.py``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from . import access, messaging, services
+from . import access, admin_overview, messaging, services
 from .admin_forms import (
     CalendarEventForm,
     CarePlanChangeForm,
@@ -403,9 +404,13 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
         submit_label: str,
         obj=None,
         intro: str = "",
+        details_template: str = "",
+        details: dict | None = None,
     ) -> TemplateResponse:
         self.log_choices(request, form)
         context = {
+            "details_template": details_template,
+            **(details or {}),
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": title,
@@ -584,6 +589,7 @@ class PatientAdmin(PatientRecordAdmin):
         "unit_display",
         "contact_nurse_display",
         "plan_display",
+        "overview_link",
     )
     list_display_links = ("name_display",)
     list_filter = (ContactNurseFilter, MyUnitFilter)
@@ -650,6 +656,11 @@ class PatientAdmin(PatientRecordAdmin):
     @admin.display(description=_("name"), ordering="last_name")
     def name_display(self, obj: Patient) -> str:
         return f"{obj.last_name}, {obj.first_name}"
+
+    @admin.display(description=_("overview"))
+    def overview_link(self, obj: Patient) -> str:
+        url = reverse("admin:careplan_patient_overview", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Overview"))
 
     @admin.display(description=_("personal identity number"))
     def personnummer_display(self, obj: Patient) -> str:
@@ -725,6 +736,11 @@ class PatientAdmin(PatientRecordAdmin):
 
     def get_urls(self):
         return [
+            path(
+                "<path:object_id>/overview/",
+                self.admin_site.admin_view(admin_overview.patient_overview),
+                name="careplan_patient_overview",
+            ),
             path(
                 "<path:object_id>/contact-nurse/",
                 self.admin_site.admin_view(self.contact_nurse_view),
@@ -857,7 +873,9 @@ class CalendarEventInline(RecordInline, admin.TabularInline):
     fields = ("kind", "title", "starts_at", "ends_at", "location", "added_by", "submission")
     readonly_fields = ("added_by",)
     extra = 1
-    add_by = change_by = delete_by = STAFF
+    # Deleting asks first: from the entry's own page (the admin's confirmation page).
+    add_by = change_by = STAFF
+    show_change_link = True
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("created_by")
@@ -946,8 +964,8 @@ class CarePlanAdmin(PatientRecordAdmin):
                     for f in formset.forms
                     if f.instance.pk and f.has_changed()
                 ]
-        # The forms checked the versions under the plan's lock (``PlanEditForm``); the
-        # service checks them again and writes only real changes.
+        # The forms checked the versions under the plan's lock (``CarePlanChangeForm``,
+        # ``PlanSectionForm``); the service checks them again and writes only real changes.
         services.plan_update(
             plan=plan,
             by=request.user,
@@ -1549,10 +1567,12 @@ class MessageThreadAdmin(PatientRecordAdmin):
     def patient_display(self, obj: MessageThread) -> str:
         patient = obj.patient
         return format_html(
-            '<a href="{}">{}</a> ({})',
+            '<a href="{}">{}</a> ({}) · <a href="{}">{}</a>',
             reverse("admin:careplan_patient_change", args=[patient.pk]),
             patient,
             patient.personnummer_masked,
+            reverse("admin:careplan_patient_overview", args=[patient.pk]),
+            gettext("Patient overview"),
         )
 
     @admin.display(description=_("waiting since"), ordering="awaiting_reply_since")

@@ -7,4 +7,4 @@ class CareplanConfig(AppConfig):
     verbose_name = _("Care plan")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from . import selectors, signals  # noqa: F401  (selectors: worklist sources)

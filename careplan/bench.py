@@ -45,6 +45,7 @@ from .models import (
     CareRelation,
     CareUnit,
     ContactNurseAssignment,
+    MessageThread,
     Patient,
     PlanChange,
     PlanSection,
@@ -248,6 +249,7 @@ def purge() -> None:
         ):
             q._raw_delete(q.db)  # AccessLog.objects.delete() refuses on purpose
         _delete_in_chunks(CarePlan.objects.filter(patient__in=patients))
+        _delete_in_chunks(MessageThread.objects.filter(patient__in=patients))  # with messages
         ContactNurseAssignment.objects.filter(patient__in=patients).delete()
         CareRelation.objects.filter(patient__in=patients).delete()
         _delete_in_chunks(patients)
@@ -564,8 +566,87 @@ PAGES = [
 ]
 
 
+# --- The nurse's day (issue 10): the worklist and the patient overview -----------------------
+
+
+def nurse_day_pages() -> list[Page]:
+    """The admin start page (the worklist of every unit signal) and the patient overview,
+    as a bench nurse of the patient's unit. ``waiting_threads_seed`` first puts waiting
+    patient messages on the worklist, so the worklist is measured with rows."""
+
+    def samples(rng: random.Random, count: int) -> list[Sample]:
+        waiting_threads_seed()
+        nurses = list(bench_users().filter(role=Role.STAFF))
+        unit_of = dict(
+            StaffMembership.objects.filter(user__in=nurses).values_list("user_id", "unit_id")
+        )
+        patients_of: dict[int, list[int]] = {}
+        out = []
+        for _ in range(count):
+            nurse = rng.choice(nurses)
+            unit_id = unit_of[nurse.pk]
+            if unit_id not in patients_of:
+                patients_of[unit_id] = list(
+                    CareRelation.objects.filter(unit_id=unit_id, ended_at__isnull=True)
+                    .order_by("patient_id")
+                    .values_list("patient_id", flat=True)[:500]
+                )
+            out.append(Sample(user=nurse, path_args=(rng.choice(patients_of[unit_id]),)))
+        return out
+
+    return [
+        Page(
+            "admin_worklist", "Nurse's worklist (admin start page)", "admin:index", False, samples
+        ),
+        Page(
+            "admin_patient_overview",
+            "Patient overview (admin)",
+            "admin:careplan_patient_overview",
+            False,
+            samples,
+        ),
+    ]
+
+
+def waiting_threads_seed(*, every: int = 50) -> int:
+    """One waiting patient message for every ``every``-th bench patient (once; the rows
+    go with the patients when the seed is purged). Returns the threads added."""
+    from .models import Message
+
+    if MessageThread.objects.filter(patient__in=bench_patients()).exists():
+        return 0
+    now = timezone.now()
+    rows = list(
+        CareRelation.objects.filter(patient__in=bench_patients(), ended_at__isnull=True)
+        .order_by("patient_id")
+        .values_list("patient_id", "unit_id", "patient__user_id")[::every]
+    )
+    with transaction.atomic():
+        threads = MessageThread.objects.bulk_create(
+            MessageThread(
+                patient_id=pid,
+                unit_id=uid,
+                subject="Bench question",
+                created_by_id=user_id,
+                created_at=now - dt.timedelta(hours=i % 72),
+                last_message_at=now,
+                awaiting_reply_since=now - dt.timedelta(hours=i % 72),
+                last_patient_message_at=now,
+            )
+            for i, (pid, uid, user_id) in enumerate(rows)
+        )
+        Message.objects.bulk_create(
+            Message(thread=t, author_id=t.created_by_id, from_patient=True, body="Bench text")
+            for t in threads
+        )
+    return len(threads)
+
+
+PAGES += nurse_day_pages()
+
+
 def _url(page: Page, sample: Sample) -> str:
-    if page.url_name == "plan_pdf":
+    if page.url_name in ("plan_pdf", "admin:careplan_patient_overview"):
         return reverse(page.url_name, args=sample.path_args)
     return reverse(page.url_name)
 

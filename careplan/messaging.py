@@ -40,6 +40,7 @@ from .models import (
     Notification,
     Patient,
     Role,
+    StaffEmail,
     User,
 )
 from .services import _responsible_unit_of, outbox_enqueue
@@ -95,6 +96,8 @@ def notify(
         )
     if email:
         for notification in created:
+            if _staff_email_choice(notification.recipient) != StaffEmail.AT_ONCE:
+                continue  # the digest (or nothing) tells them; the counter shows it now
             outbox_enqueue(
                 task=NOTIFICATION_EMAIL_TASK,
                 kwargs={"notification_id": notification.pk},
@@ -120,6 +123,33 @@ def notifications_mark_read(
         User.objects.filter(pk=user.pk).update(unread_notifications=left)
         user.unread_notifications = left
     return changed
+
+
+def _staff_email_choice(user: User) -> str:
+    """Patients and relatives are always e-mailed; staff as they chose."""
+    return user.staff_email if user.role == Role.STAFF else StaffEmail.AT_ONCE
+
+
+def notifications_resolve(*, url: str) -> int:
+    """The thing a set of notifications points at has been dealt with (an answer sent, an
+    alert acknowledged): everyone's notifications to it are read, and their counters set
+    again from the rows. Returns how many changed."""
+    unread = Notification.objects.filter(url=url, read_at__isnull=True)
+    recipients = list(unread.values_list("recipient_id", flat=True).distinct())
+    if not recipients:
+        return 0
+    changed = unread.update(read_at=timezone.now())
+    for user_id in recipients:
+        left = Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
+        User.objects.filter(pk=user_id).update(unread_notifications=left)
+    return changed
+
+
+def unit_staff(unit_id: int):
+    """The active care staff of a unit: who is told that something waits for the unit."""
+    return User.objects.filter(
+        care_units__id=unit_id, role=Role.STAFF, is_staff=True, is_active=True
+    )
 
 
 # --- Messages -----------------------------------------------------------------------------
@@ -250,6 +280,18 @@ def message_send(
         thread.staff_read_at = now
         thread.awaiting_reply_since = None
     thread.save()
+    if from_patient:
+        # The unit's staff: the header's counter now, e-mail as each of them chose. The
+        # worklist shows the thread the moment this commits.
+        notify(
+            recipients=unit_staff(relation_unit_id(patient, thread)),
+            kind=Notification.Kind.PATIENT_MESSAGE,
+            url=thread_admin_url(thread),
+            patient=patient,
+            dedupe_key=f"patient-message:{message.pk}",
+        )
+    else:
+        notifications_resolve(url=thread_admin_url(thread))
     if not from_patient and patient.user_id:
         notify(
             recipients=[patient.user],
@@ -272,6 +314,7 @@ def thread_mark_handled(*, thread: MessageThread, by: User) -> MessageThread:
     thread.handled_by = by
     thread.awaiting_reply_since = None
     thread.staff_read_at = now
+    notifications_resolve(url=thread_admin_url(thread))
     thread.save(
         update_fields=[
             "status",
@@ -284,6 +327,11 @@ def thread_mark_handled(*, thread: MessageThread, by: User) -> MessageThread:
     return thread
 
 
+def relation_unit_id(patient: Patient, thread: MessageThread) -> int:
+    relation = patient.responsible_relation()
+    return relation.unit_id if relation else thread.unit_id
+
+
 def thread_mark_read(*, thread: MessageThread, by: User) -> None:
     """The patient, or the care team (for the unit), has seen the thread now. The
     patient's notifications that lead to it are read too."""
@@ -294,9 +342,12 @@ def thread_mark_read(*, thread: MessageThread, by: User) -> None:
             thread.patient_read_at = now
         if by.unread_notifications:
             notifications_mark_read(user=by, url=thread_url(thread))
-    elif by.role == Role.STAFF and thread.unread_for_staff:
-        MessageThread.objects.filter(pk=thread.pk).update(staff_read_at=now)
-        thread.staff_read_at = now
+    elif by.role == Role.STAFF:
+        if thread.unread_for_staff:
+            MessageThread.objects.filter(pk=thread.pk).update(staff_read_at=now)
+            thread.staff_read_at = now
+        if by.unread_notifications:
+            notifications_mark_read(user=by, url=thread_admin_url(thread))
 
 
 # --- Escalation ---------------------------------------------------------------------------
@@ -330,11 +381,8 @@ def thread_escalate(*, thread_id: int, now: dt.datetime | None = None) -> bool:
     unit_id = relation.unit_id if relation else thread.unit_id
     thread.escalated_at = now
     thread.save(update_fields=["escalated_at"])
-    staff = User.objects.filter(
-        care_units__id=unit_id, role=Role.STAFF, is_staff=True, is_active=True
-    )
     notify(
-        recipients=staff,
+        recipients=unit_staff(unit_id),
         kind=Notification.Kind.ESCALATION,
         url=thread_admin_url(thread),
         patient=thread.patient,
@@ -353,3 +401,38 @@ def escalate_due_threads(*, now: dt.datetime | None = None) -> int:
         .values_list("id", flat=True)[:500]
     )
     return sum(thread_escalate(thread_id=thread_id, now=now) for thread_id in ids)
+
+
+# --- The staff's daily digest ----------------------------------------------------------------
+
+STAFF_DIGEST_TASK = "careplan.tasks.send_staff_digest"
+
+
+def staff_digests_queue(*, now: dt.datetime | None = None) -> int:
+    """Beat (hourly; idempotent): one digest e-mail a day to each staff member who chose
+    the digest and has unread notifications from the last day. Deduplicated on the person
+    and the Stockholm date, so the hourly run sends each of them one a day."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=1)
+    users = (
+        User.objects.filter(
+            role=Role.STAFF,
+            is_active=True,
+            staff_email=StaffEmail.DIGEST,
+            notifications__read_at__isnull=True,
+            notifications__created_at__gte=since,
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    day = timezone.localdate(now).isoformat()
+    queued = 0
+    for user_id in users:
+        with transaction.atomic():
+            row = outbox_enqueue(
+                task=STAFF_DIGEST_TASK,
+                kwargs={"user_id": user_id},
+                dedupe_key=f"staff-digest:{user_id}:{day}",
+            )
+        queued += row is not None
+    return queued

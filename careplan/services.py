@@ -303,7 +303,7 @@ def plan_establish(*, plan: CarePlan, by: User, on: dt.date | None = None) -> Ca
     """The plan is established with the patient: needs a named contact nurse."""
     _responsible_unit_of(by, plan.patient)
     # Established once: a second click, or two nurses at once, find it done.
-    plan = _locked_plan(plan)
+    given, plan = plan, _locked_plan(plan)
     if plan.status != CarePlan.Status.DRAFT:
         raise ValidationError(
             _("The care plan is already established.")
@@ -322,7 +322,9 @@ def plan_establish(*, plan: CarePlan, by: User, on: dt.date | None = None) -> Ca
     plan_record_change(
         plan=plan, by=by, what=patient_text(plan, gettext_lazy("Your care plan was established."))
     )
-    return plan
+    for name in ("status", "established_on", "version", "updated_at"):
+        setattr(given, name, getattr(plan, name))  # the caller's object shows what was saved
+    return given
 
 
 def patient_text(plan: CarePlan, message, **params) -> str:

@@ -357,6 +357,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "careplan.tasks.escalate_unanswered_threads",
         "schedule": timedelta(minutes=15),
     },
+    "staff-digests": {
+        "task": "careplan.tasks.queue_staff_digests",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 REST_FRAMEWORK = {

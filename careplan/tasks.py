@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .mail import outbox_key, send_mail
 from .models import CarePlan, Outbox
@@ -177,6 +178,41 @@ def send_notification_email(*, notification_id: int) -> None:
         return
     path = reverse("admin:index") if user.is_staff else reverse("notification_list")
     _mail_something_waiting(user, path=path)
+
+
+def send_staff_digest(*, user_id: int) -> None:
+    """Outbox task of ``messaging.staff_digests_queue``: how many things wait, and a link
+    to the worklist. No patient, no health data."""
+    from .models import Notification, StaffEmail, User
+
+    user = User.objects.filter(pk=user_id, is_active=True, staff_email=StaffEmail.DIGEST).first()
+    if user is None or not user.email:
+        return
+    count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    if not count:
+        return
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        send_mail(
+            subject=_("Waiting for your care team in careplan"),
+            message=ngettext(
+                "Hello,\n\n%(count)d new thing is waiting for your care team in careplan. "
+                "Log in to the worklist: %(url)s\n\nThis e-mail cannot be answered.",
+                "Hello,\n\n%(count)d new things are waiting for your care team in careplan. "
+                "Log in to the worklist: %(url)s\n\nThis e-mail cannot be answered.",
+                count,
+            )
+            % {"count": count, "url": settings.CAREPLAN_SITE_URL + reverse("admin:index")},
+            from_email=None,
+            recipient_list=[user.email],
+        )
+
+
+@shared_task
+def queue_staff_digests() -> int:
+    """Beat: the daily digest for staff who chose it (once a day per person)."""
+    from .messaging import staff_digests_queue
+
+    return staff_digests_queue()
 
 
 def notify_plan_changed(*, plan_id: int) -> None:

@@ -1,10 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import admin_worklist, views
 
 admin.site.site_header = "careplan"
 admin.site.site_title = "careplan"
@@ -12,10 +11,16 @@ admin.site.index_title = _("Care team workspace")
 
 urlpatterns = [
     # The admin logs in through allauth, so staff pass the two-factor step.
+    path("admin/login/", admin_worklist.admin_login, name="admin_login_redirect"),
     path(
-        "admin/login/",
-        RedirectView.as_view(pattern_name="account_login", query_string=True),
-        name="admin_login_redirect",
+        "admin/notifications/",
+        admin.site.admin_view(admin_worklist.notifications_view),
+        name="admin_notifications",
+    ),
+    path(
+        "admin/notifications/<int:pk>/",
+        admin.site.admin_view(admin_worklist.open_notification),
+        name="admin_notification_open",
     ),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

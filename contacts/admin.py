@@ -11,10 +11,11 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -116,9 +117,19 @@ class CareMapEntryInline(RecordInline, admin.TabularInline):
         "is_child",
         "needs_support",
         "note",
+        "remove_link",
     )
+    readonly_fields = ("remove_link",)
     extra = 1
-    add_by = change_by = delete_by = STAFF
+    # Removing a person asks first, on its own page (``CareMapAdmin.remove_entry_view``).
+    add_by = change_by = STAFF
+
+    @admin.display(description="")
+    def remove_link(self, obj: CareMapEntry) -> str:
+        if obj.pk is None:
+            return ""
+        url = reverse("admin:contacts_caremap_remove_entry", args=[obj.care_map_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Remove…"))
 
 
 @admin.register(CareMap)
@@ -137,6 +148,56 @@ class CareMapAdmin(PatientRecordAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ("version", "updated_at") if obj is None else ("patient", "version", "updated_at")
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/entry/<int:entry_id>/remove/",
+                self.admin_site.admin_view(self.remove_entry_view),
+                name="contacts_caremap_remove_entry",
+            ),
+            *super().get_urls(),
+        ]
+
+    def remove_entry_view(self, request, object_id, entry_id: int):
+        """Remove a person from the care map: a page says what happens, the POST does it."""
+        care_map = self.get_object(request, unquote(object_id))
+        entry = care_map.entries.filter(pk=entry_id).first()
+        if entry is None:
+            raise Http404
+        if not self.has_change_permission(request, care_map):
+            self.log(request, care_map, Action.UPDATE, allowed=False)
+            raise PermissionDenied
+        back = self.change_url(care_map)
+        if request.method == "POST":
+            name = entry.name
+            services.care_map_entry_delete(entry=entry, by=request.user)
+            self.log(request, care_map, Action.UPDATE)
+            self.message_user(
+                request,
+                gettext("Removed from the care map: %(name)s") % {"name": name},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(back)
+        self.log(request, care_map, Action.VIEW)
+        return TemplateResponse(
+            request,
+            "admin/careplan/confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": care_map,
+                "title": gettext("Remove from the care map?"),
+                "what": entry.name,
+                "consequence": gettext(
+                    "%(name)s is taken off the patient's care map. Earlier versions keep "
+                    "them; the patient sees the change in the map's history."
+                )
+                % {"name": entry.name},
+                "yes": gettext("Yes, remove"),
+                "back": back,
+            },
+        )
 
     def get_fields(self, request, obj=None):
         return ("patient",) if obj is None else self.fields
@@ -395,12 +456,26 @@ class HandoverAdmin(PatientRecordAdmin):
         )
         if form.is_bound and form.is_valid():
             data = dict(form.cleaned_data)
+            # Started from the handover list (no patient chosen beforehand): the current
+            # assessment is filled in as from the patient's page, unless one was written.
+            filled = not (data.get("assessment") or "").strip()
+            if filled:
+                data["assessment"] = services.handover_current_assessment(data["patient"])
             handover = call_service(form, services.handover_create, by=request.user, **data)
             if handover is not None:
                 self.log(request, handover, Action.CREATE)
                 self.message_user(
                     request, gettext("The handover is saved as a draft."), messages.SUCCESS
                 )
+                if filled and data["assessment"]:
+                    self.message_user(
+                        request,
+                        gettext(
+                            "The current assessment was filled in from the latest scores "
+                            "and the rehabilitation plan. Check it before you send."
+                        ),
+                        messages.INFO,
+                    )
                 return HttpResponseRedirect(self.change_url(handover))
         elif form.is_bound:
             self.log_refused_patient(request, form)
@@ -502,6 +577,29 @@ class HandoverAdmin(PatientRecordAdmin):
         return HttpResponseRedirect(self.change_url(handover))
 
     def send_view(self, request, object_id):
+        if request.method != "POST":
+            # Sending is far-reaching: a page says what will happen, then the POST sends.
+            handover = self.get_object(request, unquote(object_id))
+            self.log(request, handover, Action.VIEW)
+            return TemplateResponse(
+                request,
+                "admin/careplan/confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.opts,
+                    "original": handover,
+                    "title": gettext("Send the handover?"),
+                    "what": str(handover),
+                    "consequence": gettext(
+                        "%(unit)s can read the summary and accept or decline it. Your unit "
+                        "stays responsible until they accept; the text can no longer be "
+                        "changed once it is sent."
+                    )
+                    % {"unit": handover.to_unit},
+                    "yes": gettext("Yes, send the handover"),
+                    "back": self.change_url(handover),
+                },
+            )
         return self._post_only(
             request, object_id, services.handover_send, gettext("The handover is sent.")
         )

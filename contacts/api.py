@@ -434,9 +434,10 @@ class InvitationViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
 
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str, **kwargs) -> Response:
-        patient = _patient_of_user(request.user)
-        invitation = Invitation.objects.filter(pk=pk, patient=patient).first()
+        invitation = Invitation.objects.select_related("patient").filter(pk=pk).first()
         if invitation is None:
             raise Http404
+        # Anyone but the patient: a denied row, then 404 (no relation) or 403.
+        _check_patient_writes(request.user, invitation.patient, invitation, action=Action.UPDATE)
         invitation = services.invitation_cancel(invitation=invitation, by=request.user)
         return Response(self.get_serializer(invitation).data)

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ContactsConfig(AppConfig):
     name = "contacts"
     verbose_name = _("Contacts and relatives")
+
+    def ready(self) -> None:
+        from . import selectors  # noqa: F401  (registers its worklist source)

@@ -142,11 +142,35 @@ def care_map_entry_edit(request: HttpRequest, entry_id: int) -> HttpResponse:
     )
 
 
-@require_POST
+def _confirm(request: HttpRequest, *, title: str, what: str, consequence: str, yes: str, back):
+    """The page that asks before an irreversible step (GET of the step's URL); the step
+    itself is the POST of the same URL."""
+    return render(
+        request,
+        "contacts/confirm.html",
+        {"title": title, "what": what, "consequence": consequence, "yes": yes, "back": back},
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
 def care_map_entry_delete(request: HttpRequest, entry_id: int) -> HttpResponse:
-    entry = _own_entry(request, entry_id, action=AccessLog.Action.DELETE)
+    action = AccessLog.Action.DELETE if request.method == "POST" else AccessLog.Action.VIEW
+    entry = _own_entry(request, entry_id, action=action)
     name = entry.name
+    if request.method != "POST":
+        return _confirm(
+            request,
+            title=_("Remove from your care map?"),
+            what=name,
+            consequence=_(
+                "%(name)s is taken off your care map. Earlier versions of the map keep them; "
+                "an access to your plan you gave them is not changed by this."
+            )
+            % {"name": name},
+            yes=_("Yes, remove"),
+            back=reverse("care_map"),
+        )
     services.care_map_entry_delete(entry=entry, by=request.user)
     messages.success(request, _("Removed from your care map: %(name)s") % {"name": name})
     return redirect("care_map")
@@ -336,22 +360,52 @@ def grant_change(request: HttpRequest, grant_id: int) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def grant_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
     grant = _own_grant(request, grant_id)
+    if request.method != "POST":
+        return _confirm(
+            request,
+            title=_("End access?"),
+            what=str(grant.relative),
+            consequence=_(
+                "%(name)s can no longer read your care plan from their next click. To share "
+                "again you send a new invitation."
+            )
+            % {"name": grant.relative},
+            yes=_("Yes, end access"),
+            back=reverse("sharing"),
+        )
     services.grant_revoke(grant=grant, by=request.user)
     messages.success(request, _("%(name)s no longer has access.") % {"name": grant.relative})
     return redirect("sharing")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    write = request.method == "POST"
     invitation = Invitation.objects.select_related("patient").filter(pk=invitation_id).first()
     invitation = _own_object(
-        request, invitation, invitation and invitation.patient, action=AccessLog.Action.UPDATE
+        request,
+        invitation,
+        invitation and invitation.patient,
+        action=AccessLog.Action.UPDATE if write else AccessLog.Action.VIEW,
     )
+    if not write:
+        return _confirm(
+            request,
+            title=_("Withdraw the invitation?"),
+            what=invitation.email,
+            consequence=_(
+                "The link in the e-mail to %(email)s stops working. To share later you send "
+                "a new invitation."
+            )
+            % {"email": invitation.email},
+            yes=_("Yes, withdraw it"),
+            back=reverse("sharing"),
+        )
     services.invitation_cancel(invitation=invitation, by=request.user)
     messages.success(
         request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}

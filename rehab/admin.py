@@ -20,7 +20,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, When
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
@@ -68,6 +68,56 @@ class KvaCodeAdmin(RoleAdminMixin, admin.ModelAdmin):
     list_display = ("code", "title_sv", "valid_from", "valid_to", "source")
     search_fields = ("code", "title_sv")
     list_filter = ("valid_to",)
+
+    def get_urls(self):
+        return [
+            path(
+                "search/",
+                self.admin_site.admin_view(self.search_view),
+                name="rehab_kvacode_search",
+            ),
+            *super().get_urls(),
+        ]
+
+    def search_view(self, request: HttpRequest) -> HttpResponse:
+        """``?q=`` → codes valid today whose code starts with, or whose title contains,
+        the text (at most 20, by code). Catalogue data only, no patient data."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return JsonResponse({"results": kva_search(request.GET.get("q", ""))})
+
+
+def kva_search(text: str, *, limit: int = 20) -> list[dict]:
+    text = (text or "").strip()
+    if len(text) < 2:
+        return []
+    code = KvaCode.normalize(text)
+    rows = (
+        KvaCode.objects.valid_on(timezone.localdate())
+        .filter(Q(code__startswith=code) | Q(title_sv__icontains=text))
+        .order_by("code")
+        .values_list("code", "title_sv")[:limit]
+    )
+    return [{"code": c, "title": t} for c, t in rows]
+
+
+class KvaSearchInput(forms.TextInput):
+    """The code as text (works without JavaScript, typed codes get a clear error), with
+    suggestions from the catalogue as one types (``rehab/kva-search.js``: code or title,
+    retired codes left out)."""
+
+    class Media:
+        js = ["rehab/kva-search.js"]
+
+    def get_context(self, name, value, attrs):
+        attrs = {
+            **(attrs or {}),
+            "list": "kva-options",
+            "autocomplete": "off",
+            "data-kva-search": reverse("admin:rehab_kvacode_search"),
+            "placeholder": gettext("Code or words, e.g. AW019 or fatigue"),
+        }
+        return super().get_context(name, value, attrs)
 
 
 @admin.register(SelfCareAdvice)
@@ -458,7 +508,8 @@ class KvaField(forms.CharField):
 
     def clean(self, value):
         value = super().clean(value)
-        code = KvaCode.normalize(value)
+        # A suggestion may be picked as "AW019 Title": the code is the first word.
+        code = KvaCode.normalize((value or "").split(" ", 1)[0])
         row = KvaCode.objects.filter(code=code).first()
         if row is None:
             raise ValidationError(
@@ -468,7 +519,7 @@ class KvaField(forms.CharField):
 
 
 class InterventionForm(forms.ModelForm):
-    kva = KvaField(label=_("KVÅ code"), max_length=10)
+    kva = KvaField(label=_("KVÅ code"), max_length=300, widget=KvaSearchInput)
 
     class Meta:
         model = Intervention
@@ -600,7 +651,9 @@ class RehabPlanAdmin(PatientRecordAdmin):
         return [*fields, "agreed_at"] if obj is not None else fields
 
     def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
+        # Goals and interventions can be filled in on the first save; the history only
+        # exists once the plan does.
+        return self.inlines if obj is not None else [GoalInline, InterventionInline, FollowUpInline]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "care_plan":

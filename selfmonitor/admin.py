@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -33,7 +34,7 @@ from careplan.admin import (
 from careplan.admin_forms import PatientChoiceField, call_service
 from careplan.models import AccessLog
 
-from . import reports, services
+from . import reports, selectors, services
 from .models import Alert, Assignment, Instrument, Response, Schedule, TemplateSchedule, pick
 
 Action = AccessLog.Action
@@ -92,6 +93,8 @@ class AlertAdmin(PatientRecordAdmin):
         "patient_display",
         "severity",
         "text_display",
+        "scores_display",
+        "answers_display",
         "response_link",
         "created_at",
         "acknowledge_by",
@@ -115,11 +118,24 @@ class AlertAdmin(PatientRecordAdmin):
 
     @admin.display(description=_("patient"), ordering="patient__last_name")
     def patient_display(self, obj: Alert) -> str:
-        return _patient(obj)
+        # The patient overview: score, answers, phone and the rest of the patient.
+        url = reverse("admin:careplan_patient_overview", args=[obj.patient_id])
+        return format_html('<a href="{}">{}</a>', url, _patient(obj))
 
     @admin.display(description=_("escalated"), boolean=True)
     def escalated_display(self, obj: Alert) -> bool:
         return obj.escalated_at is not None
+
+    @admin.display(description=_("scores"))
+    def scores_display(self, obj: Alert) -> str:
+        return selectors.scores_in_words(obj.response)
+
+    @admin.display(description=_("answers"))
+    def answers_display(self, obj: Alert) -> str:
+        from django.utils.html import format_html_join
+
+        rows = [(a["text"], a["value"]) for a in selectors.answers_in_words(obj.response)]
+        return format_html_join("", "<p><strong>{}</strong><br>{}</p>", rows)
 
     @admin.display(description=_("answers"))
     def response_link(self, obj: Alert) -> str:
@@ -165,7 +181,11 @@ class AlertAdmin(PatientRecordAdmin):
             if done is not None:
                 self.log(request, alert, Action.UPDATE)
                 self.message_user(request, gettext("The alert was acknowledged."), messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:selfmonitor_alert_changelist"))
+                back = request.POST.get("next", "")
+                # Back to the patient overview it was acknowledged from (a local path only).
+                if not url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+                    back = reverse("admin:selfmonitor_alert_changelist")
+                return HttpResponseRedirect(back)
         if request.method != "POST":
             self.log(request, alert, Action.VIEW)
         return self.render_form_page(
@@ -175,6 +195,15 @@ class AlertAdmin(PatientRecordAdmin):
             title=gettext("Acknowledge alert"),
             submit_label=gettext("Acknowledge"),
             intro=f"{_patient(alert)}: {alert.text}",
+            # The score, the answers that raised it (in words) and the phone number.
+            details_template="admin/selfmonitor/_alert_details.html",
+            details={
+                "alert": alert,
+                "patient": alert.patient,
+                "scales": selectors.scale_rows(alert.response),
+                "answers": selectors.answers_in_words(alert.response),
+                "overview_url": reverse("admin:careplan_patient_overview", args=[alert.patient_id]),
+            },
         )
 
 
@@ -185,8 +214,27 @@ class ResponseAdmin(PatientRecordAdmin):
     list_display = ("instrument", "patient_display", "submitted_at", "entered_by", "read_link")
     list_filter = ("instrument_key",)
     search_fields = ("patient__first_name", "patient__last_name")
-    fields = ("patient_display", "instrument", "submitted_at", "entered_by", "scores", "read_link")
+    fields = (
+        "patient_display",
+        "instrument",
+        "submitted_at",
+        "entered_by",
+        "scores_display",
+        "answers_display",
+        "read_link",
+    )
     readonly_fields = fields
+
+    @admin.display(description=_("scores"))
+    def scores_display(self, obj: Response) -> str:
+        return selectors.scores_in_words(obj)
+
+    @admin.display(description=_("answers"))
+    def answers_display(self, obj: Response) -> str:
+        from django.utils.html import format_html_join
+
+        rows = [(a["text"], a["value"]) for a in selectors.answers_in_words(obj)]
+        return format_html_join("", "<p><strong>{}</strong><br>{}</p>", rows)
 
     def get_queryset(self, request):
         return (
@@ -343,9 +391,12 @@ class AssignmentAdmin(PatientRecordAdmin):
     def add_view(self, request: HttpRequest, form_url="", extra_context=None) -> HttpResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
+        chosen = request.GET.get("patient", "")
         form = SendForm(
             request.POST if request.method == "POST" else None,
             patients=access.patients_for(request.user),
+            # From the patient overview: the patient chosen (the field offers mine only).
+            initial={"patient": int(chosen)} if chosen.isdigit() else None,
         )
         if form.is_bound:
             if form.is_valid():

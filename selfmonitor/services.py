@@ -16,10 +16,12 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from careplan.models import CarePlan, CareRelation, Patient, Role, User
+from careplan import messaging
+from careplan.models import CarePlan, CareRelation, Notification, Patient, Role, User
 from careplan.services import outbox_enqueue
 
 from . import definition as defn
@@ -481,7 +483,23 @@ def _raise_alerts(response: Response, definition: dict) -> list[Alert]:
                 kwargs={"alert_id": alert.pk, "kind": "new"},
                 dedupe_key=f"selfmonitor:alert:{alert.pk}",
             )
+    relation = response.patient.responsible_relation() if created else None
+    if relation is not None:
+        # The header's counter of the unit's staff; the e-mail is email_care_team's above.
+        for alert in created:
+            messaging.notify(
+                recipients=messaging.unit_staff(relation.unit_id),
+                kind=Notification.Kind.ALERT,
+                url=alert_admin_url(alert),
+                patient=response.patient,
+                dedupe_key=f"alert:{alert.pk}",
+                email=False,
+            )
     return created
+
+
+def alert_admin_url(alert: Alert) -> str:
+    return reverse("admin:selfmonitor_alert_acknowledge", args=[alert.pk])
 
 
 # --- Alerts ---------------------------------------------------------------------------
@@ -505,6 +523,7 @@ def alert_acknowledge(*, alert: Alert, by: User, note: str) -> Alert:
     if not updated:
         raise ValidationError(_("This alert was already acknowledged."))
     alert.refresh_from_db()
+    messaging.notifications_resolve(url=alert_admin_url(alert))
     return alert
 
 

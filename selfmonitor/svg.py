@@ -6,12 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 40
+
+
+def _day(when: dt.datetime) -> str:
+    """The day in Europe/Stockholm: an answer at 00:15 on the 30th shows on the 30th."""
+    if isinstance(when, dt.datetime) and timezone.is_aware(when):
+        when = timezone.localtime(when)
+    return date_format(when, "j M Y")
 
 
 def _fmt(value: float) -> str:
@@ -76,14 +84,14 @@ def trend_svg(
     for x, yy, when, value in coords:
         parts.append(
             f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="4.5" fill="#005ea5">'
-            f"<title>{escape(date_format(when, 'j M Y'))}: {_fmt(value)}</title></circle>"
+            f"<title>{escape(_day(when))}: {_fmt(value)}</title></circle>"
         )
     if points:
         for x, when in ((LEFT, first), (LEFT + plot_w, last)):
             anchor = "start" if x == LEFT else "end"
             parts.append(
                 f'<text x="{x}" y="{HEIGHT - 14}" text-anchor="{anchor}" font-size="12" '
-                f'fill="#1a1a1a">{escape(date_format(when, "j M Y"))}</text>'
+                f'fill="#1a1a1a">{escape(_day(when))}</text>'
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

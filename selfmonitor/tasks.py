@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from careplan.mail import send_mail
-from careplan.models import User
+from careplan.models import StaffEmail, User
 
 from . import services
 from .models import Alert, Assignment
@@ -74,7 +74,9 @@ def email_care_team(*, alert_id: int, kind: str) -> None:
         )
     else:
         nurse = alert.patient.contact_nurse_assignment()
-        recipients = [nurse.nurse.email] if nurse else []
+        # The nurse's own choice: at once here; a digest or nothing comes from careplan.
+        at_once = nurse is not None and nurse.nurse.staff_email == StaffEmail.AT_ONCE
+        recipients = [nurse.nurse.email] if at_once else []
     if relation.unit.email:
         recipients.append(relation.unit.email)
     if not recipients:

@@ -23,7 +23,7 @@ from careplan.models import AccessLog
 from contacts.models import Scope
 
 from . import access as sm_access
-from . import scoring, services
+from . import scoring, selectors, services
 from .definition import is_shown, item_map
 from .models import Alert, Assignment, Instrument, Response, pick
 from .svg import trend_svg
@@ -281,50 +281,18 @@ def remind_later(request: HttpRequest, assignment_id: int) -> HttpResponse:
     return redirect("home")
 
 
-def _scale_rows(response: Response) -> list[dict]:
-    rows = []
-    for scale in response.instrument.definition.get("scales", []):
-        value = response.scores.get(scale["key"])
-        found = scoring.band(scale, value)
-        rows.append(
-            {
-                "key": scale["key"],
-                "title": pick(scale["title"]),
-                "value": value,
-                "range": f"{scale.get('min', 0)}–{scale.get('max', 10)}",
-                "band": pick(found["label"]) if found else "",
-            }
-        )
-    return rows
-
-
 @require_GET
 @login_required
 def response_detail(request: HttpRequest, response_id: int) -> HttpResponse:
     response = sm_access.response_for(request.user, response_id)
     definition = response.instrument.definition
-    items = item_map(definition)
-    answered = []
-    for item_id, value in response.answers.items():
-        item = items.get(item_id)
-        if item is None:
-            continue
-        if item["type"] in ("single", "multiple"):
-            labels = {str(o["value"]): pick(o["text"]) for o in item["options"]}
-            shown = ", ".join(
-                labels.get(str(v), str(v)) for v in (value if isinstance(value, list) else [value])
-            )
-        elif item["type"] == "yesno":
-            shown = _("Yes") if value == "yes" else _("No")
-        else:
-            shown = str(value)
-        answered.append({"text": pick(item["text"]), "value": shown})
+    answered = selectors.answers_in_words(response)
     alerts = list(Alert.objects.filter(response=response).order_by("-severity"))
     plan = response.assignment.plan
     ctx = {
         "response": response,
         "title": pick(definition["title"]),
-        "scales": _scale_rows(response),
+        "scales": selectors.scale_rows(response),
         "answered": answered,
         "alerts": alerts,
         "is_self": response.reach.is_self,

@@ -14,3 +14,12 @@ def staff_worklist(user):
     from careplan.admin import staff_worklist as build
 
     return build(user)
+
+
+@register.simple_tag
+def care_worklist(user):
+    """``{% care_worklist request.user as items %}``: everything waiting for my units, most
+    severe and oldest first (``careplan.selectors.worklist``, which logs the rows shown)."""
+    from careplan.selectors import worklist
+
+    return worklist(user)

@@ -26,7 +26,13 @@ from careplan.models import (
 
 from .. import factories as f
 
-PAGES = {"patient_start", "plan_pdf", "admin_patient_list"}
+PAGES = {
+    "patient_start",
+    "plan_pdf",
+    "admin_patient_list",
+    "admin_worklist",
+    "admin_patient_overview",
+}
 
 
 def run_bench(tmp_path, *args: str) -> tuple[str, dict]:

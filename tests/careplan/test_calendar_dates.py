@@ -116,8 +116,10 @@ def test_a_year_one_row_stored_before_the_check_is_repaired_and_every_page_reads
                 " '0001-01-01 00:00+01:12', '', 'Ta med remissen', %s, now(), now())",
                 [cast.plan.pk, cast.patient_user.pk],
             )
+        # Only the column at issue: the migrations after 0009 (submission_key among them)
+        # are unapplied here, so the current model's other columns may not exist yet.
         with pytest.raises(Exception, match="before year 1"):
-            list(CalendarEvent.objects.all())
+            list(CalendarEvent.objects.values_list("starts_at", flat=True))
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())

@@ -214,3 +214,35 @@ def test_a_dead_or_hung_broker_costs_one_attempt_per_window_and_loses_nothing(fa
     for row in rows:
         row.refresh_from_db()
         assert (row.status, row.sent_at) == (Outbox.Status.PENDING, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_redis_stopped_and_started_again(settings, tmp_path):
+    """Our own redis-server on a free port: used while it runs, the database while it is
+    stopped (logins keep working), Redis again once it is back and the window is over."""
+    from tests.faults import own_redis
+
+    settings.CAREPLAN_CACHE_FALLBACK_SECONDS = 1
+    user = _user()
+    with own_redis(tmp_path) as redis_server:
+        _redis_cache_at(settings, redis_server.url)
+        cache = caches["default"]
+        assert _login(Client(), user.email, PASSWORD).status_code == 302
+        cache.set("marker", "in-redis")
+        assert not cache.in_fallback()
+
+        redis_server.stop()  # the fault
+        client = Client()
+        assert _login(client, user.email, PASSWORD).status_code == 302
+        assert client.session["_auth_user_id"] == str(user.pk)
+        assert cache.in_fallback()
+        assert cache.get("marker") is None  # the database cache has its own keys
+        body = Client().get(reverse("healthz")).json()
+        assert (body["status"], body["checks"]["cache"]["status"]) == ("degraded", "error")
+
+        redis_server.start(tmp_path)  # back (empty: Redis holds nothing that needs keeping)
+        time.sleep(1.1)  # the fallback window ends
+        cache.set("marker", "back")
+        assert not cache.in_fallback()
+        assert cache.fallback.get("marker") is None  # written to Redis, not the database
+        assert Client().get(reverse("healthz")).json()["checks"]["cache"]["status"] == "ok"

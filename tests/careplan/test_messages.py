@@ -373,7 +373,7 @@ def test_opening_the_thread_reads_the_answer_and_its_notification(cast):
     cast.patient_user.refresh_from_db()
     assert not thread.unread_for_patient
     assert cast.patient_user.unread_notifications == 0
-    assert Notification.objects.get().read_at is not None
+    assert Notification.objects.get(recipient=cast.patient_user).read_at is not None
 
 
 def test_a_relative_reading_changes_no_read_marks(cast):

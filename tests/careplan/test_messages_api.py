@@ -166,8 +166,10 @@ def test_notifications_are_the_users_own_and_can_be_marked_read(cast):
     mine = api(cast, "patient").get("/api/v1/notifications/").json()
     assert mine["unread"] == 1
     assert [n["kind"] for n in mine["results"]] == ["message"]
-    assert api(cast, "nurse").get("/api/v1/notifications/").json()["results"] == []
-    notification = Notification.objects.get()
+    notification = Notification.objects.get(recipient=cast.patient_user)
+    # The nurse sees only their own (the unit's "new message from a patient", issue 10).
+    theirs = api(cast, "nurse").get("/api/v1/notifications/").json()["results"]
+    assert [n["kind"] for n in theirs] == ["patient_message"]
 
     assert (
         api(cast, "nurse").post(f"/api/v1/notifications/{notification.pk}/read/").status_code == 404

@@ -150,7 +150,9 @@ def test_a_change_by_the_patient_notifies_no_one(cast):
 
 def test_a_patient_message_notifies_the_patient_of_nothing(cast):
     start(cast)
-    assert not Notification.objects.exists()
+    # The unit's staff are told now (issue 10); the patient who wrote it is not.
+    assert not Notification.objects.filter(recipient=cast.patient_user).exists()
+    assert set(Notification.objects.values_list("recipient", flat=True)) == {cast.nurse.pk}
 
 
 # --- Escalation of unanswered threads ---------------------------------------------------------
@@ -259,7 +261,7 @@ def test_the_header_shows_the_unread_count_and_the_list_shows_the_news(cast):
 def test_opening_a_notification_reads_it_and_follows_its_link(cast):
     thread = start(cast)
     messaging.message_send(by=cast.nurse, thread=thread, body="Svar")
-    notification = Notification.objects.get()
+    notification = Notification.objects.get(recipient=cast.patient_user)
     client = cast.client("patient")
 
     response = client.get(reverse("notification_open", args=[notification.pk]))

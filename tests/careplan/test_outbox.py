@@ -308,3 +308,20 @@ def test_a_password_reset_request_is_answered_without_the_mail_server_and_mailed
     row.refresh_from_db()
     # Sent: the row no longer holds the message with its reset link.
     assert (row.status, row.kwargs) == (Outbox.Status.DONE, {})
+
+
+# The session, the user, the count of rows matching the filter, the user's care units
+# (the admin's page header), the page of rows, the task filter's distinct tasks.
+OUTBOX_LIST_QUERIES = 6
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [1, 3])
+def test_the_outbox_list_costs_the_same_for_1_and_3_rows(rows, django_assert_num_queries):
+    for n in range(rows):
+        _row(BAD, f"dead-q{n}", status=Outbox.Status.DEAD, last_error="boom")
+    client = login(Client(), f.StaffFactory(is_superuser=True))
+    client.get(reverse("admin:careplan_outbox_changelist"))
+    with django_assert_num_queries(OUTBOX_LIST_QUERIES):
+        response = client.get(reverse("admin:careplan_outbox_changelist"))
+    assert len(response.context["cl"].result_list) == rows

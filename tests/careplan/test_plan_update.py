@@ -156,7 +156,8 @@ def template_plan(cast):
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_two_nurses_saving_one_section_at_once_lose_nothing(cast):
+@pytest.mark.parametrize("trial", range(5))
+def test_two_nurses_saving_one_section_at_once_lose_nothing(cast, trial):
     colleague = f.StaffFactory(first_name="Maja", units=[cast.unit])
     section = cast.plan.sections.get(key="treatment")
     read_at = section.version

@@ -204,3 +204,19 @@ def test_the_admin_lists_cost_the_same_for_one_and_three_patients(cast, care_map
     three = _count(client, url)
     assert len(client.get(url).context["cl"].result_list) == 3
     assert one == three
+
+
+def test_removing_a_person_from_the_map_in_the_admin_asks_first(cast, care_map):
+    entry = care_map.entries.first()
+    url = reverse("admin:contacts_caremap_remove_entry", args=[care_map.pk, entry.pk])
+    client = en(cast.client("nurse"))
+    page = client.get(url)
+    assert page.status_code == 200 and "Earlier versions keep" in page.text
+    assert CareMapEntry.objects.filter(pk=entry.pk).exists()
+    assert en(cast.client("other_nurse")).post(url).status_code == 404
+    assert CareMapEntry.objects.filter(pk=entry.pk).exists()
+    assert client.post(url).status_code == 302
+    assert not CareMapEntry.objects.filter(pk=entry.pk).exists()
+    # The change page has no delete checkbox of its own any more, only the link.
+    change = client.get(reverse("admin:contacts_caremap_change", args=[care_map.pk])).text
+    assert "-DELETE" not in change and "remove/" in change

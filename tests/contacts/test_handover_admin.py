@@ -311,3 +311,33 @@ def test_the_inbox_query_count_is_pinned(cast, sent, n, django_assert_num_querie
     with django_assert_num_queries(8):
         response = client.get(url)
     assert len(response.context["cl"].result_list) == n
+
+
+def test_a_handover_started_from_the_list_gets_the_assessment_filled_in(cast, primary, monkeypatch):
+    monkeypatch.setattr(
+        services, "handover_current_assessment", lambda patient: "Distress 7 (need)"
+    )
+    client = en(cast.client("nurse"))
+    response = client.post(
+        reverse("admin:contacts_handover_add"),  # no ?patient=: from the handover list
+        {
+            "patient": cast.patient.pk,
+            "to_unit": primary.pk,
+            "situation": "Done with treatment",
+            "assessment": "",
+            "recommendation": "Checks yearly",
+        },
+        follow=True,
+    )
+    assert Handover.objects.get().assessment == "Distress 7 (need)"
+    assert "Check it before you send" in response.content.decode()
+
+
+def test_sending_asks_first_on_a_page_that_says_what_happens(cast, draft):
+    client = en(cast.client("nurse"))
+    page = client.get(_url(draft, "send"))
+    assert page.status_code == 200
+    assert "stays responsible until they accept" in page.content.decode()
+    draft.refresh_from_db()
+    assert draft.state == "draft"
+    assert en(cast.client("other_nurse")).get(_url(draft, "send")).status_code == 404

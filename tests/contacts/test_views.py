@@ -566,3 +566,47 @@ def test_a_patient_without_a_plan_yet_reaches_the_care_map_from_the_start_page(d
     body = en(login(Client(), patient.user)).get(reverse("home")).content.decode()
     assert f'href="{reverse("care_map")}"' in body
     assert f'href="{reverse("sharing")}"' in body
+
+
+# --- Irreversible steps ask first (issue 10) ------------------------------------------------
+
+
+def test_removing_ending_access_and_withdrawing_ask_on_a_page_first(cast, care_map):
+    from contacts import services
+
+    entry = care_map.entries.first()
+    invitation, _token = services.invitation_create(
+        patient=cast.patient, by=cast.patient_user, email="z@example.test", scopes=["calendar"]
+    )
+    client = en(cast.client("patient"))
+    pages = [
+        (reverse("care_map_entry_delete", args=[entry.pk]), "Remove from your care map?"),
+        (reverse("grant_revoke", args=[cast.grant.pk]), "can no longer read your care plan"),
+        (reverse("invitation_cancel", args=[invitation.pk]), "stops working"),
+    ]
+    for url, says in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        assert says in body and 'method="post"' in body
+    # Nothing happened on the way.
+    assert CareMapEntry.objects.filter(pk=entry.pk).exists()
+    cast.grant.refresh_from_db()
+    assert cast.grant.revoked_at is None
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.PENDING
+    # The POST does it.
+    assert client.post(pages[1][0]).status_code == 302
+    cast.grant.refresh_from_db()
+    assert cast.grant.revoked_at is not None
+
+
+@pytest.mark.parametrize("who", ["nurse", "other_nurse", "relative", "stranger_relative"])
+def test_no_one_else_sees_the_confirmation_pages(cast, care_map, who):
+    entry = care_map.entries.first()
+    client = _client(cast, who)
+    for url in (
+        reverse("care_map_entry_delete", args=[entry.pk]),
+        reverse("grant_revoke", args=[cast.grant.pk]),
+    ):
+        assert client.get(url).status_code in (403, 404), url

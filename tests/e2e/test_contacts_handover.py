@@ -81,7 +81,10 @@ def test_a_handover_from_the_clinic_to_primary_care_across_both_units(new_browsi
 
     # --- The sender sends it; the patient sees it in progress.
     page.reload()
-    page.get_by_role("button", name="Send to the receiving unit").click()
+    page.get_by_role("link", name="Send to the receiving unit").click()
+    # A page says what sending does before it is done (issue 10).
+    expect(page.locator("#content")).to_contain_text("stays responsible until they accept")
+    page.get_by_role("button", name="Yes, send the handover").click()
     expect(page.locator("#handover-state")).to_have_text("Sent")
     patient.goto(f"/plan/{cast.plan.pk}/")
     expect(p.locator(".handover-card")).to_contain_text(

@@ -137,8 +137,13 @@ def test_patient_invites_relative_reads_shared_part_then_is_locked_out(new_brows
     expect(grant_card).to_contain_text("Plan sections")
     expect(grant_card).not_to_contain_text("not yet")  # the relative has looked
     check(p, "sharing-active")
+    # Ending access asks first, on a page that says what will happen (issue 10).
     with page.expect_navigation():
-        grant_card.get_by_role("button", name=re.compile("End access")).click()
+        grant_card.get_by_role("link", name=re.compile("End access")).click()
+    expect(page.locator("main")).to_contain_text("can no longer read your care plan")
+    check(p, "sharing-revoke-confirm")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Yes, end access").click()
     expect(page.locator(".messages")).to_contain_text("no longer has access")
     assert RelativeGrant.objects.get(relative=relative).revoked_at is not None
 

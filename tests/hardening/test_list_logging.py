@@ -114,3 +114,31 @@ def test_a_delete_page_of_another_units_record_logs_the_refusal(cast, method):
         "CalendarEvent",
     )
     assert CalendarEvent.objects.filter(pk=event.pk).exists()
+
+
+# Queries, pinned:
+#   autocomplete: session, user, the nurse's unit ids, COUNT for the page, the page of
+#     patients (acting unit as a subquery), INSERT of the list rows (one bulk insert)
+#   add form: session, user, the nurse's unit ids, the picker's patient ids with their
+#     acting unit (the logging), INSERT of the list rows, two permission look-ups of the
+#     admin's form, the picker's choices as rendered, the plan templates' choices
+LOGGED_LIST_QUERIES = {
+    AUTOCOMPLETE.format(app="careplan", model="careplan", field="patient"): 6,
+    "/admin/careplan/careplan/add/": 9,
+}
+
+
+@pytest.mark.parametrize("url", list(LOGGED_LIST_QUERIES))
+def test_the_logged_lists_cost_the_same_for_one_and_three_patients(
+    cast, url, django_assert_num_queries
+):
+    client = cast.client("nurse")
+    client.get("/admin/")  # the session's first request stores its activity time
+    with django_assert_num_queries(LOGGED_LIST_QUERIES[url]):
+        client.get(url)
+    for _ in range(2):
+        f.covered_plan(cast.unit)
+    before = _list_rows(cast.nurse).count()
+    with django_assert_num_queries(LOGGED_LIST_QUERIES[url]):
+        client.get(url)
+    assert _list_rows(cast.nurse).count() - before == 3  # one row per patient listed

@@ -33,6 +33,7 @@ from careplan.models import (
     CarePlan,
     CareUnit,
     Notification,
+    Outbox,
     PlanSection,
     Role,
     UnitLink,
@@ -65,11 +66,17 @@ MARKERS = [NAME, DIAGNOSIS, NOTE, EVENT, MESSAGE, ANSWER, DRAFT, MAP, REHAB, HAN
 
 # What each attacker may legitimately see: the relative shared only the calendar sees
 # whose calendar it is and its entries; nobody else sees anything of the victim's.
-ENTITLED = {"narrow_relative": {NAME, EVENT}}
+ENTITLED = {
+    "narrow_relative": {NAME, EVENT},
+    "questionnaire_relative": {NAME, ANSWER},
+    "message_relative": {NAME, MESSAGE},
+}
 ATTACKERS = [
     "anonymous",
     "other_patient",
     "narrow_relative",
+    "questionnaire_relative",
+    "message_relative",
     "revoked_relative",
     "expired_relative",
     "other_nurse",
@@ -182,6 +189,13 @@ def _build_world(cast) -> World:
     every_part = ["plan_sections", "calendar", "contact_nurse", "rehab_plan", "questionnaires"]
     f.RelativeGrantFactory(patient=patient, relative=revoked, scopes=[*every_part, "messages"])
     RelativeGrant.objects.filter(relative=revoked).update(revoked_at=timezone.now())
+    # Relatives shared one other part each: they see that part, nothing else.
+    questionnaire_relative = f.RelativeUserFactory(first_name="Qu", last_name="Estion")
+    f.RelativeGrantFactory(
+        patient=patient, relative=questionnaire_relative, scopes=["questionnaires"]
+    )
+    message_relative = f.RelativeUserFactory(first_name="Me", last_name="Ssage")
+    f.RelativeGrantFactory(patient=patient, relative=message_relative, scopes=["messages"])
     expired = f.RelativeUserFactory(first_name="Ex", last_name="Pired")
     f.RelativeGrantFactory(
         patient=patient,
@@ -225,7 +239,7 @@ def _build_world(cast) -> World:
         "draft": draft.pk,
         "alert": alert.pk,
         "instrument": thermometer.pk,
-        "trend_key": "distress",
+        "trend_key": "distress-thermometer",
         "schedule": schedule.pk,
         "template_schedule": template_schedule.pk if template_schedule else 1,
         "rehab": rehab.pk,
@@ -247,6 +261,7 @@ def _build_world(cast) -> World:
         "template": plan.template_id,
         "link": link.pk,
         "access_log": log_row.pk,
+        "outbox": Outbox.objects.order_by("pk").values_list("pk", flat=True).first() or 1,
         "email": email.pk,
         "authenticator": totp.pk,
         "group": 1,
@@ -261,6 +276,8 @@ def _build_world(cast) -> World:
     users = {
         "other_patient": other_patient.user,
         "narrow_relative": cast.relative,
+        "questionnaire_relative": questionnaire_relative,
+        "message_relative": message_relative,
         "revoked_relative": revoked,
         "expired_relative": expired,
         "other_nurse": cast.other_nurse,
@@ -433,6 +450,7 @@ ADMIN_MODELS = {
     "careplan_user": "user",
     "careplan_accesslog": "access_log",
     "careplan_messagethread": "thread",
+    "careplan_outbox": "outbox",
     "selfmonitor_alert": "alert",
     "selfmonitor_response": "response",
     "selfmonitor_assignment": "assignment",
@@ -522,6 +540,7 @@ LOGGED = {
     "relative-grant-detail",
     "relative-grant-fhir",
     "relative-grant-revoke",
+    "invitation-cancel",
     "thread-detail",
     "thread-handled",
     "thread-messages",

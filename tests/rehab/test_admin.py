@@ -16,7 +16,7 @@ from django.utils import timezone
 from careplan.models import AccessLog, CarePlan
 from careplan.testing import login
 from rehab import services
-from rehab.models import Level, NeedsAssessment, Referral, RehabPlan
+from rehab.models import KvaCode, Level, NeedsAssessment, Referral, RehabPlan
 from tests import factories as f
 from tests.careplan.test_admin import form_data
 
@@ -187,6 +187,19 @@ def test_the_sending_unit_cannot_decide(cast, referral):
 # --- The plan -----------------------------------------------------------------------------------
 
 
+def _no_rows(*prefixes: str) -> dict:
+    """Empty inline formsets: the add page has goals, interventions and follow-ups too."""
+    data = {}
+    for prefix in prefixes:
+        data |= {
+            f"{prefix}-TOTAL_FORMS": "0",
+            f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000",
+        }
+    return data
+
+
 def test_a_rehab_plan_is_created_for_a_care_plan_of_my_unit(cast):
     client = admin(cast, "nurse")
     response = client.post(
@@ -196,6 +209,7 @@ def test_a_rehab_plan_is_created_for_a_care_plan_of_my_unit(cast):
             "summary_assessment": "Trötthet",
             "timetable": "",
             "self_care_text": "",
+            **_no_rows("goals", "interventions", "follow_ups"),
         },
     )
     assert response.status_code == 302, (
@@ -207,7 +221,12 @@ def test_a_rehab_plan_is_created_for_a_care_plan_of_my_unit(cast):
 
 def test_another_units_care_plan_cannot_get_a_rehab_plan_from_me(cast):
     response = admin(cast, "other_nurse").post(
-        url("rehab_rehabplan_add"), {"care_plan": cast.plan.pk, "summary_assessment": "x"}
+        url("rehab_rehabplan_add"),
+        {
+            "care_plan": cast.plan.pk,
+            "summary_assessment": "x",
+            **_no_rows("goals", "interventions", "follow_ups"),
+        },
     )
     assert response.status_code == 200
     assert not RehabPlan.objects.exists()
@@ -438,3 +457,54 @@ def test_the_plan_offers_a_new_assessment_when_needs_change(cast, rehab):
     assert link in page.text
     form = client.get(link.replace("&amp;", "&")).context["form"]
     assert form.initial == {"patient": cast.patient.pk, "reason": "needs_changed"}
+
+
+def test_goals_and_interventions_are_filled_in_on_the_first_save(cast):
+    client = admin(cast, "nurse")
+    data = {
+        "care_plan": cast.plan.pk,
+        "summary_assessment": "Trötthet",
+        **_no_rows("follow_ups"),
+        "goals-TOTAL_FORMS": "1",
+        "goals-INITIAL_FORMS": "0",
+        "goals-0-area": "fysiska",
+        "goals-0-order": "0",
+        "goals-0-text": "Orka gå till affären",
+        "goals-0-success_measure": "Går själv varje vecka",
+        "interventions-TOTAL_FORMS": "1",
+        "interventions-INITIAL_FORMS": "0",
+        "interventions-0-area": "fysiska",
+        "interventions-0-kva": "AU010",
+        "interventions-0-description": "Fysioterapi",
+        "interventions-0-profession": "physiotherapist",
+        "interventions-0-unit": cast.unit.pk,
+        "interventions-0-starts_on": timezone.localdate().isoformat(),
+        "interventions-0-status": "planned",
+    }
+    response = client.post(url("rehab_rehabplan_add"), data)
+    assert response.status_code == 302, response.context and [
+        fs.errors for fs in response.context["inline_admin_formsets"]
+    ]
+    rehab = RehabPlan.objects.get()
+    assert rehab.goals.get().text == "Orka gå till affären"
+    assert rehab.interventions.get().kva.code == "AU010"
+
+
+def test_kva_codes_are_found_by_code_or_title_and_retired_ones_are_not_offered(cast, retired_code):
+    client = admin(cast, "nurse")
+    search = url("rehab_kvacode_search")
+    by_code = client.get(search, {"q": "au01"}).json()["results"]
+    assert "AU010" in [r["code"] for r in by_code]
+    title = KvaCode.objects.get(code="AU010").title_sv
+    word = title.split()[0]
+    assert "AU010" in [r["code"] for r in client.get(search, {"q": word}).json()["results"]]
+    assert client.get(search, {"q": "ZZ9"}).json()["results"] == []
+    assert client.get(search, {"q": "Testkod"}).json()["results"] == []
+    assert admin(cast, "patient").get(search, {"q": "au"}).status_code == 302
+
+
+def test_an_unknown_kva_code_gets_one_clear_error(cast, rehab):
+    client = admin(cast, "nurse")
+    response, _ = _change(client, rehab, **{"interventions-0-kva": "QQ123"})
+    assert response.status_code == 200
+    assert "QQ123 is not a KVÅ code in the catalogue." in response.text

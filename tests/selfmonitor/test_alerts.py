@@ -178,7 +178,8 @@ def test_the_admin_index_lists_open_alerts_of_my_units_and_logs_each_patient(cas
     _answer(cast, send, 8)
     mine = _en(cast.client("nurse")).get("/admin/").content.decode()
     theirs = _en(cast.client("other_nurse")).get("/admin/").content.decode()
-    assert "Alerts from questionnaires" in mine
+    # One worklist for every signal (issue 10): alerts are rows of "Waiting for the care team".
+    assert "Waiting for the care team" in mine and "Alert from a questionnaire" in mine
     assert "Distress of 4 or more" in mine and "Andersson, Alva" in mine
     assert "Distress of 4 or more" not in theirs
     rows = AccessLog.objects.filter(

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
-from careplan.models import CarePlan, CareRelation, Outbox
+from careplan.models import CarePlan, CareRelation, ContactNurseAssignment, Outbox
 from selfmonitor import services, tasks
 from selfmonitor.models import Assignment, Schedule
 from tests import factories as f
@@ -87,6 +87,13 @@ def test_a_handover_sends_once_and_a_first_unit_does_not(cast, instruments):
     assert services.schedules_materialise() == 0
     CareRelation.objects.filter(patient=cast.patient).update(ended_at=timezone.now())
     f.CareRelationFactory(patient=cast.patient, unit=cast.other_unit)
+    # As a handover does: the contact nurse moves too (invariant 1, checked at commit).
+    ContactNurseAssignment.objects.filter(patient=cast.patient).update(
+        ended_on=timezone.localdate()
+    )
+    f.ContactNurseAssignmentFactory(
+        patient=cast.patient, unit=cast.other_unit, nurse=cast.other_nurse
+    )
     assert services.schedules_materialise() == 1
     assert services.schedules_materialise() == 0
     assert Assignment.objects.get().unit == cast.other_unit

@@ -69,3 +69,14 @@ def test_trend_of_a_prem_is_not_offered(cast, instruments):
     client = cast.client("patient")
     page = client.get(reverse("selfmonitor_trend", args=[cast.plan.pk, "care-experience"]))
     assert page.status_code == 404
+
+
+def test_a_point_shows_its_stockholm_day():
+    import datetime as dt
+
+    from selfmonitor.svg import trend_svg
+
+    # 00:15 on 30 November in Stockholm is 23:15 on the 29th in UTC.
+    when = dt.datetime(2026, 11, 29, 23, 15, tzinfo=dt.UTC)
+    svg = trend_svg([(when, 5)], lo=0, hi=10, title="t", desc="d", chart_id="c")
+    assert "30 " in svg and "29 " not in svg

@@ -1,0 +1,245 @@
+"""Read-side queries of the care team's day (HackSoft "selectors"): the worklist and the
+patient overview, used by the admin (``admin_worklist``, ``admin_overview``) and open to
+the API.
+
+The worklist is one list of everything that waits for the care team, most severe first,
+oldest first. Each app contributes its items through a *worklist source* registered here
+at import time of its ``selectors`` module (``AppConfig.ready``): a function returning
+``WorkItem`` rows in one query, and how the rows shown are written to the access log.
+A new kind of signal (a patient's symptom report, a calendar change request) is one more
+source; nothing here changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import access
+from .models import (
+    AccessLog,
+    CalendarEvent,
+    CarePlan,
+    Message,
+    MessageThread,
+    Notification,
+    Patient,
+    Role,
+    User,
+)
+
+# Severity of a work item: alerts keep their own (1 low … 3 high); a waiting message is
+# "medium" until it passes its answer-by time, then "high".
+LOW, MEDIUM, HIGH = 1, 2, 3
+
+
+@dataclass
+class WorkItem:
+    """One thing waiting for the care team. ``since`` is when it started waiting;
+    ``url`` opens the page where it is handled; ``due_at`` is the answer-by time."""
+
+    kind: str
+    kind_label: str
+    severity: int
+    since: dt.datetime
+    patient: Patient
+    title: str
+    url: str
+    obj: object
+    acting_unit_id: int | None = None
+    due_at: dt.datetime | None = None
+    detail: str = ""
+
+    @property
+    def overdue(self) -> bool:
+        return self.due_at is not None and self.due_at < timezone.now()
+
+    @property
+    def severity_label(self) -> str:
+        return str({HIGH: _("High"), MEDIUM: _("Medium"), LOW: _("Low")}.get(self.severity, ""))
+
+
+def log_care_relation_rows(user, items: Iterable[WorkItem]) -> None:
+    """The default access-log writer of a source: one ``list`` row per patient shown, on
+    the basis of the care relation (``access.log_list``)."""
+    rows: dict[int, tuple[int, int | None, object]] = {}
+    for item in items:
+        rows.setdefault(item.patient.pk, (item.patient.pk, item.acting_unit_id, item.obj))
+    access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
+
+
+@dataclass(frozen=True)
+class WorklistSource:
+    key: str
+    items: Callable[..., list[WorkItem]]  # (user, *, limit) -> items, one query
+    log: Callable[[object, list[WorkItem]], None] = field(default=log_care_relation_rows)
+
+
+WORKLIST_SOURCES: dict[str, WorklistSource] = {}
+
+
+def register_worklist_source(
+    key: str, *, log: Callable[[object, list[WorkItem]], None] | None = None
+) -> Callable:
+    """Decorator: ``@register_worklist_source("alert")`` over ``def f(user, *, limit)``."""
+
+    def wrap(func: Callable[..., list[WorkItem]]) -> Callable[..., list[WorkItem]]:
+        WORKLIST_SOURCES[key] = WorklistSource(key, func, log or log_care_relation_rows)
+        return func
+
+    return wrap
+
+
+def is_care_staff(user) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.is_staff
+        and user.role == Role.STAFF
+    )
+
+
+def worklist(user, *, limit: int = 25) -> list[WorkItem] | None:
+    """Everything waiting for my units, most severe first, then oldest first.
+
+    One query per source (messages, alerts, handovers, …), the staff member's units
+    (cached on the user) and one access-log insert per source that shows a row. None for
+    users who are not care staff with a unit.
+    """
+    if not is_care_staff(user) or not access.staff_unit_ids(user):
+        return None
+    items: list[WorkItem] = []
+    for source in WORKLIST_SOURCES.values():
+        items.extend(source.items(user, limit=limit))
+    items.sort(key=lambda i: (-i.severity, i.since))
+    shown = items[:limit]
+    for source in WORKLIST_SOURCES.values():
+        mine = [i for i in shown if i.kind == source.key]
+        if mine:
+            source.log(user, mine)
+    return shown
+
+
+# --- careplan's sources ---------------------------------------------------------------------
+
+
+def answer_by(since: dt.datetime) -> dt.datetime:
+    """The time the patient was promised an answer by (CAREPLAN_ANSWER_WITHIN_DAYS)."""
+    return since + dt.timedelta(days=settings.CAREPLAN_ANSWER_WITHIN_DAYS)
+
+
+@register_worklist_source("message")
+def message_items(user, *, limit: int) -> list[WorkItem]:
+    """Threads waiting for the team's answer (one query: threads, patients, acting unit)."""
+    patients = access.patients_for(user)
+    threads = list(
+        access.with_acting_unit(
+            MessageThread.objects.waiting().filter(patient__in=patients.values("pk")), user
+        )
+        .select_related("patient")
+        .order_by("awaiting_reply_since", "id")[:limit]
+    )
+    now = timezone.now()
+    items = []
+    for t in threads:
+        due = answer_by(t.awaiting_reply_since)
+        new = t.last_staff_message_at is None
+        items.append(
+            WorkItem(
+                kind="message",
+                kind_label=str(_("New message") if new else _("Reply from the patient")),
+                severity=HIGH if due < now or t.escalated_at else MEDIUM,
+                since=t.awaiting_reply_since,
+                patient=t.patient,
+                title=t.subject,
+                url=reverse("admin:careplan_messagethread_change", args=[t.pk]),
+                obj=t,
+                acting_unit_id=t.acting_unit_id,
+                due_at=due,
+            )
+        )
+    return items
+
+
+def unread_count(user) -> int:
+    """The admin header's counter: the user's unread notifications, kept on the user row
+    by ``messaging.notify`` / ``notifications_mark_read`` (no query of its own)."""
+    return int(getattr(user, "unread_notifications", 0) or 0)
+
+
+def notifications_of(user, *, limit: int = 50) -> list[Notification]:
+    return list(Notification.objects.filter(recipient=user).order_by("-created_at", "-id")[:limit])
+
+
+# --- The patient overview: careplan's parts -------------------------------------------------
+
+
+def overview_patient(user, pk) -> Patient | None:
+    """The patient with my acting unit, the responsible unit and the contact nurse (one
+    query). None when no unit of mine is responsible."""
+    from .models import CareRelation, ContactNurseAssignment
+
+    relation = CareRelation.objects.filter(patient=OuterRef("pk"), ended_at__isnull=True)
+    nurse = ContactNurseAssignment.objects.filter(patient=OuterRef("pk"), ended_on__isnull=True)
+    qs = access.with_acting_unit(
+        access.patients_for(user).filter(pk=pk), user, patient_path="pk"
+    ).annotate(
+        responsible_unit_name=Subquery(relation.values("unit__name")[:1]),
+        responsible_unit_phone=Subquery(relation.values("unit__phone")[:1]),
+        nurse_first=Subquery(nurse.values("nurse__first_name")[:1]),
+        nurse_last=Subquery(nurse.values("nurse__last_name")[:1]),
+        nurse_phone=Subquery(nurse.values("direct_phone")[:1]),
+    )
+    return qs.first()
+
+
+def current_plan(patient: Patient) -> CarePlan | None:
+    return (
+        CarePlan.objects.filter(patient=patient)
+        .exclude(status=CarePlan.Status.CLOSED)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def next_events(patient: Patient, *, limit: int = 5) -> list[CalendarEvent]:
+    return list(
+        CalendarEvent.objects.filter(plan__patient=patient, starts_at__gte=timezone.now()).order_by(
+            "starts_at", "id"
+        )[:limit]
+    )
+
+
+def open_threads(patient: Patient, *, limit: int = 10) -> list[MessageThread]:
+    """Open threads, waiting ones first, each with its last message (one query, whatever
+    the number of messages)."""
+    last = Message.objects.filter(thread=OuterRef("pk")).order_by("-created_at", "-id")
+    return list(
+        MessageThread.objects.filter(patient=patient, status=MessageThread.Status.OPEN)
+        .annotate(
+            last_body=Subquery(last.values("body")[:1]),
+            last_from_patient=Subquery(last.values("from_patient")[:1]),
+        )
+        .inbox_order()[:limit]
+    )
+
+
+def access_log_tail(patient: Patient, *, limit: int = 10) -> list[AccessLog]:
+    return list(
+        AccessLog.objects.filter(patient=patient)
+        .select_related("acting_unit")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+def staff_of_units(unit_ids: Iterable[int]) -> QuerySet[User]:
+    return User.objects.filter(
+        care_units__id__in=list(unit_ids), role=Role.STAFF, is_staff=True, is_active=True
+    ).distinct()

@@ -1,0 +1,92 @@
+"""Read-side queries of contacts for the care team: handovers on the worklist, and the
+care map's flags, relatives with access and the handover state on the patient overview."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from careplan import access
+from careplan.models import AccessLog, Patient
+from careplan.selectors import HIGH, MEDIUM, WorkItem, register_worklist_source
+
+from . import handover_access
+from .models import CareMapEntry, Handover, RelativeGrant, Scope
+
+
+def _log_handovers(user, items: list[WorkItem]) -> None:
+    # Each row with the basis it was reached by (care relation, receiving, read period).
+    handover_access.log_handover_list(
+        user=user, handovers=[i.obj for i in items], channel=AccessLog.Channel.ADMIN
+    )
+
+
+@register_worklist_source("handover", log=_log_handovers)
+def handover_items(user, *, limit: int) -> list[WorkItem]:
+    """Sent handovers waiting for my units, and my units' handovers not accepted in time
+    (one query)."""
+    from .services import handover_overdue_cutoff  # services import the admin's helpers
+
+    units = access.staff_unit_ids(user)
+    cutoff = handover_overdue_cutoff()
+    rows = list(
+        handover_access.handovers_for(user)
+        .filter(state=Handover.State.SENT)
+        .filter(Q(to_unit__in=units) | Q(from_unit__in=units, sent_at__lte=cutoff))
+        .select_related("patient", "from_unit", "to_unit")
+        .order_by("sent_at", "id")[:limit]
+    )
+    items = []
+    for h in rows:
+        incoming = h.to_unit_id in units
+        overdue = h.sent_at <= cutoff
+        items.append(
+            WorkItem(
+                kind="handover",
+                kind_label=_("Handover waiting for acceptance")
+                if incoming
+                else _("Handover not accepted in time"),
+                severity=HIGH if overdue else MEDIUM,
+                since=h.sent_at,
+                patient=h.patient,
+                title=(
+                    _("from %(unit)s") % {"unit": h.from_unit}
+                    if incoming
+                    else _("to %(unit)s") % {"unit": h.to_unit}
+                ),
+                url=reverse("admin:contacts_handover_change", args=[h.pk]),
+                obj=h,
+                acting_unit_id=h.acting_unit_id,
+            )
+        )
+    return items
+
+
+def care_map_flags(patient: Patient) -> list[CareMapEntry]:
+    """Children and relatives who need support themselves (one query)."""
+    return list(CareMapEntry.objects.filter(care_map__patient=patient).needing_support())
+
+
+def relatives_with_access(patient: Patient) -> list[RelativeGrant]:
+    """Active grants with the relative, each with ``scope_labels`` in words (one query)."""
+    grants = list(
+        RelativeGrant.objects.active()
+        .filter(patient=patient)
+        .select_related("relative")
+        .order_by("created_at")
+    )
+    labels = dict(Scope.choices)
+    for grant in grants:
+        grant.scope_labels = [str(labels.get(s, s)) for s in grant.scopes or []]
+    return grants
+
+
+def handover_state(patient: Patient) -> Handover | None:
+    """The patient's latest handover (open or not), with both units (one query)."""
+    return (
+        Handover.objects.filter(patient=patient)
+        .select_related("from_unit", "to_unit")
+        .order_by("-created_at", "-id")
+        .first()
+    )

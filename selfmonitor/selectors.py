@@ -1,0 +1,174 @@
+"""Read-side queries of self-monitoring for the care team: the alerts on the worklist,
+answers in words (never JSON), the open alerts of one patient with the answers that
+raised them, and the trend charts at admin size."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from careplan import access
+from careplan.models import Patient
+from careplan.selectors import WorkItem, register_worklist_source
+
+from . import scoring
+from .definition import item_map
+from .models import Alert, Instrument, Response, pick
+from .svg import trend_svg
+
+TREND_POINTS = 200  # the latest answers drawn per chart
+
+
+def answers_in_words(response: Response) -> list[dict]:
+    """Each answered question as text: the question, the chosen option(s) in words."""
+    items = item_map(response.instrument.definition)
+    answered = []
+    for item_id, value in (response.answers or {}).items():
+        item = items.get(item_id)
+        if item is None:
+            continue
+        if item["type"] in ("single", "multiple"):
+            labels = {str(o["value"]): pick(o["text"]) for o in item["options"]}
+            shown = ", ".join(
+                labels.get(str(v), str(v)) for v in (value if isinstance(value, list) else [value])
+            )
+        elif item["type"] == "yesno":
+            shown = _("Yes") if value == "yes" else _("No")
+        else:
+            shown = str(value)
+        answered.append({"text": pick(item["text"]), "value": shown})
+    return answered
+
+
+def scale_rows(response: Response) -> list[dict]:
+    """Each scale's score with its range and its meaning (the band's label)."""
+    rows = []
+    for scale in response.instrument.definition.get("scales", []):
+        value = (response.scores or {}).get(scale["key"])
+        found = scoring.band(scale, value)
+        rows.append(
+            {
+                "key": scale["key"],
+                "title": pick(scale["title"]),
+                "value": value,
+                "range": f"{scale.get('min', 0)}–{scale.get('max', 10)}",
+                "band": pick(found["label"]) if found else "",
+            }
+        )
+    return rows
+
+
+def scores_in_words(response: Response) -> str:
+    """ "Distress: 8 (0–10, high)" for every scale, one line."""
+    parts = []
+    for row in scale_rows(response):
+        value = _("not scored") if row["value"] is None else row["value"]
+        band = f", {row['band']}" if row["band"] else ""
+        parts.append(f"{row['title']}: {value} ({row['range']}{band})")
+    return "; ".join(parts)
+
+
+@register_worklist_source("alert")
+def alert_items(user, *, limit: int) -> list[WorkItem]:
+    """Open alerts of my units' patients, most severe first, oldest first (one query)."""
+    alerts = list(
+        access.with_acting_unit(
+            Alert.objects.worklist().filter(patient__in=access.patients_for(user).values("pk")),
+            user,
+        ).select_related("patient")[:limit]
+    )
+    return [
+        WorkItem(
+            kind="alert",
+            kind_label=_("Alert from a questionnaire"),
+            severity=a.severity,
+            since=a.created_at,
+            patient=a.patient,
+            title=a.text,
+            url=reverse("admin:selfmonitor_alert_acknowledge", args=[a.pk]),
+            obj=a,
+            acting_unit_id=a.acting_unit_id,
+            due_at=a.acknowledge_by,
+        )
+        for a in alerts
+    ]
+
+
+def open_alerts(patient: Patient, *, limit: int = 10) -> list[dict]:
+    """Open alerts with the score and the answers that raised them, in words (one query:
+    alerts, responses and instruments; the answers are on the response row)."""
+    alerts = list(
+        Alert.objects.worklist()
+        .filter(patient=patient)
+        .select_related("response__instrument")[:limit]
+    )
+    return [
+        {
+            "alert": a,
+            "instrument": pick(a.response.instrument.definition["title"]),
+            "answered_at": a.response.submitted_at,
+            "scales": scale_rows(a.response),
+            "answers": answers_in_words(a.response),
+        }
+        for a in alerts
+    ]
+
+
+def trend_charts(patient: Patient, *, points_per_chart: int = 20) -> list[dict]:
+    """The patient's PROM trends, the same SVG charts the patient sees (two queries: the
+    latest completed answers, the current instruments)."""
+    rows = list(
+        Response.objects.filter(patient=patient, status=Response.Status.COMPLETED)
+        .exclude(instrument__kind=Instrument.Kind.PREM)
+        .order_by("-submitted_at")
+        .values_list("instrument_key", "submitted_at", "scores")[:TREND_POINTS]
+    )
+    if not rows:
+        return []
+    keys = {key for key, _when, _scores in rows}
+    current: dict[str, Instrument] = {}
+    for instrument in Instrument.objects.filter(key__in=keys).order_by("key", "-version"):
+        current.setdefault(instrument.key, instrument)
+    charts = []
+    for key in sorted(keys):
+        instrument = current.get(key)
+        if instrument is None or instrument.kind == Instrument.Kind.PREM:
+            continue
+        mine = [(when, scores) for k, when, scores in reversed(rows) if k == key]
+        for scale in instrument.definition.get("scales", []):
+            points = [
+                (when, scores[scale["key"]])
+                for when, scores in mine
+                if scores.get(scale["key"]) is not None
+            ][-points_per_chart:]
+            if not points:
+                continue
+            title = f"{pick(instrument.definition['title'])}: {pick(scale['title'])}"
+            lo, hi = scale.get("min", 0), scale.get("max", 10)
+            thresholds = [(t["value"], pick(t["label"])) for t in scale.get("thresholds", [])]
+            desc = (
+                _("%(n)s answers from %(lo)s to %(hi)s.")
+                % {
+                    "n": len(points),
+                    "lo": lo,
+                    "hi": hi,
+                }
+                + " "
+                + _("Latest: %(value)s.") % {"value": points[-1][1]}
+            )
+            charts.append(
+                {
+                    "title": title,
+                    "svg": trend_svg(
+                        points,
+                        lo=lo,
+                        hi=hi,
+                        thresholds=thresholds,
+                        title=title,
+                        desc=desc,
+                        chart_id=f"chart-{key}-{scale['key']}",
+                    ),
+                    "latest": points[-1][1],
+                }
+            )
+    return charts
