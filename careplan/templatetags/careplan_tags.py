@@ -127,3 +127,21 @@ def signup_open(context: template.Context) -> bool:
 
     request = context.get("request")
     return request is not None and get_adapter(request).is_open_for_signup(request)
+
+
+@register.simple_tag
+def eid_providers(who: str = "patient") -> list[dict]:
+    """The configured e-ID providers for ``who`` ("patient": patients and relatives,
+    "staff": the care team), each with its button label and login URL."""
+    from django.urls import reverse
+
+    from careplan.eid.adapter import providers_for
+
+    return [
+        {
+            "id": app["provider_id"],
+            "label": app["name"],
+            "url": reverse("eid_login", kwargs={"provider_id": app["provider_id"]}),
+        }
+        for app in providers_for(who)
+    ]
