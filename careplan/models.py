@@ -28,8 +28,12 @@ class Role(models.TextChoices):
 
 
 class Language(models.TextChoices):
+    """The languages a patient or relative can read careplan in (settings.LANGUAGES)."""
+
     SV = "sv", _("Swedish")
     EN = "en", _("English")
+    AR = "ar", _("Arabic")
+    FI = "fi", _("Finnish")
 
 
 class StaffEmail(models.TextChoices):
@@ -361,9 +365,15 @@ class ContactNurseAssignment(models.Model):
 
 
 def _localized(obj, field: str, lang: str | None = None) -> str:
+    return getattr(obj, f"{field}_{_localized_language(obj, field, lang)}")
+
+
+def _localized_language(obj, field: str, lang: str | None = None) -> str:
+    """The language ``field`` is shown in: the reader's if the text has a version in it,
+    else Swedish (content has Swedish and English versions so far)."""
     lang = (lang or get_language() or "sv")[:2]
-    value = getattr(obj, f"{field}_{lang}", "") if lang in ("sv", "en") else ""
-    return value or getattr(obj, f"{field}_sv")
+    has_version = lang in ("sv", "en") and getattr(obj, f"{field}_{lang}", "")
+    return lang if has_version else "sv"
 
 
 class DiagnosisArea(models.TextChoices):
@@ -599,6 +609,11 @@ class PlanSection(models.Model):
     @property
     def body(self) -> str:
         return _localized(self, "body")
+
+    @property
+    def body_language(self) -> str:
+        """The language ``body`` is in (Swedish when the reader's has no version)."""
+        return _localized_language(self, "body")
 
 
 #: How far back and ahead a calendar entry may be dated (model and forms; the database

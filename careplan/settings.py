@@ -302,7 +302,8 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
 
 LANGUAGE_CODE = "sv"
-LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
+# careplan.models.Language lists the same codes (a user's preferred language).
+LANGUAGES = [("sv", _("Swedish")), ("en", _("English")), ("ar", _("Arabic")), ("fi", _("Finnish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True

@@ -31,7 +31,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("api/v1/", include("careplan.api_urls")),
     path("fhir/", include("careplan.fhir_urls")),
     # OAuth2 token endpoint for /fhir/ machine clients (client credentials).
