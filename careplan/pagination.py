@@ -30,3 +30,12 @@ class CursorPagination(pagination.CursorPagination):
         if fields[-1].lstrip("-") not in ("pk", "id"):
             fields += ("-pk" if fields[0].startswith("-") else "pk",)
         return fields
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        """The cursor is base64 (DRF's ``encode_cursor``): say so in the schema, so a
+        client (and schemathesis) knows a NUL or other control character is no cursor."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.cursor_query_param:
+                parameter["schema"] = {**parameter["schema"], "pattern": "^[A-Za-z0-9+/=]*$"}
+        return parameters

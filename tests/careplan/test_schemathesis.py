@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.middleware.csrf import _get_new_csrf_string
 from hypothesis import HealthCheck, settings
 
@@ -22,6 +24,19 @@ SETTINGS = settings(
 
 
 CURRENT: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transactions_connection():
+    """schemathesis calls the WSGI application itself, whose request signals close
+    "obsolete" connections: inside a test's transaction (autocommit off) PostgreSQL's
+    connection counts as obsolete and was closed under the test. Django's test client
+    disconnects the same handler for the same reason."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @schema.auth()
