@@ -125,6 +125,17 @@ class CareUnit(models.Model):
     reachable = models.CharField(
         _("when reachable"), max_length=200, blank=True, help_text=_("For example Mon–Fri 8–16")
     )
+    # The phone's opening hours as data, so the patient's advice can say "call 1177" when
+    # the unit is closed. Empty: unknown (both the unit's number and 1177 are shown).
+    phone_opens = models.TimeField(_("phone opens"), null=True, blank=True)
+    phone_closes = models.TimeField(_("phone closes"), null=True, blank=True)
+    phone_weekdays = models.CharField(
+        _("phone open on weekdays"),
+        max_length=7,
+        default="12345",
+        blank=True,
+        help_text=_("Day numbers, 1 = Monday … 7 = Sunday; 12345 is Monday to Friday."),
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="StaffMembership",
@@ -139,6 +150,15 @@ class CareUnit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def phone_open_at(self, when=None) -> bool | None:
+        """Whether the unit's phone is open at ``when`` (local time); None if unknown."""
+        if self.phone_opens is None or self.phone_closes is None:
+            return None
+        local = timezone.localtime(when or timezone.now())
+        if str(local.isoweekday()) not in (self.phone_weekdays or ""):
+            return False
+        return self.phone_opens <= local.time() < self.phone_closes
 
 
 class StaffMembership(models.Model):
