@@ -1080,6 +1080,22 @@ class CareUnitAdmin(RoleAdminMixin, admin.ModelAdmin):
     add_by = change_by = delete_by = SUPERUSER
     list_display = ("name", "kind", "hsa_id", "phone", "reachable")
     list_filter = ("kind",)
+    # Unit staff keep their phone and opening hours true: patients' symptom advice says
+    # "call 1177" outside them.
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "hsa_id", "email", "address")}),
+        (
+            _("Phone"),
+            {
+                "fields": (
+                    "phone",
+                    "reachable",
+                    ("phone_opens", "phone_closes"),
+                    "phone_weekdays",
+                )
+            },
+        ),
+    )
     search_fields = ("name", "hsa_id")
     inlines = [StaffMembershipInline]
 

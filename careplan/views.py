@@ -38,6 +38,7 @@ from .models import (
     Role,
     UnitLink,
 )
+from .todo import todo_for_patient
 
 Action = AccessLog.Action
 
@@ -217,6 +218,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else [],
         changes=changes,
         first_visit=shared.is_self and patient.last_seen_plan_at is None,
+        todo=todo_for_patient(plan) if shared.is_self else [],
     )
     return render(request, "careplan/plan_detail.html", ctx)
 

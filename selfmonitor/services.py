@@ -174,7 +174,30 @@ def assignment_dispatch(*, assignment_id: int) -> bool:
             kwargs={"assignment_id": assignment_id, "kind": "new"},
             dedupe_key=f"selfmonitor:new:{assignment_id}",
         )
+        _notify_patient_of(assignment_id)
     return True
+
+
+def _notify_patient_of(assignment_id: int) -> None:
+    """The in-app notification (and the header count) for a new questionnaire; the
+    e-mail is the task above, so none here."""
+    from django.urls import reverse
+
+    from careplan.messaging import notify
+    from careplan.models import Notification
+
+    assignment = Assignment.objects.select_related("patient__user").get(pk=assignment_id)
+    user = assignment.patient.user
+    if user is None:
+        return
+    notify(
+        recipients=[user],
+        kind=Notification.Kind.QUESTIONNAIRE,
+        dedupe_key=f"questionnaire:{assignment_id}",
+        url=reverse("selfmonitor_answer", args=[assignment_id]),
+        patient=assignment.patient,
+        email=False,
+    )
 
 
 def _occurrence(schedule: Schedule, plan: CarePlan, today: dt.date, relations: dict):
