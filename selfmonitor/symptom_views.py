@@ -102,6 +102,13 @@ def _context_rows(instrument, picked: list[str], values: dict, errors: dict) -> 
     return rows
 
 
+def _token(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def symptom_new(request: HttpRequest) -> HttpResponse:
@@ -113,12 +120,16 @@ def symptom_new(request: HttpRequest) -> HttpResponse:
     ctx = {"urgent_unit": _unit_of(patient), "plan": services._open_plan(patient)}
 
     if request.method == "GET":
+        # The one-time token is made with the pick form and travels in the URL, so the
+        # back button and a second send of the same form find the same report.
+        token = _token(request.GET.get("t")) or uuid.uuid4()
         if not picked:
             error = _("Choose at least one symptom.") if "step" in request.GET else ""
             return render(
                 request,
                 "selfmonitor/symptom_pick.html",
-                ctx | {"rows": _symptom_rows(instrument, [], {}, {}), "error": error},
+                ctx
+                | {"rows": _symptom_rows(instrument, [], {}, {}), "error": error, "token": token},
                 status=400 if error else 200,
             )
         return render(
@@ -127,16 +138,13 @@ def symptom_new(request: HttpRequest) -> HttpResponse:
             ctx
             | {
                 "picked": picked,
-                "token": uuid.uuid4(),
+                "token": token,
                 "rows": _symptom_rows(instrument, picked, {}, {}),
                 "context_rows": _context_rows(instrument, picked, {}, {}),
             },
         )
 
-    try:
-        token = uuid.UUID(request.POST.get("token", ""))
-    except ValueError:
-        token = None
+    token = _token(request.POST.get("token"))
     raw = {k[2:]: request.POST.getlist(k) for k in request.POST if k.startswith("a-")}
     raw = {k: v for k, v in raw.items() if k in picked or k in CONTEXT_ITEMS}
     errors: dict[str, str] = {}
