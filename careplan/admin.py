@@ -54,6 +54,7 @@ from .models import (
     CareRelation,
     CareUnit,
     ContactNurseAssignment,
+    EventChangeRequest,
     Message,
     MessageThread,
     Patient,
@@ -1432,3 +1433,83 @@ class MessageThreadAdmin(PatientRecordAdmin):
         if "_continue" not in request.POST and "_save" in request.POST:
             return HttpResponseRedirect(reverse("admin:careplan_messagethread_changelist"))
         return super().response_change(request, obj)
+
+
+class ChangeRequestOpenFilter(DefaultListFilter):
+    """Open requests unless asked otherwise: the worklist."""
+
+    title = _("status")
+    parameter_name = "status"
+    default = "open"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("Open")), ("done", _("Handled")), ("all", _("All"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(handled_at__isnull=True)
+        if self.value() == "done":
+            return queryset.filter(handled_at__isnull=False)
+        return queryset
+
+
+@admin.register(EventChangeRequest)
+class EventChangeRequestAdmin(PatientRecordAdmin):
+    """Patients' requests to change the care team's calendar entries: handle one by
+    changing the entry (link) and writing a note on what was done."""
+
+    change_by = STAFF
+    list_display = ("created_at", "patient_display", "event", "text", "handled_at")
+    list_select_related = ("patient", "event")
+    list_filter = (ChangeRequestOpenFilter,)
+    fields = ("patient_display", "event_link", "text", "created_at", "note", "handled_at")
+    readonly_fields = ("patient_display", "event_link", "text", "created_at", "handled_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.handled_at is not None:
+            return (*self.readonly_fields, "note")
+        return self.readonly_fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "note" in form.base_fields:
+            form.base_fields["note"].required = True
+        return form
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_display(self, obj) -> str:
+        return str(obj.patient)
+
+    @admin.display(description=_("calendar entry"))
+    def event_link(self, obj) -> str:
+        url = reverse("admin:careplan_calendarevent_change", args=[obj.event_id])
+        when = timezone.localtime(obj.event.starts_at).strftime("%Y-%m-%d %H:%M")
+        return format_html('<a href="{}">{} {}</a>', url, when, obj.event.title)
+
+    def save_record(self, request, obj, form, change) -> None:
+        if obj.handled_at is None:
+            services.event_change_request_handle(
+                change_request=obj, by=request.user, note=form.cleaned_data["note"]
+            )
+
+
+def change_request_worklist(user, *, limit: int = 10) -> dict | None:
+    """The open calendar change requests of my units, oldest first, for the admin index
+    (two queries: the requests with patient and entry, the access-log rows)."""
+    if not is_care_staff(user) or not access.staff_unit_ids(user):
+        return None
+    requests = list(
+        access.with_acting_unit(
+            EventChangeRequest.objects.open().filter(
+                patient__in=access.patients_for(user).values("pk")
+            ),
+            user,
+        )
+        .select_related("patient", "event")
+        .order_by("created_at", "id")[:limit]
+    )
+    rows: dict[int, tuple[int, int | None, object]] = {}
+    for item in requests:
+        rows.setdefault(item.patient_id, (item.patient_id, item.acting_unit_id, item))
+    access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
+    return {"requests": requests}

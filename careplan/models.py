@@ -607,9 +607,81 @@ class CalendarEvent(models.Model):
     def is_past(self) -> bool:
         return (self.ends_at or self.starts_at) < timezone.now()
 
+    def editable_by(self, user) -> bool:
+        """Staff change any entry of a plan they reach; a patient only their own entries
+        (the care team's bookings are read-only for the patient)."""
+        if getattr(user, "role", None) == Role.PATIENT:
+            return self.created_by_id == user.pk
+        return True
+
     def added_by_label(self) -> str:
         user = self.created_by
         return f"{user} ({user.title})" if user.title else str(user)
+
+
+class EventChangeRequestQuerySet(models.QuerySet["EventChangeRequest"]):
+    def open(self) -> EventChangeRequestQuerySet:
+        return self.filter(handled_at__isnull=True)
+
+
+class EventChangeRequest(models.Model):
+    """The patient asks the care team to change one of the team's calendar entries (the
+    patient cannot change those). An item on the unit's worklist until handled."""
+
+    event = models.ForeignKey(
+        CalendarEvent,
+        on_delete=models.CASCADE,
+        related_name="change_requests",
+        verbose_name=_("calendar entry"),
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="+", verbose_name=_("patient")
+    )
+    text = models.TextField(_("what the patient asks"), max_length=2000)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("asked"), default=timezone.now)
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    note = models.TextField(_("what was done"), blank=True, max_length=2000)
+
+    objects = EventChangeRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("calendar change request")
+        verbose_name_plural = _("calendar change requests")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One open request per entry: a double submit finds it.
+            models.UniqueConstraint(
+                fields=["event"],
+                condition=Q(handled_at__isnull=True),
+                name="eventchangerequest_one_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(handled_at__isnull=True) | ~Q(note=""),
+                name="eventchangerequest_handled_with_note",
+            ),
+        ]
+        indexes = [
+            # The worklist: a unit's open requests, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(handled_at__isnull=True),
+                name="eventchangerequest_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event}: {self.text[:60]}"
 
 
 class PlanChange(models.Model):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -257,16 +257,17 @@ def plan_section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
 # --- Calendar ------------------------------------------------------------------------------
 
 
-def _calendar_lists(plan: CarePlan) -> dict:
+def _calendar_lists(plan: CarePlan, user=None) -> dict:
     now = timezone.now()
     events = CalendarEvent.objects.filter(plan=plan).select_related("created_by")
-    return {
-        "upcoming": list(events.filter(_is_upcoming(now)).order_by("starts_at", "id")),
-        "past": list(
-            events.exclude(_is_upcoming(now)).order_by("-starts_at", "-id")[:PAST_EVENTS_SHOWN]
-        ),
-        "past_limit": PAST_EVENTS_SHOWN,
-    }
+    upcoming = list(events.filter(_is_upcoming(now)).order_by("starts_at", "id"))
+    past = list(events.exclude(_is_upcoming(now)).order_by("-starts_at", "-id")[:PAST_EVENTS_SHOWN])
+    write = plan.reach.write
+    for event in (*upcoming, *past):
+        # The care team's entries are read-only for the patient, who may ask for a change.
+        event.editable = write and event.editable_by(user)
+        event.ask_change = write and not event.editable and plan.reach.is_self
+    return {"upcoming": upcoming, "past": past, "past_limit": PAST_EVENTS_SHOWN}
 
 
 @require_http_methods(["GET", "POST"])
@@ -285,7 +286,11 @@ def plan_calendar(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 notice = _("Added to the calendar: %(title)s") % {"title": event.title}
                 if request.htmx:
-                    ctx = {**_plan_context(plan), **_calendar_lists(plan), "notice": notice}
+                    ctx = {
+                        **_plan_context(plan),
+                        **_calendar_lists(plan, request.user),
+                        "notice": notice,
+                    }
                     return render(request, "careplan/calendar.html#event-list", ctx)
                 messages.success(request, notice)
                 return redirect("plan_calendar", pk=plan.pk)
@@ -297,7 +302,7 @@ def plan_calendar(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         plan = access.plan_for(request.user, pk, scope=Scope.CALENDAR)
         form = CalendarEventForm() if plan.reach.write else None
-    ctx = {**_plan_context(plan), **_calendar_lists(plan), "form": form}
+    ctx = {**_plan_context(plan), **_calendar_lists(plan, request.user), "form": form}
     return render(request, "careplan/calendar.html", ctx)
 
 
@@ -347,6 +352,46 @@ def event_delete(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     plan = event.plan
     plan.reach = event.reach
     return render(request, "careplan/event_delete.html", {**_plan_context(plan), "event": event})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def event_change_request(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    """The patient asks the care team to change one of the team's entries."""
+    event = access.event_for(request.user, event_id)
+    if event.plan_id != pk:
+        raise Http404
+    if not event.reach.is_self:
+        raise PermissionDenied
+    plan = event.plan
+    plan.reach = event.reach
+    open_request = event.change_requests.open().first()
+    text = request.POST.get("text", "")
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            services.event_change_request(event=event, by=request.user, text=text)
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(
+                request,
+                _("Your care team has your request about %(title)s and will contact you.")
+                % {"title": event.title},
+            )
+            return redirect("plan_calendar", pk=pk)
+    return render(
+        request,
+        "careplan/event_change_request.html",
+        {
+            **_plan_context(plan),
+            "event": event,
+            "open_request": open_request,
+            "text": text,
+            "errors": errors,
+        },
+        status=400 if errors else 200,
+    )
 
 
 # --- Print -----------------------------------------------------------------------------------

@@ -15,6 +15,11 @@ urlpatterns = [
         views.event_delete,
         name="event_delete",
     ),
+    path(
+        "plan/<int:pk>/calendar/<int:event_id>/request-change/",
+        views.event_change_request,
+        name="event_change_request",
+    ),
     path("plan/<int:pk>/print.pdf", views.plan_pdf, name="plan_pdf"),
     path("me/access-log/", views.my_access_log, name="my_access_log"),
     # Messages with the care team, and notifications (careplan/message_views.py).

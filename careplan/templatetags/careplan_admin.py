@@ -14,3 +14,12 @@ def staff_worklist(user):
     from careplan.admin import staff_worklist as build
 
     return build(user)
+
+
+@register.simple_tag
+def change_request_worklist(user):
+    """``{% change_request_worklist request.user as work %}``: patients' open requests to
+    change the care team's calendar entries (``careplan.admin.change_request_worklist``)."""
+    from careplan.admin import change_request_worklist as build
+
+    return build(user)
