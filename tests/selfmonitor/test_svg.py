@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from selfmonitor import services
 from selfmonitor.models import Response
+from selfmonitor import svg as svg_module
 from selfmonitor.svg import trend_svg
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -43,7 +44,7 @@ def test_threshold_y_is_right(settings):
     svg = trend_svg(
         [(T0, 0)], lo=0, hi=10, thresholds=[(10, "top")], title="t", desc="d", chart_id="c"
     )
-    assert 'y1="16.0"' in svg  # the top of the plot
+    assert f'y1="{svg_module.TOP:.1f}"' in svg  # the top of the plot
 
 
 def test_trend_page_shows_chart_table_and_threshold_for_the_nurse(cast, send):
