@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .models import Invitation
@@ -31,7 +31,7 @@ def send_invitation(invitation_id: int, token: str) -> str:
                 "If you were not expecting this e-mail, you can ignore it.\n"
                 "This e-mail cannot be answered."
             )
-            % {"url": url, "expires": invitation.expires_at.date().isoformat()},
+            % {"url": url, "expires": timezone.localtime(invitation.expires_at).date().isoformat()},
             from_email=None,
             recipient_list=[invitation.email],
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -14,6 +15,11 @@ from django.utils.safestring import SafeString, mark_safe
 # text stays at least 12 px there; the stylesheet caps the width on larger screens.
 WIDTH, HEIGHT = 320, 200
 LEFT, RIGHT, TOP, BOTTOM = 30, 8, 12, 34
+
+
+def _local(when):
+    """Dates as the reader's calendar has them (Europe/Stockholm), not UTC."""
+    return timezone.localtime(when) if timezone.is_aware(when) else when
 
 
 def _fmt(value: float) -> str:
@@ -78,14 +84,14 @@ def trend_svg(
     for x, yy, when, value in coords:
         parts.append(
             f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="4.5" fill="#005ea5">'
-            f"<title>{escape(date_format(when, 'j M Y'))}: {_fmt(value)}</title></circle>"
+            f"<title>{escape(date_format(_local(when), 'j M Y'))}: {_fmt(value)}</title></circle>"
         )
     if points:
         for x, when in ((LEFT, first), (LEFT + plot_w, last)):
             anchor = "start" if x == LEFT else "end"
             parts.append(
                 f'<text x="{x}" y="{HEIGHT - 12}" text-anchor="{anchor}" font-size="12" '
-                f'fill="#1a1a1a">{escape(date_format(when, "j M Y"))}</text>'
+                f'fill="#1a1a1a">{escape(date_format(_local(when), "j M Y"))}</text>'
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

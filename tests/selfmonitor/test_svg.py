@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from selfmonitor import services
-from selfmonitor.models import Response
 from selfmonitor import svg as svg_module
+from selfmonitor.models import Response
 from selfmonitor.svg import trend_svg
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -70,3 +70,12 @@ def test_trend_of_a_prem_is_not_offered(cast, instruments):
     client = cast.client("patient")
     page = client.get(reverse("selfmonitor_trend", args=[cast.plan.pk, "care-experience"]))
     assert page.status_code == 404
+
+
+def test_chart_dates_are_local_not_utc(settings):
+    import datetime as _dt
+
+    # 23:30 UTC on 31 March is 1 April in Stockholm (summer time).
+    late = _dt.datetime(2026, 3, 31, 23, 30, tzinfo=_dt.UTC)
+    svg = trend_svg([(late, 3)], lo=0, hi=10, title="t", desc="d", chart_id="c")
+    assert "1 apr 2026" in svg.lower() and "31 mar" not in svg.lower()
