@@ -67,6 +67,15 @@ OBJECT_TEXT = {
     "Alert": gettext_lazy("an alert from your answers to the care team"),
     "Handover": gettext_lazy("a handover of your care to another unit"),
 }
+# What a relative is told the patient has not shared (the plan's start page).
+NOT_SHARED_TEXT = [
+    ("sections", gettext_lazy("the texts of the care plan")),
+    ("calendar", gettext_lazy("the calendar")),
+    ("contact_nurse", gettext_lazy("the contact nurse's details")),
+    ("questionnaires", gettext_lazy("questionnaire results")),
+    ("rehab_plan", gettext_lazy("the rehabilitation plan")),
+    ("messages", gettext_lazy("messages with the care team")),
+]
 ROLE_TEXT = {**dict(Role.choices), "anonymous": gettext_lazy("not logged in")}
 
 
@@ -78,6 +87,8 @@ class Shared:
     calendar: bool
     contact_nurse: bool
     rehab_plan: bool
+    questionnaires: bool
+    messages: bool
     write: bool
     is_self: bool
     is_relative: bool
@@ -89,6 +100,8 @@ class Shared:
             calendar=r.covers(Scope.CALENDAR),
             contact_nurse=r.covers(Scope.CONTACT_NURSE),
             rehab_plan=r.covers(Scope.REHAB_PLAN),
+            questionnaires=r.covers(Scope.QUESTIONNAIRES),
+            messages=r.covers(Scope.MESSAGES),
             write=r.write,
             is_self=r.is_self,
             is_relative=r.basis == AccessLog.Basis.RELATIVE_GRANT,
@@ -219,6 +232,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         changes=changes,
         first_visit=shared.is_self and patient.last_seen_plan_at is None,
         todo=todo_for_patient(plan) if shared.is_self else [],
+        not_shared=[str(label) for part, label in NOT_SHARED_TEXT if not getattr(shared, part)]
+        if shared.is_relative
+        else [],
     )
     return render(request, "careplan/plan_detail.html", ctx)
 

@@ -32,7 +32,14 @@ TREND_POINTS = 200  # the latest answers drawn per chart
 
 
 def _plan_ctx(plan) -> dict:
-    return {"plan": plan, "patient": plan.patient, "reach": plan.reach}
+    from careplan.views import Shared
+
+    return {
+        "plan": plan,
+        "patient": plan.patient,
+        "reach": plan.reach,
+        "shared": Shared.of(plan.reach),
+    }
 
 
 def _item_rows(page: dict, values: dict[str, list[str]], errors: dict[str, str], answers):

@@ -253,8 +253,9 @@ def test_plan_detail_query_count_for_a_relative_is_pinned(cast, django_assert_nu
     _fill(cast, n)
 
     # 1 session, 2 user, 3 plan, 4 the relative's active grant, 5 INSERT access log,
-    # 6 contact nurse, 7 the latest handover, 8 next events, 9 sections.
-    with django_assert_num_queries(9):
+    # 6 contact nurse, 7 the latest handover, 8 next events, 9 sections, 10 whether
+    # anyone shares messages with the relative (the header's "Messages" link).
+    with django_assert_num_queries(10):
         _detail(cast, "relative", client)
 
 
