@@ -14,13 +14,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget
@@ -44,15 +45,42 @@ Action = AccessLog.Action
 
 PAST_EVENTS_SHOWN = 50
 CHANGES_SHOWN = 20
-ACCESS_LOG_PAGE_SIZE = 50
+ACCESS_LOG_DAYS_PER_PAGE = 14
 
-# What the patient's access log calls each kind of object.
-OBJECT_TEXT = {
+# What a relative is told the patient has not shared (the plan's start page).
+NOT_SHARED_TEXT = [
+    ("sections", gettext_lazy("the texts of the care plan")),
+    ("calendar", gettext_lazy("the calendar")),
+    ("contact_nurse", gettext_lazy("the contact nurse's details")),
+    ("questionnaires", gettext_lazy("questionnaire results")),
+    ("rehab_plan", gettext_lazy("the rehabilitation plan")),
+    ("messages", gettext_lazy("messages with the care team")),
+]
+# The patient's access log in plain words: "<verb> <what>", e.g. "read your care plan".
+ACTION_DONE = {
+    "view": pgettext_lazy("access log", "read"),
+    "list": pgettext_lazy("access log", "saw in a list"),
+    "create": pgettext_lazy("access log", "added"),
+    "update": pgettext_lazy("access log", "changed"),
+    "delete": pgettext_lazy("access log", "removed"),
+    "print": pgettext_lazy("access log", "printed"),
+    "export": pgettext_lazy("access log", "exported"),
+}
+ACTION_TRIED = {
+    "view": pgettext_lazy("access log", "tried to read"),
+    "list": pgettext_lazy("access log", "tried to list"),
+    "create": pgettext_lazy("access log", "tried to add"),
+    "update": pgettext_lazy("access log", "tried to change"),
+    "delete": pgettext_lazy("access log", "tried to remove"),
+    "print": pgettext_lazy("access log", "tried to print"),
+    "export": pgettext_lazy("access log", "tried to export"),
+}
+OBJECT_YOUR = {
     "Patient": gettext_lazy("your details"),
-    "CarePlan": gettext_lazy("care plan"),
-    "PlanSection": gettext_lazy("a section of the care plan"),
-    "CalendarEvent": gettext_lazy("calendar entry"),
-    "PlanChange": gettext_lazy("plan history"),
+    "CarePlan": gettext_lazy("your care plan"),
+    "PlanSection": gettext_lazy("a part of your care plan"),
+    "CalendarEvent": gettext_lazy("an entry in your calendar"),
+    "PlanChange": gettext_lazy("the history of your care plan"),
     "CareMap": gettext_lazy("your care map"),
     "CareMapEntry": gettext_lazy("your care map"),
     "RelativeGrant": gettext_lazy("who can read your care plan"),
@@ -66,16 +94,17 @@ OBJECT_TEXT = {
     "Response": gettext_lazy("your answers to a questionnaire"),
     "Alert": gettext_lazy("an alert from your answers to the care team"),
     "Handover": gettext_lazy("a handover of your care to another unit"),
+    "SymptomReport": gettext_lazy("a symptom report"),
+    "EventChangeRequest": gettext_lazy("your request to change a calendar entry"),
 }
-# What a relative is told the patient has not shared (the plan's start page).
-NOT_SHARED_TEXT = [
-    ("sections", gettext_lazy("the texts of the care plan")),
-    ("calendar", gettext_lazy("the calendar")),
-    ("contact_nurse", gettext_lazy("the contact nurse's details")),
-    ("questionnaires", gettext_lazy("questionnaire results")),
-    ("rehab_plan", gettext_lazy("the rehabilitation plan")),
-    ("messages", gettext_lazy("messages with the care team")),
-]
+# Why a refused attempt was refused, by the role of who tried.
+DENIED_WHY = {
+    "staff": gettext_lazy("Refused: their unit is not responsible for your care."),
+    "relative": gettext_lazy(
+        "Refused: you have not shared this with them, or the sharing has ended."
+    ),
+    "": gettext_lazy("Refused: they have no right to see it."),
+}
 ROLE_TEXT = {**dict(Role.choices), "anonymous": gettext_lazy("not logged in")}
 
 
@@ -438,23 +467,82 @@ def plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def my_access_log(request: HttpRequest) -> HttpResponse:
+    """ "Who has read my record": grouped by day, then by person and unit, one line per
+    kind of access with how many times ("Karin Kontakt, Bröstmottagningen: read your care
+    plan 3 times"), each refusal explained; a filter by who."""
     if request.user.role != Role.PATIENT:
         raise Http404
-    rows = (
-        AccessLog.objects.filter(patient__user=request.user)
-        .select_related("acting_unit")
-        .order_by("-at", "-id")
+    tz = timezone.get_current_timezone()
+    rows = AccessLog.objects.filter(patient__user=request.user)
+    # The people in the log, for the filter (one query; few people per patient).
+    people = {
+        (uid, name)
+        for uid, name in rows.values_list("user_id", "user_name").distinct()
+        if name or uid
+    }
+    who = request.GET.get("who", "")
+    if who.isdigit():
+        rows = rows.filter(user_id=int(who))
+    elif who == "none":
+        rows = rows.filter(user__isnull=True)
+    dated = rows.annotate(day=TruncDate("at", tzinfo=tz))
+    days = dated.values_list("day", flat=True).distinct().order_by("-day")
+    page = Paginator(days, ACCESS_LOG_DAYS_PER_PAGE).get_page(request.GET.get("page"))
+    groups = (
+        dated.filter(day__in=list(page))
+        .values(
+            "day",
+            "user_id",
+            "user_name",
+            "role",
+            "acting_unit__name",
+            "action",
+            "object_type",
+            "outcome",
+        )
+        .annotate(n=Count("id"), last=Max("at"))
+        .order_by("-day", "-last")
     )
-    page = Paginator(rows, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    entries = [
+    by_day: dict = {}
+    for g in groups:
+        person_key = (g["user_id"], g["user_name"], g["role"], g["acting_unit__name"])
+        persons = by_day.setdefault(g["day"], {})
+        person = persons.setdefault(
+            person_key,
+            {
+                "name": g["user_name"] or str(ROLE_TEXT.get(g["role"], g["role"])),
+                "role": ROLE_TEXT.get(g["role"], g["role"]),
+                "unit": g["acting_unit__name"] or "",
+                "last": g["last"],
+                "lines": [],
+            },
+        )
+        denied = g["outcome"] == AccessLog.Outcome.DENIED
+        verbs = ACTION_TRIED if denied else ACTION_DONE
+        person["lines"].append(
+            {
+                "text": _("%(verb)s %(what)s")
+                % {
+                    "verb": verbs.get(g["action"], g["action"]),
+                    "what": OBJECT_YOUR.get(g["object_type"], g["object_type"]),
+                },
+                "n": g["n"],
+                "last": g["last"],
+                "denied": denied,
+                "why": DENIED_WHY.get(g["role"], DENIED_WHY[""]) if denied else "",
+            }
+        )
+    day_list = [{"day": day, "persons": list(persons.values())} for day, persons in by_day.items()]
+    return render(
+        request,
+        "careplan/access_log.html",
         {
-            "row": row,
-            "role": ROLE_TEXT.get(row.role, row.role),
-            "what": OBJECT_TEXT.get(row.object_type, row.object_type),
-        }
-        for row in page
-    ]
-    return render(request, "careplan/access_log.html", {"page": page, "entries": entries})
+            "page": page,
+            "days": day_list,
+            "people": sorted(people, key=lambda p: p[1] or ""),
+            "who": who,
+        },
+    )
 
 
 # --- Errors ------------------------------------------------------------------------------------
