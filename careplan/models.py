@@ -684,6 +684,30 @@ class EventChangeRequest(models.Model):
         return f"{self.event}: {self.text[:60]}"
 
 
+class VisitQuestion(models.Model):
+    """A question the patient wants to ask at the next visit: the patient's own list,
+    which the care team reads on the patient overview (``careplan.selectors``)."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="visit_questions", db_index=False
+    )
+    text = models.TextField(_("question"), max_length=1000)
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("question for the next visit")
+        verbose_name_plural = _("questions for the next visit")
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The patient's list and the care team's overview: a patient's questions.
+            models.Index(fields=["patient", "created_at"], name="visitquestion_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
 class PlanChange(models.Model):
     """One row per change a patient should know about: drives "what changed since your
     last visit" and the plan's history."""

@@ -396,3 +396,37 @@ def event_change_request_handle(
         raise ValidationError(_("This request was already handled."))
     change_request.refresh_from_db()
     return change_request
+
+
+# --- Questions for the next visit ----------------------------------------------------------
+
+
+def visit_question_add(*, patient: Patient, by: User, text: str):
+    """The patient notes a question for the next visit (CR LF from browsers made LF)."""
+    from .models import VisitQuestion
+
+    if by.role != Role.PATIENT or patient.user_id != by.pk:
+        raise PermissionDenied
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise ValidationError({"text": _("Write your question first.")})
+    if len(text) > 1000:
+        raise ValidationError({"text": _("Write at most %(n)s characters.") % {"n": 1000}})
+    return VisitQuestion.objects.create(patient=patient, text=text)
+
+
+def visit_question_set_answered(*, question, by: User, answered: bool) -> None:
+    """The patient ticks a question off (or back on); only the patient's own."""
+    from .models import VisitQuestion
+
+    if by.role != Role.PATIENT or question.patient.user_id != by.pk:
+        raise PermissionDenied
+    VisitQuestion.objects.filter(pk=question.pk).update(
+        answered_at=timezone.now() if answered else None
+    )
+
+
+def visit_question_delete(*, question, by: User) -> None:
+    if by.role != Role.PATIENT or question.patient.user_id != by.pk:
+        raise PermissionDenied
+    question.delete()

@@ -439,6 +439,57 @@ def event_change_request(request: HttpRequest, pk: int, event_id: int) -> HttpRe
     )
 
 
+@require_http_methods(["GET", "POST"])
+@login_required
+def visit_questions(request: HttpRequest) -> HttpResponse:
+    """Questions for my next visit: the patient's own list (add, tick off, remove)."""
+    from .models import VisitQuestion
+    from .selectors import visit_questions as selected
+
+    if request.user.role != Role.PATIENT:
+        raise Http404
+    patient = Patient.objects.filter(user=request.user).first()
+    if patient is None:
+        raise Http404
+    text, errors = "", []
+    if request.method == "POST":
+        action = request.POST.get("action", "add")
+        try:
+            if action == "add":
+                text = request.POST.get("text", "")
+                services.visit_question_add(patient=patient, by=request.user, text=text)
+                messages.success(request, _("Your question is on the list."))
+            else:
+                question = VisitQuestion.objects.filter(
+                    pk=request.POST.get("question") or 0, patient=patient
+                ).first()
+                if question is None:
+                    raise Http404
+                if action == "delete":
+                    services.visit_question_delete(question=question, by=request.user)
+                else:
+                    services.visit_question_set_answered(
+                        question=question, by=request.user, answered=action == "answered"
+                    )
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            return redirect("visit_questions")
+    questions = list(selected(patient, include_answered=True))
+    return render(
+        request,
+        "careplan/visit_questions.html",
+        {
+            "open": [q for q in questions if q.answered_at is None],
+            "answered": [q for q in questions if q.answered_at is not None],
+            "text": text,
+            "errors": errors,
+            "plan": access.current_plan_for_patient_user(request.user),
+        },
+        status=400 if errors else 200,
+    )
+
+
 # --- Print -----------------------------------------------------------------------------------
 
 
