@@ -25,7 +25,7 @@ from contacts.models import Scope
 from . import access as sm_access
 from . import services, triage
 from .definition import item_map
-from .models import pick
+from .models import UnitAdvice, pick
 
 CONTEXT_ITEMS = ("on_chemo", "since", "details")
 ASK_TREATMENT_FOR = {"fever", "infection"}
@@ -234,3 +234,53 @@ def symptom_report(request: HttpRequest, report_id: int) -> HttpResponse:
         "plan": report.response.assignment.plan,
     }
     return render(request, "selfmonitor/symptom_report.html", ctx)
+
+
+@require_GET
+@login_required
+def symptom_advice(request: HttpRequest, symptom: str) -> HttpResponse:
+    """Self-care advice for one symptom, by how much it troubles (no report is made):
+    linked from a questionnaire result with a high score. General text, no patient data;
+    the unit's own wording where the unit adapted it."""
+    instrument, guide = services.symptom_setup()
+    items = {item["id"]: item for item in services.symptom_items(instrument)}
+    item = items.get(symptom)
+    if item is None:
+        raise Http404
+    unit = None
+    if request.user.role == Role.PATIENT:
+        patient = Patient.objects.filter(user=request.user).first()
+        unit = _unit_of(patient) if patient else None
+    unit_texts = {}
+    if unit is not None:
+        unit_texts = {
+            a.rule_key: ({"sv": a.text_sv, "en": a.text_en}, a.source)
+            for a in UnitAdvice.objects.filter(unit=unit)
+        }
+    levels = guide.definition["levels"]
+    rows = []
+    for option in item["options"]:
+        advice = triage.advise(
+            guide.definition, {symptom: option["value"]}, in_treatment=True, unit_texts=unit_texts
+        )[0]
+        rows.append(
+            {
+                "severity": pick(option["text"]),
+                "level": advice.level,
+                "level_title": pick(levels[advice.level]["title"]),
+                "advice": pick(advice.text),
+                "source": advice.source,
+            }
+        )
+    return render(
+        request,
+        "selfmonitor/symptom_advice.html",
+        {
+            "symptom": pick(item["text"]),
+            "symptom_id": symptom,
+            "rows": rows,
+            "review_note": pick(guide.definition.get("review_note")),
+            "urgent_unit": unit,
+            "is_patient": request.user.role == Role.PATIENT,
+        },
+    )

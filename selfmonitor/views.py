@@ -317,18 +317,39 @@ def remind_later(request: HttpRequest, assignment_id: int) -> HttpResponse:
     return redirect("home")
 
 
+# A high score on these scales links to the matching symptom advice (symptom report ids).
+ADVICE_FOR_SCALE = {
+    "pain": "pain",
+    "tiredness": "tiredness",
+    "drowsiness": "drowsiness",
+    "nausea": "nausea",
+    "appetite": "appetite",
+    "breath": "breathless",
+    "low_mood": "depression",
+    "anxiety": "anxiety",
+    "wellbeing": "wellbeing",
+    "distress": "anxiety",
+}
+HIGH_SHARE = 0.7  # a score in the top 30 % of its range is "high"
+
+
 def _scale_rows(response: Response) -> list[dict]:
     rows = []
     for scale in response.instrument.definition.get("scales", []):
         value = response.scores.get(scale["key"])
         found = scoring.band(scale, value)
+        lo, hi = scale.get("min", 0), scale.get("max", 10)
+        high = value is not None and hi > lo and (value - lo) / (hi - lo) >= HIGH_SHARE
+        symptom = ADVICE_FOR_SCALE.get(scale["key"])
         rows.append(
             {
                 "key": scale["key"],
                 "title": pick(scale["title"]),
                 "value": value,
-                "range": f"{scale.get('min', 0)}–{scale.get('max', 10)}",
+                "max": hi,
+                "range": f"{lo}–{hi}",
                 "band": pick(found["label"]) if found else "",
+                "advice_url": reverse("symptom_advice", args=[symptom]) if high and symptom else "",
             }
         )
     return rows

@@ -305,3 +305,24 @@ def test_a_relative_with_the_questionnaires_scope_reads_the_report(cast, guide):
     page = cast.client("relative").get(reverse("symptom_report", args=[report.pk]))
     assert page.status_code == 200
     assert "Rapportera ett till symtom" not in page.content.decode()
+
+
+def test_a_high_score_links_to_the_matching_self_care_advice(cast, send):
+    assignment = send("symptom-scale")
+    answers = {k: ["2"] for k in ("tiredness", "drowsiness", "nausea", "appetite")}
+    answers |= {k: ["1"] for k in ("breath", "low_mood", "anxiety", "wellbeing")}
+    outcome = services.response_submit(
+        assignment=assignment, by=cast.patient_user, raw={"pain": ["8"], **answers}
+    )
+    assert outcome.completed, outcome.errors or outcome.missing
+    client = cast.client("patient")
+    page = client.get(reverse("selfmonitor_response", args=[outcome.response.pk])).content
+    html = page.decode()
+    advice_url = reverse("symptom_advice", args=["pain"])
+    assert advice_url in html
+    assert reverse("symptom_advice", args=["tiredness"]) not in html  # 2 of 10 is not high
+    assert "8 av 10" in html
+    advice = client.get(advice_url).content.decode()
+    assert "Ta din smärtlindring som ordinerat." in advice
+    assert "Ring din vårdenhet idag" in advice
+    assert client.get(reverse("symptom_advice", args=["nonsense"])).status_code == 404
