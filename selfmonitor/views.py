@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -400,9 +401,11 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
     is_self = plan.reach.is_self
     open_ = []
     if plan.reach.write:
+        drafts = Response.objects.filter(assignment=OuterRef("pk"), status=Response.Status.DRAFT)
         open_ = list(
             Assignment.objects.open()
             .filter(patient=patient)
+            .annotate(started=Exists(drafts))
             .select_related("instrument")
             .order_by("due_at", "id")
         )

@@ -53,3 +53,16 @@ def test_a_relative_gets_no_todo_card(cast, send):
     page = cast.client("relative").get(reverse("plan_detail", args=[cast.plan.pk]))
     assert page.context["todo"] == []
     assert "Att göra" not in page.content.decode()
+
+
+def test_the_questionnaire_list_marks_a_started_one_and_has_no_stray_commas(cast, send):
+    answered = send("distress-thermometer")
+    services.response_submit(
+        assignment=answered, by=cast.patient_user, raw={"distress": ["2"], "wants_contact": ["no"]}
+    )
+    started = send("symptom-scale")
+    services.response_save_draft(assignment=started, by=cast.patient_user, raw={"pain": ["3"]})
+    html = cast.client("patient").get(reverse("selfmonitor_list", args=[cast.plan.pk]))
+    text = html.content.decode()
+    assert "påbörjat – fortsätt där du slutade" in text
+    assert "</a>," not in text  # the date used to follow the block link as ", 30 november"
