@@ -162,7 +162,9 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
 }
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[careplan] "
+# The site's one name: the header and page titles, e-mail subjects and texts, the sender.
+CAREPLAN_SITE_NAME = env.str("CAREPLAN_SITE_NAME", default="Min vårdplan")
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{CAREPLAN_SITE_NAME}] "
 # Signing up is by invitation (relatives) or created by the care team (patients, staff).
 CAREPLAN_OPEN_SIGNUP = env.bool("CAREPLAN_OPEN_SIGNUP", default=False)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -222,7 +224,9 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="careplan <no-reply@careplan.invalid>")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default=f"{CAREPLAN_SITE_NAME} <no-reply@careplan.invalid>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: with no REDIS_URL, tasks run eagerly in-process.

@@ -159,3 +159,11 @@ def shares_messages(user) -> bool:
         cached = any(Scope.MESSAGES in (s or []) for s in grants.values_list("scopes", flat=True))
         user._careplan_shares_messages = cached
     return cached
+
+
+@register.simple_tag
+def site_name() -> str:
+    """The site's one configurable name (``CAREPLAN_SITE_NAME``)."""
+    from django.conf import settings
+
+    return settings.CAREPLAN_SITE_NAME
