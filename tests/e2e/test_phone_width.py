@@ -102,6 +102,17 @@ def _measure(b, path: str, found: list[str]) -> None:
         )
         found.append(f"{path}: content {width}px wide on a 360px screen: {wide}")
         b.shot("narrow" + path.replace("/", "_"))
+    # A checkbox's label stays beside its box (it used to wrap below it).
+    split = b.page.evaluate(
+        """() => [...document.querySelectorAll('.field--checkbox')].filter(d => {
+            const i = d.querySelector('input'), l = d.querySelector('label');
+            if (!i || !l) return false;
+            const a = i.getBoundingClientRect(), c = l.getBoundingClientRect();
+            return c.left < a.right || Math.abs(c.top - a.top) > 8;
+        }).map(d => d.textContent.trim().slice(0, 40))"""
+    )
+    if split:
+        found.append(f"{path}: checkbox label split from its box: {split}")
     if b.page.locator("svg.trend-chart text").count():
         smallest = b.page.evaluate(CHART_TEXT_JS)
         if smallest < 11.5:  # 12 px text, measured by its box (glyph height ~ font size)
@@ -137,6 +148,8 @@ def test_every_patient_and_relative_page_fits_360_px(new_browsing, people):
         "/sharing/",
         "/sharing/invite/",
         f"/sharing/{people.grant.pk}/",
+        "/me/questions/",
+        "/symptoms/advice/fever/",
     ]
     team_event = CalendarEvent.objects.filter(plan=people.plan, created_by=people.nurse).first()
     patient_pages.append(f"/plan/{plan}/calendar/{team_event.pk}/request-change/")
