@@ -301,4 +301,4 @@ def test_the_patient_is_told_of_each_handover_step_once(cast, primary):
     ]
     draft = notes.get(dedupe_key__endswith=":draft")
     assert draft.url == f"/handover/{handover.pk}/needs/"
-    assert "wishes" in draft.text or "önskemål" in draft.text
+    assert "wishes" in draft.text or "önskar" in draft.text
