@@ -92,3 +92,20 @@ def test_the_request_is_on_the_nurses_worklist_and_handled_with_a_note(cast, tea
     assert request.handled_by == cast.nurse and request.note.startswith("Flyttad")
     assert "Inga öppna önskemål om ändring." in nurse.get(reverse("admin:index")).content.decode()
     assert cast.client("other_nurse").get(url).status_code == 404
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_the_worklist_part_costs_the_same_for_1_and_3_requests(
+    cast, django_assert_num_queries, n
+):
+    from careplan.admin import change_request_worklist
+
+    for i in range(n):
+        event = CalendarEventFactory(plan=cast.plan, title=f"Bokning {i}", created_by=cast.nurse)
+        services.event_change_request(event=event, by=cast.patient_user, text="Flytta")
+    nurse = type(cast.nurse).objects.get(pk=cast.nurse.pk)
+    # 1 the nurse's units, 2 the open requests with patient, entry and acting unit,
+    # 3 INSERT the access-log rows (one per patient).
+    with django_assert_num_queries(3):
+        work = change_request_worklist(nurse)
+    assert len(work["requests"]) == n

@@ -60,3 +60,15 @@ def test_the_selector_is_one_query(cast, django_assert_num_queries):
         VisitQuestion.objects.create(patient=cast.patient, text=f"Fråga {i}")
     with django_assert_num_queries(1):
         assert len(list(selectors.visit_questions(cast.patient.pk))) == 3
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_the_question_list_query_count_is_pinned(cast, django_assert_num_queries, n):
+    client = cast.client("patient")
+    client.get(reverse("visit_questions"))  # warm up: session activity stamp
+    for i in range(n):
+        VisitQuestion.objects.create(patient=cast.patient, text=f"Fråga {i}")
+    # 1 session, 2 user, 3 the patient, 4 the questions, 5 the open plan (back link).
+    with django_assert_num_queries(5):
+        response = client.get(reverse("visit_questions"))
+    assert response.content.decode().count("<p class=\"prewrap\">Fråga ") == n
