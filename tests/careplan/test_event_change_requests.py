@@ -95,9 +95,7 @@ def test_the_request_is_on_the_nurses_worklist_and_handled_with_a_note(cast, tea
 
 
 @pytest.mark.parametrize("n", [1, 3])
-def test_the_worklist_part_costs_the_same_for_1_and_3_requests(
-    cast, django_assert_num_queries, n
-):
+def test_the_worklist_part_costs_the_same_for_1_and_3_requests(cast, django_assert_num_queries, n):
     from careplan.admin import change_request_worklist
 
     for i in range(n):

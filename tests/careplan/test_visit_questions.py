@@ -71,4 +71,4 @@ def test_the_question_list_query_count_is_pinned(cast, django_assert_num_queries
     # 1 session, 2 user, 3 the patient, 4 the questions, 5 the open plan (back link).
     with django_assert_num_queries(5):
         response = client.get(reverse("visit_questions"))
-    assert response.content.decode().count("<p class=\"prewrap\">Fråga ") == n
+    assert response.content.decode().count('<p class="prewrap">Fråga ') == n
