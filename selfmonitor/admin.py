@@ -237,7 +237,10 @@ class SendForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["patient"].queryset = patients.order_by("last_name", "first_name")
         latest = {}
-        for instrument in Instrument.objects.order_by("key", "-version"):
+        # The symptom report is the patient's own initiative, never sent.
+        for instrument in Instrument.objects.exclude(key=services.SYMPTOM_INSTRUMENT).order_by(
+            "key", "-version"
+        ):
             latest.setdefault(instrument.key, instrument.pk)
         self.fields["instrument"].queryset = Instrument.objects.filter(pk__in=latest.values())
 

@@ -326,3 +326,12 @@ def test_a_high_score_links_to_the_matching_self_care_advice(cast, send):
     assert "Ta din smärtlindring som ordinerat." in advice
     assert "Ring din vårdenhet idag" in advice
     assert client.get(reverse("symptom_advice", args=["nonsense"])).status_code == 404
+
+
+def test_the_symptom_report_is_not_offered_to_send_as_a_questionnaire(cast, guide, instruments):
+    from careplan.access import patients_for
+    from selfmonitor.admin import SendForm
+
+    form = SendForm(patients=patients_for(cast.nurse))
+    keys = set(form.fields["instrument"].queryset.values_list("key", flat=True))
+    assert "symptom-report" not in keys and "distress-thermometer" in keys
