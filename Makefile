@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=1
-PROD_CHECK_ENV := CAREPLAN_ENV=production SECRET_KEY=check-deploy-$(shell printf '%060d' 0) ALLOWED_HOSTS=careplan.example.org DATABASE_URL=sqlite:///:memory:
+PROD_CHECK_ENV := CAREPLAN_ENV=production SECRET_KEY=check-deploy-$(shell printf '%060d' 0) ALLOWED_HOSTS=careplan.example.org DATABASE_URL=sqlite:///:memory: CAREPLAN_MFA_KEYS=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
 
 .PHONY: run test lint venv migrate demo totp messages bench e2e clean
 

@@ -247,11 +247,25 @@ def patients_for(user, *, scope: str | None = None) -> QuerySet[Patient]:
             return Patient.objects.filter(id__in=grants.values("patient_id"))
         shared = [
             patient_id
-            for patient_id, scopes in grants.values_list("patient_id", "scopes")
-            if (scope in (scopes or [])) or (scope == ANY_SCOPE and scopes)
+            for patient_id, scopes in (relative_scopes(user) or {}).items()
+            if (scope in scopes) or (scope == ANY_SCOPE and scopes)
         ]
         return Patient.objects.filter(id__in=shared)
     return Patient.objects.none()
+
+
+def relative_scopes(user) -> dict[int, frozenset[str]] | None:
+    """For a relative: the parts each sharing patient gives them (patient id -> scopes),
+    one query, for lists that show some parts only by scope. ``None`` for the patient and
+    staff, whose lists hold only patients they reach fully."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.RELATIVE:
+        return None
+    shared: dict[int, frozenset[str]] = {}
+    for patient_id, scopes in (
+        RelativeGrant.objects.active().filter(relative=user).values_list("patient_id", "scopes")
+    ):
+        shared[patient_id] = shared.get(patient_id, frozenset()) | frozenset(scopes or [])
+    return shared
 
 
 def with_acting_unit(qs: QuerySet, user, *, patient_path: str = "patient") -> QuerySet:

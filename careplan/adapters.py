@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -19,8 +22,80 @@ class AccountAdapter(DefaultAccountAdapter):
             user.role = Role.RELATIVE
         return super().save_user(request, user, form, commit=commit)
 
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The client's address as ``CAREPLAN_TRUSTED_PROXY_COUNT`` says (allauth reads
+        X-Forwarded-For). A request that did not pass all our proxies (a shorter header)
+        is keyed on the socket's address instead of failing with a 500."""
+        try:
+            return super().get_client_ip(request)
+        except ImproperlyConfigured:
+            return request.META["REMOTE_ADDR"]
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's e-mails (password reset, address confirmation, security notices) go
+        through the outbox like every other e-mail: a hung or dead mail server never
+        fails or holds the request. The rendered message waits in the outbox row until
+        it is sent, then the row forgets it (it may hold a reset link)."""
+        import uuid
+
+        from allauth.core import context as allauth_context
+        from django.contrib.sites.shortcuts import get_current_site
+
+        from .services import outbox_enqueue
+
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        outbox_enqueue(
+            task="careplan.tasks.send_rendered_email",
+            kwargs={
+                "subject": message.subject,
+                "body": message.body,
+                "to": list(message.to),
+                "from_email": message.from_email,
+                "alternatives": [
+                    [content, mimetype]
+                    for content, mimetype in getattr(message, "alternatives", [])
+                ],
+            },
+            dedupe_key=f"account-email:{uuid.uuid4()}",
+        )
+
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         user = request.user
         if user.is_authenticated and user.is_staff:
             return reverse("admin:index")
         return super().get_login_redirect_url(request)
+
+
+ENCRYPTED_PREFIX = "fernet:"
+
+
+def _fernet() -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in settings.CAREPLAN_MFA_KEYS])
+
+
+def mfa_encrypt(text: str) -> str:
+    """A TOTP secret or recovery seed, encrypted with the first of CAREPLAN_MFA_KEYS."""
+    if text.startswith(ENCRYPTED_PREFIX):
+        return text  # already encrypted (the data migration may run twice)
+    return ENCRYPTED_PREFIX + _fernet().encrypt(text.encode()).decode()
+
+
+def mfa_decrypt(stored: str) -> str:
+    """Counterpart of ``mfa_encrypt`` with any of the keys. A value stored before
+    encryption (no prefix; the data migration encrypts them all) reads as it is."""
+    if not stored.startswith(ENCRYPTED_PREFIX):
+        return stored
+    return _fernet().decrypt(stored.removeprefix(ENCRYPTED_PREFIX).encode()).decode()
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """TOTP secrets and recovery-code seeds are stored encrypted (allauth's hooks)."""
+
+    def encrypt(self, text: str) -> str:
+        return mfa_encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return mfa_decrypt(encrypted_text)

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth import admin as auth_admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -43,6 +44,7 @@ from .admin_forms import (
     PatientChangeForm,
     PlanChoiceField,
     PlanCreateForm,
+    PlanSectionForm,
     UserChangeForm,
     UserCreationForm,
     call_service,
@@ -57,6 +59,7 @@ from .models import (
     EventChangeRequest,
     Message,
     MessageThread,
+    Outbox,
     Patient,
     PlanChange,
     PlanSection,
@@ -143,6 +146,42 @@ class RecordInline(RoleAdminMixin):
 # --- Patient data: scoping and the access log, once ---------------------------------------
 
 
+def patient_path_of(model) -> str | None:
+    """The lookup from ``model`` to its patient ("" for Patient itself), or ``None`` when
+    the model is not patient data (units, users, codes)."""
+    if model is Patient:
+        return ""
+    names = {f.name for f in model._meta.get_fields() if f.concrete}  # forward fields only
+    for lookup in ("patient", "plan__patient", "care_map__patient"):
+        if lookup.split("__")[0] in names:
+            return lookup
+    return None
+
+
+class LoggedAutocompleteJsonView(AutocompleteJsonView):
+    """``/admin/autocomplete/`` lists records like a change list: one ``list`` row per
+    patient shown (Django's view serves any registered admin's search, whatever form
+    asks)."""
+
+    def serialize_result(self, obj, to_field_name):
+        self._shown.append(obj)
+        return super().serialize_result(obj, to_field_name)
+
+    def get(self, request, *args, **kwargs):
+        self._shown: list = []
+        response = super().get(request, *args, **kwargs)
+        if isinstance(self.model_admin, PatientRecordAdmin):
+            self.model_admin.log_shown(request, self._shown)
+        return response
+
+
+def _autocomplete_view(request: HttpRequest) -> HttpResponse:
+    return LoggedAutocompleteJsonView.as_view(admin_site=admin.site)(request)
+
+
+admin.site.autocomplete_view = _autocomplete_view  # read by admin.site.get_urls()
+
+
 class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
     """A ModelAdmin over patient data, scoped to the user's care units and logged.
 
@@ -219,6 +258,28 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
             rows.setdefault(patient_id, (patient_id, getattr(obj, "acting_unit_id", None), obj))
         access.log_list(user=request.user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
 
+    def log_choices(self, request: HttpRequest, form) -> None:
+        """A form's pickers of patient data (a patient or a plan select, a raw id field
+        offers none) list patients: one ``list`` row per patient offered, in one query
+        per picker plus one insert."""
+        rows: dict[int, tuple[int, int | None, object]] = {}
+        for field in form.fields.values():
+            queryset = getattr(field, "queryset", None)
+            lookup = patient_path_of(queryset.model) if queryset is not None else None
+            if lookup is None:
+                continue
+            if "acting_unit_id" not in queryset.query.annotations:
+                queryset = access.with_acting_unit(
+                    queryset, request.user, patient_path=lookup or "pk"
+                )
+            model = queryset.model
+            for pk, patient_id, unit_id in queryset.order_by().values_list(
+                "pk", lookup or "pk", "acting_unit_id"
+            ):
+                if patient_id is not None:
+                    rows.setdefault(patient_id, (patient_id, unit_id, model(pk=pk)))
+        access.log_list(user=request.user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
+
     def get_object(self, request: HttpRequest, object_id, from_field=None):
         """Only objects of my units; anything else is a 404 and, if it exists, a denied
         row. A write to a read-only object is a 403 and a denied row."""
@@ -235,6 +296,7 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
 
     def log_denial(self, request: HttpRequest, obj, action: str) -> None:
         """Write the denied row now, or after the rollback of the view's transaction."""
+        request._careplan_denied = True
         pending = getattr(request, "_careplan_denials", None)
         if pending is None:
             self.log(request, obj, action, allowed=False)
@@ -284,6 +346,9 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and not add:
             self.log(request, obj, Action.VIEW)
+        adminform = context.get("adminform")
+        if adminform is not None:
+            self.log_choices(request, adminform.form)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def history_view(self, request: HttpRequest, object_id, extra_context=None):
@@ -292,7 +357,15 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
         return response
 
     def delete_view(self, request: HttpRequest, object_id, extra_context=None):
-        response = self.keeping_denials(super().delete_view, request, object_id, extra_context)
+        try:
+            response = self.keeping_denials(super().delete_view, request, object_id, extra_context)
+        except PermissionDenied:
+            # A record of my unit that may not be deleted: the refusal is logged too.
+            if not getattr(request, "_careplan_denied", False):
+                obj = self.get_queryset(request).filter(pk=unquote(object_id)).first()
+                if obj is not None:
+                    self.log_denial(request, obj, Action.DELETE)
+            raise
         if request.method != "POST":
             self._log_rendered(request, response)
         return response
@@ -332,6 +405,7 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
         obj=None,
         intro: str = "",
     ) -> TemplateResponse:
+        self.log_choices(request, form)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -765,10 +839,11 @@ class ContactNurseAssignmentAdmin(PatientRecordAdmin):
 
 
 class PlanSectionInline(RecordInline, admin.StackedInline):
-    """The plan's sections, individualised by the nurse (``services.section_update``)."""
+    """The plan's sections, individualised by the nurse (``services.plan_update``)."""
 
     model = PlanSection
-    fields = ("title_sv", "title_en", "personal_note", "body_sv", "body_en")
+    form = PlanSectionForm
+    fields = ("title_sv", "title_en", "personal_note", "body_sv", "body_en", "version")
     extra = 0
     can_delete = False
     change_by = STAFF
@@ -776,11 +851,11 @@ class PlanSectionInline(RecordInline, admin.StackedInline):
 
 
 class CalendarEventInline(RecordInline, admin.TabularInline):
-    """The plan's calendar (``services.event_save``/``event_delete``)."""
+    """The plan's calendar (``services.event_create``/``event_update``/``event_delete``)."""
 
     model = CalendarEvent
     form = CalendarEventForm
-    fields = ("kind", "title", "starts_at", "ends_at", "location", "added_by")
+    fields = ("kind", "title", "starts_at", "ends_at", "location", "added_by", "submission")
     readonly_fields = ("added_by",)
     extra = 1
     add_by = change_by = delete_by = STAFF
@@ -818,7 +893,10 @@ class CarePlanAdmin(PatientRecordAdmin):
     search_fields = ("title", "patient__first_name", "patient__last_name")
     readonly_fields = ("patient_display", "template", "created_by", "created_at")
     fieldsets = [
-        (None, {"fields": ("patient_display", "title", "diagnosis", "phase", "status")}),
+        (
+            None,
+            {"fields": ("patient_display", "title", "diagnosis", "phase", "status", "version")},
+        ),
         (
             _("Register dates"),
             {"fields": ("contact_nurse_offered_on", "established_on", "template")},
@@ -851,56 +929,52 @@ class CarePlanAdmin(PatientRecordAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_record(self, request, obj, form, change) -> None:
-        obj.save()
-        with translation.override(obj.patient.language):
-            for what in self._news(form):
-                services.plan_record_change(plan=obj, by=request.user, what=what)
+        """Nothing yet: the plan and its sections are saved together in ``save_related``
+        through ``services.plan_update`` (one version check, one history, one notice)."""
 
-    @staticmethod
-    def _news(form) -> list[str]:
-        """What the patient is told about this save (in the patient's language)."""
+    def save_related(self, request, form, formsets, change):
         plan: CarePlan = form.instance
-        changed = set(form.changed_data)
-        news = []
-        if "phase" in changed:
-            news.append(
-                gettext("Your care is now in the phase: %(phase)s.")
-                % {"phase": plan.get_phase_display()}
-            )
-        if "status" in changed and plan.status == CarePlan.Status.CLOSED:
-            news.append(gettext("Your care plan was closed."))
-        content = [
-            str(form.fields[name].label)
-            for name in ("title", "diagnosis", "followup_plan", "treatment_summary")
-            if name in changed
-        ]
-        if content:
-            news.append(
-                gettext("Your care plan was updated: %(parts)s.")
-                % {"parts": ", ".join(content).lower()}
-            )
-        return news
-
-    def save_formset(self, request, form, formset, change):
-        with translation.override(form.instance.patient.language):
+        sections: list[services.SectionEdit] = []
+        for formset in formsets:
             if formset.model is PlanSection:
-                formset.save(commit=False)
-                for section, changed in formset.changed_objects:
-                    services.section_update(
-                        section=section,
-                        by=request.user,
-                        fields={name: getattr(section, name) for name in changed},
+                formset.save(commit=False)  # the admin's change message reads its lists
+                sections += [
+                    services.SectionEdit(
+                        section=f.instance,
+                        fields={n: f.cleaned_data[n] for n in f.changed_data if n != "version"},
+                        version=f.cleaned_data.get("version"),
                     )
-            elif formset.model is CalendarEvent:
-                formset.save(commit=False)
-                for event in formset.deleted_objects:
-                    services.event_delete(event=event, by=request.user)
-                for event in formset.new_objects:
-                    services.event_save(event=event, by=request.user, creating=True)
-                for event, _changed in formset.changed_objects:
-                    services.event_save(event=event, by=request.user, creating=False)
-            else:
-                super().save_formset(request, form, formset, change)
+                    for f in formset.forms
+                    if f.instance.pk and f.has_changed()
+                ]
+        # The forms checked the versions under the plan's lock (``PlanEditForm``); the
+        # service checks them again and writes only real changes.
+        services.plan_update(
+            plan=plan,
+            by=request.user,
+            fields={n: form.cleaned_data[n] for n in form.changed_data if n != "version"},
+            version=form.cleaned_data.get("version"),
+            sections=sections,
+        )
+        with translation.override(plan.patient.language):
+            for formset in formsets:
+                if formset.model is CalendarEvent:
+                    formset.save(commit=False)
+                    keys = {
+                        id(f.instance): f.cleaned_data.get("submission")
+                        for f in formset.forms
+                        if hasattr(f, "cleaned_data")
+                    }
+                    for event in formset.deleted_objects:
+                        services.event_delete(event=event, by=request.user)
+                    for event in formset.new_objects:
+                        services.event_create(
+                            event=event, by=request.user, submission_key=keys.get(id(event))
+                        )
+                    for event, _changed in formset.changed_objects:
+                        services.event_update(event=event, by=request.user)
+                elif formset.model is not PlanSection:
+                    self.save_formset(request, form, formset, change)
 
     # --- "Create plan from template" and "Establish plan"
 
@@ -1004,7 +1078,14 @@ class CalendarEventAdmin(PatientRecordAdmin):
 
     def save_record(self, request, obj, form, change) -> None:
         with translation.override(obj.plan.patient.language):
-            services.event_save(event=obj, by=request.user, creating=not change)
+            if change:
+                services.event_update(event=obj, by=request.user)
+            else:
+                services.event_create(
+                    event=obj,
+                    by=request.user,
+                    submission_key=form.cleaned_data.get("submission"),
+                )
 
     def delete_record(self, request, obj) -> None:
         with translation.override(obj.plan.patient.language):
@@ -1107,6 +1188,23 @@ class CareUnitAdmin(RoleAdminMixin, admin.ModelAdmin):
         return qs.filter(pk__in=access.staff_unit_ids(request.user))
 
 
+# allauth's own admin shows an authenticator's data (the TOTP secret, the recovery seed)
+# to superusers, editable: ours shows who, what kind and when, never the data.
+import allauth.mfa.admin  # noqa: E402,F401  (registers allauth's first, to replace it)
+from allauth.mfa.models import Authenticator  # noqa: E402
+
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(RoleAdminMixin, admin.ModelAdmin):
+    view_by = delete_by = SUPERUSER  # a superuser may remove a lost authenticator
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type", "created_at", "last_used_at")
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields
+
+
 @admin.register(User)
 class UserAdmin(RoleAdminMixin, auth_admin.UserAdmin):
     """Accounts: superusers only (staff role and units)."""
@@ -1179,6 +1277,99 @@ class AccessLogAdmin(RoleAdminMixin, admin.ModelAdmin):
         if request.user.is_superuser:
             return qs
         return qs.filter(patient_id__in=access.patients_for(request.user).values("pk"))
+
+
+# --- Operations: the outbox -----------------------------------------------------------------
+
+
+class OutboxStatusFilter(DefaultListFilter):
+    """Dead rows (the ones needing attention) unless asked otherwise."""
+
+    title = _("status")
+    parameter_name = "status"
+    default = Outbox.Status.DEAD
+
+    def lookups(self, request, model_admin):
+        return [*Outbox.Status.choices, ("all", _("All"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(status=self.value())
+
+
+@admin.register(Outbox)
+class OutboxAdmin(admin.ModelAdmin):
+    """For operations, not the care team: superusers, and staff given the
+    ``careplan.view_outbox`` permission (``change_outbox`` to retry). Rows hold ids and
+    keys, never patient data. Dead rows show their last error; "retry" sends them again."""
+
+    actions = ["retry"]
+    list_display = (
+        "created_at",
+        "task",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "short_error",
+    )
+    list_filter = (OutboxStatusFilter, "task")
+    search_fields = ("dedupe_key", "task")
+    ordering = ("-created_at",)
+    readonly_fields = (
+        "task",
+        "kwargs",
+        "dedupe_key",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "next_attempt_at",
+        "done_at",
+        "last_error",
+    )
+    show_full_result_count = False
+
+    @staticmethod
+    def _ops(request: HttpRequest, perm: str) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and user.has_perm(f"careplan.{perm}_outbox"))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._ops(request, "view")
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._ops(request, "view")
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # rows are changed only by the retry action
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return self._ops(request, "change")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj: Outbox) -> str:
+        return obj.last_error[:120]
+
+    @admin.action(description=_("Retry the selected entries now"), permissions=["retry"])
+    def retry(self, request: HttpRequest, queryset) -> None:
+        count = services.outbox_retry(rows=list(queryset))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d entry will be sent again.",
+                "%(count)d entries will be sent again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 # --- The worklist on the admin index --------------------------------------------------------
@@ -1343,7 +1534,7 @@ class MessageThreadAdmin(PatientRecordAdmin):
                 )
             },
         ),
-        (_("Answer the patient"), {"fields": ("answer", "mark_handled")}),
+        (_("Answer the patient"), {"fields": ("answer", "mark_handled", "submission")}),
     ]
     inlines = [MessageInline]
     actions = ["mark_handled"]
@@ -1408,7 +1599,12 @@ class MessageThreadAdmin(PatientRecordAdmin):
     def save_record(self, request, obj, form, change) -> None:
         answer = form.cleaned_data.get("answer") or ""
         if answer.strip():
-            messaging.message_send(by=request.user, thread=obj, body=answer)
+            messaging.message_send(
+                by=request.user,
+                thread=obj,
+                body=answer,
+                submission_key=form.cleaned_data.get("submission"),
+            )
             obj.refresh_from_db()
         if form.cleaned_data.get("mark_handled"):
             messaging.thread_mark_handled(thread=obj, by=request.user)

@@ -11,12 +11,14 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import personnummer as pnr
+from . import services
+from .forms import submission_field
 from .models import (
     MESSAGE_MAX_LENGTH,
     CalendarEvent,
@@ -24,6 +26,7 @@ from .models import (
     CareUnit,
     MessageThread,
     Patient,
+    PlanSection,
     PlanTemplate,
     Role,
     User,
@@ -235,6 +238,74 @@ class PlanCreateForm(forms.Form):
         self.fields["patient"].queryset = patients
 
 
+def _version_field() -> forms.IntegerField:
+    """The version the nurse opened; a save from an older one is a conflict."""
+    return forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
+def _shown(value) -> str:
+    if value in (None, ""):
+        return gettext("(empty)")
+    if hasattr(value, "isoformat"):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    return str(value)
+
+
+def check_edit_version(form: forms.ModelForm, conflict_of) -> None:
+    """Refuse a save made from an older version, keeping what the nurse typed.
+
+    ``conflict_of(version)`` locks the object and returns the ``EditConflict`` (or None).
+    The other person's edit is shown at each field the nurse changed, and the form
+    now carries the current version: looking it over and saving again goes through."""
+    version = form.cleaned_data.get("version")
+    if version is None:
+        if "version" not in form.errors:
+            form.add_error(
+                None, _("This page is out of date. Reload it and make your change again.")
+            )
+        return
+    conflict = conflict_of(version)
+    if conflict is None:
+        return
+    current, change = conflict.current, conflict.last_change
+    who = (
+        gettext("%(name)s, %(time)s")
+        % {
+            "name": change.by or gettext("someone"),
+            "time": formats.date_format(timezone.localtime(change.at), "SHORT_DATETIME_FORMAT"),
+        }
+        if change is not None
+        else gettext("someone")
+    )
+    form.add_error(
+        None,
+        ValidationError(
+            _(
+                "%(problem)s Saved by %(who)s. Nothing of yours was saved, and what you typed "
+                "is kept below; the text saved meanwhile is shown at each field you changed. "
+                "Merge the two, then save again."
+            ),
+            code="conflict",
+            params={"problem": conflict.message, "who": who},
+        ),
+    )
+    for name in form.changed_data:
+        if name == "version" or not hasattr(current, name):
+            continue
+        if services.normalize_newlines(form.cleaned_data.get(name)) != getattr(current, name):
+            form.add_error(
+                name,
+                ValidationError(
+                    _("Saved meanwhile: %(value)s"),
+                    code="conflict",
+                    params={"value": _shown(getattr(current, name))},
+                ),
+            )
+    data = form.data.copy()
+    data[form.add_prefix("version")] = str(current.version)
+    form.data = data
+
+
 class CarePlanChangeForm(forms.ModelForm):
     """Establishing is a button (it needs a contact nurse); here a plan can only stay as
     it is or be closed, and a closed plan stays closed."""
@@ -255,6 +326,7 @@ class CarePlanChangeForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.initial.setdefault("version", self.instance.version)
         if "status" in self.fields:
             current = self.instance.status or CarePlan.Status.DRAFT
             allowed = {current, CarePlan.Status.CLOSED}
@@ -265,8 +337,17 @@ class CarePlanChangeForm(forms.ModelForm):
                 "Use “Establish plan” to establish a draft with the patient."
             )
 
+    version = _version_field()
+
     def clean(self):
         data = super().clean()
+        if self.instance.pk:
+            # Locks the plan until the admin's transaction ends: the sections' forms and
+            # the save (``services.plan_update``) run behind this check, not beside it.
+            plan = services.plan_lock_for_edit(plan=self.instance)
+            check_edit_version(
+                self, lambda version: services.plan_conflict(plan=plan, version=version)
+            )
         if (
             data.get("status", self.instance.status) == CarePlan.Status.ACTIVE
             and "established_on" in self.fields
@@ -279,8 +360,36 @@ class CarePlanChangeForm(forms.ModelForm):
         return data
 
 
+class PlanSectionForm(forms.ModelForm):
+    """A section in the plan's admin page; saved with the plan by ``services.plan_update``
+    (the plan's form has locked the plan when this one is checked)."""
+
+    version = _version_field()
+
+    class Meta:
+        model = PlanSection
+        fields = ["title_sv", "title_en", "personal_note", "body_sv", "body_en"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("version", self.instance.version)
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk and self.has_changed():
+            check_edit_version(self, self._conflict)
+        return data
+
+    def _conflict(self, version: int):
+        section = PlanSection.objects.select_related("plan").get(pk=self.instance.pk)
+        return services.section_conflict(section=section, version=version)
+
+
 class CalendarEventForm(forms.ModelForm):
-    """A calendar entry; the model refuses an end before the start with a clear message."""
+    """A calendar entry; the model refuses an end before the start with a clear message.
+    ``submission``: a second submit of the same add form adds nothing."""
+
+    submission = submission_field()
 
     class Meta:
         model = CalendarEvent
@@ -337,6 +446,7 @@ class MessageAnswerForm(forms.ModelForm):
             str,
         )(),
     )
+    submission = submission_field()
     mark_handled = forms.BooleanField(
         label=_("Mark handled"),
         required=False,

@@ -8,6 +8,7 @@ shown through ``access.log_list``. Writes call ``careplan/services.py``.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -44,6 +45,7 @@ from .models import (
     Patient,
     PlanSection,
     Role,
+    calendar_date_error,
 )
 
 API = AccessLog.Channel.API
@@ -79,6 +81,35 @@ def _api_validation_error(exc: DjangoValidationError) -> serializers.ValidationE
     return serializers.ValidationError(detail)
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "A UUID you make for this one submit. Sending the same request again with the "
+        "same key (a retry after a timeout, a double click) stores nothing new and answers "
+        "with what the first one stored."
+    ),
+)
+
+
+def _idempotency_key(request: Request) -> uuid.UUID | None:
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return None
+    try:
+        return uuid.UUID(raw.strip())
+    except ValueError:
+        raise serializers.ValidationError(
+            {
+                "Idempotency-Key": [
+                    _("Give a UUID, for example %(example)s.") % {"example": uuid.uuid4()}
+                ]
+            }
+        ) from None
+
+
 def _log_page(user, objects: Iterable, *, patient_id_of: Callable[[object], int]) -> None:
     """One access-log row per patient on the page (naming the first object shown), one
     query. Rows carry ``acting_unit_id`` from ``access.with_acting_unit``."""
@@ -94,7 +125,8 @@ def _log_page(user, objects: Iterable, *, patient_id_of: Callable[[object], int]
 
 class ApiViewSetMixin:
     """Shared by every viewset here: an explicit ``Accept-Language`` header wins over the
-    user's saved language (messages, labels, section texts), and ids are numbers."""
+    user's saved language (messages, labels, section texts), and ids are numbers. Extra
+    actions take ``**kwargs``: the router adds ``format`` for a suffix (``…/fhir.json``)."""
 
     lookup_value_regex = r"\d+"
 
@@ -135,28 +167,53 @@ class SectionSerializer(serializers.ModelSerializer):
             "body_sv",
             "body_en",
             "updated_at",
+            "version",
         ]
         read_only_fields = fields
 
 
 class SectionUpdateSerializer(serializers.ModelSerializer):
-    """What the care team may change in a section."""
+    """What the care team may change in a section, and the version it was read at."""
+
+    version = serializers.IntegerField(
+        min_value=1,
+        help_text=(
+            "The section's version as you read it. If someone saved it since, nothing is "
+            "saved and the answer is 409 with the section as saved now."
+        ),
+    )
 
     class Meta:
         model = PlanSection
-        fields = ["personal_note", "body_sv", "body_en"]
-        extra_kwargs = {name: {"required": False} for name in fields}
+        fields = ["personal_note", "body_sv", "body_en", "version"]
+        extra_kwargs = {name: {"required": False} for name in fields if name != "version"}
 
     def validate(self, attrs: dict) -> dict:
-        if not attrs:
+        if not set(attrs) - {"version"}:
             raise serializers.ValidationError(
                 _("Give at least one of personal_note, body_sv or body_en.")
             )
         return attrs
 
 
+# Parts of the plan itself that belong to the ``plan_sections`` scope (as on the web).
+SECTION_FIELDS = ("diagnosis", "treatment_summary", "followup_plan")
+
+
 class PlanSerializer(serializers.ModelSerializer):
+    """Diagnosis, treatment summary and follow-up plan are null for a relative who was
+    not given the plan's sections (the context's ``sections_shared(plan)`` says)."""
+
     patient = PatientRefSerializer(read_only=True)
+    diagnosis = serializers.CharField(
+        read_only=True, allow_null=True, help_text="null unless the sections are shared with you."
+    )
+    treatment_summary = serializers.CharField(
+        read_only=True, allow_null=True, help_text="null unless the sections are shared with you."
+    )
+    followup_plan = serializers.CharField(
+        read_only=True, allow_null=True, help_text="null unless the sections are shared with you."
+    )
     phase_label = serializers.CharField(source="get_phase_display", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
 
@@ -180,6 +237,14 @@ class PlanSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, plan: CarePlan) -> dict:
+        data = super().to_representation(plan)
+        sections_shared = self.context.get("sections_shared")
+        if sections_shared is None or not sections_shared(plan):
+            for name in SECTION_FIELDS:
+                data[name] = None
+        return data
+
 
 class PlanDetailSerializer(PlanSerializer):
     sections = serializers.SerializerMethodField(
@@ -197,6 +262,17 @@ class PlanDetailSerializer(PlanSerializer):
         return SectionSerializer(plan.sections.all(), many=True, context=self.context).data
 
 
+class CalendarDateTimeField(serializers.DateTimeField):
+    """DRF's, but a date it cannot even convert (year 1: ``OverflowError``, a 500) is the
+    calendar's clear 400 message."""
+
+    def to_internal_value(self, value):
+        try:
+            return super().to_internal_value(value)
+        except OverflowError:
+            raise serializers.ValidationError(calendar_date_error()) from None
+
+
 class EventSerializer(serializers.ModelSerializer):
     plan = serializers.IntegerField(
         source="plan_id", help_text="The care plan. Given on create; an entry never moves."
@@ -205,6 +281,8 @@ class EventSerializer(serializers.ModelSerializer):
         source="added_by_label", read_only=True, help_text="Who added it: name (title)."
     )
     is_past = serializers.BooleanField(read_only=True)
+    starts_at = CalendarDateTimeField()
+    ends_at = CalendarDateTimeField(required=False, allow_null=True)
 
     class Meta:
         model = CalendarEvent
@@ -293,13 +371,21 @@ class PlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         _log_page(request.user, page, patient_id_of=lambda plan: plan.patient_id)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        shared = access.relative_scopes(request.user)  # relatives: one query
+
+        def sections_shared(plan: CarePlan) -> bool:
+            return shared is None or Scope.PLAN_SECTIONS in shared.get(plan.patient_id, ())
+
+        context = {**self.get_serializer_context(), "sections_shared": sections_shared}
+        return self.get_paginated_response(PlanSerializer(page, many=True, context=context).data)
 
     def retrieve(self, request: Request, pk: str, *args, **kwargs) -> Response:
         plan = access.plan_for(request.user, pk, channel=API, scope=access.ANY_SCOPE)
+        show_sections = plan.reach.covers(Scope.PLAN_SECTIONS)
         context = {
             **self.get_serializer_context(),
-            "show_sections": plan.reach.covers(Scope.PLAN_SECTIONS),
+            "show_sections": show_sections,
+            "sections_shared": lambda _plan: show_sections,
         }
         return Response(PlanDetailSerializer(plan, context=context).data)
 
@@ -311,7 +397,12 @@ class PlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     partial_update=extend_schema(
         summary="Change a section's personal note or texts (care team)",
         request=SectionUpdateSerializer,
-        responses={200: SectionSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={
+            200: SectionSerializer,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="Saved by someone else since you read it."),
+        },
     ),
 )
 class SectionViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
@@ -329,11 +420,29 @@ class SectionViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
 
     def partial_update(self, request: Request, pk: str, *args, **kwargs) -> Response:
         section = access.section_for(request.user, pk, write=True, channel=API)
-        data = SectionUpdateSerializer(data=request.data, partial=True)
+        data = SectionUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        version = fields.pop("version")
         try:
             section = services.section_update(
-                section=section, by=request.user, fields=dict(data.validated_data)
+                section=section, by=request.user, fields=fields, version=version
+            )
+        except services.EditConflict as exc:
+            return Response(
+                {
+                    "detail": _(
+                        "Someone else saved this section after you read it (version "
+                        "%(yours)s, now %(now)s). Nothing was saved: read it again, merge "
+                        "your change and send it with the new version."
+                    )
+                    % {"yours": version, "now": exc.current.version},
+                    "code": "conflict",
+                    "current": SectionSerializer(
+                        exc.current, context=self.get_serializer_context()
+                    ).data,
+                },
+                status=status.HTTP_409_CONFLICT,
             )
         except DjangoValidationError as exc:
             raise _api_validation_error(exc) from exc
@@ -355,6 +464,7 @@ PLAN_PARAM = OpenApiParameter(
     ),
     create=extend_schema(
         summary="Add a calendar entry (patient or care team)",
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             201: EventSerializer,
             400: OpenApiResponse(description="Invalid entry."),
@@ -420,7 +530,13 @@ class EventViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
         plan_id = fields.pop("plan_id")
         if plan is None or plan.pk != plan_id:
             plan = self._plan_to_write(plan_id)
-        event = self._save(CalendarEvent(plan=plan, **fields), creating=True)
+        key = _idempotency_key(request)
+        try:
+            event = services.event_create(
+                event=CalendarEvent(plan=plan, **fields), by=request.user, submission_key=key
+            )
+        except DjangoValidationError as exc:
+            raise _api_validation_error(exc) from exc
         return Response(self.get_serializer(event).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, pk: str, *args, **kwargs) -> Response:
@@ -435,7 +551,7 @@ class EventViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
             )
         for name, value in fields.items():
             setattr(event, name, value)
-        event = self._save(event, creating=False)
+        event = self._save(services.event_update, event)
         return Response(self.get_serializer(event).data)
 
     def destroy(self, request: Request, pk: str, *args, **kwargs) -> Response:
@@ -453,9 +569,9 @@ class EventViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
             action=Action.CREATE,
         )
 
-    def _save(self, event: CalendarEvent, *, creating: bool) -> CalendarEvent:
+    def _save(self, service, event: CalendarEvent) -> CalendarEvent:
         try:
-            return services.event_save(event=event, by=self.request.user, creating=creating)
+            return service(event=event, by=self.request.user)
         except DjangoValidationError as exc:
             raise _api_validation_error(exc) from exc
 
@@ -601,6 +717,7 @@ def _send_message(**kwargs) -> Message:
     create=extend_schema(
         summary="Start a thread (the patient; the care team names the patient)",
         request=ThreadCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={201: ThreadDetailSerializer, 400: OpenApiResponse(), 403: FORBIDDEN},
     ),
 )
@@ -650,6 +767,7 @@ class ThreadViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
             patient=patient,
             subject=data.validated_data["subject"],
             body=data.validated_data["body"],
+            submission_key=_idempotency_key(request),
         )
         thread = access.thread_for(user, message.thread_id, channel=API, action=Action.CREATE)
         body = ThreadDetailSerializer(thread, context=self.get_serializer_context()).data
@@ -658,14 +776,20 @@ class ThreadViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Write in a thread (the patient, or the care team answering)",
         request=MessageCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={201: MessageSerializer, 400: OpenApiResponse(), 403: FORBIDDEN, 404: NOT_FOUND},
     )
     @action(detail=True, methods=["post"], url_path="messages")
-    def messages(self, request: Request, pk: str) -> Response:
+    def messages(self, request: Request, pk: str, **kwargs) -> Response:
         thread = access.thread_for(request.user, pk, write=True, channel=API, action=Action.CREATE)
         data = MessageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        message = _send_message(by=request.user, thread=thread, body=data.validated_data["body"])
+        message = _send_message(
+            by=request.user,
+            thread=thread,
+            body=data.validated_data["body"],
+            submission_key=_idempotency_key(request),
+        )
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -674,7 +798,7 @@ class ThreadViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         responses={200: ThreadSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     @action(detail=True, methods=["post"], url_path="handled")
-    def handled(self, request: Request, pk: str) -> Response:
+    def handled(self, request: Request, pk: str, **kwargs) -> Response:
         thread = access.thread_for(request.user, pk, write=True, channel=API, action=Action.UPDATE)
         if request.user.role != Role.STAFF:
             raise PermissionDenied()
@@ -703,7 +827,7 @@ class NotificationViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
 
     @extend_schema(summary="Mark one notification read", request=None)
     @action(detail=True, methods=["post"], url_path="read")
-    def read(self, request: Request, pk: str) -> Response:
+    def read(self, request: Request, pk: str, **kwargs) -> Response:
         notification = self.get_queryset().filter(pk=pk).first()
         if notification is None:
             raise NotFound()
@@ -713,6 +837,6 @@ class NotificationViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
 
     @extend_schema(summary="Mark all your notifications read", request=None, responses={204: None})
     @action(detail=False, methods=["post"], url_path="read-all")
-    def read_all(self, request: Request) -> Response:
+    def read_all(self, request: Request, **kwargs) -> Response:
         messaging.notifications_mark_read(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

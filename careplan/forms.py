@@ -3,12 +3,35 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import CalendarEvent
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
+
+
+class SubmissionKeyField(forms.UUIDField):
+    """A hidden key made when the form is shown (one per page view). The service stores
+    it with the row it adds, so a second submit of the same form (a double click, a
+    resent POST) finds that row and adds nothing: one row per submit, as questionnaires
+    (one response per assignment). After a success the page shows a fresh form.
+
+    The key alone is never a change: an untouched extra form stays untouched."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, initial=uuid.uuid4, **kwargs)
+
+    def has_changed(self, initial, data) -> bool:
+        return False
+
+
+def submission_field() -> SubmissionKeyField:
+    return SubmissionKeyField()
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -24,6 +47,8 @@ class DateTimeLocalInput(forms.DateTimeInput):
 class CalendarEventForm(forms.ModelForm):
     """Add or change a calendar entry. An end before the start is refused by the model's
     ``clean()`` with a message on the end field."""
+
+    submission = submission_field()
 
     class Meta:
         model = CalendarEvent

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from . import access, messaging
+from .forms import submission_field
 from .models import (
     MESSAGE_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
@@ -45,6 +46,7 @@ NOTIFICATIONS_PAGE_SIZE = 50
 
 
 class ReplyForm(forms.Form):
+    submission = submission_field()
     body = forms.CharField(
         label=gettext_lazy("Your message"),
         widget=forms.Textarea(attrs={"rows": 5, "maxlength": MESSAGE_MAX_LENGTH}),
@@ -66,6 +68,7 @@ class NewThreadForm(forms.Form):
         help_text=gettext_lazy("A few words, for example: Question about my medicine."),
     )
     body = ReplyForm.base_fields["body"]
+    submission = submission_field()
 
 
 def _send(form: forms.Form, **kwargs) -> Message | None:
@@ -177,6 +180,7 @@ def message_new(request: HttpRequest) -> HttpResponse:
             patient=patient,
             subject=form.cleaned_data["subject"],
             body=form.cleaned_data["body"],
+            submission_key=form.cleaned_data.get("submission"),
         )
         if message is not None:
             messages.success(request, _sent_notice(unit))
@@ -208,7 +212,13 @@ def message_thread(request: HttpRequest, pk: int) -> HttpResponse:
         form = ReplyForm(request.POST)
         message = None
         if form.is_valid():
-            message = _send(form, by=request.user, thread=thread, body=form.cleaned_data["body"])
+            message = _send(
+                form,
+                by=request.user,
+                thread=thread,
+                body=form.cleaned_data["body"],
+                submission_key=form.cleaned_data.get("submission"),
+            )
         if message is not None:
             notice = _sent_notice(_responsible_unit(thread.patient))
             if request.htmx:

@@ -21,6 +21,7 @@ For example, a questionnaire that is due::
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -155,12 +156,16 @@ def message_send(
     thread: MessageThread | None = None,
     patient: Patient | None = None,
     subject: str = "",
+    submission_key: uuid.UUID | None = None,
 ) -> Message:
     """Write in a thread, or start one (``patient`` and ``subject``, no ``thread``).
 
     The patient writes to their responsible unit; staff of that unit answer. Relatives
     never write. A patient message waits for an answer (``awaiting_reply_since``) and
     re-opens a handled thread; an answer from the care team tells the patient.
+
+    With ``submission_key`` (the form's, or the API's Idempotency-Key) a second submit of
+    the same form returns the message the first one stored and stores nothing.
     """
     body, errors = _clean_text(
         body,
@@ -190,6 +195,16 @@ def message_send(
         raise PermissionDenied(_("Only the patient and the care team write messages."))
     if errors:
         raise ValidationError(errors)
+    if submission_key is not None:
+        # Two submits at once: the second waits for the first (the thread's row for a
+        # reply, the patient's for a new thread), then finds its message.
+        if thread is None:
+            Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
+        else:
+            MessageThread.objects.select_for_update().filter(pk=thread.pk).values_list("pk").first()
+        existing = Message.objects.filter(author=by, submission_key=submission_key).first()
+        if existing is not None:
+            return existing
 
     now = timezone.now()
     if thread is None:
@@ -212,7 +227,13 @@ def message_send(
             MessageThread.objects.select_for_update().select_related("patient").get(pk=thread.pk)
         )
     message = Message.objects.create(
-        thread=thread, author=by, from_patient=from_patient, unit=unit, body=body, created_at=now
+        thread=thread,
+        author=by,
+        from_patient=from_patient,
+        unit=unit,
+        body=body,
+        created_at=now,
+        submission_key=submission_key,
     )
     thread.last_message_at = now
     if from_patient:

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Role
 
@@ -38,7 +39,9 @@ class SecurityHeadersMiddleware:
 
 
 class SessionIdleTimeoutMiddleware:
-    """Log out after ``CAREPLAN_SESSION_IDLE_SECONDS`` without a request."""
+    """Log out after ``CAREPLAN_SESSION_IDLE_SECONDS`` without a request, and in any case
+    ``CAREPLAN_SESSION_ABSOLUTE_SECONDS`` after the session's first logged-in request
+    (activity does not keep a session alive for ever)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -46,6 +49,13 @@ class SessionIdleTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
             now = int(time.time())
+            started = request.session.get("session_started")
+            if started is None:
+                request.session["session_started"] = now
+            elif now - started > settings.CAREPLAN_SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                messages.info(request, _("You were logged out: please log in again."))
+                return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
             last = request.session.get("last_activity")
             if last is not None and now - last > settings.CAREPLAN_SESSION_IDLE_SECONDS:
                 logout(request)
@@ -118,3 +128,57 @@ class NoStoreMiddleware:
             response.headers["Cache-Control"] = "no-store, private"
             response.headers["Pragma"] = "no-cache"
         return response
+
+
+NUL_REFUSED = gettext_lazy(
+    "What you sent contains an invisible control character (NUL) that cannot be stored. "
+    "Go back, remove it (type the text again, or paste it as plain text) and send again."
+)
+
+
+def _contains_nul(values) -> bool:
+    return any("\x00" in value for value in values if isinstance(value, str))
+
+
+class FormInputMiddleware:
+    """Every posted form, project-wide (web, admin), before any view sees it:
+
+    - line breaks as stored: browsers post every textarea with CR LF; the database keeps
+      LF, so an unchanged text compares equal and is not taken for an edit;
+    - a NUL character anywhere in the query string or a form value is refused with a
+      400 and a clear message (PostgreSQL cannot store it; it used to be a 500).
+
+    JSON bodies of the API get the same NUL check, and a depth limit, in
+    ``careplan.parsers.SafeJSONParser``.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _contains_nul(v for _k, values in request.GET.lists() for v in [_k, *values]):
+            return self._refuse(request)
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            post = request.POST
+            if _contains_nul(v for k, values in post.lists() for v in [k, *values]):
+                return self._refuse(request)
+            if any("\r" in v for _k, values in post.lists() for v in values):
+                normalized = post.copy()
+                for key, values in post.lists():
+                    normalized.setlist(
+                        key, [v.replace("\r\n", "\n").replace("\r", "\n") for v in values]
+                    )
+                normalized._mutable = False
+                request.POST = normalized
+        return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": str(NUL_REFUSED)}, status=400)
+        from django.shortcuts import render
+
+        return render(request, "error.html", {"status": 400, "detail": NUL_REFUSED}, status=400)

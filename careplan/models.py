@@ -7,6 +7,8 @@ are in ``careplan/services.py``.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -485,6 +487,9 @@ class CarePlan(models.Model):
     treatment_summary = models.TextField(_("summary of diagnosis and treatment"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
+    # Raised by every change through ``services.plan_update``: an edit made from an
+    # older version is a conflict, never a silent overwrite.
+    version = models.PositiveIntegerField(_("version"), default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -537,6 +542,8 @@ class PlanSection(models.Model):
         help_text=_("Shown first, written for this patient."),
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # As ``CarePlan.version``: checked and raised by ``services.plan_update``.
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("plan section")
@@ -556,6 +563,32 @@ class PlanSection(models.Model):
     @property
     def body(self) -> str:
         return _localized(self, "body")
+
+
+#: How far back and ahead a calendar entry may be dated (model and forms; the database
+#: refuses anything outside 1900–2199, ``calendarevent_sensible_dates``).
+CALENDAR_YEARS = 10
+DB_FIRST_DATE = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+DB_END_DATE = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+
+
+def calendar_window() -> tuple[dt.date, dt.date]:
+    """The dates a calendar entry may have: today ± ``CALENDAR_YEARS`` (Stockholm)."""
+    today = timezone.localdate()
+    years = CALENDAR_YEARS
+    try:
+        return today.replace(year=today.year - years), today.replace(year=today.year + years)
+    except ValueError:  # 29 February
+        day = today - dt.timedelta(days=1)
+        return day.replace(year=day.year - years), day.replace(year=day.year + years)
+
+
+def calendar_date_error() -> str:
+    first, last = calendar_window()
+    return _(
+        "Enter a date between %(first)s and %(last)s (the calendar reaches %(years)s years "
+        "back and ahead)."
+    ) % {"first": first.isoformat(), "last": last.isoformat(), "years": CALENDAR_YEARS}
 
 
 class CalendarEvent(models.Model):
@@ -580,6 +613,9 @@ class CalendarEvent(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The key of the form (or the API's Idempotency-Key) it was added with: a second
+    # submit of the same form finds this row instead of adding another.
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("calendar event")
@@ -589,6 +625,21 @@ class CalendarEvent(models.Model):
             models.CheckConstraint(
                 name="calendarevent_ends_after_start",
                 condition=Q(ends_at__isnull=True) | Q(ends_at__gte=models.F("starts_at")),
+            ),
+            # One row per submit (``services.event_create``; this is the last defence).
+            models.UniqueConstraint(
+                fields=["created_by", "submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name="calendarevent_once_per_submit",
+            ),
+            # A year-1 date was once stored and then could not even be read back (500s
+            # everywhere). The model keeps a narrower window; this is the last defence.
+            models.CheckConstraint(
+                name="calendarevent_sensible_dates",
+                condition=Q(starts_at__gte=DB_FIRST_DATE, starts_at__lt=DB_END_DATE)
+                & (
+                    Q(ends_at__isnull=True) | Q(ends_at__gte=DB_FIRST_DATE, ends_at__lt=DB_END_DATE)
+                ),
             ),
         ]
         indexes = [
@@ -600,6 +651,18 @@ class CalendarEvent(models.Model):
         return self.title
 
     def clean(self) -> None:
+        errors = {}
+        first, last = calendar_window()
+        for name in ("starts_at", "ends_at"):
+            value = getattr(self, name)
+            try:
+                inside = value is None or first <= timezone.localdate(value) <= last
+            except (OverflowError, ValueError):  # beyond what a date can hold
+                inside = False
+            if not inside:
+                errors[name] = calendar_date_error()
+        if errors:
+            raise ValidationError(errors)
         if self.ends_at and self.starts_at and self.ends_at < self.starts_at:
             raise ValidationError({"ends_at": _("The event cannot end before it starts.")})
 
@@ -739,21 +802,47 @@ class PlanChange(models.Model):
 
 class Outbox(models.Model):
     """Side effects stored in the same transaction as the change that caused them and
-    relayed to Celery after commit, again by beat if the broker was down."""
+    relayed to Celery after commit, again by beat if the broker was down.
 
-    task = models.CharField(max_length=200)
-    kwargs = models.JSONField(default=dict)
-    dedupe_key = models.CharField(max_length=200, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    done_at = models.DateTimeField(null=True, blank=True)
+    A worker claims a row (``sending`` with a lease in ``next_attempt_at``), commits the
+    claim, does the work outside any transaction, then marks it ``done``. A failure backs
+    off (``next_attempt_at``) and after ``CAREPLAN_OUTBOX_MAX_ATTEMPTS`` parks the row as
+    ``dead`` with its error for the admin (``careplan.tasks.run_outbox``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        SENDING = "sending", _("being sent")
+        DONE = "done", _("done")
+        DEAD = "dead", _("failed: needs attention")
+
+    task = models.CharField(_("task"), max_length=200)
+    kwargs = models.JSONField(_("arguments"), default=dict)
+    dedupe_key = models.CharField(_("key"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("handed to the broker"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Pending: not before this time (back-off). Sending: the claim's lease ends then.
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
+        verbose_name = _("outbox entry")
+        verbose_name_plural = _("outbox")
         indexes = [
-            # Serves the relay: undone rows oldest first.
+            # Serves the relay: rows ready to run (waiting, or sending with a lapsed
+            # lease) by the time they are due, so failing rows backing off stay out of
+            # the way of the rest.
             models.Index(
-                fields=["created_at"], condition=Q(done_at__isnull=True), name="outbox_pending"
+                fields=["next_attempt_at"],
+                condition=Q(status__in=["pending", "sending"]),
+                name="outbox_ready",
             ),
+            # Serves the admin's list of dead rows.
+            models.Index(fields=["created_at"], condition=Q(status="dead"), name="outbox_dead"),
         ]
 
     def __str__(self) -> str:
@@ -960,11 +1049,21 @@ class Message(models.Model):
     )
     body = models.TextField(_("message"), max_length=MESSAGE_MAX_LENGTH)
     created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    # As ``CalendarEvent.submission_key``: one message per submit of a form.
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
+        constraints = [
+            # One row per submit (``messaging.message_send``; the last defence).
+            models.UniqueConstraint(
+                fields=["author", "submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name="message_once_per_submit",
+            ),
+        ]
         indexes = [
             # Serves a thread's page: its messages in order.
             models.Index(fields=["thread", "created_at"], name="message_thread_time"),

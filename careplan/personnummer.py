@@ -8,12 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-_PATTERN = re.compile(r"^(\d{2})?(\d{2})(\d{2})(\d{2})([-+]?)(\d{3})(\d)$")
+_PATTERN = re.compile(
+    r"^([0-9]{2})?([0-9]{2})([0-9]{2})([0-9]{2})([-+]?)([0-9]{3})([0-9])$", re.ASCII
+)
+#: Dashes typed in other scripts or by word processors (hyphen, minus, en dash, full-width).
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2212\uff0d"), "-")
+
+
+def ascii_digits(value: str) -> str:
+    """Any Unicode decimal digit (Arabic-Indic, full-width, ...) as its ASCII digit, so
+    the same number typed on another keyboard is the same person."""
+    value = unicodedata.normalize("NFKC", value).translate(_DASHES)
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in value
+    )
 
 
 def luhn_ok(digits: str) -> bool:
@@ -27,7 +41,7 @@ def luhn_ok(digits: str) -> bool:
 
 def normalize(value: str, *, today: dt.date | None = None) -> str:
     """Return the twelve-digit form, or raise ValidationError with a clear message."""
-    raw = (value or "").strip().replace(" ", "")
+    raw = "".join(ascii_digits(value or "").split())
     m = _PATTERN.match(raw)
     if not m:
         raise ValidationError(

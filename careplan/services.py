@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -57,17 +59,56 @@ def outbox_enqueue(*, task: str, kwargs: dict, dedupe_key: str) -> Outbox | None
     return row
 
 
-def outbox_dispatch(*, outbox_id: int) -> None:
+def outbox_dispatch(*, outbox_id: int) -> bool:
+    """Hand one row to the broker, once and briefly (short socket timeouts, no publish
+    retry). False if the broker is down or hung: the row stays for ``relay_outbox``, and
+    for ``CAREPLAN_BROKER_DOWN_SECONDS`` this process does not try again (a request must
+    never wait on a hung broker more than once per window)."""
+    import logging
+    import time
+
+    from django.conf import settings
+
     from .tasks import run_outbox
 
+    if time.monotonic() < _broker_down_until[0]:
+        return False
     try:
         run_outbox.delay(outbox_id)
-    except Exception:  # noqa: BLE001 - broker down: the relay picks it up later
-        import logging
-
-        logging.getLogger(__name__).warning("outbox %s not sent; relay will retry", outbox_id)
-        return
+    except Exception as exc:  # noqa: BLE001 - broker down: the relay picks it up later
+        if not run_outbox.app.conf.task_always_eager:
+            _broker_down_until[0] = time.monotonic() + settings.CAREPLAN_BROKER_DOWN_SECONDS
+        logging.getLogger(__name__).warning(
+            "outbox %s not handed to the broker (%s); the relay will retry",
+            outbox_id,
+            exc.__class__.__name__,
+        )
+        return False
     Outbox.objects.filter(pk=outbox_id, sent_at__isnull=True).update(sent_at=timezone.now())
+    return True
+
+
+def outbox_retry(*, rows) -> int:
+    """Send parked (dead) or waiting rows again now, with a fresh count of attempts (the
+    admin's "retry"). Returns how many rows were reset; they go to the broker after
+    commit (or to the relay, if it is down)."""
+    with transaction.atomic():
+        ids = list(
+            Outbox.objects.select_for_update()
+            .filter(pk__in=[r.pk for r in rows])
+            .filter(status__in=[Outbox.Status.DEAD, Outbox.Status.PENDING])
+            .values_list("pk", flat=True)
+        )
+        Outbox.objects.filter(pk__in=ids).update(
+            status=Outbox.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        for outbox_id in ids:
+            transaction.on_commit(lambda outbox_id=outbox_id: outbox_dispatch(outbox_id=outbox_id))
+    return len(ids)
+
+
+# Per process: until when (time.monotonic()) the broker counts as down.
+_broker_down_until = [0.0]
 
 
 # --- Patients, responsibility, contact nurse ------------------------------------------------
@@ -96,6 +137,15 @@ def patient_register(
     return patient
 
 
+def patient_lock_responsibility(*, patient: Patient) -> None:
+    """Lock the patient's row for the rest of the transaction: every change of who is
+    responsible (care relation, contact nurse) takes this lock first, so two of them
+    run one after the other and the second sees what the first committed."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("patient_lock_responsibility needs a transaction")
+    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
+
+
 @transaction.atomic
 def contact_nurse_assign(
     *,
@@ -107,14 +157,16 @@ def contact_nurse_assign(
     started_on: dt.date | None = None,
 ) -> ContactNurseAssignment:
     """Name the contact nurse; the previous assignment ends the day before (history)."""
+    # Serialise with every other change of responsibility for this patient (another
+    # assignment, a handover's acceptance: ``contacts.services.handover_accept`` takes the
+    # same lock first). The responsible unit is read after the lock, so a handover that
+    # committed meanwhile is seen and a sender's nurse is refused, never left in charge.
+    patient_lock_responsibility(patient=patient)
     relation = patient.responsible_relation()
     if relation is None:
         raise ValidationError(_("The patient has no responsible care unit."))
     if by is not None:
         _responsible_unit_of(by, patient)
-    # Serialise concurrent assignments for one patient (the partial unique index is the
-    # last line of defence; this lock makes the second writer wait instead of failing).
-    Patient.objects.select_for_update().filter(pk=patient.pk).first()
     if nurse.role != Role.STAFF or not nurse.care_units.filter(pk=relation.unit_id).exists():
         raise ValidationError(
             {"nurse": _("The contact nurse must work in the responsible care unit.")}
@@ -239,13 +291,23 @@ def plan_create_from_template(
 def plan_establish(*, plan: CarePlan, by: User, on: dt.date | None = None) -> CarePlan:
     """The plan is established with the patient: needs a named contact nurse."""
     _responsible_unit_of(by, plan.patient)
+    # Established once: a second click, or two nurses at once, find it done.
+    plan = _locked_plan(plan)
+    if plan.status != CarePlan.Status.DRAFT:
+        raise ValidationError(
+            _("The care plan is already established.")
+            if plan.status == CarePlan.Status.ACTIVE
+            else _("A closed care plan cannot be established."),
+            code="not_draft",
+        )
     if plan.patient.contact_nurse_assignment() is None:
         raise ValidationError(
             _("Name a contact nurse before the plan is established with the patient.")
         )
     plan.status = CarePlan.Status.ACTIVE
     plan.established_on = on or timezone.localdate()
-    plan.save(update_fields=["status", "established_on", "updated_at"])
+    plan.version += 1
+    plan.save(update_fields=["status", "established_on", "version", "updated_at"])
     plan_record_change(
         plan=plan, by=by, what=patient_text(plan, gettext_lazy("Your care plan was established."))
     )
@@ -284,43 +346,268 @@ def plan_record_change(
     return change
 
 
+# --- Editing a plan and its sections: one way in, for the admin and the API --------------------
+
+#: What the care team may edit on a plan (``plan_update``), and in a section.
+PLAN_FIELDS = (
+    "title",
+    "diagnosis",
+    "phase",
+    "status",
+    "contact_nurse_offered_on",
+    "established_on",
+    "followup_plan",
+    "treatment_summary",
+)
+SECTION_FIELDS = ("title_sv", "title_en", "personal_note", "body_sv", "body_en")
+#: Told to the patient when one of these changes (the rest are register dates).
+_PLAN_CONTENT = ("title", "diagnosis", "followup_plan", "treatment_summary")
+
+
+def normalize_newlines(value):
+    """Text as stored: browsers post textarea line breaks as CR LF, the database keeps LF.
+    Non-text values pass through."""
+    if isinstance(value, str) and "\r" in value:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
+class EditConflict(ValidationError):
+    """Someone saved the plan or section after this editor read it (``version`` moved on).
+    ``current`` is the object as saved now; ``last_change`` the history row naming who
+    changed it and when (None if the history has none)."""
+
+    def __init__(self, message, *, current, last_change: PlanChange | None):
+        super().__init__(message, code="conflict")
+        self.current = current
+        self.last_change = last_change
+
+
+@dataclass(frozen=True)
+class SectionEdit:
+    """One section's new values, and the version the editor read it at (None: unchecked,
+    for callers that read and write in the same transaction, such as the demo seed)."""
+
+    section: PlanSection
+    fields: dict[str, object]
+    version: int | None
+
+
+def _locked_plan(plan: CarePlan) -> CarePlan:
+    """The plan row, locked for this transaction: edits to a plan and its sections queue
+    behind each other (plan first, then its sections: one lock order everywhere)."""
+    return CarePlan.objects.select_for_update().select_related("patient").get(pk=plan.pk)
+
+
+def plan_lock_for_edit(*, plan: CarePlan) -> CarePlan:
+    """Lock the plan for the rest of the transaction and return it as saved now (the admin
+    checks the versions of its form with this, before it saves through ``plan_update``)."""
+    return _locked_plan(plan)
+
+
+def _last_change(plan: CarePlan, section_key: str | None) -> PlanChange | None:
+    changes = PlanChange.objects.filter(plan=plan).select_related("by")
+    if section_key is not None:
+        changes = changes.filter(section_key=section_key)
+    return changes.order_by("-at", "-id").first()
+
+
+def plan_conflict(*, plan: CarePlan, version: int | None) -> EditConflict | None:
+    """The conflict if ``plan`` (locked, as saved now) moved past ``version``."""
+    if version is None or plan.version == version:
+        return None
+    return EditConflict(
+        _("Someone else saved this care plan while you were editing it."),
+        current=plan,
+        last_change=_last_change(plan, ""),
+    )
+
+
+def section_conflict(*, section: PlanSection, version: int | None) -> EditConflict | None:
+    """The conflict if ``section`` (as saved now) moved past ``version``."""
+    if version is None or section.version == version:
+        return None
+    return EditConflict(
+        _("Someone else saved the section “%(title)s” while you were editing it.")
+        % {"title": section.title},
+        current=section,
+        last_change=_last_change(section.plan, section.key),
+    )
+
+
+def _changed(obj, fields: dict[str, object], allowed: tuple[str, ...]) -> dict[str, object]:
+    """The fields whose value really differs from what is stored (line endings aside)."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValueError(f"not editable here: {sorted(unknown)}")
+    return {
+        name: normalize_newlines(value)
+        for name, value in fields.items()
+        if normalize_newlines(value) != getattr(obj, name)
+    }
+
+
+def _unchanged(obj, changed: dict) -> list[str]:
+    """Fields not to validate again: only what this edit changes is checked."""
+    return [f.name for f in obj._meta.concrete_fields if f.name not in changed]
+
+
+def _plan_news(plan: CarePlan, changed: set[str]) -> list[str]:
+    """What the patient is told about a change of the plan itself, in their language."""
+    news = []
+    with translation.override(plan.patient.language):
+        if "phase" in changed:
+            news.append(
+                _("Your care is now in the phase: %(phase)s.") % {"phase": plan.get_phase_display()}
+            )
+        if "status" in changed and plan.status == CarePlan.Status.CLOSED:
+            news.append(_("Your care plan was closed."))
+        content = [
+            str(CarePlan._meta.get_field(name).verbose_name)
+            for name in _PLAN_CONTENT
+            if name in changed
+        ]
+        if content:
+            news.append(
+                _("Your care plan was updated: %(parts)s.") % {"parts": ", ".join(content).lower()}
+            )
+    return news
+
+
 @transaction.atomic
-def section_update(*, section: PlanSection, by: User, fields: dict[str, str]) -> PlanSection:
-    _responsible_unit_of(by, section.plan.patient)
-    for name, value in fields.items():
-        setattr(section, name, value)
-    section.full_clean()
-    section.save()
-    plan_record_change(
+def plan_update(
+    *,
+    plan: CarePlan,
+    by: User,
+    fields: dict[str, object] | None = None,
+    version: int | None = None,
+    sections: list[SectionEdit] | tuple[SectionEdit, ...] = (),
+) -> CarePlan:
+    """Change a plan and/or its sections: every write path (admin, API) comes here.
+
+    Checks the versions the editor read (``EditConflict`` when someone saved in between,
+    nothing is written), keeps only real changes (a textarea posted with CR LF is not a
+    change), raises each changed object's version, records one history line per real
+    change and tells the patient once (``plan_record_change``). A save that changes
+    nothing records nothing.
+    """
+    _responsible_unit_of(by, plan.patient)
+    current = _locked_plan(plan)
+    fields = fields or {}
+    if fields and (conflict := plan_conflict(plan=current, version=version)):
+        raise conflict
+    stored = {
+        s.pk: s
+        for s in PlanSection.objects.select_for_update()
+        .filter(plan=current, pk__in=[e.section.pk for e in sections])
+        .order_by("pk")
+    }
+    for edit in sections:
+        section = stored.get(edit.section.pk)
+        if section is None:
+            raise ValidationError(_("This section is not part of the care plan."))
+        section.plan = current
+        if conflict := section_conflict(section=section, version=edit.version):
+            raise conflict
+
+    changed = _changed(current, fields, PLAN_FIELDS)
+    if changed:
+        for name, value in changed.items():
+            setattr(current, name, value)
+        current.version += 1
+        current.full_clean(exclude=_unchanged(current, changed))
+        current.save(update_fields=[*changed, "version", "updated_at"])
+        for what in _plan_news(current, set(changed)):
+            plan_record_change(plan=current, by=by, what=what)
+
+    for edit in sections:
+        section = stored[edit.section.pk]
+        section_changed = _changed(section, edit.fields, SECTION_FIELDS)
+        if not section_changed:
+            continue
+        for name, value in section_changed.items():
+            setattr(section, name, value)
+        section.version += 1
+        section.full_clean(exclude=_unchanged(section, section_changed))
+        section.save(update_fields=[*section_changed, "version", "updated_at"])
+        plan_record_change(
+            plan=current,
+            by=by,
+            what=patient_text(
+                current,
+                gettext_lazy("The section “%(title)s” was updated."),
+                title=section.title_en if current.patient.language == "en" else section.title_sv,
+            ),
+            section_key=section.key,
+        )
+    # The caller's objects show what was saved.
+    for name in [*PLAN_FIELDS, "version", "updated_at"]:
+        setattr(plan, name, getattr(current, name))
+    for edit in sections:
+        section = stored[edit.section.pk]
+        for name in [*SECTION_FIELDS, "version", "updated_at"]:
+            setattr(edit.section, name, getattr(section, name))
+    return plan
+
+
+def section_update(
+    *, section: PlanSection, by: User, fields: dict[str, object], version: int | None = None
+) -> PlanSection:
+    """One section through ``plan_update`` (the API edits sections one by one)."""
+    plan_update(
         plan=section.plan,
         by=by,
-        what=patient_text(
-            section.plan,
-            gettext_lazy("The section “%(title)s” was updated."),
-            title=section.title_en if section.plan.patient.language == "en" else section.title_sv,
-        ),
-        section_key=section.key,
+        sections=[SectionEdit(section=section, fields=fields, version=version)],
     )
     return section
 
 
+# --- Calendar -----------------------------------------------------------------------------------
+
+
 @transaction.atomic
-def event_save(*, event: CalendarEvent, by: User, creating: bool) -> CalendarEvent:
-    """Create or change a calendar entry (patient or staff) and note it in the history.
-    A patient changes only their own entries (the care team's are read-only to them)."""
-    if not creating and not event.editable_by(by):
-        raise PermissionDenied(_("Your care team made this entry. Ask them to change it instead."))
-    if creating:
-        event.created_by = by
+def event_create(
+    *, event: CalendarEvent, by: User, submission_key: uuid.UUID | None = None
+) -> CalendarEvent:
+    """Add a calendar entry (patient or staff) and note it in the history.
+
+    With ``submission_key`` (the form's, or the API's Idempotency-Key) a second submit of
+    the same form returns the entry the first one added and stores nothing."""
+    if submission_key is not None:
+        # Two submits at once: the second waits here, then finds the first one's row.
+        CarePlan.objects.select_for_update().filter(pk=event.plan_id).values_list("pk").first()
+        existing = CalendarEvent.objects.filter(
+            created_by=by, submission_key=submission_key
+        ).first()
+        if existing is not None:
+            return existing
+        event.submission_key = submission_key
+    event.created_by = by
     event.updated_by = by
     event.full_clean()
     event.save()
-    what = (
-        _("Added to the calendar: %(title)s")
-        if creating
-        else _("Changed in the calendar: %(title)s")
-    ) % {"title": event.title}
-    plan_record_change(plan=event.plan, by=by, what=what)
+    plan_record_change(
+        plan=event.plan,
+        by=by,
+        what=_("Added to the calendar: %(title)s") % {"title": event.title},
+    )
+    return event
+
+
+@transaction.atomic
+def event_update(*, event: CalendarEvent, by: User) -> CalendarEvent:
+    """Change a calendar entry and note it in the history. A patient changes only their
+    own entries (the care team's are read-only to them)."""
+    if not event.editable_by(by):
+        raise PermissionDenied(_("Your care team made this entry. Ask them to change it instead."))
+    event.updated_by = by
+    event.full_clean()
+    event.save()
+    plan_record_change(
+        plan=event.plan,
+        by=by,
+        what=_("Changed in the calendar: %(title)s") % {"title": event.title},
+    )
     return event
 
 

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "careplan.middleware.UserLanguageMiddleware",
+    # After the language is known (its refusal is worded for the user).
+    "careplan.middleware.FormInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After MessageMiddleware: it tells the user why they were logged out.
     "careplan.middleware.SessionIdleTimeoutMiddleware",
@@ -109,13 +111,32 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
+# Redis must never hang a request: every call gives up after these many seconds (a
+# hung Redis accepts the connection and never answers), and redis-py does not retry.
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+# After a Redis failure a process uses the database cache this long before trying again.
+CAREPLAN_CACHE_FALLBACK_SECONDS = env.int("CAREPLAN_CACHE_FALLBACK_SECONDS", default=30)
+
+# The database cache: the fallback while Redis is down (careplan.cache; the table comes
+# from the migration careplan 0008).
+_DB_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "careplan_cache",
+    "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="careplan"),
+}
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "careplan.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="careplan"),
-        }
+            "OPTIONS": {
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            },
+        },
+        "db": _DB_CACHE,
     }
 else:
     # A real, cross-process cache (rate limits must hold across runserver threads).
@@ -123,7 +144,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": env.str("CACHE_DIR", default=str(BASE_DIR / ".cache")),
-        }
+        },
+        "db": _DB_CACHE,
     }
 
 AUTH_USER_MODEL = "careplan.User"
@@ -165,10 +187,47 @@ ACCOUNT_RATE_LIMITS = {
 # The site's one name: the header and page titles, e-mail subjects and texts, the sender.
 CAREPLAN_SITE_NAME = env.str("CAREPLAN_SITE_NAME", default="Min vårdplan")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{CAREPLAN_SITE_NAME}] "
+# Behind a load balancer the client's address is in X-Forwarded-For: trust exactly as many
+# proxies as we run (the address the nearest of them saw is the client's), or one header
+# that our proxy sets. 0 (default): the socket's address. Rate limits (allauth's per-IP
+# login limits, DRF's throttles) key on this address.
+CAREPLAN_TRUSTED_PROXY_COUNT = env.int("CAREPLAN_TRUSTED_PROXY_COUNT", default=0)
+if CAREPLAN_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("CAREPLAN_TRUSTED_PROXY_COUNT must be 0 or more")
+ALLAUTH_TRUSTED_PROXY_COUNT = CAREPLAN_TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("CAREPLAN_TRUSTED_CLIENT_IP_HEADER", default="") or None
 # Signing up is by invitation (relatives) or created by the care team (patients, staff).
 CAREPLAN_OPEN_SIGNUP = env.bool("CAREPLAN_OPEN_SIGNUP", default=False)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "careplan"
+# TOTP secrets and recovery-code seeds are stored encrypted (Fernet) with these keys
+# (careplan.adapters.MFAAdapter): the first encrypts, every one decrypts (rotation).
+# Production must set them; development derives one from SECRET_KEY.
+MFA_ADAPTER = "careplan.adapters.MFAAdapter"
+if PRODUCTION:
+    CAREPLAN_MFA_KEYS = env.list("CAREPLAN_MFA_KEYS")  # raises when missing
+else:
+    CAREPLAN_MFA_KEYS = env.list("CAREPLAN_MFA_KEYS", default=[])
+if not CAREPLAN_MFA_KEYS and not PRODUCTION:
+    # Development: a key derived from SECRET_KEY, so demo accounts keep working.
+    import base64
+    import hashlib
+
+    CAREPLAN_MFA_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(f"mfa:{SECRET_KEY}".encode()).digest()).decode()
+    ]
+try:
+    from cryptography.fernet import Fernet
+
+    for _key in CAREPLAN_MFA_KEYS:
+        Fernet(_key)
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "CAREPLAN_MFA_KEYS must be Fernet keys (32 url-safe base64-encoded bytes each): "
+        "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+    ) from exc
+if not CAREPLAN_MFA_KEYS:
+    raise ImproperlyConfigured("CAREPLAN_MFA_KEYS must name at least one key")
 
 # Sessions: short idle timeout, closed with the browser.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
@@ -178,6 +237,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
 CAREPLAN_SESSION_IDLE_SECONDS = SESSION_COOKIE_AGE
+# However active, a session ends this long after login (careplan.middleware).
+CAREPLAN_SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
 
 # Security headers.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -224,6 +285,8 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# A hung mail server must not hold a worker forever: SMTP gives up after this long.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default=f"{CAREPLAN_SITE_NAME} <no-reply@careplan.invalid>"
 )
@@ -237,6 +300,32 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# No task runs forever (a hung mail server, a stuck query): soft limit raises in the task,
+# the hard limit kills its process (prefork pool). E-mails give up earlier (EMAIL_TIMEOUT).
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
+# A dead or hung broker must not hang a web request: short socket timeouts, and the
+# outbox hands a task over once (the relay re-sends what did not get through).
+# The outbox (careplan.tasks.run_outbox): a claimed row is another worker's again after
+# the lease (longer than any task may run); failures back off 1, 2, 4, ... minutes and
+# after the last attempt the row is parked as dead for the admin.
+CAREPLAN_OUTBOX_LEASE_SECONDS = env.int(
+    "CAREPLAN_OUTBOX_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60
+)
+CAREPLAN_OUTBOX_BACKOFF_SECONDS = env.int("CAREPLAN_OUTBOX_BACKOFF_SECONDS", default=60)
+CAREPLAN_OUTBOX_MAX_ATTEMPTS = env.int("CAREPLAN_OUTBOX_MAX_ATTEMPTS", default=8)
+CAREPLAN_OUTBOX_RELAY_BATCH = 500
+# After a failed hand-over to the broker a process leaves it to the relay this long.
+CAREPLAN_BROKER_DOWN_SECONDS = env.int("CAREPLAN_BROKER_DOWN_SECONDS", default=30)
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT + 0.5
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "retry_on_timeout": False,
+    # kombu connects for a publish once, not three times with pauses.
+    "max_retries": 0,
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {
@@ -278,10 +367,25 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's JSON parser with a depth limit and a NUL check (careplan/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "careplan.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_RATES": {"user": "600/min"},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="600/min"),
+        "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+    },
+    # The client's address for anonymous throttling, as for the login limits above.
+    "NUM_PROXIES": CAREPLAN_TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "careplan API",

@@ -8,12 +8,13 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from .mail import outbox_key, send_mail
 from .models import CarePlan, Outbox
 
 log = logging.getLogger(__name__)
@@ -21,31 +22,107 @@ log = logging.getLogger(__name__)
 
 @shared_task(acks_late=True)
 def run_outbox(outbox_id: int) -> str:
-    """Run one outbox row exactly once (row lock + done_at)."""
-    with transaction.atomic():
-        row = Outbox.objects.select_for_update().filter(pk=outbox_id).first()
-        if row is None or row.done_at is not None:
-            return "skipped"
+    """Run one outbox row: claim, do the work outside any transaction, record the result.
+
+    1. Claim (committed at once): a waiting row, or one ``sending`` whose lease lapsed
+       (its worker died), becomes ``sending`` with a lease of
+       ``CAREPLAN_OUTBOX_LEASE_SECONDS``. A row locked by another worker, done, dead or
+       within a live lease is skipped, so duplicate deliveries of the task do nothing.
+    2. The work (an e-mail, with a Message-ID from the row's key) runs with no database
+       transaction open and no row lock held: a hung mail server holds only this worker
+       (``EMAIL_TIMEOUT``, the task time limits).
+    3. The row is marked ``done`` before the task returns (before Celery acknowledges).
+       A failure backs off exponentially; after ``CAREPLAN_OUTBOX_MAX_ATTEMPTS`` the row
+       is parked as ``dead`` with its error for the admin.
+    """
+    row = _outbox_claim(outbox_id)
+    if row is None:
+        return "skipped"
+    try:
         module_name, func_name = row.task.rsplit(".", 1)
         func = getattr(importlib.import_module(module_name), func_name)
-        func(**row.kwargs)
-        row.done_at = timezone.now()
-        row.save(update_fields=["done_at"])
+        with outbox_key(row.dedupe_key):
+            func(**row.kwargs)
+    except Exception as exc:  # noqa: BLE001 - recorded on the row, retried with back-off
+        return _outbox_failed(row, exc)
+    done = {"status": Outbox.Status.DONE, "done_at": timezone.now(), "last_error": ""}
+    if getattr(func, "forget_kwargs_when_done", False):
+        done["kwargs"] = {}
+    finished = Outbox.objects.filter(pk=row.pk, status=Outbox.Status.SENDING).update(**done)
+    if not finished:  # the lease lapsed and another worker took the row over
+        log.warning("outbox %s finished after its lease lapsed", row.pk)
     return "done"
+
+
+def _outbox_claim(outbox_id: int) -> Outbox | None:
+    now = timezone.now()
+    with transaction.atomic():
+        row = (
+            Outbox.objects.select_for_update(skip_locked=True)
+            .filter(pk=outbox_id, done_at__isnull=True)
+            .filter(
+                Q(status=Outbox.Status.PENDING)
+                | Q(status=Outbox.Status.SENDING, next_attempt_at__lte=now)
+            )
+            .first()
+        )
+        if row is None:
+            return None
+        row.status = Outbox.Status.SENDING
+        row.attempts += 1
+        row.next_attempt_at = now + dt.timedelta(seconds=settings.CAREPLAN_OUTBOX_LEASE_SECONDS)
+        row.save(update_fields=["status", "attempts", "next_attempt_at"])
+    return row
+
+
+def outbox_backoff(attempts: int) -> dt.timedelta:
+    """How long a row waits after its ``attempts``-th failure: 1, 2, 4, ... minutes,
+    at most six hours."""
+    base = settings.CAREPLAN_OUTBOX_BACKOFF_SECONDS
+    return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def _outbox_failed(row: Outbox, exc: BaseException) -> str:
+    error = f"{exc.__class__.__name__}: {exc}"[:2000]
+    dead = row.attempts >= settings.CAREPLAN_OUTBOX_MAX_ATTEMPTS
+    log.warning(
+        "outbox %s (%s) failed, attempt %s%s: %s",
+        row.pk,
+        row.task,
+        row.attempts,
+        ", parked as dead" if dead else "",
+        error,
+    )
+    Outbox.objects.filter(pk=row.pk, status=Outbox.Status.SENDING).update(
+        status=Outbox.Status.DEAD if dead else Outbox.Status.PENDING,
+        next_attempt_at=timezone.now() + outbox_backoff(row.attempts),
+        last_error=error,
+    )
+    return "dead" if dead else "failed"
 
 
 @shared_task
 def relay_outbox(older_than_seconds: int = 60) -> int:
-    """Beat: re-send rows the broker never got or a worker never finished."""
-    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    """Beat: re-send rows the broker never got, a worker never finished (lapsed lease)
+    or that failed and whose back-off is over. Ready rows only, the most overdue first,
+    so rows that keep failing wait their turn and the rest flow."""
+    now = timezone.now()
+    cutoff = now - dt.timedelta(seconds=older_than_seconds)
     ids = list(
-        Outbox.objects.filter(done_at__isnull=True, created_at__lt=cutoff)
-        .order_by("created_at")
-        .values_list("id", flat=True)[:500]
+        Outbox.objects.filter(
+            status__in=[Outbox.Status.PENDING, Outbox.Status.SENDING],
+            next_attempt_at__lte=now,
+            created_at__lt=cutoff,
+            done_at__isnull=True,
+        )
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[: settings.CAREPLAN_OUTBOX_RELAY_BATCH]
     )
+    from .services import outbox_dispatch
+
     for outbox_id in ids:
-        run_outbox.delay(outbox_id)
-    Outbox.objects.filter(id__in=ids, sent_at__isnull=True).update(sent_at=timezone.now())
+        if not outbox_dispatch(outbox_id=outbox_id):
+            break  # the broker is down: the next run tries again
     return len(ids)
 
 
@@ -62,6 +139,27 @@ def _mail_something_waiting(user, *, path: str) -> None:
             from_email=None,
             recipient_list=[user.email],
         )
+
+
+def send_rendered_email(
+    *, subject: str, body: str, to: list[str], from_email: str, alternatives: list
+) -> None:
+    """Outbox task of ``adapters.AccountAdapter.send_mail``: allauth's e-mails as
+    rendered in the request (a reset link may be in them: the row forgets them when
+    done)."""
+    from django.core.mail import EmailMultiAlternatives
+
+    from .mail import outbox_headers
+
+    message = EmailMultiAlternatives(
+        subject=subject, body=body, from_email=from_email, to=to, headers=outbox_headers()
+    )
+    for content, mimetype in alternatives:
+        message.attach_alternative(content, mimetype)
+    message.send()
+
+
+send_rendered_email.forget_kwargs_when_done = True  # type: ignore[attr-defined]
 
 
 def send_notification_email(*, notification_id: int) -> None:

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -23,7 +22,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 from django_htmx.http import reswap, retarget
 
 from contacts.models import Scope
@@ -172,17 +171,22 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return HttpResponsePermanentRedirect(static("careplan/favicon.svg"))
 
 
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Each dependency (database, cache, broker) within a second: 200 ``ok`` or
+    ``degraded`` (Redis down: the site works on), 503 ``error`` (no database)."""
+    from .health import health_report
+
+    status, checks = health_report()
+    return JsonResponse(
+        {"status": status, "checks": checks}, status=503 if status == "error" else 200
+    )
 
 
 # --- Start page ----------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
@@ -325,16 +329,22 @@ def plan_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         form = CalendarEventForm(request.POST, instance=CalendarEvent(plan=plan))
         if form.is_valid():
             try:
-                event = services.event_save(event=form.instance, by=request.user, creating=True)
+                event = services.event_create(
+                    event=form.instance,
+                    by=request.user,
+                    submission_key=form.cleaned_data.get("submission"),
+                )
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
                 notice = _("Added to the calendar: %(title)s") % {"title": event.title}
                 if request.htmx:
+                    # The list, and a fresh key for the form the page keeps (out of band).
                     ctx = {
                         **_plan_context(plan),
                         **_calendar_lists(plan, request.user),
                         "notice": notice,
+                        "next_submission": CalendarEventForm()["submission"],
                     }
                     return render(request, "careplan/calendar.html#event-list", ctx)
                 messages.success(request, notice)
@@ -367,7 +377,7 @@ def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
         form = CalendarEventForm(request.POST, instance=event)
         if form.is_valid():
             try:
-                services.event_save(event=form.instance, by=request.user, creating=False)
+                services.event_update(event=form.instance, by=request.user)
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:

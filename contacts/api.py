@@ -134,7 +134,7 @@ class InvitationSerializer(serializers.ModelSerializer):
         source="status", choices=Invitation.Status.choices, read_only=True
     )
     entry = serializers.PrimaryKeyRelatedField(
-        queryset=CareMapEntry.objects.all(), required=False, allow_null=True
+        queryset=CareMapEntry.objects.none(), required=False, allow_null=True
     )
 
     class Meta:
@@ -153,6 +153,16 @@ class InvitationSerializer(serializers.ModelSerializer):
             "accepted_at",
         ]
         read_only_fields = ["id", "patient", "state", "created_at", "expires_at", "accepted_at"]
+
+    def get_fields(self) -> dict:
+        """The ``entry`` choices (the browsable API's form lists them) are the requesting
+        patient's own care map only: nobody else may pick, or see, anyone's entries."""
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is not None and getattr(user, "role", None) == Role.PATIENT:
+            fields["entry"].queryset = CareMapEntry.objects.filter(care_map__patient__user=user)
+        return fields
 
 
 # --- The care map ------------------------------------------------------------------------------
@@ -223,7 +233,7 @@ class CareMapEntryViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
         return Response(self.get_serializer(self._entry(pk)).data)
 
     @action(detail=True, methods=["get"])
-    def fhir(self, request: Request, pk: str) -> Response:
+    def fhir(self, request: Request, pk: str, **kwargs) -> Response:
         entry = self._entry(pk, action=Action.EXPORT)
         return Response(fhir.care_map_entry(entry))
 
@@ -353,13 +363,13 @@ class RelativeGrantViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         return Response(self.get_serializer(grant).data)
 
     @action(detail=True, methods=["post"])
-    def revoke(self, request: Request, pk: str) -> Response:
+    def revoke(self, request: Request, pk: str, **kwargs) -> Response:
         grant = self._grant(pk, write=True)
         grant = services.grant_revoke(grant=grant, by=request.user)
         return Response(self.get_serializer(grant).data)
 
     @action(detail=True, methods=["get"])
-    def fhir(self, request: Request, pk: str) -> Response:
+    def fhir(self, request: Request, pk: str, **kwargs) -> Response:
         return Response(fhir.grant_consent(self._grant(pk, action=Action.EXPORT)))
 
 
@@ -423,7 +433,7 @@ class InvitationViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         return Response(self.get_serializer(invitation).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str) -> Response:
+    def cancel(self, request: Request, pk: str, **kwargs) -> Response:
         patient = _patient_of_user(request.user)
         invitation = Invitation.objects.filter(pk=pk, patient=patient).first()
         if invitation is None:

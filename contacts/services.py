@@ -17,10 +17,12 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from careplan.models import Patient, Role, User
+from careplan.services import outbox_enqueue
 
 from .models import (
     INVITATION_DAYS,
@@ -35,6 +37,13 @@ from .models import (
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_token(nonce: str) -> str:
+    """The invitation link's token: an HMAC of a random nonce with ``SECRET_KEY``. The
+    outbox row keeps the nonce so the e-mail can be (re)sent after commit, but neither
+    the database nor the broker ever holds the token itself (only its hash)."""
+    return salted_hmac("careplan.contacts.invitation", nonce, algorithm="sha256").hexdigest()
 
 
 def _own_patient(by: User, patient: Patient) -> None:
@@ -194,7 +203,8 @@ def invitation_create(
                 % {"email": email}
             }
         )
-    token = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
+    token = invitation_token(nonce)
     try:
         with transaction.atomic():
             invitation = Invitation.objects.create(
@@ -215,16 +225,15 @@ def invitation_create(
                 % {"email": email}
             }
         ) from None
-    _send_invitation_after_commit(invitation, token)
+    # The e-mail through the outbox, stored with the invitation and sent after commit:
+    # a broker outage delays it (the relay re-sends) but neither loses it nor fails the
+    # request.
+    outbox_enqueue(
+        task="contacts.tasks.send_invitation_email",
+        kwargs={"invitation_id": invitation.pk, "nonce": nonce},
+        dedupe_key=f"invitation-email:{invitation.pk}",
+    )
     return invitation, token
-
-
-def _send_invitation_after_commit(invitation: Invitation, token: str) -> None:
-    """Queue the e-mail after commit. The token travels to the task but is never stored
-    in the database (the outbox would keep it in plain text)."""
-    from .tasks import send_invitation
-
-    transaction.on_commit(lambda: send_invitation.delay(invitation_id=invitation.pk, token=token))
 
 
 @transaction.atomic
@@ -269,9 +278,17 @@ def invitation_lookup(token: str) -> Invitation:
     return invitation
 
 
+def _has_verified_address(user: User, email: str) -> bool:
+    """The account has ``email`` as a verified address (allauth's, case-insensitive)."""
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, user: User) -> RelativeGrant:
-    """The relative accepts: a grant with the invitation's parts. Single use."""
+    """The relative accepts: a grant with the invitation's parts. Single use, and only by
+    an account with the invited e-mail address, verified."""
     invitation = invitation_lookup(token)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != Invitation.Status.PENDING:
@@ -290,6 +307,17 @@ def invitation_accept(*, token: str, user: User) -> RelativeGrant:
     patient = invitation.patient
     if patient.user_id == user.pk:
         raise InvitationError(_("You cannot accept your own invitation."), code="self")
+    if not _has_verified_address(user, invitation.email):
+        # The link alone is not enough (it may be forwarded, or read from a log): the
+        # account must own the address the invitation was sent to.
+        raise InvitationError(
+            _(
+                "This invitation was sent to another e-mail address than your account's. "
+                "Log in (or sign up) with the address the invitation came to, or ask the "
+                "person who invited you to invite the address you use."
+            ),
+            code="email",
+        )
     grant = (
         RelativeGrant.objects.select_for_update()
         .filter(patient=patient, relative=user, revoked_at__isnull=True)
@@ -600,8 +628,12 @@ def handover_accept(
     the second wait, and it then finds the handover accepted and is refused.
     """
     from careplan.models import CareRelation, ContactNurseAssignment
+    from careplan.services import patient_lock_responsibility
 
     handover = _locked_handover(handover)
+    # The same lock as ``contact_nurse_assign``: a sender naming a new contact nurse at
+    # this moment waits, then finds the receiver responsible and is refused.
+    patient_lock_responsibility(patient=handover.patient)
     if not _staff_of(by, handover.to_unit_id):
         raise PermissionDenied(_("Only the receiving unit can accept this handover."))
     if handover.state == handover.State.ACCEPTED:

@@ -4,22 +4,46 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from careplan.mail import send_mail
+
 from .models import Invitation
+
+
+def send_invitation_email(*, invitation_id: int, nonce: str) -> None:
+    """Outbox task of ``services.invitation_create``: rebuild the link's token from the
+    nonce and e-mail it. An invitation no longer waiting is not sent. A token that no
+    longer matches (``SECRET_KEY`` changed in between) fails with a clear error, so the
+    row ends up parked for the admin instead of mailing a dead link."""
+    from .services import invitation_token, token_hash
+
+    invitation = Invitation.objects.select_related("patient").filter(pk=invitation_id).first()
+    if invitation is None or invitation.status != Invitation.Status.PENDING:
+        return
+    token = invitation_token(nonce)
+    if token_hash(token) != invitation.token_hash:
+        raise RuntimeError(
+            f"invitation {invitation_id}: the link cannot be rebuilt (SECRET_KEY changed?)"
+        )
+    _mail_invitation(invitation, token)
 
 
 @shared_task(acks_late=True)
 def send_invitation(invitation_id: int, token: str) -> str:
-    """E-mail the invitation link. No health data: not the patient's name, not the plan,
-    only that someone invited them and until when the link works. Idempotent enough:
-    an invitation no longer waiting is not sent."""
+    """Kept for task messages queued before invitations went through the outbox."""
     invitation = Invitation.objects.select_related("patient").filter(pk=invitation_id).first()
     if invitation is None or invitation.status != Invitation.Status.PENDING:
         return "skipped"
+    _mail_invitation(invitation, token)
+    return "sent"
+
+
+def _mail_invitation(invitation: Invitation, token: str) -> None:
+    """E-mail the invitation link. No health data: not the patient's name, not the plan,
+    only that someone invited them and until when the link works."""
     url = settings.CAREPLAN_SITE_URL + reverse("invitation_open", args=[token])
     with translation.override(invitation.patient.language or settings.LANGUAGE_CODE):
         send_mail(
@@ -39,7 +63,6 @@ def send_invitation(invitation_id: int, token: str) -> str:
             from_email=None,
             recipient_list=[invitation.email],
         )
-    return "sent"
 
 
 @shared_task

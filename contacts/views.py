@@ -91,22 +91,37 @@ def care_map_print(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/care_map_print.html", ctx)
 
 
-def _own_entry(request: HttpRequest, entry_id: int) -> CareMapEntry:
-    patient = _own_patient(request)
-    entry = (
-        CareMapEntry.objects.select_related("care_map__patient")
-        .filter(pk=entry_id, care_map__patient=patient)
-        .first()
-    )
-    if entry is None:
-        raise Http404
-    return entry
+def _own_object(request: HttpRequest, obj, patient: Patient | None, *, action: str):
+    """``obj`` if it is the logged-in patient's. Anyone else's: a denied access-log row
+    against its patient (the access module's promise), then 404, or 403 for a
+    non-patient's write (as ``_own_patient``)."""
+    user = request.user
+    if obj is not None and patient is not None and patient.user_id == user.pk:
+        return obj
+    if obj is not None and patient is not None:
+        access.log_access(
+            user=user,
+            patient=patient,
+            obj=obj,
+            action=action,
+            allowed=False,
+            channel=AccessLog.Channel.WEB,
+            reach_=access.reach(user, patient),
+        )
+    _own_patient(request)  # a non-patient: 404 to read, 403 to write
+    raise Http404
+
+
+def _own_entry(request: HttpRequest, entry_id: int, *, action: str) -> CareMapEntry:
+    entry = CareMapEntry.objects.select_related("care_map__patient").filter(pk=entry_id).first()
+    return _own_object(request, entry, entry and entry.care_map.patient, action=action)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def care_map_entry_edit(request: HttpRequest, entry_id: int) -> HttpResponse:
-    entry = _own_entry(request, entry_id)
+    action = AccessLog.Action.UPDATE if request.method == "POST" else AccessLog.Action.VIEW
+    entry = _own_entry(request, entry_id, action=action)
     if request.method == "POST":
         form = CareMapEntryForm(request.POST, instance=entry)
         if form.is_valid():
@@ -130,7 +145,7 @@ def care_map_entry_edit(request: HttpRequest, entry_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def care_map_entry_delete(request: HttpRequest, entry_id: int) -> HttpResponse:
-    entry = _own_entry(request, entry_id)
+    entry = _own_entry(request, entry_id, action=AccessLog.Action.DELETE)
     name = entry.name
     services.care_map_entry_delete(entry=entry, by=request.user)
     messages.success(request, _("Removed from your care map: %(name)s") % {"name": name})
@@ -281,15 +296,9 @@ def _add_errors(form, exc: ValidationError) -> None:
 
 
 def _own_grant(request: HttpRequest, grant_id: int) -> RelativeGrant:
-    patient = _own_patient(request)
-    grant = (
-        RelativeGrant.objects.select_related("patient", "relative")
-        .filter(pk=grant_id, patient=patient)
-        .first()
-    )
-    if grant is None:
-        raise Http404
-    return grant
+    grant = RelativeGrant.objects.select_related("patient", "relative").filter(pk=grant_id).first()
+    action = AccessLog.Action.UPDATE if request.method == "POST" else AccessLog.Action.VIEW
+    return _own_object(request, grant, grant and grant.patient, action=action)
 
 
 @require_http_methods(["GET", "POST"])
@@ -339,10 +348,10 @@ def grant_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    patient = _own_patient(request)
-    invitation = Invitation.objects.filter(pk=invitation_id, patient=patient).first()
-    if invitation is None:
-        raise Http404
+    invitation = Invitation.objects.select_related("patient").filter(pk=invitation_id).first()
+    invitation = _own_object(
+        request, invitation, invitation and invitation.patient, action=AccessLog.Action.UPDATE
+    )
     services.invitation_cancel(invitation=invitation, by=request.user)
     messages.success(
         request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}

@@ -213,6 +213,7 @@ class NeedsAssessmentAdmin(PatientRecordAdmin):
             self.log_refused_patient(request, form)
         if patient is not None:
             self._log_patient(request, patient, allowed=True)
+        self.log_choices(request, form)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -503,6 +504,19 @@ class InterventionInline(RecordInline, admin.StackedInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("kva", "unit")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        """The performing unit: one ``services.intervention_units`` allows (the staff's
+        own units without a plan yet), or one this plan already names."""
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is None:
+            units = request.user.care_units.all()
+        else:
+            units = services.intervention_units(patient=obj.patient, by=request.user) | (
+                CareUnit.objects.filter(pk__in=obj.interventions.values("unit_id"))
+            )
+        formset.form.base_fields["unit"].queryset = units.distinct().order_by("name")
+        return formset
 
 
 class FollowUpInline(RecordInline, admin.TabularInline):

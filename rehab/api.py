@@ -175,7 +175,7 @@ class RehabPlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         responses={200: RehabPlanDetailSerializer, 400: OpenApiResponse(), 404: NOT_FOUND},
     )
     @action(detail=True, methods=["post"])
-    def agree(self, request: Request, pk: str) -> Response:
+    def agree(self, request: Request, pk: str, **kwargs) -> Response:
         rehab = rehab_plan_by_id(request.user, pk, write=True, action=Action.UPDATE)
         if not rehab.reach.is_self:
             raise PermissionDenied
@@ -191,7 +191,7 @@ class RehabPlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         responses={201: InterventionSerializer, 400: OpenApiResponse(), 404: NOT_FOUND},
     )
     @action(detail=True, methods=["post"])
-    def interventions(self, request: Request, pk: str) -> Response:
+    def interventions(self, request: Request, pk: str, **kwargs) -> Response:
         rehab = rehab_plan_by_id(request.user, pk, write=True, action=Action.CREATE)
         if rehab.reach.is_self:
             raise PermissionDenied
@@ -217,6 +217,6 @@ class RehabPlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         responses={200: OpenApiResponse(description="A FHIR Bundle (collection)")},
     )
     @action(detail=True, methods=["get"])
-    def fhir(self, request: Request, pk: str) -> Response:
+    def fhir(self, request: Request, pk: str, **kwargs) -> Response:
         rehab = rehab_plan_by_id(request.user, pk, action=Action.EXPORT)
         return Response(fhir.rehab_plan_bundle(rehab), content_type="application/fhir+json")

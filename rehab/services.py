@@ -444,8 +444,42 @@ def rehab_plan_update(
 
 
 @transaction.atomic
+def intervention_units(*, patient: Patient, by: User) -> QuerySet[CareUnit]:
+    """The units that may perform an intervention in ``patient``'s rehab plan: the
+    patient's responsible unit, the staff member's own units, and the units the patient
+    is referred to (a referral sent or accepted, not declined)."""
+    from .models import Referral
+
+    relation = patient.responsible_relation()
+    referred = Referral.objects.filter(patient=patient).exclude(status=Referral.Status.DECLINED)
+    return CareUnit.objects.filter(
+        Q(pk__in=by.care_units.values("pk"))
+        | Q(pk__in=referred.values("to_unit_id"))
+        | Q(pk=relation.unit_id if relation else None)
+    )
+
+
 def intervention_save(*, intervention: Intervention, by: User, creating: bool) -> Intervention:
-    _acting_unit(by, intervention.rehab_plan.patient)
+    patient = intervention.rehab_plan.patient
+    _acting_unit(by, patient)
+    stored_unit = (
+        None
+        if creating
+        else Intervention.objects.filter(pk=intervention.pk)
+        .values_list("unit_id", flat=True)
+        .first()
+    )
+    if (creating or intervention.unit_id != stored_unit) and not intervention_units(
+        patient=patient, by=by
+    ).filter(pk=intervention.unit_id).exists():
+        raise ValidationError(
+            {
+                "unit": _(
+                    "Choose your own unit, the patient's responsible unit or a unit the "
+                    "patient is referred to."
+                )
+            }
+        )
     intervention.full_clean()
     intervention.save()
     return intervention

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from careplan.mail import send_mail
 
 from .models import FollowUp
 

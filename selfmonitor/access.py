@@ -58,10 +58,24 @@ def assignment_for(user, pk, *, write: bool = False, channel: str = Channel.WEB)
 def response_for(user, pk, *, channel: str = Channel.WEB) -> Response:
     response = (
         Response.objects.select_related("patient", "instrument", "assignment", "entered_by")
-        .filter(pk=pk, status=Response.Status.COMPLETED)
+        .filter(pk=pk)
         .first()
     )
     if response is None:
+        raise Http404
+    if response.status != Response.Status.COMPLETED:
+        # A draft is read only on its answer page, by whoever answers: here it is a 404
+        # for everyone, and a denied row for anyone but the patient.
+        r = access.reach(user, response.patient)
+        access.log_access(
+            user=user,
+            patient=response.patient,
+            obj=response,
+            action=AccessLog.Action.VIEW,
+            allowed=False,
+            channel=channel,
+            reach_=r,
+        )
         raise Http404
     if response.instrument.kind == Instrument.Kind.PREM:
         _refuse_prem(user, response.patient, response, write=False, channel=channel)

@@ -139,7 +139,7 @@ class InstrumentViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Instrument.objects.order_by("key", "-version")
 
     @action(detail=True, methods=["get"])
-    def fhir(self, request: Request, pk: str) -> ApiResponse:
+    def fhir(self, request: Request, pk: str, **kwargs) -> ApiResponse:
         return ApiResponse(fhir.questionnaire(self.get_object()))
 
 
@@ -189,7 +189,7 @@ class AssignmentViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return ApiResponse(self.get_serializer(assignment).data)
 
     @action(detail=True, methods=["post"])
-    def answers(self, request: Request, pk: str) -> ApiResponse:
+    def answers(self, request: Request, pk: str, **kwargs) -> ApiResponse:
         assignment = sm_access.assignment_for(request.user, pk, write=True, channel=API)
         body = AnswerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -249,11 +249,11 @@ class ResponseViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return sm_access.response_for(self.request.user, pk, channel=API)
 
     @action(detail=True, methods=["get"])
-    def fhir(self, request: Request, pk: str) -> ApiResponse:
+    def fhir(self, request: Request, pk: str, **kwargs) -> ApiResponse:
         return ApiResponse(fhir.questionnaire_response(self._export(pk)))
 
     @action(detail=True, methods=["get"])
-    def observations(self, request: Request, pk: str) -> ApiResponse:
+    def observations(self, request: Request, pk: str, **kwargs) -> ApiResponse:
         return ApiResponse(fhir.observation_bundle(self._export(pk)))
 
 
@@ -296,7 +296,7 @@ class AlertViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return ApiResponse(self.get_serializer(alert).data)
 
     @action(detail=True, methods=["post"])
-    def acknowledge(self, request: Request, pk: str) -> ApiResponse:
+    def acknowledge(self, request: Request, pk: str, **kwargs) -> ApiResponse:
         alert = sm_access.alert_for(request.user, pk, write=True, channel=API)
         body = AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -259,6 +259,14 @@ def clean_answers(
         if not values:
             continue
         kind = item["type"]
+        if kind in ("scale", "text") and len(values) > 1:
+            # A list where one value belongs: refused, never trimmed to its first value.
+            errors[item_id] = (
+                _("Choose one number, not several.")
+                if kind == "scale"
+                else _("Write one answer, not several.")
+            )
+            continue
         if kind == "scale":
             lo, hi = item.get("min", 0), item.get("max", 10)
             try:
@@ -295,6 +303,9 @@ def clean_answers(
             answers[item_id] = [allowed[str(v)] for v in dict.fromkeys(map(str, values))]
         elif kind == "text":
             text = str(values[0]).strip()
+            if "\x00" in text:  # PostgreSQL cannot store it (the web and API refuse it first)
+                errors[item_id] = _("Remove the invisible control character (NUL) from the text.")
+                continue
             limit = item.get("max_length", TEXT_MAX_LENGTH)
             if len(text) > limit:
                 errors[item_id] = _("Write at most %(n)s characters.") % {"n": limit}

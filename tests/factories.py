@@ -112,7 +112,8 @@ class ContactNurseAssignmentFactory(factory.django.DjangoModelFactory):
 
     patient = factory.SubFactory(PatientFactory)
     unit = factory.SubFactory(CareUnitFactory)
-    nurse = factory.SubFactory(StaffFactory)
+    # Works in the unit (invariant 1, checked by PostgreSQL at commit).
+    nurse = factory.LazyAttribute(lambda o: StaffFactory(units=[o.unit]))
     direct_phone = "010-000 00 01"
     reachable = "Mån–tor 8–12"
 
@@ -205,3 +206,14 @@ class RelativeGrantFactory(factory.django.DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     relative = factory.SubFactory(RelativeUserFactory)
     scopes = factory.LazyFunction(lambda: ["plan_sections", "calendar", "contact_nurse"])
+
+
+def verified_email(user: User, email: str | None = None) -> User:
+    """Give ``user`` a verified allauth address (accepting an invitation needs the invited
+    one): as signing up through the invitation link or confirming the address does."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(
+        user=user, email=email or user.email, verified=True, primary=not email
+    )
+    return user

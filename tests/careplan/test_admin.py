@@ -157,6 +157,15 @@ PAGES = [
 ]
 
 
+# Add forms whose patient or plan picker lists patients (a "list" row each, issue 12):
+# the page -> the picker's object type.
+ADD_PICKS = {
+    "careplan_careplan": "Patient",
+    "careplan_calendarevent": "CarePlan",
+    "careplan_contactnurseassignment": "Patient",
+}
+
+
 def _expected(who: str, page: str, kind: str):
     """(status, log row) for one role on one page; the row is (action, outcome) or None."""
     if who not in ("nurse", "other_nurse"):
@@ -165,6 +174,8 @@ def _expected(who: str, page: str, kind: str):
         return 403, None  # nobody creates a grant for the patient
     if who == "nurse":
         row = {"changelist": ("list", ALLOWED), "change": ("view", ALLOWED), "add": None}[kind]
+        if kind == "add" and page in ADD_PICKS:
+            row = ("list", ALLOWED)  # the patient/plan picker lists the unit's patients
         return 200, row
     if kind == "change":
         return 404, ("view", DENIED)
@@ -194,6 +205,9 @@ def test_each_patient_data_page_answers_each_role_and_logs_it(
     assert (log.action, log.outcome) == row
     assert log.user == cast.user(who)
     assert log.patient == cast.patient
+    if kind == "add":
+        picked = {"Patient": cast.patient, "CarePlan": cast.plan}[ADD_PICKS[page]]
+        object_type, obj = ADD_PICKS[page], picked
     assert log.object_type == object_type
     assert log.object_id == str(obj.pk)
     if row[1] == ALLOWED:
@@ -397,6 +411,25 @@ def test_a_personnummer_already_registered_gets_a_clear_message(cast):
 
     assert response.status_code == 200
     assert "already registered" in response.context["adminform"].form.errors["personnummer"][0]
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+FULL_WIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
+
+
+@pytest.mark.parametrize("digits", [ARABIC_INDIC, FULL_WIDTH])
+def test_a_personnummer_in_other_digits_is_the_same_person(cast, digits):
+    typed = pnr.formatted(cast.patient.personnummer).translate(digits)
+    before = Patient.objects.count()
+
+    response = as_english(cast, "nurse").post(
+        admin_url("careplan_patient_add"),
+        {"first_name": "Nils", "last_name": "Nyman", "personnummer": typed, "unit": cast.unit.pk},
+    )
+
+    assert response.status_code == 200
+    assert "already registered" in response.context["adminform"].form.errors["personnummer"][0]
+    assert Patient.objects.count() == before
 
 
 def test_editing_a_patient_normalises_the_personnummer_and_logs_the_update(cast, records):

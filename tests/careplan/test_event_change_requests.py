@@ -23,11 +23,11 @@ def team_event(cast):
 def test_services_refuse_a_patient_changing_a_team_entry(cast, team_event):
     team_event.title = "Flyttad"
     with pytest.raises(PermissionDenied):
-        services.event_save(event=team_event, by=cast.patient_user, creating=False)
+        services.event_update(event=team_event, by=cast.patient_user)
     with pytest.raises(PermissionDenied):
         services.event_delete(event=team_event, by=cast.patient_user)
     assert CalendarEvent.objects.get(pk=team_event.pk).title == "Cytostatika"
-    services.event_save(event=team_event, by=cast.nurse, creating=False)  # staff may
+    services.event_update(event=team_event, by=cast.nurse)  # staff may
 
 
 def test_the_api_refuses_a_patient_changing_a_team_entry(cast, team_event):

@@ -291,6 +291,44 @@ def test_db_lets_a_plan_be_closed_and_then_the_relation_ended():
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
+def test_db_refuses_a_contact_nurse_who_does_not_work_in_the_responsible_unit():
+    patient, _relation, assignment = _covered_patient()
+    f.CarePlanFactory(patient=patient)
+    outsider = f.StaffFactory(units=[f.CareUnitFactory()])
+    refused = pytest.raises(IntegrityError, match="does not work in the responsible unit")
+    with refused, transaction.atomic():
+        ContactNurseAssignment.objects.filter(pk=assignment.pk).update(
+            ended_on=timezone.localdate()
+        )
+        f.ContactNurseAssignmentFactory(patient=patient, unit=assignment.unit, nurse=outsider)
+    assert patient.contact_nurse_assignment().nurse == assignment.nurse
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_db_refuses_a_handover_that_leaves_the_old_units_nurse_in_charge():
+    patient, relation, assignment = _covered_patient()
+    f.CarePlanFactory(patient=patient)
+    receiving = f.CareUnitFactory(name="Vårdcentralen Exempelby")
+    refused = pytest.raises(IntegrityError, match="does not work in the responsible unit")
+    with refused, transaction.atomic():
+        CareRelation.objects.filter(pk=relation.pk).update(ended_at=timezone.now())
+        f.CareRelationFactory(patient=patient, unit=receiving)
+    assert patient.responsible_relation().unit == relation.unit
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_db_refuses_moving_the_relation_to_a_unit_the_nurse_does_not_work_in():
+    patient, relation, _assignment = _covered_patient()
+    f.CarePlanFactory(patient=patient)
+    with pytest.raises(IntegrityError, match="does not work in the responsible unit"):
+        CareRelation.objects.filter(pk=relation.pk).update(unit=f.CareUnitFactory())
+    assert CareRelation.objects.get(pk=relation.pk).unit == relation.unit
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
 def test_db_triggers_are_deferrable_and_initially_deferred():
     with connection.cursor() as cursor:
         cursor.execute(
@@ -302,8 +340,10 @@ def test_db_triggers_are_deferrable_and_initially_deferred():
         "careplan_careplan_responsibility",
         "careplan_carerelation_responsibility_delete",
         "careplan_carerelation_responsibility_end",
+        "careplan_carerelation_responsibility_start",
         "careplan_contactnurse_responsibility_delete",
         "careplan_contactnurse_responsibility_end",
+        "careplan_contactnurse_responsibility_start",
     ]
     assert all(deferrable and deferred for _, deferrable, deferred in rows)
 

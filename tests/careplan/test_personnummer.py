@@ -10,7 +10,16 @@ TODAY = dt.date(2026, 11, 23)
 
 @pytest.mark.parametrize(
     "raw",
-    ["19121212-1212", "191212121212", "19121212 1212"],
+    [
+        "19121212-1212",
+        "191212121212",
+        "19121212 1212",
+        # The same number typed with Arabic-Indic, Persian or full-width digits and dashes.
+        "١٩١٢١٢١٢-١٢١٢",
+        "۱۹۱۲۱۲۱۲۱۲۱۲",
+        "１９１２１２１２－１２１２",
+        "19121212\u20131212",
+    ],
 )
 def test_it_normalizes_accepted_forms_to_twelve_digits(raw):
     assert pnr.normalize(raw, today=TODAY) == "191212121212"

@@ -112,10 +112,13 @@ def test_a_failing_task_leaves_its_row_undone_for_the_relay():
     row = Outbox.objects.create(
         task="tests.careplan.test_services.no_such_function", kwargs={}, dedupe_key="k-6"
     )
-    with pytest.raises(AttributeError):
-        tasks.run_outbox(row.pk)
+    # The failure is recorded on the row (issue 12: back off, keep the error), not raised.
+    assert tasks.run_outbox(row.pk) == "failed"
     row.refresh_from_db()
     assert row.done_at is None
+    assert row.status == Outbox.Status.PENDING
+    assert row.attempts == 1
+    assert row.last_error.startswith("AttributeError")
 
 
 def _age(row: Outbox, seconds: int) -> None:
@@ -282,26 +285,26 @@ def test_section_update_notes_the_change_for_the_patient(cast):
 
 
 @pytest.mark.django_db
-def test_event_save_refuses_an_event_that_ends_before_it_starts_and_saves_nothing(cast):
+def test_event_create_refuses_an_event_that_ends_before_it_starts_and_saves_nothing(cast):
     start = timezone.now() + dt.timedelta(days=1)
     event = CalendarEvent(
         plan=cast.plan, title="Strålning", starts_at=start, ends_at=start - dt.timedelta(hours=1)
     )
     with pytest.raises(ValidationError) as exc:
-        services.event_save(event=event, by=cast.patient_user, creating=True)
+        services.event_create(event=event, by=cast.patient_user)
     assert "ends_at" in exc.value.message_dict
     assert not CalendarEvent.objects.exists()
     assert not PlanChange.objects.exists()
 
 
 @pytest.mark.django_db
-def test_event_save_and_delete_leave_history(cast):
+def test_event_create_update_and_delete_leave_history(cast):
     event = CalendarEvent(
         plan=cast.plan, title="Provtagning", starts_at=timezone.now() + dt.timedelta(days=2)
     )
-    services.event_save(event=event, by=cast.patient_user, creating=True)
+    services.event_create(event=event, by=cast.patient_user)
     assert event.created_by == cast.patient_user
-    services.event_save(event=event, by=cast.nurse, creating=False)
+    services.event_update(event=event, by=cast.nurse)
     assert event.updated_by == cast.nurse
     services.event_delete(event=event, by=cast.nurse)
     assert not CalendarEvent.objects.exists()

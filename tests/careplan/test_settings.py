@@ -26,7 +26,9 @@ READ = [
     "SECURE_HSTS_SECONDS", "EMAIL_URL", "DEFAULT_FROM_EMAIL", "LOG_LEVEL",
     "CAREPLAN_ANSWER_WITHIN_DAYS", "CAREPLAN_MESSAGE_ESCALATE_AFTER_HOURS",
     "CAREPLAN_HANDOVER_READ_GRACE_HOURS", "CAREPLAN_HANDOVER_ACCEPT_WITHIN_HOURS",
-    "CAREPLAN_SITE_URL", "CAREPLAN_SITE_NAME", "STATIC_ROOT",
+    "CAREPLAN_SITE_URL", "CAREPLAN_SITE_NAME", "STATIC_ROOT", "SESSION_ABSOLUTE_SECONDS",
+    "CAREPLAN_TRUSTED_PROXY_COUNT", "CAREPLAN_TRUSTED_CLIENT_IP_HEADER",
+    "API_THROTTLE_USER", "API_THROTTLE_ANON", "CAREPLAN_MFA_KEYS",
 ]  # fmt: skip
 
 SHOW = """
@@ -68,12 +70,16 @@ def settings_in(names: list[str], **env: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+MFA_KEY = "A" * 43 + "="  # a valid Fernet key (32 zero bytes), for the checks only
+
+
 def production(**overrides: str) -> dict[str, str]:
     env = {
         "CAREPLAN_ENV": "production",
         "SECRET_KEY": GOOD_KEY,
         "ALLOWED_HOSTS": "careplan.example.org",
         "DATABASE_URL": "sqlite:///:memory:",
+        "CAREPLAN_MFA_KEYS": MFA_KEY,
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}

@@ -279,6 +279,67 @@ def test_two_people_accepting_at_once_give_one_acceptance(cast, primary):
     assert HandoverEvent.objects.filter(handover=handover, to_state="accepted").count() == 1
 
 
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("trial", range(6))
+def test_acceptance_while_the_sender_names_a_new_contact_nurse_leaves_no_old_nurse(
+    cast, primary, trial
+):
+    from careplan import services as careplan_services
+
+    sender_colleague = f.StaffFactory(first_name="Stina", units=[cast.unit])
+    handover = _sent(cast)
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def accept():
+        translation.activate("en")  # per thread
+        try:
+            barrier.wait(timeout=10)
+            _accept(cast, Handover.objects.get(pk=handover.pk))
+            outcomes["accept"] = "done"
+        except (ValidationError, PermissionDenied) as exc:
+            outcomes["accept"] = f"refused: {_msg(exc) if hasattr(exc, 'messages') else exc}"
+        except Exception as exc:  # noqa: BLE001 - an IntegrityError here is the bug
+            outcomes["accept"] = f"error: {exc!r}"
+        finally:
+            connections.close_all()
+
+    def rename():
+        translation.activate("en")
+        try:
+            barrier.wait(timeout=10)
+            careplan_services.contact_nurse_assign(
+                patient=cast.patient.__class__.objects.get(pk=cast.patient.pk),
+                nurse=sender_colleague,
+                by=cast.nurse,
+            )
+            outcomes["rename"] = "done"
+        except (ValidationError, PermissionDenied) as exc:
+            outcomes["rename"] = f"refused: {_msg(exc) if hasattr(exc, 'messages') else exc}"
+        except Exception as exc:  # noqa: BLE001 - an IntegrityError here is the bug
+            outcomes["rename"] = f"error: {exc!r}"
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=accept), threading.Thread(target=rename)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    # The handover always goes through; the sender's change either came first (and was
+    # then handed over) or is refused with a clear message. Never a database error.
+    assert outcomes["accept"] == "done", outcomes
+    assert outcomes["rename"] in ("done", "refused: The patient belongs to another care unit."), (
+        outcomes
+    )
+    relation = CareRelation.objects.get(patient=cast.patient, ended_at__isnull=True)
+    nurse = ContactNurseAssignment.objects.get(patient=cast.patient, ended_on__isnull=True)
+    assert relation.unit == primary
+    assert (nurse.nurse, nurse.unit) == (cast.other_nurse, primary)
+
+
 def test_the_acceptance_records_that_the_senders_access_ends(cast, primary, settings):
     handover = _accept(cast, _sent(cast))
     event = handover.events.get(to_state="accepted")

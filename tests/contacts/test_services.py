@@ -185,7 +185,9 @@ def test_accepting_gives_exactly_the_invited_parts_once(cast, invite):
     invitation, token = invite(
         scopes=["calendar", "plan_sections"], valid_until=until, name="Nils Nilsson"
     )
-    relative = f.RelativeUserFactory(email="new.relative@example.test", first_name="", last_name="")
+    relative = f.verified_email(
+        f.RelativeUserFactory(email="new.relative@example.test", first_name="", last_name="")
+    )
 
     grant = services.invitation_accept(token=token, user=relative)
 

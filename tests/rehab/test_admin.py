@@ -61,13 +61,15 @@ def test_the_assessment_form_shows_the_suggestion_beside_it_and_logs_the_read(ca
     assert response.status_code == 200
     assert "Suggested level" in response.text and "Basic (grundläggande)" in response.text
     assert "No screening results" in response.text
-    row = admin_logs().get()
+    row = admin_logs().get(action="view")
     assert (row.user, row.patient, row.action, row.outcome) == (
         cast.nurse,
         cast.patient,
         "view",
         "allowed",
     )
+    # The patient picker lists the unit's patients: a list row too (issue 12).
+    assert admin_logs().filter(action="list", patient=cast.patient).count() == 1
 
 
 def test_a_nurse_of_another_unit_gets_no_patient_and_a_denied_row(cast):

@@ -107,6 +107,32 @@ def test_patient_answers_through_the_api_with_a_draft_then_a_submit(cast, send):
     assert Alert.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ([3, 9], "Choose one number, not several."),
+        ([[8]], "Choose a number from 0 to 10."),
+        ([3], None),
+    ],
+)
+def test_a_list_for_a_scale_item_is_refused_with_a_clear_error(cast, send, value, error):
+    assignment = send()
+    url = reverse("questionnaire-assignment-answers", args=[assignment.pk])
+    got = _client(cast, "patient").post(
+        url,
+        {"answers": {"distress": value, "wants_contact": "no"}},
+        content_type="application/json",
+    )
+    if error is None:
+        # One value in a list is one value: kept (the web posts every answer as a list).
+        assert got.status_code == 200
+        assert got.json()["answers"]["distress"] == 3
+        return
+    assert got.status_code == 400
+    assert got.json()["errors"]["distress"] == error
+    assert got.json()["response"]["answers"] == {"wants_contact": "no"}
+
+
 def test_nurse_acknowledges_an_alert_through_the_api(cast, send):
     _submit(cast, send())
     alert = Alert.objects.get()

@@ -131,6 +131,8 @@ def test_prem_information_needs_two_answers():
         ({"wants_contact": ["maybe"]}, "wants_contact"),
         ({"problems_practical": ["money", "yacht"]}, "problems_practical"),
         ({"not_an_item": ["1"]}, "not_an_item"),
+        # A list for a scale item is refused, not trimmed to its first value.
+        ({"distress": ["3", "9"]}, "distress"),
     ],
 )
 def test_bad_values_are_errors_for_their_item_and_valid_ones_are_kept(raw, error_item):

@@ -455,7 +455,7 @@ class Command(BaseCommand):
                 location=location,
                 note=note,
             )
-            services.event_save(event=event, by=user if by_patient else nurse, creating=True)
+            services.event_create(event=event, by=user if by_patient else nurse)
             # When it was added: the patient the evening before (at the latest three days
             # ago), the nurse at establishment (past events) or yesterday (new dates).
             if by_patient:

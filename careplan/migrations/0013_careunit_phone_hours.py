@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('careplan', '0007_field_labels'),
+        ('careplan', '0012_merge_parallel_hardening'),
     ]
 
     operations = [

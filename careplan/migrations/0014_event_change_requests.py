@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('careplan', '0008_careunit_phone_hours'),
+        ('careplan', '0013_careunit_phone_hours'),
     ]
 
     operations = [
