@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -5,8 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import admin_worklist, views
 
-admin.site.site_header = "careplan"
-admin.site.site_title = "careplan"
+admin.site.site_header = settings.CAREPLAN_SITE_NAME
+admin.site.site_title = settings.CAREPLAN_SITE_NAME
 admin.site.index_title = _("Care team workspace")
 
 urlpatterns = [
