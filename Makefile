@@ -29,8 +29,13 @@ migrate: venv
 demo: migrate messages
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 
+# The local test IdP (manage.py dev_idp, development only) serves beside the app, so the
+# login page shows "Log in with BankID (test)" and "SITHS (test)" (README, "Log in with e-ID").
+DEV_IDP_PORT ?= 8001
 run: demo
-	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEV_ENV) $(BIN)/python manage.py dev_idp --port $(DEV_IDP_PORT) & idp=$$!; \
+	trap 'kill $$idp' EXIT INT TERM; \
+	$(DEV_ENV) CAREPLAN_DEV_IDP_URL=http://127.0.0.1:$(DEV_IDP_PORT) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # The demo nurse's current two-factor code (a second terminal while `make run` serves);
 # another demo account: make totp EMAIL=lungsjukskoterska@demo.careplan.test

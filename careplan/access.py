@@ -90,7 +90,9 @@ def reach(user, patient: Patient) -> Reach:
                 is_self=True,
                 scopes=frozenset(Scope.values),
             )
-        return NO_REACH
+        # One person, two roles: a patient may also read what another patient shared with
+        # them as a relative (same account; see README, "Log in with e-ID").
+        return _relative_reach(user, patient)
     if user.role == Role.STAFF:
         units = staff_unit_ids(user)
         unit_id = (
@@ -108,17 +110,21 @@ def reach(user, patient: Patient) -> Reach:
             scopes=frozenset(Scope.values),
         )
     if user.role == Role.RELATIVE:
-        grant = RelativeGrant.objects.active().filter(patient=patient, relative=user).first()
-        if grant is None:
-            return NO_REACH
-        grant.touch()
-        return Reach(
-            allowed=True,
-            basis=AccessLog.Basis.RELATIVE_GRANT,
-            write=False,
-            scopes=frozenset(grant.scopes),
-        )
+        return _relative_reach(user, patient)
     return NO_REACH
+
+
+def _relative_reach(user, patient: Patient) -> Reach:
+    grant = RelativeGrant.objects.active().filter(patient=patient, relative=user).first()
+    if grant is None:
+        return NO_REACH
+    grant.touch()
+    return Reach(
+        allowed=True,
+        basis=AccessLog.Basis.RELATIVE_GRANT,
+        write=False,
+        scopes=frozenset(grant.scopes),
+    )
 
 
 def log_access(
@@ -142,7 +148,12 @@ def log_access(
     return AccessLog.objects.create(
         user=user if authenticated else None,
         user_name=(str(user) if authenticated else "anonymous")[:300],
-        role=user.role if authenticated else "anonymous",
+        # A patient reading what another shares with them acts as a relative.
+        role=(
+            Role.RELATIVE
+            if authenticated and reach_.basis == AccessLog.Basis.RELATIVE_GRANT
+            else (user.role if authenticated else "anonymous")
+        ),
         acting_unit_id=reach_.acting_unit_id,
         basis=reach_.basis,
         patient=patient,
@@ -154,19 +165,28 @@ def log_access(
     )
 
 
-def log_list(*, user, rows: Iterable[tuple[int, int | None, object]], channel: str) -> None:
+def log_list(
+    *,
+    user,
+    rows: Iterable[tuple[int, int | None, object]],
+    channel: str,
+    as_relative: bool = False,
+) -> None:
     """One row per patient shown in a staff list, written in one query.
 
-    ``rows`` holds (patient_id, acting_unit_id, obj).
+    ``rows`` holds (patient_id, acting_unit_id, obj). A patient's own lists are not
+    logged, unless ``as_relative``: the rows are other patients who share with them.
     """
-    if not getattr(user, "is_authenticated", False) or user.role == Role.PATIENT:
+    if not getattr(user, "is_authenticated", False):
+        return
+    if user.role == Role.PATIENT and not as_relative:
         return
     name = str(user)[:300]
     entries = [
         AccessLog(
             user=user,
             user_name=name,
-            role=user.role,
+            role=user.role if user.role == Role.STAFF else Role.RELATIVE,
             acting_unit_id=unit_id,
             basis=AccessLog.Basis.CARE_RELATION
             if user.role == Role.STAFF
@@ -242,12 +262,20 @@ def patients_for(user, *, scope: str | None = None) -> QuerySet[Patient]:
     if getattr(user, "is_authenticated", False) and user.role == Role.PATIENT:
         return Patient.objects.filter(user=user)
     if getattr(user, "is_authenticated", False) and user.role == Role.RELATIVE:
+        return shared_with(user, scope=scope)
+    return Patient.objects.none()
+
+
+def shared_with(user, *, scope: str | None = None) -> QuerySet[Patient]:
+    """The patients who share with this user as a relative (a relative, or a patient who
+    is also someone's relative)."""
+    if getattr(user, "is_authenticated", False) and user.role in (Role.RELATIVE, Role.PATIENT):
         grants = RelativeGrant.objects.active().filter(relative=user)
         if scope is None:
             return Patient.objects.filter(id__in=grants.values("patient_id"))
         shared = [
             patient_id
-            for patient_id, scopes in (relative_scopes(user) or {}).items()
+            for patient_id, scopes in _granted_scopes(user).items()
             if (scope in scopes) or (scope == ANY_SCOPE and scopes)
         ]
         return Patient.objects.filter(id__in=shared)
@@ -260,6 +288,12 @@ def relative_scopes(user) -> dict[int, frozenset[str]] | None:
     staff, whose lists hold only patients they reach fully."""
     if not getattr(user, "is_authenticated", False) or user.role != Role.RELATIVE:
         return None
+    return _granted_scopes(user)
+
+
+def _granted_scopes(user) -> dict[int, frozenset[str]]:
+    """Patient id -> the parts shared with ``user`` by their active grants (one query);
+    a patient who is also someone's relative has grants too."""
     shared: dict[int, frozenset[str]] = {}
     for patient_id, scopes in (
         RelativeGrant.objects.active().filter(relative=user).values_list("patient_id", "scopes")

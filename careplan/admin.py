@@ -1233,12 +1233,15 @@ class UserAdmin(RoleAdminMixin, auth_admin.UserAdmin):
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "role", "is_staff", "is_active")
     list_filter = ("role", "is_staff", "is_superuser", "is_active")
-    search_fields = ("email", "first_name", "last_name")
+    search_fields = ("email", "first_name", "last_name", "hsa_id")
     filter_horizontal = ()
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Person"), {"fields": ("first_name", "last_name", "title", "language")}),
-        (_("Role and access"), {"fields": ("role", "is_active", "is_staff", "is_superuser")}),
+        (
+            _("Role and access"),
+            {"fields": ("role", "hsa_id", "is_active", "is_staff", "is_superuser")},
+        ),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
@@ -1251,6 +1254,7 @@ class UserAdmin(RoleAdminMixin, auth_admin.UserAdmin):
                     "first_name",
                     "last_name",
                     "role",
+                    "hsa_id",
                     "title",
                     "is_staff",
                     "usable_password",

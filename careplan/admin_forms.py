@@ -399,6 +399,7 @@ class CalendarEventForm(forms.ModelForm):
 # --- Users -------------------------------------------------------------------------------
 
 _STAFF_ONLY = _("Only users with the care team role can have admin access.")
+_HSA_STAFF_ONLY = _("Only users with the care team role log in with an HSA-id.")
 
 
 class UserChangeForm(auth_forms.UserChangeForm):
@@ -410,18 +411,22 @@ class UserChangeForm(auth_forms.UserChangeForm):
         data = super().clean()
         if data.get("is_staff") and data.get("role") != Role.STAFF:
             self.add_error("is_staff", _STAFF_ONLY)
+        if data.get("hsa_id") and data.get("role") != Role.STAFF:
+            self.add_error("hsa_id", _HSA_STAFF_ONLY)
         return data
 
 
 class UserCreationForm(auth_forms.AdminUserCreationForm):
     class Meta:
         model = User
-        fields = ("email", "first_name", "last_name", "role", "title", "is_staff")
+        fields = ("email", "first_name", "last_name", "role", "hsa_id", "title", "is_staff")
 
     def clean(self):
         data = super().clean()
         if data.get("is_staff") and data.get("role") != Role.STAFF:
             self.add_error("is_staff", _STAFF_ONLY)
+        if data.get("hsa_id") and data.get("role") != Role.STAFF:
+            self.add_error("hsa_id", _HSA_STAFF_ONLY)
         return data
 
 

@@ -20,9 +20,28 @@ _MFA_FREE_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/healthz")
 
 
 def session_has_mfa(request: HttpRequest) -> bool:
+    """This session passed a second factor: TOTP, or a staff e-ID login whose IdP asserted
+    a strong authentication context (careplan.eid)."""
     from allauth.account.authentication import get_authentication_records
 
+    from careplan.eid.adapter import is_strong_session
+
+    if is_strong_session(request):
+        return True
     return any(r.get("method") == "mfa" for r in get_authentication_records(request, request.user))
+
+
+def content_security_policy() -> str:
+    """The site's policy; form-action also allows the e-ID providers (a login button's
+    and the logout's answer redirects to the IdP)."""
+    from careplan.eid.adapter import form_action_origins
+
+    origins = form_action_origins()
+    if not origins:
+        return settings.CONTENT_SECURITY_POLICY
+    return settings.CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", "form-action 'self' " + " ".join(origins), 1
+    )
 
 
 class SecurityHeadersMiddleware:
@@ -31,7 +50,7 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
         )

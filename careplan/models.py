@@ -72,6 +72,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(
         _("preferred language"), max_length=2, choices=Language.choices, default=Language.SV
     )
+    # Staff log in through the organisation's IdP by this id (careplan.eid); never set
+    # for patients or relatives.
+    hsa_id = models.CharField(
+        _("HSA id"),
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("The person's HSA-id, for logging in through the organisation's IdP."),
+    )
     is_staff = models.BooleanField(_("admin access"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

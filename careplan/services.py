@@ -248,6 +248,46 @@ def patient_login_invite(*, patient: Patient, by: User) -> User:
     return user
 
 
+@transaction.atomic
+def patient_login_from_eid(*, patient: Patient, relative: User | None = None) -> User:
+    """The first e-ID login of a registered patient: an account without a password,
+    linked to the Patient the care team registered (careplan.eid matched the number).
+    The e-mail is the patient's when free, else a placeholder nobody receives.
+
+    ``relative``: the person already has a relative's account with this e-ID bound; it
+    becomes the patient's account (one person, two roles: the grants stay theirs)."""
+    from allauth.account.models import EmailAddress
+
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if patient.user_id is not None:
+        return patient.user
+    if relative is not None:
+        if relative.role != Role.RELATIVE or Patient.objects.filter(user=relative).exists():
+            raise ValidationError(_("This account cannot become a patient's."))
+        relative.role = Role.PATIENT
+        relative.save(update_fields=["role"])
+        patient.user = relative
+        patient.save(update_fields=["user"])
+        return relative
+    email = (patient.email or "").strip().lower()
+    if not email or User.objects.filter(email__iexact=email).exists():
+        email = f"patient-{patient.pk}@eid.careplan.invalid"
+    user = User(
+        email=email,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        role=Role.PATIENT,
+        language=patient.language,
+    )
+    user.set_unusable_password()
+    user.save()
+    if not email.endswith(".invalid"):
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+    patient.user = user
+    patient.save(update_fields=["user"])
+    return user
+
+
 # --- Care plan --------------------------------------------------------------------------------
 
 

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "careplan.eid",  # allauth's OpenID Connect provider for e-ID (careplan/eid/)
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
@@ -198,6 +200,34 @@ ALLAUTH_TRUSTED_PROXY_COUNT = CAREPLAN_TRUSTED_PROXY_COUNT
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("CAREPLAN_TRUSTED_CLIENT_IP_HEADER", default="") or None
 # Signing up is by invitation (relatives) or created by the care team (patients, staff).
 CAREPLAN_OPEN_SIGNUP = env.bool("CAREPLAN_OPEN_SIGNUP", default=False)
+# Password login per role (comma-separated: patient, relative, staff). Production with
+# e-ID: e.g. "staff" (patients and relatives use e-ID only; staff keep password + TOTP
+# beside their IdP). Roles left out are refused at the password login.
+CAREPLAN_PASSWORD_LOGIN_ROLES = env.list(
+    "CAREPLAN_PASSWORD_LOGIN_ROLES", default=["patient", "relative", "staff"]
+)
+if not set(CAREPLAN_PASSWORD_LOGIN_ROLES) <= {"patient", "relative", "staff"}:
+    raise ImproperlyConfigured("CAREPLAN_PASSWORD_LOGIN_ROLES: patient, relative, staff")
+
+# e-ID through OpenID Connect (careplan/eid/, README "Log in with e-ID"): the providers
+# from CAREPLAN_EID_PROVIDERS and CAREPLAN_EID_<ID>_*; in development, when
+# CAREPLAN_DEV_IDP_URL is set (make run), the local test IdP's "BankID (test)" and
+# "SITHS (test)". Never the test IdP in production.
+from careplan.eid import config as eid_config  # noqa: E402
+
+CAREPLAN_DEV_IDP_URL = env.str("CAREPLAN_DEV_IDP_URL", default="")
+if PRODUCTION and CAREPLAN_DEV_IDP_URL:
+    raise ImproperlyConfigured("CAREPLAN_DEV_IDP_URL (the test IdP) is for development only")
+_eid_apps = eid_config.providers_from_env(env, production=PRODUCTION)
+if CAREPLAN_DEV_IDP_URL and not _eid_apps:
+    _eid_apps = eid_config.dev_providers(CAREPLAN_DEV_IDP_URL)
+SOCIALACCOUNT_PROVIDERS = {"eid": {"APPS": _eid_apps}}
+SOCIALACCOUNT_ADAPTER = "careplan.eid.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never link an account by e-mail
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"  # the e-ID is the proof; e-mail is not asked
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the button POSTs (CSRF-protected)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "careplan"
 # TOTP secrets and recovery-code seeds are stored encrypted (Fernet) with these keys

@@ -203,11 +203,21 @@ def home(request: HttpRequest) -> HttpResponse:
     raise Http404
 
 
+@require_GET
+@login_required
+def shared_with_me(request: HttpRequest) -> HttpResponse:
+    """What others share with a patient who is also their relative (one account, two
+    roles); a relative's start page shows the same."""
+    if request.user.role not in (Role.PATIENT, Role.RELATIVE):
+        raise Http404
+    return _relative_home(request)
+
+
 def _relative_home(request: HttpRequest) -> HttpResponse:
     """The patients who share with this relative, each with their open plan."""
     user = request.user
     patients = list(
-        access.patients_for(user, scope=access.ANY_SCOPE).order_by("first_name", "last_name", "id")
+        access.shared_with(user, scope=access.ANY_SCOPE).order_by("first_name", "last_name", "id")
     )
     plans: dict[int, CarePlan] = {}
     open_plans = (
@@ -221,6 +231,7 @@ def _relative_home(request: HttpRequest) -> HttpResponse:
         user=user,
         rows=[(p.pk, None, plans.get(p.pk, p)) for p in patients],
         channel=AccessLog.Channel.WEB,
+        as_relative=True,
     )
     shared = [(p, plans.get(p.pk)) for p in patients]
     return render(request, "careplan/home.html", {"role": "relative", "shared_with_me": shared})

@@ -6,6 +6,7 @@ from . import message_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("shared/", views.shared_with_me, name="shared_with_me"),
     path("plan/<int:pk>/", views.plan_detail, name="plan_detail"),
     path("plan/<int:pk>/section/<slug:key>/", views.plan_section, name="plan_section"),
     path("plan/<int:pk>/calendar/", views.plan_calendar, name="plan_calendar"),

@@ -181,7 +181,10 @@ def invitation_create(
     if entry is not None and entry.care_map.patient_id != patient.pk:
         raise ValidationError(_("That person is not on your care map."))
     existing = User.objects.filter(email__iexact=email).first()
-    if existing is not None and existing.role != Role.RELATIVE:
+    # A patient here may be invited too (one person, two roles; not by themself).
+    if existing is not None and (
+        existing.role not in (Role.RELATIVE, Role.PATIENT) or existing.pk == by.pk
+    ):
         raise ValidationError(
             {"email": _("This address belongs to an account that cannot be a relative's.")}
         )
@@ -296,7 +299,9 @@ def invitation_accept(*, token: str, user: User) -> RelativeGrant:
             _("This invitation has already been used. Log in to see what is shared with you."),
             code="used",
         )
-    if user.role != Role.RELATIVE:
+    # One person, two roles: a patient here may also be someone else's relative, with the
+    # same account (careplan.access.reach reads grants for both roles).
+    if user.role not in (Role.RELATIVE, Role.PATIENT):
         raise InvitationError(
             _(
                 "You are logged in with an account that cannot be a relative's. "
@@ -338,6 +343,41 @@ def invitation_accept(*, token: str, user: User) -> RelativeGrant:
         user.first_name, user.last_name = first[:150], last[:150]
         user.save(update_fields=["first_name", "last_name"])
     return grant
+
+
+@transaction.atomic
+def relative_account_from_eid(*, invitation: Invitation) -> User:
+    """Someone holding an invitation logs in with an e-ID nobody here knows: their relative
+    account, made for the address the invitation was sent to (the link proved it), with no
+    password. careplan.eid binds the e-ID to it; they accept with ``invitation_accept``."""
+    from allauth.account.models import EmailAddress
+
+    invitation = invitation_lookup_for_update(invitation.pk)
+    email = invitation.email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise InvitationError(
+            _(
+                "There is already an account with the address this invitation was sent to. "
+                "Log in with it first, then accept the invitation and bind your e-ID."
+            ),
+            code="email_taken",
+        )
+    first, _sep, last = (invitation.name or "").partition(" ")
+    user = User(email=email, role=Role.RELATIVE, first_name=first[:150], last_name=last[:150])
+    user.set_unusable_password()
+    user.save()
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+    return user
+
+
+def invitation_lookup_for_update(pk: int) -> Invitation:
+    invitation = Invitation.objects.select_for_update().get(pk=pk)
+    if invitation.status != Invitation.Status.PENDING or invitation.is_expired:
+        raise InvitationError(
+            _("This invitation has expired. Ask the person who invited you to send a new one."),
+            code="expired",
+        )
+    return invitation
 
 
 # --- Grants ------------------------------------------------------------------------------------

@@ -458,7 +458,8 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
             _("You can now read what %(name)s shares with you.")
             % {"name": grant.patient.first_name},
         )
-        return redirect("home")
+        # A patient who is also a relative keeps their own plan as the start page.
+        return redirect("shared_with_me" if user.role == Role.PATIENT else "home")
     if request.method == "POST":
         return redirect(f"{reverse('account_login')}?next={ctx['next']}")
     # The invited person sees who invites them: log it like any look at patient data.

@@ -167,3 +167,21 @@ def site_name() -> str:
     from django.conf import settings
 
     return settings.CAREPLAN_SITE_NAME
+
+
+@register.simple_tag
+def eid_providers(who: str = "patient") -> list[dict]:
+    """The configured e-ID providers for ``who`` ("patient": patients and relatives,
+    "staff": the care team), each with its button label and login URL."""
+    from django.urls import reverse
+
+    from careplan.eid.adapter import providers_for
+
+    return [
+        {
+            "id": app["provider_id"],
+            "label": app["name"],
+            "url": reverse("eid_login", kwargs={"provider_id": app["provider_id"]}),
+        }
+        for app in providers_for(who)
+    ]

@@ -35,6 +35,7 @@ READ = [
     "CAREPLAN_OUTBOX_LEASE_SECONDS", "CAREPLAN_OUTBOX_BACKOFF_SECONDS",
     "CAREPLAN_OUTBOX_MAX_ATTEMPTS", "CAREPLAN_BROKER_DOWN_SECONDS",
     "CELERY_BROKER_SOCKET_TIMEOUT",
+    "CAREPLAN_PASSWORD_LOGIN_ROLES", "CAREPLAN_DEV_IDP_URL",
 ]  # fmt: skip
 
 SHOW = """
@@ -123,6 +124,27 @@ def test_production_refuses_debug():
     result = run_python(SETUP, **production(DEBUG="1"))
     assert result.returncode != 0
     assert "DEBUG must be off in production" in result.stderr
+
+
+def test_production_refuses_the_test_idp():
+    result = run_python(SETUP, **production(CAREPLAN_DEV_IDP_URL="http://127.0.0.1:8001"))
+    assert result.returncode != 0
+    assert "CAREPLAN_DEV_IDP_URL" in result.stderr
+
+
+def test_development_with_the_test_idp_has_its_two_providers():
+    shown = settings_in(["SOCIALACCOUNT_PROVIDERS"], CAREPLAN_DEV_IDP_URL="http://127.0.0.1:8001")
+    apps = shown["SOCIALACCOUNT_PROVIDERS"]["eid"]["APPS"]
+    assert [(a["provider_id"], a["name"]) for a in apps] == [
+        ("bankid-test", "BankID (test)"),
+        ("siths-test", "SITHS (test)"),
+    ]
+
+
+def test_a_malformed_password_login_roles_list_fails_loudly():
+    result = run_python(SETUP, CAREPLAN_PASSWORD_LOGIN_ROLES="patients")
+    assert result.returncode != 0
+    assert "CAREPLAN_PASSWORD_LOGIN_ROLES" in result.stderr
 
 
 def test_an_unknown_environment_name_fails_loudly():

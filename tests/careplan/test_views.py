@@ -396,3 +396,27 @@ def test_relative_home_query_count_is_pinned(cast, django_assert_num_queries, n)
         response = client.get(reverse("home"))
     assert response.content.decode().count('class="card"') == n
     assert AccessLog.objects.filter(user=cast.relative).count() == 1 + n
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_shared_with_me_for_a_patient_who_is_also_a_relative_is_pinned(
+    cast, django_assert_num_queries, n
+):
+    """One person, two roles (issue 15): the cast patient reads what others share."""
+    client = cast.client("patient")
+    client.get(reverse("home"))  # warm up: session activity stamp
+    for _ in range(n):
+        plan = covered_plan()
+        RelativeGrantFactory(patient=plan.patient, relative=cast.patient_user)
+
+    # 1 session, 2 user, 3 the grants with their scopes, 4 the patients,
+    # 5 their open plans, 6 INSERT the access-log rows (one per patient, one query).
+    with django_assert_num_queries(6):
+        response = client.get(reverse("shared_with_me"))
+    assert response.content.decode().count('class="card"') == n
+    assert AccessLog.objects.filter(user=cast.patient_user).count() == n
+
+
+def test_shared_with_me_is_not_for_staff(cast):
+    assert cast.client("nurse").get(reverse("shared_with_me")).status_code == 404
+    assert cast.client("anonymous").get(reverse("shared_with_me")).status_code == 302

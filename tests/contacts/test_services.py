@@ -231,14 +231,26 @@ def test_a_withdrawn_invitation_cannot_be_accepted(cast, invite):
     assert exc.value.code == "cancelled"
 
 
-@pytest.mark.parametrize("who", ["patient", "nurse"])
-def test_a_patient_or_staff_account_cannot_accept(cast, invite, who):
+@pytest.mark.parametrize(("who", "code"), [("patient", "self"), ("nurse", "role")])
+def test_staff_or_the_inviting_patient_cannot_accept(cast, invite, who, code):
     invitation, token = invite()
     with pytest.raises(services.InvitationError) as exc:
         services.invitation_accept(token=token, user=cast.user(who))
-    assert exc.value.code == "role"
+    assert exc.value.code == code
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.PENDING
+
+
+def test_a_patient_of_another_plan_accepts_with_the_same_account(cast, invite):
+    """One person, two roles (issue 15): a patient here who is also someone's relative
+    keeps one account; the grant is theirs like any relative's."""
+    other = f.covered_plan().patient
+    f.verified_email(other.user)  # the invitation goes to her own, verified address
+    invitation, token = invite(email=other.user.email)
+    grant = services.invitation_accept(token=token, user=other.user)
+    assert grant.relative == other.user and grant.patient == cast.patient
+    other.user.refresh_from_db()
+    assert other.user.role == "patient"
 
 
 def test_the_expiry_job_marks_old_invitations_expired(invite):

@@ -467,18 +467,32 @@ def test_the_accept_page_without_an_invitation_says_so(cast):
     assert "not valid" in response.content.decode()
 
 
-def test_a_patient_account_cannot_accept_an_invitation(cast, invite):
-    other = f.covered_plan().patient
-    _invitation, token = invite(email="someone@example.test")
+def test_a_patient_accepts_an_invitation_and_keeps_her_own_plan_too(cast, invite):
+    """One person, two roles (issue 15): the same account reads her own plan and, read
+    only and logged, what the inviting patient shares."""
+    other_plan = f.covered_plan()
+    other = other_plan.patient
+    f.verified_email(other.user)  # the invitation goes to her own, verified address
+    _invitation, token = invite(email=other.user.email)
     client = en(Client())
     client.get(reverse("invitation_open", args=[token]))
     from careplan.testing import login
 
     login(client, other.user)
     response = client.post(reverse("invitation_accept"))
-    assert response.status_code == 400
-    assert "cannot be a relative" in response.content.decode()
-    assert not RelativeGrant.objects.filter(relative=other.user).exists()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("shared_with_me")
+    assert RelativeGrant.objects.filter(relative=other.user, patient=cast.patient).exists()
+    assert client.get(reverse("plan_detail", args=[other_plan.pk])).status_code == 200
+    assert client.get(reverse("plan_section", args=[cast.plan.pk, "treatment"])).status_code == 200
+    row = AccessLog.objects.filter(user=other.user, patient=cast.patient).latest("id")
+    assert row.basis == AccessLog.Basis.RELATIVE_GRANT
+    # Read only: she cannot change an event in the shared plan.
+    event = f.CalendarEventFactory(plan=cast.plan, title="Gammal")
+    edit = client.post(reverse("event_edit", args=[cast.plan.pk, event.pk]), {"title": "Nytt"})
+    assert edit.status_code in (403, 404)
+    event.refresh_from_db()
+    assert event.title == "Gammal"
 
 
 def test_every_relative_access_is_logged_with_the_grant_and_shown_to_the_patient(cast):

@@ -268,6 +268,7 @@ def _build_world(cast) -> World:
         "ct_plan": ContentType.objects.get_for_model(CarePlan).pk,
         "app_label": "careplan",
         "confirm_key": "not-a-key",
+        "eid_provider": "bankid-test",
         "uidb36": "1",
         "reset_key": "not-a-key",
         "catch_all": "no-such-page/",
@@ -360,6 +361,20 @@ WEB = {
     "handover_needs": {"pk": "handover"},
     "invitation_accept": {},
     "invitation_open": {"token": "confirm_key"},
+    # One person, two roles: what others share with a patient (issue 15).
+    "shared_with_me": {},
+    # e-ID (careplan.eid, issue 15) and allauth's social-account pages: none names a
+    # patient; swept for 500s and markers.
+    "eid_login": {"provider_id": "eid_provider"},
+    "eid_callback": {"provider_id": "eid_provider"},
+    "socialaccount_connections": {},
+    "socialaccount_login_cancelled": {},
+    "socialaccount_login_error": {},
+    "socialaccount_signup": {},
+    "accounts/social/connections/": {},
+    "accounts/social/login/cancelled/": {},
+    "accounts/social/login/error/": {},
+    "accounts/social/signup/": {},
     # Accounts (allauth): none names a patient; swept for 500s and markers.
     "account_login": {},
     "account_logout": {},

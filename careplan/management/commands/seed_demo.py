@@ -116,6 +116,11 @@ def demo_personnummer(born: str, serial: str) -> str:
 
 
 DEMO_PATIENT_PNR = demo_personnummer("19680412", "982")
+# Erik (the relative) and someone with no care plan here, for the test e-ID (careplan.eid).
+DEMO_RELATIVE_PNR = demo_personnummer("19650923", "983")
+DEMO_UNKNOWN_PNR = demo_personnummer("19900101", "984")
+# Karin's own HSA-id: she logs in through the test staff IdP ("SITHS (test)") with it.
+NURSE_HSA_ID = "SE2321000000-DEMOP0001"
 
 
 @dataclass(frozen=True)
@@ -315,6 +320,9 @@ class Command(BaseCommand):
 
     def _staff(self, email: str, first: str, last: str, title: str, unit: CareUnit) -> User:
         user = self._user(email, Role.STAFF, first, last, title=title, is_staff=True)
+        if email == NURSE_EMAIL and user.hsa_id is None:
+            user.hsa_id = NURSE_HSA_ID
+            user.save(update_fields=["hsa_id"])
         StaffMembership.objects.get_or_create(user=user, unit=unit)
         if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(user, TOTP_SECRETS[email])
@@ -489,6 +497,17 @@ class Command(BaseCommand):
                 relative=relative,
                 scopes=[Scope.PLAN_SECTIONS, Scope.CALENDAR, Scope.CONTACT_NURSE],
             )
+        # Erik bound his e-ID when he accepted Eva's invitation: "BankID (test)" logs him in.
+        from allauth.socialaccount.models import SocialAccount
+
+        from careplan.eid.config import DEV_PATIENT_PROVIDER
+        from careplan.eid.provider import number_hash
+
+        SocialAccount.objects.get_or_create(
+            provider=DEV_PATIENT_PROVIDER,
+            uid=number_hash(DEMO_RELATIVE_PNR),
+            defaults={"user": relative},
+        )
 
     def _extra_patient(self, extra: ExtraPatient, unit: CareUnit, nurses: dict) -> None:
         personnummer = demo_personnummer(extra.born, extra.serial)
@@ -542,6 +561,10 @@ Log in at {site}/accounts/login/ — every demo account has the password: {DEMO_
                   Staff log in with a second step: the 6-digit code from
                       make totp        (in a second terminal; or: .venv/bin/python manage.py demo_totp)
                   Codes change every 30 seconds. A recovery code also works once: {codes}
+  Test e-ID       With `make run`, "Log in with BankID (test)" on the login page opens the
+                  local test IdP: choose Eva (patient), Erik (relative) or someone with no plan.
+                  "Care team: log in with SITHS (test)": Karin with LoA3 skips the code,
+                  with LoA2 the 6-digit code is asked.
   Lung nurse      {LUNG_NURSE_EMAIL}
                   Lars Lungberg, Lungmottagningen (another unit: sees none of Eva's data).
                       make totp EMAIL={LUNG_NURSE_EMAIL}

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('careplan', '0014_worklist_indexes'),
+        ('careplan', '0015_user_hsa_id'),
     ]
 
     operations = [
