@@ -56,12 +56,13 @@ lint: venv
 	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(PROD_CHECK_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 
-# Figures, not a test. Real ones from PostgreSQL: createdb -h 127.0.0.1 -U postgres careplan_bench;
-# DATABASE_URL=postgres://postgres@127.0.0.1:5432/careplan_bench make bench BENCH_ARGS="--patients 100000"
-# Self-monitoring at scale: BENCH_ARGS="--patients 10000 --selfmonitor-responses 1000000"
-# (submission and the trend page over a million stored answers; the trend query's plan).
+# Figures, not a test: the pages over HTTP (gunicorn, 2 sync workers, wrk) beside a
+# bare-Django baseline (README.md, Benchmark). Real ones from PostgreSQL:
+# createdb -h 127.0.0.1 -U postgres careplan_bench;
+# DATABASE_URL=postgres://postgres@127.0.0.1:5432/careplan_bench make bench \
+#   BENCH_ARGS="--patients 100000 --sample 200 --seconds 5 --rounds 3"
 bench: migrate
-	$(DEV_ENV) $(BIN)/python manage.py bench $(BENCH_ARGS)
+	$(DEV_ENV) $(BIN)/python manage.py bench --http $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .cache staticfiles

@@ -529,6 +529,10 @@ class CarePlan(models.Model):
         verbose_name = _("care plan")
         verbose_name_plural = _("care plans")
         ordering = ["-created_at"]
+        indexes = [
+            # Serves the API's plan list: its order, read as a cursor (careplan/pagination.py).
+            models.Index(fields=["-created_at", "-id"], name="careplan_created"),
+        ]
         constraints = [
             # One open plan (draft or established) per patient.
             models.UniqueConstraint(
@@ -549,6 +553,33 @@ class CarePlan(models.Model):
     def changes_since(self, when):
         qs = self.changes.select_related("by")
         return qs.filter(at__gt=when) if when else qs.none()
+
+
+class PlanDocument(models.Model):
+    """The printed plan (PDF), kept for reuse while nothing it shows has changed.
+
+    ``fingerprint`` is a hash of everything the document shows (the plan, its sections,
+    the upcoming events, the contact nurse and unit, the patient's name, the print date,
+    the language, the parts shared) and of the layout's version, so any change that shows
+    in it makes a new document; the view checks access before it is served. Kept in the
+    database, where patient data may be kept, never in the shared cache.
+    """
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="+")
+    variant = models.CharField(max_length=200)  # language and the parts shown
+    fingerprint = models.CharField(max_length=64)
+    pdf = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "variant"], name="plandocument_one_per_variant"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.variant}"
 
 
 class PlanSection(models.Model):

@@ -7,10 +7,13 @@ the patient shared with them. The personnummer is shown masked, never in full.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Collection
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -33,7 +36,14 @@ from reportlab.platypus import (
 
 from contacts.models import Scope
 
-from .models import CalendarEvent, CarePlan
+from .models import (
+    CalendarEvent,
+    CarePlan,
+    CareUnit,
+    ContactNurseAssignment,
+    PlanDocument,
+    PlanSection,
+)
 from .templatetags.careplan_tags import phase_text, status_text, text_blocks
 
 UPCOMING_EVENTS_PRINTED = 30
@@ -225,15 +235,55 @@ def _canvas_with_footer(footer: str, page_label: str):
     return FooterCanvas
 
 
+# Part of every document's fingerprint: change it when the layout or its texts change, and
+# every kept document is built again on its next print.
+LAYOUT_VERSION = "1"
+
+
+@dataclass
+class _Inputs:
+    """Everything a document shows, read once: hashed for the fingerprint, then laid out."""
+
+    nurse: ContactNurseAssignment | None
+    unit: CareUnit | None
+    events: list[CalendarEvent]
+    sections: list[PlanSection]
+    printed: str
+
+
 def plan_pdf(plan: CarePlan, *, language: str, scopes: Collection[str] | None = None) -> bytes:
     """The whole plan as a PDF. ``scopes`` limits a relative's copy to the shared parts
-    (None: everything, for the patient and the care team)."""
+    (None: everything, for the patient and the care team).
+
+    The document is kept in the database (``PlanDocument``) under a fingerprint of what it
+    shows: printed again with nothing changed, the kept one is served without layout work.
+    The caller has checked access; a kept document is never served without that check."""
     shown = frozenset(Scope.values if scopes is None else scopes)
     with translation.override(language):
-        return _build(plan, shown)
+        inputs = _inputs(plan, shown)
+        variant = f"{language}:{','.join(sorted(shown))}"
+        fingerprint = _fingerprint(plan, shown, variant, inputs)
+        kept = (
+            PlanDocument.objects.filter(plan=plan, variant=variant, fingerprint=fingerprint)
+            .values_list("pdf", flat=True)
+            .first()
+        )
+        if kept is not None:
+            return bytes(kept)
+        data = _build(plan, shown, inputs)
+    try:
+        with transaction.atomic():
+            PlanDocument.objects.update_or_create(
+                plan=plan,
+                variant=variant,
+                defaults={"fingerprint": fingerprint, "pdf": data, "created_at": timezone.now()},
+            )
+    except IntegrityError:
+        pass  # another request stored the same plan at the same moment: theirs is kept
+    return data
 
 
-def _build(plan: CarePlan, shown: frozenset[str]) -> bytes:
+def _inputs(plan: CarePlan, shown: frozenset[str]) -> _Inputs:
     patient = plan.patient
     nurse = unit = None
     if Scope.CONTACT_NURSE in shown:
@@ -243,8 +293,54 @@ def _build(plan: CarePlan, shown: frozenset[str]) -> bytes:
         else:
             relation = patient.responsible_relation()
             unit = relation.unit if relation else None
-
+    events: list[CalendarEvent] = []
+    if Scope.CALENDAR in shown:
+        now = timezone.now()
+        events = list(
+            CalendarEvent.objects.filter(plan=plan)
+            .filter(Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now))
+            .order_by("starts_at", "id")[:UPCOMING_EVENTS_PRINTED]
+        )
+    sections = list(plan.sections.all()) if Scope.PLAN_SECTIONS in shown else []
     printed = formats.date_format(timezone.localdate(), "j F Y")
+    return _Inputs(nurse=nurse, unit=unit, events=events, sections=sections, printed=printed)
+
+
+def _fields(obj, names: tuple[str, ...] | None = None) -> list:
+    """The stored values of a row (every one, or ``names``; None for no row)."""
+    if obj is None:
+        return [None]
+    attnames = names or tuple(f.attname for f in obj._meta.concrete_fields)
+    return [obj._meta.label, *(getattr(obj, name) for name in attnames)]
+
+
+# Of the patient and the nurse, only what is printed: a patient's visit to the plan page
+# (last_seen_plan_at) or a nurse's login (last_login) must not make a new document.
+PATIENT_SHOWN = ("id", "first_name", "last_name", "personnummer")
+NURSE_SHOWN = ("id", "first_name", "last_name", "title", "email")
+
+
+def _fingerprint(plan: CarePlan, shown: frozenset[str], variant: str, inputs: _Inputs) -> str:
+    nurse = inputs.nurse
+    parts = [
+        LAYOUT_VERSION,
+        variant,
+        inputs.printed,
+        _fields(plan),
+        _fields(plan.patient, PATIENT_SHOWN),
+        _fields(nurse),
+        _fields(nurse.nurse if nurse is not None else None, NURSE_SHOWN),
+        _fields(inputs.unit),
+        [_fields(e) for e in inputs.events],
+        [_fields(s) for s in inputs.sections],
+    ]
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
+def _build(plan: CarePlan, shown: frozenset[str], inputs: _Inputs) -> bytes:
+    patient = plan.patient
+    nurse, unit = inputs.nurse, inputs.unit
+    printed = inputs.printed
     story: list = [
         _p(plan.title or _("My care plan"), "title"),
         Spacer(1, 4),
@@ -280,12 +376,7 @@ def _build(plan: CarePlan, shown: frozenset[str]) -> bytes:
                 story.append(_p(f"{unit.name} {unit.phone}".strip(), bold_label=_("Unit:")))
 
     if Scope.CALENDAR in shown:
-        now = timezone.now()
-        events = list(
-            CalendarEvent.objects.filter(plan=plan)
-            .filter(Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now))
-            .order_by("starts_at", "id")[:UPCOMING_EVENTS_PRINTED]
-        )
+        events = inputs.events
         story.append(_p(_("What is next"), "h2"))
         if events:
             story.append(_events_table(events))
@@ -293,7 +384,7 @@ def _build(plan: CarePlan, shown: frozenset[str]) -> bytes:
             story.append(_p(_("Nothing is booked in the calendar yet.")))
 
     if Scope.PLAN_SECTIONS in shown:
-        for section in plan.sections.all():
+        for section in inputs.sections:
             story.append(_p(section.title, "h2"))
             if section.personal_note:
                 from_team = _("From your care team:")

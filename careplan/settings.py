@@ -109,6 +109,18 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A PostgreSQL streaming replica for reports, exports and heavy counts (careplan/replica.py:
+# only code inside ``reading_replica()`` reads there; everything else, and every write,
+# uses the primary). Tests mirror it onto the test database.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"].update(
+        ATOMIC_REQUESTS=False,
+        CONN_MAX_AGE=env.int("CONN_MAX_AGE", default=60),
+        CONN_HEALTH_CHECKS=True,
+        TEST={"MIRROR": "default"},
+    )
+DATABASE_ROUTERS = ["careplan.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -390,6 +402,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "careplan.tasks.escalate_unanswered_threads",
         "schedule": timedelta(minutes=15),
     },
+    "accesslog-partitions": {
+        "task": "careplan.tasks.accesslog_partitions",
+        "schedule": timedelta(days=1),
+    },
     "staff-digests": {
         "task": "careplan.tasks.queue_staff_digests",
         "schedule": timedelta(hours=1),
@@ -408,7 +424,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "careplan.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -457,5 +473,9 @@ CAREPLAN_MESSAGE_ESCALATE_AFTER_HOURS = env.int("CAREPLAN_MESSAGE_ESCALATE_AFTER
 # many hours reminds the receiver and alerts the sender (once per step).
 CAREPLAN_HANDOVER_READ_GRACE_HOURS = env.int("CAREPLAN_HANDOVER_READ_GRACE_HOURS", default=0)
 CAREPLAN_HANDOVER_ACCEPT_WITHIN_HOURS = env.int("CAREPLAN_HANDOVER_ACCEPT_WITHIN_HOURS", default=72)
+# The access log's monthly partitions (PostgreSQL; careplan/partitions.py): how many months
+# are created ahead, and how many years are kept before a month is dropped.
+CAREPLAN_ACCESS_LOG_MONTHS_AHEAD = env.int("CAREPLAN_ACCESS_LOG_MONTHS_AHEAD", default=3)
+CAREPLAN_ACCESS_LOG_KEEP_YEARS = env.int("CAREPLAN_ACCESS_LOG_KEEP_YEARS", default=5)
 CAREPLAN_SITE_URL = env.str("CAREPLAN_SITE_URL", default="http://127.0.0.1:8000")
 LOGIN_URL_PATH = "/accounts/login/"

@@ -261,3 +261,17 @@ def send_login_invitation(*, user_id: int) -> None:
             from_email=None,
             recipient_list=[user.email],
         )
+
+
+@shared_task
+def accesslog_partitions() -> dict:
+    """Beat, daily: the access log's partitions for this month and the next
+    ``CAREPLAN_ACCESS_LOG_MONTHS_AHEAD``, and months older than
+    ``CAREPLAN_ACCESS_LOG_KEEP_YEARS`` dropped (careplan/partitions.py). Idempotent."""
+    from . import partitions
+
+    made = partitions.ensure(months_ahead=settings.CAREPLAN_ACCESS_LOG_MONTHS_AHEAD)
+    dropped = partitions.drop_expired(keep_years=settings.CAREPLAN_ACCESS_LOG_KEEP_YEARS)
+    if made or dropped:
+        log.info("access log partitions: created %s, dropped %s", made, dropped)
+    return {"created": made, "dropped": dropped}

@@ -65,6 +65,45 @@ class Instrument(models.Model):
     def current(cls, key: str) -> Instrument | None:
         return cls.objects.filter(key=key).order_by("-version").first()
 
+    # A version's definition never changes once loaded (a change is a new version), so a
+    # process keeps the parsed rows: a page that names 50 answers does not decode the same
+    # 5 kB of JSON 50 times. Keyed by (id, checksum, loaded_at): a reused id is a new entry.
+    LIGHT_FIELDS = ("id", "checksum", "loaded_at")
+    _parsed: dict[tuple, Instrument] = {}
+
+    @classmethod
+    def parsed(cls, light: Instrument) -> Instrument:
+        """The whole, parsed row for ``light`` (a row with at least ``LIGHT_FIELDS``),
+        shared within the process: read it, never change it."""
+        key = (light.pk, light.checksum, light.loaded_at)
+        found = cls._parsed.get(key)
+        if found is None:
+            found = cls.objects.get(pk=light.pk)
+            if len(cls._parsed) > 256:
+                cls._parsed.clear()
+            cls._parsed[key] = found
+        return found
+
+    @classmethod
+    def current_parsed(cls, key: str) -> Instrument | None:
+        """``current``, read-only and shared: one small query, no JSON decoded."""
+        light = cls.objects.filter(key=key).order_by("-version").only(*cls.LIGHT_FIELDS).first()
+        return None if light is None else cls.parsed(light)
+
+    @classmethod
+    def attach_parsed(cls, rows) -> list:
+        """Give each row (read with ``related_only()``) its shared, parsed instrument."""
+        rows = list(rows)
+        for row in rows:
+            row.instrument = cls.parsed(row.instrument)
+        return rows
+
+    @classmethod
+    def related_only(cls, qs, *fields: str):
+        """``qs`` joined to its instrument's ``LIGHT_FIELDS`` only (plus ``fields``)."""
+        light = [f"instrument__{f}" for f in cls.LIGHT_FIELDS]
+        return qs.select_related("instrument").only(*fields, "instrument_id", *light)
+
 
 class Schedule(models.Model):
     """When a questionnaire is sent: for every plan of a template, or for one patient."""

@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 
 from careplan.models import CareRelation, CareUnit
+from careplan.replica import reading_replica
 
 from .models import Assignment, Instrument, Response, pick
 
@@ -33,6 +34,7 @@ class PremGroup:
         return self.answers >= MIN_GROUP
 
 
+@reading_replica()  # aggregates over months: the replica may serve them
 def prem_summary(*, unit_ids, start: dt.date, end: dt.date, key: str = "care-experience"):
     """Per unit and month: number of answers and each scale's mean. Groups under five
     answers carry no means (``shown`` is false)."""
@@ -89,6 +91,7 @@ class UnitFigures:
         return round(100 * self.assessed / self.patients) if self.patients else None
 
 
+@reading_replica()
 def unit_report(*, unit_ids, start: dt.date, end: dt.date) -> list[UnitFigures]:
     """Per unit, for questionnaires sent in the period: sent, completed, expired,
     completion rate; and of the patients the unit is responsible for now, how many

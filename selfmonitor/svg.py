@@ -4,7 +4,7 @@ and description for screen readers; the page shows the same figures as a table."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -17,15 +17,22 @@ WIDTH, HEIGHT = 320, 200
 LEFT, RIGHT, TOP, BOTTOM = 30, 8, 12, 34
 
 
-def _day(when: dt.datetime) -> str:
-    """The day in Europe/Stockholm: an answer at 00:15 on the 30th shows on the 30th."""
-    if isinstance(when, dt.datetime) and timezone.is_aware(when):
-        when = timezone.localtime(when)
-    return date_format(when, "j M Y")
-
-
 def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def day_label() -> Callable[[dt.date], str]:
+    """``date_format(d, "j M Y")`` for the active language, with the twelve month names
+    looked up once: a chart of 200 answers formats 200 dates twice (chart and table)."""
+    months = [date_format(dt.date(2000, m, 1), "M") for m in range(1, 13)]
+
+    def label(d: dt.date) -> str:
+        # The day in Europe/Stockholm: an answer at 00:15 on the 30th shows on the 30th.
+        if isinstance(d, dt.datetime) and timezone.is_aware(d):
+            d = timezone.localtime(d)
+        return f"{d.day} {months[d.month - 1]} {d.year}"
+
+    return label
 
 
 def trend_svg(
@@ -37,8 +44,11 @@ def trend_svg(
     title: str,
     desc: str,
     chart_id: str,
+    label: Callable[[dt.datetime], str] | None = None,
 ) -> SafeString:
-    """A line over time with dots, y from ``lo`` to ``hi``, thresholds as dashed lines."""
+    """A line over time with dots, y from ``lo`` to ``hi``, thresholds as dashed lines.
+    ``label`` writes a point's date (default: ``day_label()``); pass local times."""
+    day = label or day_label()
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     span = (hi - lo) or 1
 
@@ -86,14 +96,14 @@ def trend_svg(
     for x, yy, when, value in coords:
         parts.append(
             f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="4.5" fill="#005ea5">'
-            f"<title>{escape(_day(when))}: {_fmt(value)}</title></circle>"
+            f"<title>{escape(day(when))}: {_fmt(value)}</title></circle>"
         )
     if points:
         for x, when in ((LEFT, first), (LEFT + plot_w, last)):
             anchor = "start" if x == LEFT else "end"
             parts.append(
                 f'<text x="{x}" y="{HEIGHT - 12}" text-anchor="{anchor}" font-size="12" '
-                f'fill="#1a1a1a">{escape(_day(when))}</text>'
+                f'fill="#1a1a1a">{escape(day(when))}</text>'
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

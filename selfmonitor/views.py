@@ -27,7 +27,7 @@ from . import access as sm_access
 from . import scoring, selectors, services
 from .definition import is_shown, item_map, missing_required
 from .models import Alert, Assignment, Instrument, Response, pick
-from .svg import trend_svg
+from .svg import day_label, trend_svg
 
 TREND_POINTS = 200  # the latest answers drawn per chart
 
@@ -349,19 +349,24 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
     open_ = []
     if plan.reach.write:
         drafts = Response.objects.filter(assignment=OuterRef("pk"), status=Response.Status.DRAFT)
-        open_ = list(
-            Assignment.objects.open()
-            .filter(patient=patient)
-            .annotate(started=Exists(drafts))
-            .select_related("instrument")
-            .order_by("due_at", "id")
+        open_ = Instrument.attach_parsed(
+            Instrument.related_only(
+                Assignment.objects.open().filter(patient=patient).annotate(started=Exists(drafts)),
+                "id",
+                "due_at",
+                "status",
+            ).order_by("due_at", "id")
         )
         if not is_self:
             open_ = [a for a in open_ if a.instrument.kind != Instrument.Kind.PREM]
     done = Response.objects.filter(patient=patient, status=Response.Status.COMPLETED)
     if not is_self:
         done = done.exclude(instrument__kind=Instrument.Kind.PREM)
-    done = list(done.select_related("instrument").order_by("-submitted_at")[:50])
+    done = Instrument.attach_parsed(
+        Instrument.related_only(done, "id", "instrument_key", "submitted_at").order_by(
+            "-submitted_at"
+        )[:50]
+    )
     trends = {}
     for r in done:
         if r.instrument.kind == Instrument.Kind.PROM:
@@ -380,7 +385,7 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     plan = access.plan_for(request.user, pk, scope=Scope.QUESTIONNAIRES)
-    instrument = Instrument.current(key)
+    instrument = Instrument.current_parsed(key)
     if instrument is None or instrument.kind == Instrument.Kind.PREM:
         raise Http404
     # One indexed query (response_trend: patient, instrument_key, submitted_at).
@@ -394,6 +399,9 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         .values_list("submitted_at", "scores")[:TREND_POINTS]
     )
     rows.reverse()
+    # Local time once per answer; each date is written twice (chart and table).
+    day = day_label()
+    rows = [(timezone.localtime(when), scores) for when, scores in rows]
     charts = []
     for scale in instrument.definition.get("scales", []):
         points = [
@@ -409,7 +417,8 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
             desc += " " + _("Latest: %(value)s.") % {"value": points[-1][1]}
         table = [
             {
-                "when": when,
+                "iso": when.isoformat(),
+                "day": day(when),
                 "value": value,
                 "band": pick((scoring.band(scale, value) or {}).get("label")),
             }
@@ -427,6 +436,7 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                     title=title,
                     desc=desc,
                     chart_id=f"chart-{scale['key']}",
+                    label=day,
                 )
                 if points
                 else "",

@@ -736,12 +736,12 @@ def _rows(cast, who: str, n: int) -> None:
 #   1 session, 2 user                        (session middleware, authentication)
 #   staff: 3 the user's unit ids             (access.staff_unit_ids)
 #   relative: 3 the grants' scopes           (access.patients_for)
-#   COUNT(*) for the page                    (pagination)
+#   (no COUNT(*): cursor pagination, careplan/pagination.py)
 #   the page: patient / plan and created_by joined, the acting unit as a subquery
 #   INSERT the access-log rows               (access.log_list, one bulk insert; not patient)
-#   plans, relative: 7 the grants' scopes again, to null the parts of the plan that belong
-#                     to the sections for a patient who did not share them (issue 12)
-LIST_QUERIES = {"patient": 4, "nurse": 6, "relative": 6}
+#   plans, relative: the grants' scopes again, to null the parts of the plan that belong
+#                    to the sections for a patient who did not share them (issue 12)
+LIST_QUERIES = {"patient": 3, "nurse": 5, "relative": 5}
 PLAN_LIST_EXTRA = {"patient": 0, "nurse": 0, "relative": 1}
 
 
@@ -771,8 +771,8 @@ def test_a_list_costs_the_same_queries_for_one_and_three_rows(
 #   staff: the user's unit ids, then the acting unit | relative: the grant (access.reach)
 #   relative: the grant's last-seen time     (RelativeGrant.touch, at most once a minute)
 #   INSERT the access-log row                (not patient)
-#   COUNT(*) for the page, the page with created_by joined
-PLAN_CALENDAR_QUERIES = {"patient": 5, "nurse": 8, "relative": 8}
+#   the page with created_by joined (no COUNT(*): cursor pagination)
+PLAN_CALENDAR_QUERIES = {"patient": 4, "nurse": 7, "relative": 7}
 
 
 @pytest.mark.parametrize("rows", [1, 3])

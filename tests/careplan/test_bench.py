@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -165,3 +166,61 @@ def test_percentiles_are_measured_values():
     assert bench.percentile(values, 50) == 3.0
     assert bench.percentile(values, 95) == 5.0
     assert bench.percentile([7.0], 95) == 7.0
+
+
+# --- Over HTTP (careplan/httpbench.py) --------------------------------------------------------
+
+
+def test_the_http_bench_lists_every_page_of_the_issue():
+    from careplan import httpbench
+
+    labels = [p.label for p in httpbench.PAGES]
+    for wanted in (
+        "patient plan page",
+        "calendar",
+        "questionnaire list",
+        "trend (distress thermometer)",
+        "plan PDF (reprint, unchanged)",
+        "messages",
+        "admin patient list",
+        "admin alerts",
+        "admin message inbox",
+        "/api/v1/plans/ (nurse)",
+    ):
+        assert wanted in labels
+
+
+def test_the_baseline_url_exists_only_in_the_bench_urlconf():
+    from django.urls import NoReverseMatch, reverse
+
+    with pytest.raises(NoReverseMatch):
+        reverse("bench_baseline", args=[1])
+    assert reverse("bench_baseline", args=[1], urlconf="careplan.bench_urls") == (
+        "/__bench__/baseline/1/"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_http_bench_measures_over_gunicorn_and_wrk(tmp_path):
+    """A tiny real run: gunicorn serves the test database, wrk asks; every page answered
+    200 (checked first), and the figures are there (no timing is asserted)."""
+    from careplan import httpbench
+
+    if connection.vendor != "postgresql":
+        pytest.skip("gunicorn needs a database another process can open (PostgreSQL)")
+    if not Path(httpbench.WRK).is_file():
+        pytest.skip("no wrk (Debian: apt-get install wrk)")
+    bench.seed(patients=10, units=2)
+    pages = [p for p in httpbench.PAGES if p.key in ("plan", "trend", "admin_patients")]
+    report = httpbench.measure(
+        sample=3, nurses=1, seconds=1, rounds=1, mixed_connections=(4,), pages=pages
+    )
+    rows = {r["key"]: r for r in report["rows"]}
+    assert set(rows) == {"plan", "trend", "admin_patients", "mixed_c4"}
+    for key, row in rows.items():
+        assert row["note"] == "", (key, row["note"])
+        assert row["requests"] > 0 and row["errors"] == 0, (key, row)
+        assert row["cpu_ms_per_req"] > 0 and row["baseline_cpu_ms_per_req"] > 0, (key, row)
+        assert row["times_bare_django"] > 0
+    text = httpbench.render(report)
+    assert "app CPU ms/req" in text and "× bare Django" in text

@@ -576,7 +576,7 @@ def test_a_superuser_sets_a_staff_members_hsa_id_only_for_staff(db):
         "language": "sv",
         "date_joined": "2026-01-01 10:00",
         "unread_notifications": 0,
-        "staff_email": "at_once",  # the admin's user form shows every field (issue 10's too)
+        "staff_email": "at_once",
     }
     form = UserChangeForm(data, instance=patient)
     assert not form.is_valid()

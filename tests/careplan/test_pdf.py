@@ -8,12 +8,14 @@ import contextlib
 import datetime as dt
 import re
 import zlib
+from unittest import mock
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from careplan.models import AccessLog
+from careplan import pdf as pdf_module
+from careplan.models import AccessLog, PlanDocument
 from careplan.pdf import plan_pdf
 from tests.factories import CalendarEventFactory
 
@@ -147,3 +149,134 @@ def test_text_with_markup_characters_is_printed_as_typed(cast):
 
     assert "inte fet" in text
     assert "? pil" in text  # a character the built-in font lacks is replaced, not dropped
+
+
+# --- The kept document (PlanDocument): printed again unchanged, no layout work ----------------
+
+
+def _print(plan, **kwargs):
+    plan.refresh_from_db()
+    return plan_pdf(plan, language=kwargs.pop("language", "sv"), **kwargs)
+
+
+def test_a_reprint_with_nothing_changed_serves_the_kept_document(cast, full_plan, monkeypatch):
+    first = _print(cast.plan)
+    assert PlanDocument.objects.filter(plan=cast.plan).count() == 1
+
+    def no_layout(*args, **kwargs):
+        raise AssertionError("laid out again although nothing changed")
+
+    monkeypatch.setattr(pdf_module, "_build", no_layout)
+    assert _print(cast.plan) == first
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "section_note",
+        "plan_title",
+        "new_event",
+        "event_moved",
+        "nurse_phone",
+        "unit_phone",
+        "patient_name",
+        "next_day",
+    ],
+)
+def test_every_change_that_shows_in_the_document_makes_a_new_one(cast, full_plan, change):
+    before = pdf_text(_print(cast.plan))
+    plan = cast.plan
+    if change == "section_note":
+        plan.sections.filter(key="treatment").update(personal_note="Ny anteckning från teamet.")
+        expect = "Ny anteckning"
+    elif change == "plan_title":
+        plan.title = "Min nya plan"
+        plan.save()
+        expect = "Min nya plan"
+    elif change == "new_event":
+        CalendarEventFactory(
+            plan=plan, title="Extra provtagning", starts_at=timezone.now() + dt.timedelta(days=5)
+        )
+        expect = "Extra provtagning"
+    elif change == "event_moved":
+        plan.events.filter(title="Cytostatika").update(location="Avdelning 7")
+        expect = "Avdelning 7"
+    elif change == "nurse_phone":
+        assignment = plan.patient.contact_nurse_assignment()
+        type(assignment).objects.filter(pk=assignment.pk).update(direct_phone="010-999 99 99")
+        expect = "010-999 99 99"
+    elif change == "unit_phone":
+        assignment = plan.patient.contact_nurse_assignment()
+        type(assignment.unit).objects.filter(pk=assignment.unit_id).update(phone="010-123 45 67")
+        expect = "010-123 45 67"
+    elif change == "patient_name":
+        type(plan.patient).objects.filter(pk=plan.patient_id).update(last_name="Nyberg")
+        expect = "Nyberg"
+    else:  # a new day: printed date (and what is upcoming) change
+        tomorrow = timezone.now() + dt.timedelta(days=1)
+        with mock.patch("django.utils.timezone.now", return_value=tomorrow):
+            after = pdf_text(_print(cast.plan))
+        assert after != before
+        assert PlanDocument.objects.filter(plan=plan).count() == 1
+        return
+    assert expect not in before
+    after = pdf_text(_print(cast.plan))
+    assert expect in after
+    # One kept document per plan and variant: the old one was replaced.
+    assert PlanDocument.objects.filter(plan=plan).count() == 1
+
+
+def test_a_relatives_copy_and_each_language_are_kept_apart(cast, full_plan):
+    patients = pdf_text(_print(cast.plan))
+    relatives = pdf_text(_print(cast.plan, scopes={"calendar"}))
+    english = pdf_text(_print(cast.plan, language="en"))
+    assert PlanDocument.objects.filter(plan=cast.plan).count() == 3
+    # Served again from what was kept, each is still its own document.
+    assert pdf_text(_print(cast.plan, scopes={"calendar"})) == relatives
+    assert "Ring mig efter första kuren." in patients
+    assert "Ring mig efter första kuren." not in relatives
+    assert pdf_text(_print(cast.plan, language="en")) == english != patients
+
+
+def test_a_kept_document_is_served_only_after_the_access_check(cast, full_plan):
+    url = reverse("plan_pdf", args=[cast.plan.pk])
+    assert cast.client("patient").get(url).status_code == 200
+    assert PlanDocument.objects.filter(plan=cast.plan).exists()
+    for who in ("other_nurse", "stranger_relative"):
+        assert cast.client(who).get(url).status_code == 404
+    response = cast.client("anonymous").get(url)
+    assert response.status_code == 302 and "pdf" not in response["Content-Type"]
+    # The nurse's print is logged every time, kept document or not.
+    client = cast.client("nurse")
+    for _i in range(2):
+        assert client.get(url).status_code == 200
+    assert (
+        AccessLog.objects.filter(user=cast.nurse, patient=cast.plan.patient, action="print").count()
+        == 2
+    )
+
+
+def test_printing_the_kept_document_costs_a_fixed_number_of_queries(
+    cast, full_plan, django_assert_num_queries
+):
+    client = cast.client("patient")
+    url = reverse("plan_pdf", args=[cast.plan.pk])
+    client.get(url)
+    # 1 session, 2 user, 3 plan with patient and template, 4 contact nurse with nurse and
+    # unit, 5 upcoming events, 6 sections, 7 the kept document
+    with django_assert_num_queries(7):
+        assert client.get(url).status_code == 200
+
+
+def test_a_visit_or_a_login_that_changes_nothing_printed_keeps_the_document(
+    cast, full_plan, monkeypatch
+):
+    first = _print(cast.plan)
+    cast.client("patient").get(reverse("plan_detail", args=[cast.plan.pk]))  # last seen
+    type(cast.nurse).objects.filter(pk=cast.nurse.pk).update(last_login=timezone.now())
+
+    def no_layout(*args, **kwargs):
+        raise AssertionError("laid out again although nothing printed changed")
+
+    monkeypatch.setattr(pdf_module, "_build", no_layout)
+    assert _print(cast.plan) == first

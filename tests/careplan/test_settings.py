@@ -26,6 +26,8 @@ READ = [
     "SECURE_HSTS_SECONDS", "EMAIL_URL", "DEFAULT_FROM_EMAIL", "LOG_LEVEL",
     "CAREPLAN_ANSWER_WITHIN_DAYS", "CAREPLAN_MESSAGE_ESCALATE_AFTER_HOURS",
     "CAREPLAN_HANDOVER_READ_GRACE_HOURS", "CAREPLAN_HANDOVER_ACCEPT_WITHIN_HOURS",
+    "DATABASE_REPLICA_URL",
+    "CAREPLAN_ACCESS_LOG_MONTHS_AHEAD", "CAREPLAN_ACCESS_LOG_KEEP_YEARS",
     "CAREPLAN_SITE_URL", "CAREPLAN_SITE_NAME", "STATIC_ROOT", "SESSION_ABSOLUTE_SECONDS",
     "CAREPLAN_TRUSTED_PROXY_COUNT", "CAREPLAN_TRUSTED_CLIENT_IP_HEADER",
     "API_THROTTLE_USER", "API_THROTTLE_ANON", "CAREPLAN_MFA_KEYS",
@@ -255,3 +257,17 @@ def test_the_readme_documents_only_variables_settings_reads():
     assert read_in_source == set(READ), (
         "settings.py reads a new variable: add it to READ here and to the table in README.md"
     )
+
+
+def test_a_replica_url_adds_the_replica_database_mirrored_in_tests():
+    values = settings_in(
+        ["DATABASES", "DATABASE_ROUTERS"],
+        DATABASE_URL="postgres://app@db.example.org:5432/careplan",
+        DATABASE_REPLICA_URL="postgres://app@replica.example.org:5432/careplan",
+    )
+    replica = values["DATABASES"]["replica"]
+    assert replica["HOST"] == "replica.example.org"
+    assert replica["TEST"]["MIRROR"] == "default"
+    assert values["DATABASE_ROUTERS"] == ["careplan.replica.ReplicaRouter"]
+    without = settings_in(["DATABASES"], DATABASE_URL="postgres://app@db.example.org/careplan")
+    assert "replica" not in without["DATABASES"]

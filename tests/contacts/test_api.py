@@ -277,16 +277,16 @@ def _rows(cast, who, rows):
 # Queries per list request:
 #   1 session, 2 user
 #   staff: 3 the user's unit ids (access.staff_unit_ids) | relative: (grants: none needed)
-#   COUNT(*) for the page, the page (acting unit as a subquery)
+#   the page (acting unit as a subquery; cursor pagination: no COUNT(*))
 #   staff: INSERT the access-log rows (one bulk insert) | relative: INSERT too
 LIST_QUERIES = {
-    ("patient", "care-map-entries"): 4,
-    ("nurse", "care-map-entries"): 6,
-    ("patient", "relative-grants"): 4,
-    ("nurse", "relative-grants"): 6,
-    ("relative", "relative-grants"): 5,
-    ("patient", "invitations"): 4,
-    ("nurse", "invitations"): 6,
+    ("patient", "care-map-entries"): 3,
+    ("nurse", "care-map-entries"): 5,
+    ("patient", "relative-grants"): 3,
+    ("nurse", "relative-grants"): 5,
+    ("relative", "relative-grants"): 4,
+    ("patient", "invitations"): 3,
+    ("nurse", "invitations"): 5,
 }
 
 

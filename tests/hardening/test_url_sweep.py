@@ -394,9 +394,6 @@ WEB = {
     "symptom_new": {},
     "symptom_advice": {"symptom": "symptom"},
     "symptom_report": {"report_id": "symptom_report"},
-    # The nurse's notifications (issue 10).
-    "admin_notifications": {},
-    "admin_notification_open": {"pk": "notification"},
     # e-ID (careplan.eid, issue 15) and allauth's social-account pages: none names a
     # patient; swept for 500s and markers.
     "eid_login": {"provider_id": "eid_provider"},
@@ -533,9 +530,6 @@ ADMIN = {
     "admin:app_list": {"app_label": "app_label"},
     "admin:careplan_patient_contact_nurse": {"object_id": "patient"},
     "admin:careplan_careplan_establish": {"object_id": "plan"},
-    "admin:careplan_patient_overview": {"object_id": "patient"},
-    "admin:contacts_caremap_remove_entry": {"object_id": "care_map", "entry_id": "entry"},
-    "admin:rehab_kvacode_search": {},
     "admin:selfmonitor_alert_acknowledge": {"object_id": "alert"},
     "admin:selfmonitor_reports": {},
     "admin:rehab_referral_decide": {"object_id": "referral"},
@@ -550,6 +544,13 @@ ADMIN = {
     "admin:contacts_handover_fhir": {"object_id": "handover"},
     "admin:contacts_handover_report": {},
     "admin:auth_user_password_change": {"id": "user"},
+    # The nurse's day (issue 10): the patient overview, notifications, care-map removal
+    # behind a confirmation, the KVÅ search (catalogue data only).
+    "admin:careplan_patient_overview": {"object_id": "patient"},
+    "admin:contacts_caremap_remove_entry": {"object_id": "care_map", "entry_id": "entry"},
+    "admin:rehab_kvacode_search": {},
+    "admin_notifications": {},
+    "admin_notification_open": {"pk": "notification"},
     "admin/(?P<url>.*)$": {"url": "catch_all"},
 }
 for _model, _obj in ADMIN_MODELS.items():
@@ -611,7 +612,6 @@ LOGGED = {
     "alert-acknowledge",
     "admin:careplan_patient_contact_nurse",
     "admin:careplan_careplan_establish",
-    "admin:careplan_patient_overview",
     "admin:selfmonitor_alert_acknowledge",
     "admin:rehab_referral_decide",
     "admin:contacts_handover_edit",
@@ -622,6 +622,8 @@ LOGGED = {
     "admin:contacts_handover_complete",
     "admin:contacts_handover_pdf",
     "admin:contacts_handover_fhir",
+    "admin:careplan_patient_overview",
+    "admin:contacts_caremap_remove_entry",
 }
 PATIENT_ADMIN_MODELS = {
     "careplan_patient",

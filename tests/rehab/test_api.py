@@ -108,9 +108,9 @@ def _count(client, url) -> int:
 def test_the_list_costs_a_pinned_number_of_queries(cast, rehab, django_assert_num_queries):
     client = api(cast, "nurse")
     client.get(LIST)
-    # 1 session, 2 user, 3 my units, 4 count, 5 page of plans (with acting unit),
-    # 6 access-log rows (one insert for the page).
-    with django_assert_num_queries(6):
+    # 1 session, 2 user, 3 my units, 4 page of plans (with acting unit; cursor
+    # pagination: no count), 5 access-log rows (one insert for the page).
+    with django_assert_num_queries(5):
         client.get(LIST)
 
 
@@ -260,9 +260,9 @@ def test_the_fhir_export_is_reached_like_the_plan_and_logged_as_export(cast, reh
 def test_the_kva_list_costs_a_pinned_number_of_queries(cast, django_assert_num_queries):
     client = api(cast, "nurse")
     client.get("/api/v1/kva-codes/")
-    # 1 session, 2 user, 3 count, 4 page of codes (the catalogue is not patient data:
-    # no access-log row).
-    with django_assert_num_queries(4):
+    # 1 session, 2 user, 3 page of codes (the catalogue is not patient data: no
+    # access-log row; cursor pagination: no count).
+    with django_assert_num_queries(3):
         client.get("/api/v1/kva-codes/")
     assert not AccessLog.objects.exists()
 

@@ -64,3 +64,16 @@ def test_a_seed_of_the_same_size_is_reused(tmp_path):
     again = bench.seed(total=50)
     assert not first["reused"] and again["reused"]
     assert Response.objects.count() == 50
+
+
+@pytest.mark.django_db
+def test_a_rerun_reuses_the_answers_its_own_measurement_does_not_add_any(tmp_path):
+    """The measurement submits questionnaires; those answers are removed again, so a
+    second run finds exactly the seeded count and reuses it (it never reseeds)."""
+    args = ["--patients", "5", "--requests", "2", "--selfmonitor-responses", "40"]
+    call_command("bench", *args, stdout=StringIO(), stderr=StringIO())
+    assert bench.bench_responses().count() == 40
+    again = bench.seed(total=40)
+    assert again["reused"]
+    more = bench.seed(total=45)  # a larger size tops up, it does not start over
+    assert not more["reused"] and bench.bench_responses().count() == 45

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -70,6 +71,20 @@ def test_trend_of_a_prem_is_not_offered(cast, instruments):
     client = cast.client("patient")
     page = client.get(reverse("selfmonitor_trend", args=[cast.plan.pk, "care-experience"]))
     assert page.status_code == 404
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_day_label_writes_what_date_format_writes(language):
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    from selfmonitor.svg import day_label
+
+    with translation.override(language):
+        label = day_label()
+        for month in range(1, 13):
+            day = dt.date(2026, month, 1 + month)
+            assert label(day) == date_format(day, "j M Y")
 
 
 def test_a_point_shows_its_stockholm_day():

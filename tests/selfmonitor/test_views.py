@@ -7,13 +7,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from careplan.models import AccessLog
 from contacts.models import Scope
 from selfmonitor import services
-from selfmonitor.models import Alert, Assignment, Response
+from selfmonitor.models import Alert, Assignment, Instrument, Response
 
 CAST = ["patient", "nurse", "other_nurse", "relative", "stranger_relative", "anonymous"]
 DT = "distress-thermometer:1"
@@ -376,3 +378,32 @@ def test_next_warns_about_an_unanswered_required_question_and_keeps_the_answers(
     assert "tiredness" in missing and "pain" not in missing
     assert b'value="3" checked' in response.content
     assert Response.objects.get(assignment=assignment).answers == {"pain": 3}
+
+
+# --- Parsed instruments are kept per process (a version never changes) -----------------------
+
+
+@pytest.mark.parametrize("page", ["selfmonitor_list", "selfmonitor_trend"])
+def test_list_and_trend_decode_no_instrument_definition_once_warm(cast, instruments, page):
+    _answered(cast, instruments, 3)
+    client = _client(cast, "patient")
+    args = [cast.plan.pk] + (["distress-thermometer"] if page == "selfmonitor_trend" else [])
+    client.get(reverse(page, args=args))  # the process parses each version once
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse(page, args=args))
+    assert response.status_code == 200
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert '"selfmonitor_instrument"."definition"' not in sql
+    assert instruments["distress-thermometer"].title_en in response.content.decode()
+
+
+def test_a_parsed_instrument_is_a_new_entry_for_a_new_version_or_a_reused_id(instruments):
+    dt_ = instruments["distress-thermometer"]
+    light = Instrument.objects.only(*Instrument.LIGHT_FIELDS).get(pk=dt_.pk)
+    first = Instrument.parsed(light)
+    assert first.definition == dt_.definition
+    assert Instrument.parsed(light) is first  # kept
+    # The same id loaded again (a test database may reuse ids) is another entry.
+    Instrument.objects.filter(pk=dt_.pk).update(title_sv="Ny titel", loaded_at=timezone.now())
+    light = Instrument.objects.only(*Instrument.LIGHT_FIELDS).get(pk=dt_.pk)
+    assert Instrument.parsed(light).title_sv == "Ny titel"

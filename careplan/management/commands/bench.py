@@ -15,6 +15,8 @@ size stays the same (``--reseed`` writes it again); bench rows are tagged (units
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
@@ -44,6 +46,27 @@ class Command(BaseCommand):
         )
         parser.add_argument("--reseed", action="store_true", help="Write the seed again")
         parser.add_argument("--json", metavar="PATH", help="Also write the report as JSON")
+        parser.add_argument(
+            "--http",
+            action="store_true",
+            help="Measure over HTTP instead (gunicorn, 2 sync workers, and wrk, interleaved "
+            "with a bare-Django baseline; careplan/httpbench.py). make bench does",
+        )
+        parser.add_argument(
+            "--seconds", type=float, default=3, help="--http: seconds per wrk run (default 3)"
+        )
+        parser.add_argument(
+            "--rounds", type=int, default=1, help="--http: rounds over every page (default 1)"
+        )
+        parser.add_argument(
+            "--sample",
+            type=int,
+            default=50,
+            help="--http: sampled patients (each gets 200 answers and 2 threads; default 50)",
+        )
+        parser.add_argument(
+            "--connections", type=int, default=8, help="--http: wrk connections (default 8)"
+        )
         parser.add_argument(
             "--selfmonitor-responses",
             type=int,
@@ -79,6 +102,9 @@ class Command(BaseCommand):
             reseed=options["reseed"],
             progress=progress,
         )
+        if options["http"]:
+            self._http(options, seed, progress)
+            return
         progress(f"measuring {options['requests']} requests per page")
         machine = bench.machine_info()
         pages = []
@@ -109,6 +135,35 @@ class Command(BaseCommand):
         self.stdout.write(bench.render_table(report))
         if "selfmonitor" in report:
             self.stdout.write(selfmonitor_bench.render(report["selfmonitor"]))
+        if options["json"]:
+            bench.write_json(report, options["json"])
+            self.stdout.write(f"JSON report written to {options['json']}")
+
+    def _http(self, options, seed, progress) -> None:
+        from careplan import httpbench
+
+        if not Path(httpbench.WRK).is_file():
+            raise CommandError("--http needs wrk (Debian: apt-get install wrk)")
+        report = {
+            "database": bench.database_info(),
+            "seed": vars(seed),
+            "machine": bench.machine_info(),
+            "rows": bench.row_counts(),
+            "http": httpbench.measure(
+                sample=options["sample"],
+                seconds=options["seconds"],
+                rounds=options["rounds"],
+                connections=options["connections"],
+                progress=progress,
+            ),
+        }
+        db = report["database"]
+        self.stdout.write(
+            f"careplan bench over HTTP — {db['vendor']} {db.get('version', '')} ({db['name']}); "
+            f"seed: {seed.patients:,} patients in {seed.units} units "
+            f"({'reused' if seed.reused else 'seeded'})"
+        )
+        self.stdout.write(httpbench.render(report["http"]))
         if options["json"]:
             bench.write_json(report, options["json"])
             self.stdout.write(f"JSON report written to {options['json']}")
