@@ -15,7 +15,16 @@ router.register("contact-nurse", careplan_api.ContactNurseViewSet, basename="con
 router.register("care-map-entries", contacts_api.CareMapEntryViewSet, basename="care-map-entry")
 router.register("relative-grants", contacts_api.RelativeGrantViewSet, basename="relative-grant")
 router.register("invitations", contacts_api.InvitationViewSet, basename="invitation")
+router.register(
+    "invitation-acceptances", contacts_api.InvitationAcceptViewSet, basename="invitation-accept"
+)
+router.register(
+    "care-map-versions", contacts_api.CareMapVersionViewSet, basename="care-map-version"
+)
+router.register("handovers", contacts_api.HandoverViewSet, basename="handover")
 router.register("threads", careplan_api.ThreadViewSet, basename="thread")
+router.register("patients", careplan_api.PatientViewSet, basename="patient")
+router.register("access-log", careplan_api.AccessLogViewSet, basename="access-log")
 router.register("notifications", careplan_api.NotificationViewSet, basename="notification")
 router.register("rehab-plans", rehab_api.RehabPlanViewSet, basename="rehab-plan")
 router.register("kva-codes", rehab_api.KvaCodeViewSet, basename="kva-code")

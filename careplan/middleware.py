@@ -120,7 +120,7 @@ class StaffMfaRequiredMiddleware:
                 # The API's rule, before any viewset runs: an explicit Accept-Language wins.
                 with translation.override(_accept_language(request) or translation.get_language()):
                     detail = _("Two-factor authentication is required for staff.")
-                return JsonResponse({"detail": detail}, status=403)
+                return JsonResponse({"detail": detail, "code": "mfa_required"}, status=403)
             from allauth.mfa.utils import is_mfa_enabled
 
             if is_mfa_enabled(user):
@@ -197,7 +197,7 @@ class FormInputMiddleware:
     @staticmethod
     def _refuse(request: HttpRequest) -> HttpResponse:
         if request.path.startswith("/api/"):
-            return JsonResponse({"detail": str(NUL_REFUSED)}, status=400)
+            return JsonResponse({"detail": str(NUL_REFUSED), "code": "invalid"}, status=400)
         from django.shortcuts import render
 
         return render(request, "error.html", {"status": 400, "detail": NUL_REFUSED}, status=400)

@@ -28,8 +28,12 @@ class Role(models.TextChoices):
 
 
 class Language(models.TextChoices):
+    """The languages a patient or relative can read careplan in (settings.LANGUAGES)."""
+
     SV = "sv", _("Swedish")
     EN = "en", _("English")
+    AR = "ar", _("Arabic")
+    FI = "fi", _("Finnish")
 
 
 class StaffEmail(models.TextChoices):
@@ -381,9 +385,15 @@ class ContactNurseAssignment(models.Model):
 
 
 def _localized(obj, field: str, lang: str | None = None) -> str:
+    return getattr(obj, f"{field}_{_localized_language(obj, field, lang)}")
+
+
+def _localized_language(obj, field: str, lang: str | None = None) -> str:
+    """The language ``field`` is shown in: the reader's if the text has a version in it,
+    else Swedish (content has Swedish and English versions so far)."""
     lang = (lang or get_language() or "sv")[:2]
-    value = getattr(obj, f"{field}_{lang}", "") if lang in ("sv", "en") else ""
-    return value or getattr(obj, f"{field}_sv")
+    has_version = lang in ("sv", "en") and getattr(obj, f"{field}_{lang}", "")
+    return lang if has_version else "sv"
 
 
 class DiagnosisArea(models.TextChoices):
@@ -619,6 +629,11 @@ class PlanSection(models.Model):
     @property
     def body(self) -> str:
         return _localized(self, "body")
+
+    @property
+    def body_language(self) -> str:
+        """The language ``body`` is in (Swedish when the reader's has no version)."""
+        return _localized_language(self, "body")
 
 
 #: How far back and ahead a calendar entry may be dated (model and forms; the database
@@ -1198,3 +1213,28 @@ class Notification(models.Model):
     @property
     def label(self) -> str:
         return self.text or str(self.get_kind_display())
+
+
+class FhirClient(models.Model):
+    """A machine client of /fhir/ (a region's integration platform): an OAuth2
+    application (client credentials) bound to one care unit through its service account
+    (``application.user``, a staff member of that unit only) and to read scopes such as
+    ``system/Observation.read``. Its reads are logged as the service account."""
+
+    application = models.OneToOneField(
+        "oauth2_provider.Application", on_delete=models.CASCADE, related_name="fhir_client"
+    )
+    unit = models.ForeignKey(
+        CareUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    scopes = models.CharField(
+        _("scopes"), max_length=1000, help_text=_("Space-separated, e.g. system/Observation.read")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("FHIR client")
+        verbose_name_plural = _("FHIR clients")
+
+    def __str__(self) -> str:
+        return f"{self.application.name} @ {self.unit}"

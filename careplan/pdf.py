@@ -3,27 +3,41 @@
 Written for someone who may not use a computer: large type, everything they need to act
 on (who to call, when, what comes next) on the paper itself. Relatives get only the parts
 the patient shared with them. The personnummer is shown masked, never in full.
+
+Right-to-left languages (Arabic): reportlab neither joins Arabic letters nor reorders
+bidirectional text, so such a plan is set in the bundled DejaVu Sans (static/fonts, it has
+Arabic and Latin), each line broken in logical order, then shaped (arabic-reshaper) and put
+in visual order (python-bidi). Phone numbers, the personnummer and dates are isolated left
+to right so their digits keep their order inside Arabic sentences.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cache
 from xml.sax.saxutils import escape
 
+import arabic_reshaper
+from bidi import get_display
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
+    Flowable,
     KeepTogether,
     ListFlowable,
     ListItem,
@@ -96,9 +110,122 @@ STYLES = {
 }
 
 
+# --- Right to left ----------------------------------------------------------------------------
+
+RTL_FONT = "CareplanSans"
+RTL_FONT_BOLD = "CareplanSans-Bold"
+FONT_DIR = settings.BASE_DIR / "static" / "fonts"
+# Unicode bidi controls: left-to-right isolate, first-strong isolate, end of isolate.
+LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Digits joined by dashes, colons, dots, slashes or spaces (dates, times, phone numbers):
+# after Arabic letters the bidi algorithm would read each group right to left.
+_DIGIT_RUN = re.compile(r"\d(?:[\d\-\u2013:./ ]*\d)?")
+
+
+def _rtl() -> bool:
+    """Is the plan being printed in a right-to-left language (the active one)?"""
+    return translation.get_language_bidi()
+
+
+@cache
+def _register_rtl_fonts() -> None:
+    pdfmetrics.registerFont(TTFont(RTL_FONT, FONT_DIR / "DejaVuSans.ttf"))
+    pdfmetrics.registerFont(TTFont(RTL_FONT_BOLD, FONT_DIR / "DejaVuSans-Bold.ttf"))
+    # <b> inside a paragraph; Arabic has no oblique glyphs here, so <i> stays upright.
+    pdfmetrics.registerFontFamily(
+        RTL_FONT, normal=RTL_FONT, bold=RTL_FONT_BOLD, italic=RTL_FONT, boldItalic=RTL_FONT_BOLD
+    )
+
+
+@cache
+def _rtl_style(name: str) -> ParagraphStyle:
+    base = STYLES[name]
+    font = RTL_FONT_BOLD if base.fontName == FONT_BOLD else RTL_FONT
+    return ParagraphStyle(f"{name}-rtl", parent=base, fontName=font, alignment=TA_RIGHT)
+
+
+def _ltr(text: object) -> str:
+    """Digits and dashes that must read left to right even inside Arabic (phone numbers,
+    the personnummer, dates in digits)."""
+    return f"{LRI}{text}{PDI}" if text else ""
+
+
+def _visual(text: str) -> str:
+    """One line of logical text as it must be drawn: Arabic joined, bidi reordered,
+    paragraph direction right to left."""
+    isolated = _DIGIT_RUN.sub(lambda m: f"{LRI}{m.group(0)}{PDI}", text)
+    shaped = arabic_reshaper.reshape(isolated)
+    return _BIDI_CONTROLS.sub("", get_display(shaped, base_dir="R"))
+
+
+class _RtlParagraph(Flowable):
+    """A paragraph in a right-to-left language. Lines are broken in logical order at the
+    width the paragraph is given (a page, a table cell), each put in visual order, then set
+    right aligned as a reportlab Paragraph whose lines already fit. A leading bold label
+    stays the first thing read: the rightmost words of the first line."""
+
+    def __init__(self, lines: list[tuple[str, str]], style: ParagraphStyle):
+        super().__init__()
+        self.lines = lines  # (bold label, text) per hard line break
+        self.style = style
+        self._para: Paragraph | None = None
+        self._for_width: float | None = None
+
+    def _break(self, label: str, text: str, width: float) -> list[tuple[str, str]]:
+        size = self.style.fontSize
+        space = pdfmetrics.stringWidth(" ", RTL_FONT, size)
+        words = [(w, True) for w in label.split()] + [(w, False) for w in text.split()]
+        out: list[tuple[list[str], list[str]]] = []
+        used = width + 1
+        for word, bold in words:
+            font = RTL_FONT_BOLD if bold or self.style.fontName == RTL_FONT_BOLD else RTL_FONT
+            w = pdfmetrics.stringWidth(arabic_reshaper.reshape(word), font, size)
+            if not out or used + space + w > width:
+                out.append(([], []))
+                used = w
+            else:
+                used += space + w
+            out[-1][0 if bold else 1].append(word)
+        return [(" ".join(b), " ".join(t)) for b, t in out] or [("", "")]
+
+    def _build(self, width: float) -> Paragraph:
+        if self._para is None or self._for_width != width:
+            inner = width - self.style.leftIndent - self.style.rightIndent - 2
+            rows = []
+            for label, text in self.lines:
+                for bold, rest in self._break(label, text, inner):
+                    row = escape(_visual(rest)) if rest else ""
+                    if bold:
+                        row = f"{row} <b>{escape(_visual(bold))}</b>".strip()
+                    rows.append(row)
+            self._para = Paragraph("<br/>".join(rows), self.style)
+            self._for_width = width
+        return self._para
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        self.width, self.height = self._build(availWidth).wrap(availWidth, availHeight)
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):  # noqa: N803
+        return self._build(availWidth).split(availWidth, availHeight)
+
+    def draw(self):
+        self._para.drawOn(self.canv, 0, 0)
+
+    def getSpaceBefore(self):  # noqa: N802
+        return self.style.spaceBefore
+
+    def getSpaceAfter(self):  # noqa: N802
+        return self.style.spaceAfter
+
+
+# --- Text -------------------------------------------------------------------------------------
+
+
 def _plain(text: object) -> str:
     """Characters the built-in font lacks (outside Windows-1252) become "?"."""
-    value = str(text if text is not None else "")
+    value = _BIDI_CONTROLS.sub("", str(text if text is not None else ""))
     return value.encode("cp1252", "replace").decode("cp1252")
 
 
@@ -107,11 +234,22 @@ def _t(text: object) -> str:
     return escape(_plain(text))
 
 
-def _p(text: object, style: str = "body", *, bold_label: str | None = None) -> Paragraph:
-    body = _t(text)
-    if bold_label:
-        body = f"<b>{_t(bold_label)}</b> {body}"
-    return Paragraph(body, STYLES[style])
+def _lines(lines: list[tuple[str, str]], style: str = "body", *, emphasis: str = "") -> Flowable:
+    """Lines of (bold label, text) as one paragraph, in the reading direction.
+    ``emphasis`` ("i") sets the text of every line but the first in italics."""
+    if _rtl():
+        return _RtlParagraph([(str(b), str(t)) for b, t in lines], _rtl_style(style))
+    rows = []
+    for number, (bold, text) in enumerate(lines):
+        body = _t(text)
+        if emphasis and number and body:
+            body = f"<{emphasis}>{body}</{emphasis}>"
+        rows.append(f"<b>{_t(bold)}</b> {body}".strip() if bold else body)
+    return Paragraph("<br/>".join(rows), STYLES[style])
+
+
+def _p(text: object, style: str = "body", *, bold_label: str | None = None) -> Flowable:
+    return _lines([(bold_label or "", str(text if text is not None else ""))], style)
 
 
 def _when(value) -> str:
@@ -122,7 +260,11 @@ def _text_flowables(text: str) -> list:
     """Plain plan text (paragraphs, "- " bullets) as flowables."""
     out: list = []
     for kind, lines in text_blocks(text):
-        if kind == "ul":
+        if kind == "ul" and _rtl():
+            # The bullet goes first in reading order: at the right.
+            out += [_p(f"\u2022 {line}") for line in lines]
+            out.append(Spacer(1, 6))
+        elif kind == "ul":
             out.append(
                 ListFlowable(
                     [ListItem(_p(line), leftIndent=18) for line in lines],
@@ -135,7 +277,7 @@ def _text_flowables(text: str) -> list:
                 )
             )
         else:
-            out.append(Paragraph("<br/>".join(_t(line) for line in lines), _BODY))
+            out.append(_lines([("", line) for line in lines]))
             out.append(Spacer(1, 6))
     return out
 
@@ -143,18 +285,19 @@ def _text_flowables(text: str) -> list:
 def _urgent_box(unit) -> Table:
     lines = [_p(_("If something is urgent"), "h3")]
     if unit is not None and unit.phone:
-        reach = f" ({unit.reachable})" if unit.reachable else ""
+        # Written by the care team, maybe in another script: kept whole, in its own direction.
+        reach = f" {FSI}({unit.reachable}){PDI}" if unit.reachable else ""
         lines.append(
             _p(
                 _("Call your care unit, %(unit)s: %(phone)s%(reach)s.")
-                % {"unit": unit.name, "phone": unit.phone, "reach": reach}
+                % {"unit": unit.name, "phone": _ltr(unit.phone), "reach": reach}
             )
         )
     else:
         lines.append(_p(_("Call your care unit.")))
     lines.append(_p(_("For medical advice at any time, call 1177.")))
     emergency = _("In an emergency, call 112.")  # outside the f-string: makemessages skips those
-    lines.append(Paragraph(f"<b>{_t(emergency)}</b>", _BODY))
+    lines.append(_p("", bold_label=emergency))
     box = Table([[lines]], colWidths=["100%"])
     box.setStyle(
         TableStyle(
@@ -181,17 +324,19 @@ def _events_table(events: list[CalendarEvent]) -> Table:
         ]
     ]
     for e in events:
-        what = f"{e.get_kind_display()}: {e.title}"
+        what = [("", f"{e.get_kind_display()}: {e.title}")] + ([("", e.note)] if e.note else [])
         rows.append(
             [
                 _p(_when(e.starts_at), "cell"),
-                Paragraph(
-                    _t(what) + (f"<br/><i>{_t(e.note)}</i>" if e.note else ""), STYLES["cell"]
-                ),
+                _lines(what, "cell", emphasis="i"),
                 _p(e.location or "–", "cell"),
             ]
         )
-    table = Table(rows, colWidths=[5.2 * cm, 7 * cm, 4.8 * cm], repeatRows=1)
+    widths = [5.2 * cm, 7 * cm, 4.8 * cm]
+    if _rtl():  # the first column at the right
+        rows = [row[::-1] for row in rows]
+        widths = widths[::-1]
+    table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
             [
@@ -207,8 +352,9 @@ def _events_table(events: list[CalendarEvent]) -> Table:
     return table
 
 
-def _canvas_with_footer(footer: str, page_label: str):
-    """A canvas that writes "<footer> · Page X of Y" at the foot of every page."""
+def _canvas_with_footer(footer: str, page_label: str, *, rtl: bool = False):
+    """A canvas that writes "<footer> · Page X of Y" at the foot of every page (mirrored
+    in a right-to-left language: the footer at the right, the page number at the left)."""
 
     class FooterCanvas(canvas.Canvas):
         def __init__(self, *args, **kwargs):
@@ -223,12 +369,15 @@ def _canvas_with_footer(footer: str, page_label: str):
             total = len(self._pages)
             for number, state in enumerate(self._pages, start=1):
                 self.__dict__.update(state)
-                self.setFont(FONT, 12)
+                self.setFont(RTL_FONT if rtl else FONT, 12)
                 self.setFillColor(INK)
-                self.drawString(2 * cm, 1.2 * cm, footer)
-                self.drawRightString(
-                    A4[0] - 2 * cm, 1.2 * cm, page_label % {"page": number, "total": total}
-                )
+                page = page_label % {"page": number, "total": total}
+                if rtl:
+                    self.drawRightString(A4[0] - 2 * cm, 1.2 * cm, _visual(footer))
+                    self.drawString(2 * cm, 1.2 * cm, _visual(page))
+                else:
+                    self.drawString(2 * cm, 1.2 * cm, footer)
+                    self.drawRightString(A4[0] - 2 * cm, 1.2 * cm, page)
                 super().showPage()
             super().save()
 
@@ -237,7 +386,7 @@ def _canvas_with_footer(footer: str, page_label: str):
 
 # Part of every document's fingerprint: change it when the layout or its texts change, and
 # every kept document is built again on its next print.
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"  # 2: right-to-left layout for Arabic
 
 
 @dataclass
@@ -338,13 +487,16 @@ def _fingerprint(plan: CarePlan, shown: frozenset[str], variant: str, inputs: _I
 
 
 def _build(plan: CarePlan, shown: frozenset[str], inputs: _Inputs) -> bytes:
+    rtl = _rtl()
+    if rtl:
+        _register_rtl_fonts()
     patient = plan.patient
     nurse, unit = inputs.nurse, inputs.unit
     printed = inputs.printed
     story: list = [
         _p(plan.title or _("My care plan"), "title"),
         Spacer(1, 4),
-        _p(f"{patient.name}, {patient.personnummer_masked}", bold_label=_("For:")),
+        _p(f"{patient.name}, {_ltr(patient.personnummer_masked)}", bold_label=_("For:")),
         _p(printed, "small", bold_label=_("Printed:")),
     ]
     if plan.diagnosis and Scope.PLAN_SECTIONS in shown:
@@ -359,13 +511,14 @@ def _build(plan: CarePlan, shown: frozenset[str], inputs: _Inputs) -> bytes:
             title = f", {nurse.nurse.title}" if nurse.nurse.title else ""
             card = [
                 _p(f"{nurse.nurse.get_full_name() or nurse.nurse}{title}", "h3"),
-                _p(nurse.phone or "–", bold_label=_("Phone:")),
+                _p(_ltr(nurse.phone) or "–", bold_label=_("Phone:")),
             ]
             if nurse.when_reachable:
                 card.append(_p(nurse.when_reachable, bold_label=_("Reachable:")))
             card.append(
                 _p(
-                    f"{nurse.unit.name}" + (f", {nurse.unit.phone}" if nurse.unit.phone else ""),
+                    f"{nurse.unit.name}"
+                    + (f", {_ltr(nurse.unit.phone)}" if nurse.unit.phone else ""),
                     bold_label=_("Unit:"),
                 )
             )
@@ -373,7 +526,7 @@ def _build(plan: CarePlan, shown: frozenset[str], inputs: _Inputs) -> bytes:
         else:
             story.append(_p(_("No contact nurse has been named yet. Call your care unit.")))
             if unit is not None:
-                story.append(_p(f"{unit.name} {unit.phone}".strip(), bold_label=_("Unit:")))
+                story.append(_p(f"{unit.name} {_ltr(unit.phone)}".strip(), bold_label=_("Unit:")))
 
     if Scope.CALENDAR in shown:
         events = inputs.events
@@ -388,13 +541,10 @@ def _build(plan: CarePlan, shown: frozenset[str], inputs: _Inputs) -> bytes:
             story.append(_p(section.title, "h2"))
             if section.personal_note:
                 from_team = _("From your care team:")
-                story.append(
-                    Paragraph(
-                        f"<b>{_t(from_team)}</b><br/>"
-                        + "<br/>".join(_t(line) for line in section.personal_note.splitlines()),
-                        STYLES["note"],
-                    )
-                )
+                note = [(from_team, "")] + [
+                    ("", line) for line in section.personal_note.splitlines()
+                ]
+                story.append(_lines(note, "note"))
             story += _text_flowables(section.body)
         if plan.treatment_summary:
             story.append(_p(_("Summary of diagnosis and treatment"), "h2"))
@@ -415,13 +565,15 @@ def _build(plan: CarePlan, shown: frozenset[str], inputs: _Inputs) -> bytes:
         author="careplan",
         lang=translation.get_language(),
     )
-    footer = _plain(f"{patient.name} – {plan.title}")[:70]
+    text = (lambda value: value) if rtl else _plain
+    footer = text(f"{patient.name} – {plan.title}")[:70]
     printed_label = _("Printed")
     doc.build(
         story,
         canvasmaker=_canvas_with_footer(
-            footer=_plain(f"{footer} · {printed_label} {printed}"),
-            page_label=_plain(_("Page %(page)s of %(total)s")),
+            footer=text(f"{footer} · {printed_label} {printed}"),
+            page_label=text(_("Page %(page)s of %(total)s")),
+            rtl=rtl,
         ),
     )
     return buffer.getvalue()

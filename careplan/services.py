@@ -21,6 +21,7 @@ from .models import (
     CareUnit,
     ContactNurseAssignment,
     EventChangeRequest,
+    Language,
     Outbox,
     Patient,
     PlanChange,
@@ -246,6 +247,17 @@ def patient_login_invite(*, patient: Patient, by: User) -> User:
         dedupe_key=f"login-invitation:{user.pk}",
     )
     return user
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """A user's own choice of language (the switcher on every page). A patient's choice is
+    also the patient record's, which the care team sees and which e-mails and notices use."""
+    if language not in Language.values:
+        raise ValidationError(_("That language is not available."))
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    Patient.objects.filter(user=user).exclude(language=language).update(language=language)
 
 
 @transaction.atomic

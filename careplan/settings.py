@@ -57,8 +57,10 @@ INSTALLED_APPS = [
     "careplan.eid",  # allauth's OpenID Connect provider for e-ID (careplan/eid/)
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files
     "django_htmx",
     "template_partials",
+    "oauth2_provider",  # /fhir/ machine clients (see the OAuth2 block below)
 ]
 
 MIDDLEWARE = [
@@ -302,7 +304,8 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
 
 LANGUAGE_CODE = "sv"
-LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
+# careplan.models.Language lists the same codes (a user's preferred language).
+LANGUAGES = [("sv", _("Swedish")), ("en", _("English")), ("ar", _("Arabic")), ("fi", _("Finnish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
@@ -436,17 +439,32 @@ REST_FRAMEWORK = {
     },
     # The client's address for anonymous throttling, as for the login limits above.
     "NUM_PROXIES": CAREPLAN_TRUSTED_PROXY_COUNT,
+    # JSON errors with a stable "code" (careplan/api_errors.py).
+    "EXCEPTION_HANDLER": "careplan.api_errors.api_exception_handler",
 }
+CSRF_FAILURE_VIEW = "careplan.api_errors.csrf_failure"
 SPECTACULAR_SETTINGS = {
     "TITLE": "careplan API",
     "DESCRIPTION": "Care plan, calendar and contact nurse (Min vårdplan).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema promises JSON bodies only (the form parsers serve the browsable API's
+    # HTML forms; schemathesis found nested and list fields mangled through them).
+    "PARSER_WHITELIST": ["careplan.parsers.SafeJSONParser"],
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files (no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "careplan.api_errors.document_errors",
+    ],
     # Several models have a "status": each gets a name of its own.
     "ENUM_NAME_OVERRIDES": {
         "PlanStatusEnum": "careplan.models.CarePlan.Status",
         "ThreadStatusEnum": "careplan.models.MessageThread.Status",
         "InterventionStatusEnum": "rehab.models.Intervention.Status",
+        "HandoverStateEnum": "contacts.models.HandoverState",
     },
 }
 
@@ -479,3 +497,55 @@ CAREPLAN_ACCESS_LOG_MONTHS_AHEAD = env.int("CAREPLAN_ACCESS_LOG_MONTHS_AHEAD", d
 CAREPLAN_ACCESS_LOG_KEEP_YEARS = env.int("CAREPLAN_ACCESS_LOG_KEEP_YEARS", default=5)
 CAREPLAN_SITE_URL = env.str("CAREPLAN_SITE_URL", default="http://127.0.0.1:8000")
 LOGIN_URL_PATH = "/accounts/login/"
+
+# FHIR (issue 13). KVÅ's code system: Socialstyrelsen's OID for "Koder, kodtexter för
+# Klassifikation av vårdåtgärder (KVÅ)" (Nationell informationsstruktur, NIM – Åtgärd).
+REHAB_KVA_SYSTEM = env.str("REHAB_KVA_SYSTEM", default="urn:oid:1.2.752.116.1.3.2.3.4")
+# Page size of the /fhir/ endpoint's searchset Bundles (a client may ask for fewer with
+# _count, never more than the maximum).
+CAREPLAN_FHIR_PAGE_SIZE = env.int("CAREPLAN_FHIR_PAGE_SIZE", default=50)
+CAREPLAN_FHIR_MAX_PAGE_SIZE = 200
+
+# --- OAuth2 (django-oauth-toolkit): machine clients of /fhir/ -------------------------------
+# Client credentials only for now; each client is a careplan.models.FhirClient bound to a
+# care unit and to read scopes (careplan.fhir_clients.FhirClientScopes hands a client only
+# its own). Tokens at /o/token/. Create a client: manage.py fhir_client --unit U --name N.
+FHIR_READ_SCOPES = {
+    f"system/{kind}.read": f"Read {kind} resources"
+    for kind in (
+        "CarePlan",
+        "CareTeam",
+        "Observation",
+        "Organization",
+        "Patient",
+        "Questionnaire",
+        "QuestionnaireResponse",
+        "Task",
+    )
+}
+OAUTH2_PROVIDER = {
+    "SCOPES": {**FHIR_READ_SCOPES, "system/*.read": "Read every resource type served"},
+    "DEFAULT_SCOPES": [],
+    "SCOPES_BACKEND_CLASS": "careplan.fhir_clients.FhirClientScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("FHIR_TOKEN_EXPIRE_SECONDS", default=3600),
+    "PKCE_REQUIRED": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # Every RFC 9700 (OAuth 2.0 Security BCP) behaviour on (check --deploy warns otherwise).
+    **{
+        f"COMPLIANT_BCP_RFC9700_{flag}": True
+        for flag in (
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "TOKEN_STORAGE",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_SCHEME",
+            "REDIRECT_URI_MATCHING",
+            "PKCE_REQUIRED",
+        )
+    },
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

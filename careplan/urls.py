@@ -1,10 +1,17 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
+from oauth2_provider.views import TokenView
 
 from . import admin_worklist, views
+from .api_errors import RedocView, SwaggerView, api_not_found
+
+# django-oauth-toolkit's own admin pages stay out of the staff admin: /fhir/ clients are
+# made with ``manage.py fhir_client`` (careplan.fhir_clients).
+for _model in [m for m in admin.site._registry if m._meta.app_label == "oauth2_provider"]:
+    admin.site.unregister(_model)
 
 admin.site.site_header = settings.CAREPLAN_SITE_NAME
 admin.site.site_title = settings.CAREPLAN_SITE_NAME
@@ -25,10 +32,16 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("api/v1/", include("careplan.api_urls")),
+    path("fhir/", include("careplan.fhir_urls")),
+    # OAuth2 token endpoint for /fhir/ machine clients (client credentials).
+    path("o/token/", TokenView.as_view(), name="oauth2-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),
+    # Anything else under /api/ is a JSON 404 with a stable code, never an HTML page.
+    re_path(r"^api/(?P<rest>[\s\S]*)$", api_not_found, name="api-not-found"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that do not name one (the admin).
     path("favicon.ico", views.favicon, name="favicon"),

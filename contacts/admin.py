@@ -644,9 +644,10 @@ class HandoverAdmin(PatientRecordAdmin):
     def fhir_view(self, request, object_id):
         from django.http import JsonResponse
 
-        from .fhir import handover_bundle
+        from .fhir import handover_bundle, handover_document_full
 
         handover = self.get_object(request, unquote(object_id))
+        reach = handover_access.handover_reach(request.user, handover)
         access.log_access(
             user=request.user,
             patient=handover.patient,
@@ -654,9 +655,12 @@ class HandoverAdmin(PatientRecordAdmin):
             action=Action.EXPORT,
             allowed=True,
             channel=AccessLog.Channel.ADMIN,
-            reach_=handover_access.handover_reach(request.user, handover),
+            reach_=reach,
         )
-        return JsonResponse(handover_bundle(handover), content_type="application/fhir+json")
+        return JsonResponse(
+            handover_bundle(handover, full=handover_document_full(handover, reach)),
+            content_type="application/fhir+json",
+        )
 
     def report_view(self, request):
         import datetime as dt

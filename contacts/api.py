@@ -19,10 +19,11 @@ from rest_framework.response import Response
 
 from careplan import access
 from careplan.api import FORBIDDEN, NOT_FOUND, ApiViewSetMixin, _api_validation_error, _log_page
-from careplan.models import AccessLog, Patient, Role
+from careplan.fhir_views import FHIR_RENDERERS
+from careplan.models import AccessLog, CareUnit, Patient, Role, User
 
-from . import fhir, services
-from .models import CareMapEntry, Invitation, RelativeGrant, Scope
+from . import fhir, handover_access, services
+from .models import CareMapEntry, CareMapVersion, Handover, Invitation, RelativeGrant, Scope
 
 API = AccessLog.Channel.API
 Action = AccessLog.Action
@@ -232,7 +233,7 @@ class CareMapEntryViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
     def retrieve(self, request: Request, pk: str, *args, **kwargs) -> Response:
         return Response(self.get_serializer(self._entry(pk)).data)
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request: Request, pk: str, **kwargs) -> Response:
         entry = self._entry(pk, action=Action.EXPORT)
         return Response(fhir.care_map_entry(entry))
@@ -368,7 +369,7 @@ class RelativeGrantViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         grant = services.grant_revoke(grant=grant, by=request.user)
         return Response(self.get_serializer(grant).data)
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request: Request, pk: str, **kwargs) -> Response:
         return Response(fhir.grant_consent(self._grant(pk, action=Action.EXPORT)))
 
@@ -441,3 +442,303 @@ class InvitationViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         _check_patient_writes(request.user, invitation.patient, invitation, action=Action.UPDATE)
         invitation = services.invitation_cancel(invitation=invitation, by=request.user)
         return Response(self.get_serializer(invitation).data)
+
+
+# --- Invitation acceptance -----------------------------------------------------------------
+
+
+class InvitationAcceptSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="The token from the invitation link.")
+
+
+class InvitationAcceptViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
+    """A relative accepts an invitation (the same service as the web link)."""
+
+    serializer_class = InvitationAcceptSerializer
+
+    @extend_schema(
+        summary="Accept an invitation (relative)",
+        request=InvitationAcceptSerializer,
+        responses={
+            201: RelativeGrantSerializer,
+            400: OpenApiResponse(
+                description="Invalid, used, withdrawn or expired link, or the wrong account "
+                "(code: invalid, used, cancelled, expired, role, self, ...)."
+            ),
+        },
+    )
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            grant = services.invitation_accept(
+                token=body.validated_data["token"], user=request.user
+            )
+        except DjangoValidationError as exc:
+            return Response(
+                {"detail": " ".join(exc.messages), "code": exc.code or "invalid"},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(RelativeGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+
+# --- Care-map versions ---------------------------------------------------------------------
+
+
+class CareMapVersionSerializer(serializers.ModelSerializer):
+    patient = serializers.IntegerField(source="care_map.patient_id", read_only=True)
+    created_by = serializers.CharField(source="created_by.get_full_name", read_only=True)
+
+    class Meta:
+        model = CareMapVersion
+        fields = ["id", "patient", "number", "created_at", "created_by", "what"]
+        read_only_fields = fields
+
+
+class CareMapVersionDetailSerializer(CareMapVersionSerializer):
+    snapshot = serializers.JSONField(read_only=True)
+
+    class Meta(CareMapVersionSerializer.Meta):
+        fields = [*CareMapVersionSerializer.Meta.fields, "snapshot"]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Saved versions of care maps you may read (newest first)"),
+    retrieve=extend_schema(
+        summary="One saved version with its entries",
+        responses={200: CareMapVersionDetailSerializer, 404: NOT_FOUND},
+    ),
+)
+class CareMapVersionViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Patient: their own; staff of the responsible unit: read; relatives: none."""
+
+    serializer_class = CareMapVersionSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CareMapVersion.objects.none()
+        user = self.request.user
+        if user.role == Role.RELATIVE:
+            return CareMapVersion.objects.none()
+        versions = (
+            CareMapVersion.objects.filter(care_map__patient__in=access.patients_for(user))
+            .select_related("care_map", "created_by")
+            .defer("snapshot")
+        )
+        return access.with_acting_unit(versions, user, patient_path="care_map__patient").order_by(
+            "care_map_id", "-number", "-id"
+        )
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        _log_page(request.user, page, patient_id_of=lambda v: v.care_map.patient_id)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str, *args, **kwargs) -> Response:
+        version = (
+            CareMapVersion.objects.select_related("care_map__patient", "created_by")
+            .filter(pk=pk)
+            .first()
+        )
+        if version is None or request.user.role == Role.RELATIVE:
+            raise Http404
+        _authorize_read(request.user, version.care_map.patient, version)
+        return Response(CareMapVersionDetailSerializer(version).data)
+
+
+# --- Handovers -----------------------------------------------------------------------------
+
+
+class HandoverSerializer(serializers.ModelSerializer):
+    patient = serializers.IntegerField(source="patient_id", read_only=True)
+    patient_name = serializers.CharField(source="patient.name", read_only=True)
+    from_unit = serializers.IntegerField(source="from_unit_id", read_only=True)
+    to_unit = serializers.PrimaryKeyRelatedField(queryset=CareUnit.objects.all())
+    contact_nurse = serializers.IntegerField(
+        source="contact_nurse_id", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Handover
+        fields = [
+            "id",
+            "patient",
+            "patient_name",
+            "from_unit",
+            "to_unit",
+            "state",
+            "situation",
+            "background",
+            "assessment",
+            "recommendation",
+            "needs_and_wishes",
+            "created_at",
+            "sent_at",
+            "accepted_at",
+            "closed_at",
+            "contact_nurse",
+            "contact_made_on",
+            "contact_how",
+            "decline_reason",
+        ]
+        read_only_fields = [
+            "id",
+            "state",
+            "created_at",
+            "sent_at",
+            "accepted_at",
+            "closed_at",
+            "contact_made_on",
+            "contact_how",
+            "decline_reason",
+        ]
+
+
+class HandoverCreateSerializer(HandoverSerializer):
+    patient = serializers.IntegerField(help_text="The patient's id.")
+
+    class Meta(HandoverSerializer.Meta):
+        pass
+
+
+class HandoverAcceptSerializer(serializers.Serializer):
+    contact_nurse = serializers.IntegerField(help_text="The receiving unit's new contact nurse.")
+    contact_made_on = serializers.DateField()
+    contact_how = serializers.CharField(max_length=200)
+
+
+class HandoverDeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+def _state_move(name: str, request_serializer=None) -> dict:
+    return extend_schema(
+        summary=name,
+        request=request_serializer,
+        responses={
+            200: HandoverSerializer,
+            400: OpenApiResponse(description="Not allowed in this state, or invalid fields."),
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Handovers of your units' patients and those sent to your units (staff)"
+    ),
+    retrieve=extend_schema(
+        summary="One handover", responses={200: HandoverSerializer, 404: NOT_FOUND}
+    ),
+    create=extend_schema(
+        summary="Start a draft handover (staff of the responsible unit)",
+        request=HandoverCreateSerializer,
+        responses={201: HandoverSerializer, 400: OpenApiResponse(description="Invalid")},
+    ),
+    fhir=extend_schema(
+        summary="The handover as a FHIR document Bundle (the record only for the responsible "
+        "unit: before acceptance the receiver gets the handover alone)",
+        responses={200: OpenApiResponse(description="FHIR R4 Bundle (document)")},
+    ),
+    send=_state_move("Send the draft (sender)"),
+    cancel=_state_move("Withdraw a draft or sent handover (sender)"),
+    accept=_state_move(
+        "Accept (receiver): contact made, new contact nurse", HandoverAcceptSerializer
+    ),
+    decline=_state_move("Decline with a reason (receiver)", HandoverDeclineSerializer),
+    complete=_state_move("Close an accepted handover (receiver)"),
+)
+class HandoverViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
+    """Staff (and the patient, who reads their own as on the web). Who reads which
+    handover follows ``contacts.handover_access``: the responsible unit, the receiving unit
+    while it is sent, the sender during the read period; every read and move is logged.
+    Moves call the same services as the admin (only staff of the right unit move)."""
+
+    serializer_class = HandoverSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Handover.objects.none()
+        return (
+            handover_access.handovers_for(self.request.user)
+            .select_related("patient")
+            .order_by("-created_at", "-id")
+        )
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        handover_access.log_handover_list(user=request.user, handovers=page, channel=API)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str, *args, **kwargs) -> Response:
+        handover = handover_access.handover_for(request.user, pk, channel=API)
+        return Response(self.get_serializer(handover).data)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        body = HandoverCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        if request.user.role != Role.STAFF:
+            raise Http404
+        patient = access.patient_for(
+            request.user,
+            data.pop("patient_id", data.pop("patient", None)),
+            write=True,
+            channel=API,
+            action=Action.CREATE,
+        )
+        try:
+            handover = services.handover_create(patient=patient, by=request.user, **data)
+        except DjangoValidationError as exc:
+            raise _api_validation_error(exc) from exc
+        return Response(self.get_serializer(handover).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
+    def fhir(self, request: Request, pk: str, **kwargs) -> Response:
+        handover = handover_access.handover_for(request.user, pk, channel=API, action=Action.EXPORT)
+        full = fhir.handover_document_full(handover, handover.reach)
+        return Response(fhir.handover_bundle(handover, full=full))
+
+    def _move(self, pk: str, service, **kwargs) -> Response:
+        handover = handover_access.handover_for(self.request.user, pk, write=True, channel=API)
+        try:
+            handover = service(handover=handover, by=self.request.user, **kwargs)
+        except DjangoValidationError as exc:
+            raise _api_validation_error(exc) from exc
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        return Response(self.get_serializer(handover).data)
+
+    @action(detail=True, methods=["post"])
+    def send(self, request: Request, pk: str, **kwargs) -> Response:
+        return self._move(pk, services.handover_send)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str, **kwargs) -> Response:
+        return self._move(pk, services.handover_cancel)
+
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: str, **kwargs) -> Response:
+        return self._move(pk, services.handover_complete)
+
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str, **kwargs) -> Response:
+        body = HandoverDeclineSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._move(pk, services.handover_decline, reason=body.validated_data["reason"])
+
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str, **kwargs) -> Response:
+        body = HandoverAcceptSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        nurse = User.objects.filter(pk=data["contact_nurse"], role=Role.STAFF).first()
+        return self._move(
+            pk,
+            services.handover_accept,
+            contact_nurse=nurse,
+            contact_made_on=data["contact_made_on"],
+            contact_how=data["contact_how"],
+        )

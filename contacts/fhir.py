@@ -5,22 +5,30 @@
 - A relative's access (the grant) is a ``Consent``: the patient permits the relative to
   read the shared parts (one nested provision per part), until ``valid_until``.
 
-Plain dicts, validated in the tests with ``fhir.resources.R4B``. No personnummer.
+- A handover is a FHIR ``document`` Bundle: a Composition (SBAR, the patient's needs and
+  wishes, the follow-up plan) with the Patient, both organisations, the contact nurses,
+  the CareTeam, the Task and its ServiceRequest; once the receiver may read the record
+  (after acceptance, or for the sender) also the care plan, the rehab plan with its goals
+  and KVÅ-coded interventions, and the latest PROM scores. Never PREM answers.
+
+Plain dicts, validated in the tests with ``fhir.resources.R4B`` and the R4 JSON schema.
+The care map and consent carry no personnummer; the handover document carries the
+Patient resource with it (staff only).
 """
 
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.html import escape
 
-from .models import CareMapEntry, EntryKind, RelativeGrant, Scope
+from careplan import fhir as core
+from careplan.fhir import BASE, CODE_SYSTEM, fhir_id, unit_ref
 
-BASE = "https://careplan.invalid/fhir"
+from .models import CareMapEntry, EntryKind, HandoverState, RelativeGrant, Scope
+
 EXT = f"{BASE}/StructureDefinition"
-SHARED_PART_SYSTEM = f"{BASE}/CodeSystem/shared-part"
-
-
-def _patient_ref(patient) -> dict:
-    return {"reference": f"Patient/{patient.pk}", "display": str(patient)}
+SHARED_PART_SYSTEM = f"{CODE_SYSTEM}/shared-part"
+_patient_ref = core.patient_ref
 
 
 def _telecom(entry: CareMapEntry) -> list[dict]:
@@ -186,46 +194,37 @@ REQUEST_STATUS = {
 }
 
 
-def _org_ref(unit) -> dict:
-    return {"reference": f"Organization/unit-{unit.pk}", "display": unit.name}
+def handover_request_id(handover) -> str:
+    return fhir_id("handover", handover.pk, "request")
 
 
-def _organization(unit) -> dict:
-    data = {
-        "resourceType": "Organization",
-        "id": f"unit-{unit.pk}",
-        "active": True,
-        "identifier": [{"system": "urn:oid:1.2.752.29.4.19", "value": unit.hsa_id}],
-        "name": unit.name,
-        "type": [{"text": unit.get_kind_display()}],
-    }
-    if unit.phone:
-        data["telecom"] = [{"system": "phone", "value": unit.phone}]
-    return data
+def handover_task_id(handover) -> str:
+    return fhir_id("handover", handover.pk)
+
+
+def _sbar(handover) -> list[tuple[str, str, str]]:
+    """(code, Swedish title, text) of the handover's written parts."""
+    return [
+        ("situation", "Situation", handover.situation),
+        ("background", "Bakgrund", handover.background),
+        ("assessment", "Aktuell bedömning", handover.assessment),
+        ("recommendation", "Rekommendation", handover.recommendation),
+        ("needs-and-wishes", "Patientens behov och önskemål", handover.needs_and_wishes),
+    ]
 
 
 def handover_service_request(handover) -> dict:
     """What is asked of the receiver: to take over the care, with the SBAR as notes."""
-    notes = [
-        {"text": f"{label}: {text}"}
-        for label, text in (
-            ("Situation", handover.situation),
-            ("Background", handover.background),
-            ("Assessment", handover.assessment),
-            ("Recommendation", handover.recommendation),
-            ("Needs and wishes", handover.needs_and_wishes),
-        )
-        if text.strip()
-    ]
+    notes = [{"text": f"{title}: {text}"} for _code, title, text in _sbar(handover) if text.strip()]
     data = {
         "resourceType": "ServiceRequest",
-        "id": f"handover-{handover.pk}-request",
+        "id": handover_request_id(handover),
         "status": REQUEST_STATUS[handover.state],
         "intent": "order",
-        "code": {"text": "Active handover of responsibility for care"},
+        "code": {"text": "Aktiv överföring av ansvaret för vården"},
         "subject": _patient_ref(handover.patient),
-        "requester": _org_ref(handover.from_unit),
-        "performer": [_org_ref(handover.to_unit)],
+        "requester": unit_ref(handover.from_unit),
+        "performer": [unit_ref(handover.to_unit)],
         "authoredOn": timezone.localtime(handover.created_at).isoformat(),
     }
     if notes:
@@ -238,104 +237,196 @@ def handover_task(handover) -> dict:
     states, focus the ServiceRequest."""
     data = {
         "resourceType": "Task",
-        "id": f"handover-{handover.pk}",
+        "id": handover_task_id(handover),
         "status": TASK_STATUS[handover.state],
         "intent": "order",
-        "code": {"text": "Active handover"},
-        "focus": {"reference": f"ServiceRequest/handover-{handover.pk}-request"},
+        "code": {"text": "Aktiv överföring"},
+        "focus": {"reference": f"ServiceRequest/{handover_request_id(handover)}"},
         "for": _patient_ref(handover.patient),
         "authoredOn": timezone.localtime(handover.created_at).isoformat(),
         "lastModified": timezone.localtime(
             handover.closed_at or handover.accepted_at or handover.sent_at or handover.created_at
         ).isoformat(),
-        "requester": _org_ref(handover.from_unit),
-        "owner": _org_ref(handover.to_unit),
+        "requester": unit_ref(handover.from_unit),
+        "owner": unit_ref(handover.to_unit),
     }
     if handover.decline_reason:
         data["statusReason"] = {"text": handover.decline_reason}
     if handover.accepted_at:
         data["output"] = [
             {
-                "type": {"text": "Contact with the patient made"},
+                "type": {"text": "Kontakt med patienten tagen"},
                 "valueString": f"{handover.contact_made_on} ({handover.contact_how})",
             },
-            {
-                "type": {"text": "New contact nurse"},
-                "valueString": str(handover.contact_nurse),
-            },
         ]
+        if handover.contact_nurse_id:
+            data["output"].append(
+                {
+                    "type": {"text": "Ny kontaktsjuksköterska"},
+                    "valueReference": core.practitioner_role_ref(
+                        handover.contact_nurse, handover.to_unit
+                    ),
+                }
+            )
     return data
 
 
-def _care_plan(plan) -> dict:
-    status = {"draft": "draft", "active": "active", "closed": "completed"}.get(
-        plan.status, "unknown"
-    )
-    data = {
-        "resourceType": "CarePlan",
-        "id": f"careplan-{plan.pk}",
-        "status": status,
-        "intent": "plan",
-        "title": plan.title,
-        "subject": {"reference": f"Patient/{plan.patient_id}"},
+def _narrative(text: str) -> dict:
+    """Plain text as an XHTML narrative (CR LF from browsers kept as line breaks)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    body = "<br/>".join(escape(line) for line in lines)
+    return {
+        "status": "generated",
+        "div": f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{body}</p></div>',
     }
-    description = "\n\n".join(t for t in (plan.treatment_summary, plan.followup_plan) if t)
-    if description:
-        data["description"] = description
-    return data
 
 
-def _rehab_plan(rehab) -> dict:
-    data = {
-        "resourceType": "CarePlan",
-        "id": f"rehabplan-{rehab.pk}",
-        "status": "active",
-        "intent": "plan",
-        "category": [{"text": "Rehabilitation plan"}],
-        "title": "Rehabilitation plan",
-        "subject": {"reference": f"Patient/{rehab.patient_id}"},
+def _section(code: str, title: str, *, text: str = "", entries: list[dict] | None = None):
+    section: dict = {
+        "title": title,
+        "code": {
+            "coding": [{"system": f"{CODE_SYSTEM}/handover-section", "code": code}],
+            "text": title,
+        },
     }
-    if rehab.summary_assessment:
-        data["description"] = rehab.summary_assessment
-    return data
+    if text.strip():
+        section["text"] = _narrative(text)
+    if entries:
+        section["entry"] = [{"reference": f"{r['resourceType']}/{r['id']}"} for r in entries]
+    if "text" not in section and "entry" not in section:
+        section["emptyReason"] = {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/list-empty-reason",
+                    "code": "nilknown",
+                }
+            ]
+        }
+    return section
 
 
-def handover_bundle(handover) -> dict:
-    """Task, ServiceRequest, both organisations, the care plan, the rehab plan and the
-    latest questionnaire scores (Observations), as a collection Bundle."""
-    from careplan.models import CarePlan
-    from rehab.models import RehabPlan
+def handover_document_full(handover, reach) -> bool:
+    """Whether the reader gets the whole record with the handover: the unit responsible
+    for the patient (the sender until acceptance, the receiver after). Before acceptance
+    the receiver gets only what the handover needs (basis ``handover``)."""
+    from careplan.models import AccessLog
+
+    return bool(reach.allowed and (reach.is_self or reach.basis == AccessLog.Basis.CARE_RELATION))
+
+
+def _latest_prom_observations(patient) -> list[dict]:
     from selfmonitor.fhir import observations
-    from selfmonitor.models import Response
+    from selfmonitor.models import Instrument, Response
 
-    resources = [
-        handover_task(handover),
-        handover_service_request(handover),
-        _organization(handover.from_unit),
-        _organization(handover.to_unit),
-    ]
-    patient = handover.patient
-    plan = CarePlan.objects.filter(patient=patient).exclude(status="closed").order_by("-id").first()
-    if plan is not None:
-        resources.append(_care_plan(plan))
-    rehab = RehabPlan.objects.filter(patient=patient).order_by("-id").first()
-    if rehab is not None:
-        resources.append(_rehab_plan(rehab))
     latest: dict[str, Response] = {}
     for response in (
-        Response.objects.filter(patient=patient, status=Response.Status.COMPLETED)
-        .select_related("instrument")
+        Response.objects.filter(
+            patient=patient,
+            status=Response.Status.COMPLETED,
+            instrument__kind=Instrument.Kind.PROM,  # never PREM: not individual to staff
+        )
+        .select_related("instrument", "patient")
         .order_by("-submitted_at")
     ):
         latest.setdefault(response.instrument_key, response)
+    out = []
     for response in latest.values():
-        resources += observations(response)
-    return {
-        "resourceType": "Bundle",
-        "id": f"handover-{handover.pk}",
-        "type": "collection",
-        "timestamp": timezone.localtime().isoformat(),
-        "entry": [
-            {"fullUrl": f"{BASE}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources
-        ],
+        out += observations(response)
+    return out
+
+
+def handover_bundle(handover, *, full: bool = False) -> dict:
+    """The handover as a FHIR ``document`` Bundle (Composition first; urn:uuid fullUrls,
+    every reference resolvable inside the Bundle). ``full`` adds the care plan, the rehab
+    plan with goals and interventions and the latest PROM scores (see
+    ``handover_document_full``)."""
+    from careplan.models import CarePlan, ContactNurseAssignment
+    from rehab.fhir import rehab_plan_resources
+    from rehab.models import RehabPlan
+
+    patient = handover.patient
+    task = handover_task(handover)
+    request = handover_service_request(handover)
+    people: list[dict] = []
+
+    def add_nurse(user, unit, phone=""):
+        people.append(core.practitioner(user))
+        people.append(core.practitioner_role(user, unit, phone=phone))
+        return people[-1]
+
+    author = add_nurse(handover.created_by, handover.from_unit)
+    sender_nurse = (
+        ContactNurseAssignment.objects.filter(patient=patient, unit=handover.from_unit)
+        .select_related("nurse", "unit")
+        .order_by("-started_on", "-id")
+        .first()
+    )
+    if sender_nurse is not None:
+        add_nurse(sender_nurse.nurse, sender_nurse.unit, sender_nurse.direct_phone)
+    if handover.contact_nurse_id:
+        add_nurse(handover.contact_nurse, handover.to_unit)
+    relation = patient.responsible_relation()
+    current = patient.contact_nurse_assignment()
+    team_unit = relation.unit if relation is not None else handover.from_unit
+    team = core.care_team(patient, unit=team_unit, nurse_assignment=current)
+    if current is not None:
+        add_nurse(current.nurse, current.unit, current.direct_phone)
+
+    plan = CarePlan.objects.filter(patient=patient).exclude(status="closed").first()
+    clinical: list[dict] = []
+    plan_resource = rehab_resources = observations = None
+    if full:
+        if plan is not None:
+            plan_resource = core.care_plan(plan, unit=team_unit)
+            clinical.append(plan_resource)
+        rehab = RehabPlan.objects.filter(patient=patient).order_by("-id").first()
+        if rehab is not None:
+            rehab_resources = rehab_plan_resources(rehab)
+            clinical += rehab_resources
+        observations = _latest_prom_observations(patient)
+        clinical += observations
+
+    sections = [_section(code, title, text=text) for code, title, text in _sbar(handover)]
+    sections.append(
+        _section(
+            "follow-up-plan",
+            "Uppföljningsplan",
+            text=plan.followup_plan if plan is not None else "",
+        )
+    )
+    if plan_resource is not None:
+        sections.append(_section("care-plan", "Vårdplan", entries=[plan_resource]))
+    if rehab_resources:
+        sections.append(_section("rehab-plan", "Rehabiliteringsplan", entries=rehab_resources[:1]))
+    if observations:
+        sections.append(_section("scores", "Senaste skattningar (PROM)", entries=observations))
+    sections.append(_section("handover", "Överföring", entries=[task, request]))
+    composition = {
+        "resourceType": "Composition",
+        "id": fhir_id("handover", handover.pk, "document"),
+        "status": "preliminary" if handover.state == HandoverState.DRAFT else "final",
+        "type": {
+            "coding": [{"system": f"{CODE_SYSTEM}/document-type", "code": "handover"}],
+            "text": "Aktiv överföring",
+        },
+        "subject": _patient_ref(patient),
+        "date": timezone.localtime(handover.sent_at or handover.created_at).isoformat(),
+        "author": [{"reference": f"PractitionerRole/{author['id']}"}],
+        "title": f"Aktiv överföring till {handover.to_unit.name}",
+        "custodian": unit_ref(handover.from_unit),
+        "section": sections,
     }
+    resources = [
+        composition,
+        core.patient_resource(patient),
+        core.organization(handover.from_unit),
+        core.organization(handover.to_unit),
+        *people,
+        team,
+        task,
+        request,
+        *clinical,
+    ]
+    return core.bundle(
+        resources, type="document", id=fhir_id("handover", handover.pk), drop_unresolved=True
+    )

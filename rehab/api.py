@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -20,11 +21,12 @@ from rest_framework.response import Response
 
 from careplan import access as core_access
 from careplan.api import NOT_FOUND, ApiViewSetMixin, _api_validation_error, _log_page
+from careplan.fhir_views import FHIR_RENDERERS
 from careplan.models import AccessLog, CareUnit
 
 from . import fhir, services
 from .access import rehab_plan_by_id, rehab_plans_for
-from .models import FollowUp, Goal, Intervention, KvaCode, RehabPlan
+from .models import Area, FollowUp, Goal, Intervention, KvaCode, RehabPlan
 
 API = AccessLog.Channel.API
 Action = AccessLog.Action
@@ -38,6 +40,16 @@ class KvaCodeSerializer(serializers.ModelSerializer):
 
 
 class GoalSerializer(serializers.ModelSerializer):
+    # null until evaluated (the model stores ""; the schema's enum has no "").
+    evaluation = serializers.ChoiceField(
+        choices=Goal.Evaluation.choices, allow_null=True, read_only=True
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["evaluation"] = instance.evaluation or None
+        return data
+
     class Meta:
         model = Goal
         fields = [
@@ -86,6 +98,24 @@ class InterventionCreateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=Intervention.Status.choices, default=Intervention.Status.PLANNED
     )
+
+
+class GoalCreateSerializer(serializers.Serializer):
+    area = serializers.ChoiceField(choices=Area.choices)
+    text = serializers.CharField(max_length=2000, help_text="The goal in the patient's words")
+    success_measure = serializers.CharField(max_length=2000)
+
+
+class GoalEvaluateSerializer(serializers.Serializer):
+    goal = serializers.IntegerField(help_text="The goal's id (in this plan)")
+    evaluation = serializers.ChoiceField(choices=Goal.Evaluation.choices)
+    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    evaluated_on = serializers.DateField(required=False)
+
+
+class FollowUpCreateSerializer(serializers.Serializer):
+    due_on = serializers.DateField()
+    what = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
@@ -212,11 +242,86 @@ class RehabPlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
             raise _api_validation_error(exc) from exc
         return Response(InterventionSerializer(item).data, status=status.HTTP_201_CREATED)
 
+    def _care_team_plan(self, pk: str, action: str) -> RehabPlan:
+        rehab = rehab_plan_by_id(self.request.user, pk, write=True, action=action)
+        if rehab.reach.is_self:
+            raise PermissionDenied
+        return rehab
+
+    @extend_schema(
+        summary="Add a goal (care team)",
+        request=GoalCreateSerializer,
+        responses={201: GoalSerializer, 400: OpenApiResponse(), 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def goals(self, request: Request, pk: str, **kwargs) -> Response:
+        rehab = self._care_team_plan(pk, Action.CREATE)
+        body = GoalCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            goal = Goal(rehab_plan=rehab, order=rehab.goals.count(), **body.validated_data)
+            goal.full_clean()
+            goal.save()
+            services.rehab_plan_update(rehab_plan=rehab, by=request.user, what=goal.text[:300])
+        except DjangoValidationError as exc:
+            raise _api_validation_error(exc) from exc
+        return Response(GoalSerializer(goal).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Evaluate a goal: reached, partly or not reached (care team)",
+        request=GoalEvaluateSerializer,
+        responses={200: GoalSerializer, 400: OpenApiResponse(), 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="evaluate-goal")
+    def evaluate_goal(self, request: Request, pk: str, **kwargs) -> Response:
+        rehab = self._care_team_plan(pk, Action.UPDATE)
+        body = GoalEvaluateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        goal = rehab.goals.filter(pk=data["goal"]).first()
+        if goal is None:
+            raise serializers.ValidationError({"goal": [_("No such goal in this plan.")]})
+        try:
+            goal = services.goal_evaluate(
+                goal=goal,
+                by=request.user,
+                evaluation=data["evaluation"],
+                note=data["note"],
+                on=data.get("evaluated_on"),
+            )
+        except DjangoValidationError as exc:
+            raise _api_validation_error(exc) from exc
+        return Response(GoalSerializer(goal).data)
+
+    @extend_schema(
+        summary="Add a follow-up date (care team)",
+        request=FollowUpCreateSerializer,
+        responses={201: FollowUpSerializer, 400: OpenApiResponse(), 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="follow-ups")
+    def follow_ups(self, request: Request, pk: str, **kwargs) -> Response:
+        rehab = self._care_team_plan(pk, Action.CREATE)
+        body = FollowUpCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            follow_up = FollowUp(rehab_plan=rehab, **body.validated_data)
+            follow_up.full_clean()
+            follow_up.save()
+            services.rehab_plan_update(
+                rehab_plan=rehab,
+                by=request.user,
+                what=f"{follow_up.due_on:%Y-%m-%d} {follow_up.what}".strip(),
+                content_changed=False,
+            )
+        except DjangoValidationError as exc:
+            raise _api_validation_error(exc) from exc
+        return Response(FollowUpSerializer(follow_up).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(
         summary="FHIR R4 Bundle: CarePlan (rehabilitation), Goal, ServiceRequest/Procedure",
         responses={200: OpenApiResponse(description="A FHIR Bundle (collection)")},
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request: Request, pk: str, **kwargs) -> Response:
         rehab = rehab_plan_by_id(request.user, pk, action=Action.EXPORT)
         return Response(fhir.rehab_plan_bundle(rehab), content_type="application/fhir+json")

@@ -8,6 +8,8 @@ the patient; lists one row per patient shown. Writes call ``selfmonitor.services
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,6 +18,7 @@ from rest_framework.response import Response as ApiResponse
 
 from careplan import access
 from careplan.api import FORBIDDEN, NOT_FOUND, ApiViewSetMixin, _log_page
+from careplan.fhir_views import FHIR_RENDERERS
 from careplan.models import AccessLog, Role
 
 from . import access as sm_access
@@ -138,13 +141,36 @@ class InstrumentViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = QuestionnaireInstrumentSerializer
     queryset = Instrument.objects.order_by("key", "-version")
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request: Request, pk: str, **kwargs) -> ApiResponse:
         return ApiResponse(fhir.questionnaire(self.get_object()))
 
 
+class AssignmentSendSerializer(serializers.Serializer):
+    patient = serializers.IntegerField()
+    instrument = serializers.CharField(help_text="Instrument key, e.g. distress-thermometer")
+    due_days = serializers.IntegerField(min_value=1, max_value=90, default=7)
+    expire_days = serializers.IntegerField(min_value=1, max_value=180, default=14)
+
+    def validate(self, attrs):
+        if attrs["expire_days"] < attrs["due_days"]:
+            raise serializers.ValidationError(
+                {"expire_days": _("The questionnaire cannot expire before it is due.")}
+            )
+        return attrs
+
+
 @extend_schema_view(
     list=extend_schema(summary="Questionnaires sent that you may answer or enter"),
+    create=extend_schema(
+        summary="Send a questionnaire to a patient (staff of the responsible unit)",
+        request=AssignmentSendSerializer,
+        responses={
+            201: QuestionnaireAssignmentSerializer,
+            400: OpenApiResponse(description="Unknown questionnaire or invalid days"),
+            404: NOT_FOUND,
+        },
+    ),
     retrieve=extend_schema(
         summary="One questionnaire sent",
         responses={200: QuestionnaireAssignmentSerializer, 404: NOT_FOUND},
@@ -155,6 +181,7 @@ class InstrumentViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         responses={
             200: QuestionnaireResponseSerializer,
             400: OpenApiResponse(description="Errors per item; valid answers kept"),
+            409: OpenApiResponse(description="Already answered: nothing stored (code conflict)"),
             403: FORBIDDEN,
             404: NOT_FOUND,
         },
@@ -184,6 +211,36 @@ class AssignmentViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         _log_page(request.user, page, patient_id_of=lambda a: a.patient_id)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    def create(self, request: Request, *args, **kwargs) -> ApiResponse:
+        """Staff of the responsible unit send a questionnaire (the admin's service)."""
+        body = AssignmentSendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if request.user.role != Role.STAFF:
+            raise Http404
+        patient = access.patient_for(
+            request.user, data["patient"], write=True, channel=API, action=AccessLog.Action.CREATE
+        )
+        instrument = Instrument.current(data["instrument"])
+        if instrument is None:
+            raise serializers.ValidationError({"instrument": _("No such questionnaire.")})
+        try:
+            assignment = services.assignment_send(
+                patient=patient,
+                instrument=instrument,
+                by=request.user,
+                due_days=data["due_days"],
+                expire_days=data["expire_days"],
+            )
+        except DjangoValidationError as exc:
+            return ApiResponse(
+                {"detail": " ".join(exc.messages), "code": "invalid"},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return ApiResponse(
+            QuestionnaireAssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED
+        )
+
     def retrieve(self, request: Request, pk: str, *args, **kwargs) -> ApiResponse:
         assignment = sm_access.assignment_for(request.user, pk, channel=API)
         return ApiResponse(self.get_serializer(assignment).data)
@@ -206,6 +263,17 @@ class AssignmentViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
                 {"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST
             )
         data = QuestionnaireResponseSerializer(outcome.response).data
+        if outcome.already:
+            # Answers to a questionnaire already completed: nothing stored, the stored
+            # answer returned beside the conflict.
+            return ApiResponse(
+                {
+                    "detail": _("This questionnaire is already answered."),
+                    "code": "conflict",
+                    "response": data,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         if outcome.errors or outcome.missing:
             return ApiResponse(
                 {"errors": outcome.errors, "missing": outcome.missing, "response": data},
@@ -248,11 +316,11 @@ class ResponseViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def _export(self, pk: str) -> Response:
         return sm_access.response_for(self.request.user, pk, channel=API)
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request: Request, pk: str, **kwargs) -> ApiResponse:
         return ApiResponse(fhir.questionnaire_response(self._export(pk)))
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def observations(self, request: Request, pk: str, **kwargs) -> ApiResponse:
         return ApiResponse(fhir.observation_bundle(self._export(pk)))
 

@@ -5,18 +5,21 @@
 - a completed answer is a ``QuestionnaireResponse`` (author: who entered it);
 - each scale's score is an ``Observation`` derived from the response (category survey).
 
-Plain dicts. No personnummer.
+Plain dicts. No personnummer (the Patient resource with it comes from
+``careplan.fhir.patient_resource`` in staff exports). Ids go through
+``careplan.fhir.fhir_id`` (a scale key ``low_mood`` gives ``response-2-low-mood``).
 """
 
 from __future__ import annotations
 
 from django.utils import timezone
 
+from careplan.fhir import BASE, bundle, fhir_id, patient_ref, practitioner_ref, score_quantity
+
 from . import scoring
 from .definition import item_map
 from .models import Instrument, Response
 
-BASE = "https://careplan.invalid/fhir"
 SCALE_SYSTEM = f"{BASE}/CodeSystem/selfmonitor-scale"
 OPTION_SYSTEM = f"{BASE}/CodeSystem/selfmonitor-option"
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
@@ -137,8 +140,16 @@ def _who(user, response: Response) -> dict | None:
     if user is None:
         return None
     if user.pk == response.patient.user_id:
-        return {"reference": f"Patient/{response.patient_id}"}
-    return {"reference": f"Practitioner/{user.pk}", "display": user.get_full_name() or str(user)}
+        return patient_ref(response.patient)
+    return practitioner_ref(user)
+
+
+def response_id(response: Response) -> str:
+    return fhir_id("response", response.pk)
+
+
+def observation_id(response: Response, scale_key: str) -> str:
+    return fhir_id("response", response.pk, scale_key)
 
 
 def questionnaire_response(response: Response) -> dict:
@@ -162,12 +173,12 @@ def questionnaire_response(response: Response) -> dict:
             groups.append({"linkId": page["key"], "text": _sv_en(page["title"]), "item": answered})
     data = {
         "resourceType": "QuestionnaireResponse",
-        "id": f"response-{response.pk}",
+        "id": response_id(response),
         "questionnaire": f"{canonical(response.instrument)}|{response.instrument.version}",
         "status": "completed",
-        "subject": {"reference": f"Patient/{response.patient_id}"},
+        "subject": patient_ref(response.patient),
         "authored": timezone.localtime(response.submitted_at).isoformat(),
-        "source": {"reference": f"Patient/{response.patient_id}"},
+        "source": patient_ref(response.patient),
         "item": groups,
     }
     if author := _who(response.entered_by, response):
@@ -184,7 +195,7 @@ def observations(response: Response) -> list[dict]:
             continue
         obs = {
             "resourceType": "Observation",
-            "id": f"response-{response.pk}-{scale['key']}",
+            "id": observation_id(response, scale["key"]),
             "status": "final",
             "category": [
                 {
@@ -206,12 +217,15 @@ def observations(response: Response) -> list[dict]:
                 ],
                 "text": _sv_en(scale["title"]),
             },
-            "subject": {"reference": f"Patient/{response.patient_id}"},
+            "subject": patient_ref(response.patient),
             "effectiveDateTime": timezone.localtime(response.submitted_at).isoformat(),
-            "valueQuantity": {"value": value, "unit": "score"},
-            "derivedFrom": [{"reference": f"QuestionnaireResponse/response-{response.pk}"}],
+            "valueQuantity": score_quantity(value),
+            "derivedFrom": [{"reference": f"QuestionnaireResponse/{response_id(response)}"}],
             "referenceRange": [
-                {"low": {"value": scale.get("min", 0)}, "high": {"value": scale.get("max", 10)}}
+                {
+                    "low": score_quantity(scale.get("min", 0)),
+                    "high": score_quantity(scale.get("max", 10)),
+                }
             ],
         }
         found = scoring.band(scale, value)
@@ -222,9 +236,6 @@ def observations(response: Response) -> list[dict]:
 
 
 def observation_bundle(response: Response) -> dict:
-    entries = observations(response)
-    return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [{"fullUrl": f"{BASE}/Observation/{o['id']}", "resource": o} for o in entries],
-    }
+    """The scores as a collection Bundle (urn:uuid fullUrls; the response they derive
+    from is referenced by its id on the /fhir/ endpoint)."""
+    return bundle(observations(response), type="collection")

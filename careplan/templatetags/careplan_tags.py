@@ -11,8 +11,8 @@ from django import template
 from django.forms import BoundField
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language_bidi, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from careplan.models import CarePlan
 
@@ -47,9 +47,10 @@ def phase_text(plan: CarePlan) -> str:
 def status_text(plan: CarePlan) -> str:
     """The plan's status in plain words."""
     if plan.status == CarePlan.Status.ACTIVE and plan.established_on:
-        return _("The care plan was established on %(date)s.") % {
-            "date": plan.established_on.strftime("%Y-%m-%d")
-        }
+        date = plan.established_on.strftime("%Y-%m-%d")
+        if get_language_bidi():  # isolated left to right: in Arabic it would read 30-11-2026
+            date = f"\u2066{date}\u2069"
+        return _("The care plan was established on %(date)s.") % {"date": date}
     if plan.status == CarePlan.Status.CLOSED:
         return _("This care plan is closed.")
     return _("The care team is still preparing the care plan.")

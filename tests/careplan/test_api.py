@@ -285,7 +285,8 @@ def test_an_empty_section_change_says_what_is_missing(cast):
 
     assert response.status_code == 400
     assert response.json() == {
-        "non_field_errors": ["Give at least one of personal_note, body_sv or body_en."]
+        "non_field_errors": ["Give at least one of personal_note, body_sv or body_en."],
+        "code": "invalid",  # issue 13: every API error carries a stable code
     }
 
 
@@ -357,7 +358,7 @@ def test_event_list_with_a_plan_that_is_not_a_number_says_so(cast):
     response = json_client(cast, "nurse").get("/api/v1/events/?plan=abc")
 
     assert response.status_code == 400
-    assert response.json() == {"plan": ["A valid integer is required."]}
+    assert response.json() == {"plan": ["A valid integer is required."], "code": "invalid"}
 
 
 def test_a_relative_without_the_calendar_part_sees_no_events(cast, event):
@@ -489,7 +490,7 @@ def test_an_event_that_ends_before_it_starts_is_refused_with_a_clear_message(cas
     )
 
     assert response.status_code == 400
-    assert response.json() == {"ends_at": [END_BEFORE_START]}
+    assert response.json() == {"ends_at": [END_BEFORE_START], "code": "invalid"}
     assert response["Content-Language"] == "en"
     assert CalendarEvent.objects.count() == 0
     assert PlanChange.objects.count() == 0
@@ -509,7 +510,7 @@ def test_the_message_follows_accept_language_sv(cast):
     assert response["Content-Language"] == "sv"
     with translation.override("sv"):
         swedish = gettext(END_BEFORE_START)  # the Swedish text once the catalogue has it
-    assert response.json() == {"ends_at": [swedish]}
+    assert response.json() == {"ends_at": [swedish], "code": "invalid"}
 
 
 def test_a_change_that_ends_before_it_starts_is_refused_and_nothing_is_saved(cast, event):
@@ -522,7 +523,7 @@ def test_a_change_that_ends_before_it_starts_is_refused_and_nothing_is_saved(cas
     )
 
     assert response.status_code == 400
-    assert response.json() == {"ends_at": [END_BEFORE_START]}
+    assert response.json() == {"ends_at": [END_BEFORE_START], "code": "invalid"}
     event.refresh_from_db()
     assert (event.title, event.ends_at) == ("Cytostatika", None)
 
@@ -545,7 +546,7 @@ def test_an_event_without_a_plan_says_the_plan_is_required(cast):
     )
 
     assert response.status_code == 400
-    assert response.json() == {"plan": ["This field is required."]}
+    assert response.json() == {"plan": ["This field is required."], "code": "invalid"}
 
 
 def test_an_event_sent_as_a_list_is_refused(cast):
@@ -583,7 +584,10 @@ def test_an_event_cannot_move_to_another_plan(cast, event):
     )
 
     assert response.status_code == 400
-    assert response.json() == {"plan": ["An entry cannot be moved to another plan."]}
+    assert response.json() == {
+        "plan": ["An entry cannot be moved to another plan."],
+        "code": "invalid",
+    }
     event.refresh_from_db()
     assert event.plan == cast.plan
 
@@ -668,7 +672,10 @@ def test_contact_nurse_says_when_none_is_named_yet(cast):
     response = json_client(cast, "nurse").get(f"/api/v1/contact-nurse/?plan={plan.pk}")
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "No contact nurse has been named yet."}
+    assert response.json() == {
+        "detail": "No contact nurse has been named yet.",
+        "code": "not_found",
+    }
 
 
 # --- Staff MFA ------------------------------------------------------------------------------
@@ -695,7 +702,10 @@ def test_staff_without_an_mfa_session_get_403(cast, method, url):
         response = client.get(url)
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Two-factor authentication is required for staff."}
+    assert response.json() == {
+        "detail": "Two-factor authentication is required for staff.",
+        "code": "mfa_required",  # issue 13: every API error carries a stable code
+    }
     assert AccessLog.objects.count() == 0
     assert CalendarEvent.objects.count() == 0
 

@@ -582,7 +582,10 @@ def test_a_superuser_sets_a_staff_members_hsa_id_only_for_staff(db):
     assert not form.is_valid()
     assert "hsa_id" in form.errors
     nurse = f.StaffFactory()
-    form = UserChangeForm({**data, "email": nurse.email, "role": Role.STAFF}, instance=nurse)
+    form = UserChangeForm(
+        {**data, "email": nurse.email, "role": Role.STAFF, "staff_email": "at_once"},
+        instance=nurse,
+    )
     assert form.is_valid(), form.errors
     form.save()
     nurse.refresh_from_db()

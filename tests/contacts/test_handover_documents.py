@@ -108,16 +108,20 @@ def test_the_fhir_task_status_follows_the_state(cast, sent, state, task_status):
 
 
 def test_the_fhir_bundle_holds_task_request_units_plan_and_validates(cast, sent):
+    # Issue 13: a FHIR document (Composition first) that identifies the patient by
+    # personnummer (a receiving unit must match it to someone); the tests in
+    # tests/fhir/ check it against both validators.
     sent = _accept(cast, sent)
-    data = fhir.handover_bundle(sent)
+    data = fhir.handover_bundle(sent, full=True)
     bundle = Bundle.model_validate(data)
     kinds = [e.resource.get_resource_type() for e in bundle.entry]
-    assert kinds[:4] == ["Task", "ServiceRequest", "Organization", "Organization"]
-    assert "CarePlan" in kinds
-    task = data["entry"][0]["resource"]
+    assert kinds[:4] == ["Composition", "Patient", "Organization", "Organization"]
+    assert {"Task", "ServiceRequest", "CarePlan"} <= set(kinds)
+    task = next(e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Task")
     assert task["status"] == "accepted"
     assert "By phone" in task["output"][0]["valueString"]
-    assert cast.patient.personnummer not in str(data)
+    patient = data["entry"][1]["resource"]
+    assert patient["identifier"][0]["value"] == cast.patient.personnummer
 
 
 def test_the_fhir_export_in_the_admin_is_logged(cast, sent):

@@ -296,6 +296,19 @@ def _build_world(cast) -> World:
         "reset_key": "not-a-key",
         "catch_all": "no-such-page/",
         "format": "json",
+        # Issue 13: the FHIR endpoint's reads (types x ids: the mismatched pairs are 404s)
+        # and the care map's saved versions.
+        "fhir_patient": "Patient",
+        "fhir_response": "QuestionnaireResponse",
+        "fhir_task": "Task",
+        "fhir_careplan": "CarePlan",
+        "fhir_careteam": "CareTeam",
+        "fhir_patient_id": str(patient.pk),
+        "fhir_response_id": f"response-{response.pk}",
+        "fhir_task_id": f"handover-{handover.pk}",
+        "fhir_careplan_id": f"careplan-{plan.pk}",
+        "fhir_careteam_id": f"careteam-{patient.pk}",
+        "map_version": cmap.versions.order_by("id").first().pk,
     }
     users = {
         "other_patient": other_patient.user,
@@ -435,6 +448,31 @@ WEB = {
     # The API's schema and docs.
     "schema": {},
     "api-docs": {},
+    "api-redoc": {},
+    "api-not-found": {"rest": "catch_all"},
+    # FHIR (issue 13) and its OAuth2 token endpoint.
+    "fhir-metadata": {},
+    "fhir-observation-search": {},
+    "fhir-questionnaire-response-search": {},
+    "fhir-everything": {"rid": "patient"},
+    "fhir-read": {
+        "resource_type": (
+            "fhir_patient",
+            "fhir_response",
+            "fhir_task",
+            "fhir_careplan",
+            "fhir_careteam",
+        ),
+        "rid": (
+            "fhir_patient_id",
+            "fhir_response_id",
+            "fhir_task_id",
+            "fhir_careplan_id",
+            "fhir_careteam_id",
+        ),
+    },
+    "fhir-not-found": {"rest": "catch_all"},
+    "oauth2-token": {},
 }
 
 API = {
@@ -480,6 +518,25 @@ API = {
     "alert-list": {},
     "alert-detail": {"pk": "alert"},
     "alert-acknowledge": {"pk": "alert"},
+    # Issue 13: the API covers the product.
+    "patient-list": {},
+    "patient-detail": {"pk": "patient"},
+    "access-log-list": {},
+    "access-log-detail": {"pk": "access_log"},
+    "handover-list": {},
+    "handover-detail": {"pk": "handover"},
+    "handover-fhir": {"pk": "handover"},
+    "handover-send": {"pk": "handover"},
+    "handover-cancel": {"pk": "handover"},
+    "handover-accept": {"pk": "handover"},
+    "handover-decline": {"pk": "handover"},
+    "handover-complete": {"pk": "handover"},
+    "invitation-accept-list": {},
+    "care-map-version-list": {},
+    "care-map-version-detail": {"pk": "map_version"},
+    "rehab-plan-goals": {"pk": "rehab"},
+    "rehab-plan-evaluate-goal": {"pk": "rehab"},
+    "rehab-plan-follow-ups": {"pk": "rehab"},
 }
 
 # Admin model -> the victim's object (World.ids key). Each model's changelist, add,

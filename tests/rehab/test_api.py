@@ -231,7 +231,7 @@ def test_the_fhir_bundle_is_valid_r4b_and_coded_with_kva(cast, rehab):
     for e in data["entry"]:
         resources[e["resource"]["resourceType"]].append(e["resource"])
     plan = FhirCarePlan.model_validate(resources["CarePlan"][0])
-    assert plan.category[0].text == "Rehabilitation"
+    assert plan.category[0].text == "Rehabiliteringsplan"
     assert plan.subject.reference == f"Patient/{cast.patient.pk}"
     assert len(plan.goal) == 2 and len(plan.activity) == 2
     goals = [FhirGoal.model_validate(g) for g in resources["Goal"]]

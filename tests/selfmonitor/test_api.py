@@ -101,8 +101,13 @@ def test_patient_answers_through_the_api_with_a_draft_then_a_submit(cast, send):
     done = client.post(url, {"answers": {}, "submit": True}, content_type="application/json")
     assert done.status_code == 200
     assert done.json()["scores"]["distress"] == 8
+    # Issue 13: answers to a completed questionnaire are a conflict (409), still one row.
     again = client.post(url, {"answers": {}, "submit": True}, content_type="application/json")
-    assert again.status_code == 200
+    assert again.status_code == 409
+    assert again.json()["code"] == "conflict"
+    assert again.json()["response"]["id"] == done.json()["id"]
+    late_draft = client.post(url, {"answers": {"distress": 1}}, content_type="application/json")
+    assert late_draft.status_code == 409
     assert Response.objects.filter(assignment=assignment).count() == 1
     assert Alert.objects.count() == 1
 

@@ -61,7 +61,10 @@ def test_a_response_is_a_valid_questionnaire_response(cast, send):
     resource = QuestionnaireResponse.model_validate(data)
     assert resource.status == "completed"
     assert resource.questionnaire.endswith("/Questionnaire/distress-thermometer|1")
-    assert data["author"] == {"reference": f"Patient/{cast.patient.pk}"}
+    assert data["author"] == {
+        "reference": f"Patient/{cast.patient.pk}",
+        "display": "Alva Andersson",
+    }
     answers = {i["linkId"]: i["answer"] for g in data["item"] for i in g["item"]}
     assert answers["distress"] == [{"valueInteger": 8}]
     assert [a["valueCoding"]["code"] for a in answers["problems_physical"]] == ["pain", "sleep"]
@@ -71,7 +74,7 @@ def test_a_response_is_a_valid_questionnaire_response(cast, send):
 
 def test_a_response_entered_by_a_nurse_names_her_as_author(cast, send):
     data = fhir.questionnaire_response(_answered(cast, send, by=cast.nurse))
-    assert data["author"]["reference"] == f"Practitioner/{cast.nurse.pk}"
+    assert data["author"]["reference"] == f"Practitioner/staff-{cast.nurse.pk}"
 
 
 def test_scores_are_valid_observations_in_a_bundle(cast, send):

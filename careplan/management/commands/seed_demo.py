@@ -213,6 +213,16 @@ def _quiet(*names: str):
             lg.setLevel(level)
 
 
+def _latest_instruments():
+    """The newest version of each loaded instrument."""
+    from selfmonitor.models import Instrument
+
+    latest = {}
+    for instrument in Instrument.objects.order_by("key", "-version"):
+        latest.setdefault(instrument.key, instrument)
+    return list(latest.values())
+
+
 def _row_count() -> int:
     models = [CareUnit, User, EmailAddress, StaffMembership, Authenticator, Patient]
     models += [CareRelation, ContactNurseAssignment, CarePlan, PlanSection, CalendarEvent]
@@ -275,6 +285,121 @@ class Command(BaseCommand):
         self._questionnaire_and_message(patient, nurse)
         for extra in EXTRA_PATIENTS:
             self._extra_patient(extra, units[extra.unit_hsa], nurses)
+        self._fhir_exercise(units, nurse)
+
+    def _fhir_exercise(self, units: dict, nurse: User) -> None:
+        """Anna Provsson gets data that every FHIR export shows: answers to every shipped
+        instrument (one entered by the nurse), a rehab plan with goals in each evaluation,
+        KVÅ-coded interventions in each status and a follow-up, a care map with a person,
+        a child and a care contact, a revoked grant beside an active one, and a handover
+        sent to the primary care unit."""
+        from contacts import services as contact_services
+        from contacts.models import CareMapEntry, EntryKind
+        from rehab import services as rehab_services
+        from rehab.models import Area, FollowUp, Goal, Intervention, KvaCode, Profession
+        from selfmonitor import services as sm_services
+        from selfmonitor.definition import item_map
+
+        anna = Patient.objects.filter(personnummer=demo_personnummer("19550923", "984")).first()
+        if anna is None or anna.rehab_plans.exists():
+            return
+        plan = anna.plans.exclude(status=CarePlan.Status.CLOSED).first()
+        plan.treatment_summary = "Opererad för bröstcancer, strålbehandling avslutad."
+        plan.followup_plan = "Mammografi en gång per år i fem år.\nKontakt vid nya besvär."
+        plan.save(update_fields=["treatment_summary", "followup_plan", "updated_at"])
+        if anna.user_id is None:
+            anna.user = self._user(f"anna.provsson@{DEMO_DOMAIN}", Role.PATIENT, "Anna", "Provsson")
+            anna.save(update_fields=["user"])
+        for instrument in _latest_instruments():
+            answers = {}
+            for item in item_map(instrument.definition).values():
+                kind = item["type"]
+                if kind == "scale":
+                    answers[item["id"]] = [str(min(item.get("max", 10), 7))]
+                elif kind == "yesno":
+                    answers[item["id"]] = ["yes"]
+                elif kind == "text":
+                    answers[item["id"]] = ["Tröttare på kvällarna."]
+                elif kind == "multiple":
+                    answers[item["id"]] = [o["value"] for o in item["options"][:2]]
+                else:
+                    answers[item["id"]] = [item["options"][0]["value"]]
+            assignment = sm_services.assignment_send(patient=anna, instrument=instrument, by=nurse)
+            by = nurse if instrument.key == "symptom-scale" else anna.user
+            sm_services.response_submit(assignment=assignment, by=by, raw=answers)
+        rehab = rehab_services.rehab_plan_create(
+            care_plan=plan,
+            by=nurse,
+            summary_assessment="Trötthet och nedsatt rörlighet i axeln efter behandlingen.",
+            timetable="Sjukgymnastik två gånger i veckan under åtta veckor.",
+        )
+        today = timezone.localdate()
+        goals = [
+            Goal.objects.create(
+                rehab_plan=rehab,
+                area=Area.FYSISKA,
+                text=text,
+                success_measure=measure,
+                order=i,
+            )
+            for i, (text, measure) in enumerate(
+                [
+                    ("Kunna lyfta armen över huvudet", "Når översta hyllan"),
+                    ("Orka promenera till affären", "Går 1 km utan vila"),
+                    ("Sova hela natten", "Vaknar högst en gång"),
+                    ("Börja arbeta halvtid", "Arbetar 20 timmar i veckan"),
+                ]
+            )
+        ]
+        for goal, evaluation in zip(goals[1:], Goal.Evaluation.values, strict=True):
+            rehab_services.goal_evaluate(goal=goal, by=nurse, evaluation=evaluation, note="")
+        codes = list(KvaCode.objects.valid_on(today).order_by("code")[:4])
+        for code, status in zip(codes, Intervention.Status.values, strict=False):
+            rehab_services.intervention_save(
+                intervention=Intervention(
+                    rehab_plan=rehab,
+                    area=Area.FYSISKA,
+                    kva=code,
+                    description=code.title_sv[:300],
+                    profession=Profession.PHYSIOTHERAPIST,
+                    unit=units[BREAST_HSA],
+                    starts_on=today - dt.timedelta(days=30),
+                    ends_on=today + dt.timedelta(days=30),
+                    status=status,
+                ),
+                by=nurse,
+                creating=True,
+            )
+        FollowUp.objects.create(
+            rehab_plan=rehab, due_on=today + dt.timedelta(days=21), what="Uppföljning av målen"
+        )
+        care_map = contact_services.care_map_of(anna)
+        for fields in (
+            dict(kind=EntryKind.PERSON, name="Per Provsson", relation="make"),
+            dict(kind=EntryKind.PERSON, name="Lisa Provsson", relation="barnbarn", is_child=True),
+            dict(kind=EntryKind.CARE_CONTACT, name="Hemtjänsten", phone="010-111 11 11"),
+        ):
+            contact_services.care_map_entry_save(
+                entry=CareMapEntry(care_map=care_map, **fields), by=anna.user, creating=True
+            )
+        for email, first in (("per", "Per"), ("lisa", "Lisa")):
+            relative = self._user(
+                f"{email}.provsson@{DEMO_DOMAIN}", Role.RELATIVE, first, "Provsson"
+            )
+            grant = RelativeGrant.objects.create(
+                patient=anna, relative=relative, scopes=[Scope.PLAN_SECTIONS, Scope.CALENDAR]
+            )
+        contact_services.grant_revoke(grant=grant, by=anna.user)
+        handover = contact_services.handover_create(
+            patient=anna,
+            by=nurse,
+            to_unit=units[PRIMARY_HSA],
+            situation="Behandlingen avslutad, uppföljning i primärvården.",
+            background="Opererad och strålbehandlad för bröstcancer.",
+            recommendation="Årlig mammografi; stöd för återgång i arbete.",
+            needs_and_wishes="Vill helst ha besök på förmiddagen.",
+        )
+        contact_services.handover_send(handover=handover, by=nurse)
 
     def _questionnaire_and_message(self, patient: Patient, nurse: User) -> None:
         """An open distress thermometer to answer and a thread the nurse has answered."""

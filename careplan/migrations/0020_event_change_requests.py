@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('careplan', '0018_careunit_phone_hours'),
+        ('careplan', '0019_careunit_phone_hours'),
     ]
 
     operations = [

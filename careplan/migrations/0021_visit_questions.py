@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('careplan', '0019_event_change_requests'),
+        ('careplan', '0020_event_change_requests'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('careplan', '0017_merge_eid_and_scale'),
+        ('careplan', '0018_merge_fhir_languages'),
     ]
 
     operations = [

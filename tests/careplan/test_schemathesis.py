@@ -1,0 +1,57 @@
+"""schemathesis against the OpenAPI schema, as the patient and as the nurse: every
+operation's generated requests answered within the schema (status codes, content types,
+bodies), no server error. Few examples per operation (derandomized) so CI stays quick."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from django.middleware.csrf import _get_new_csrf_string
+from hypothesis import HealthCheck, settings
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+
+SETTINGS = settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+CURRENT: dict = {}
+
+
+@schema.auth()
+class SessionAuth:
+    """The logged-in session of the test's user, set the way schemathesis expects auth
+    to be set (so its own checks know which requests carry it)."""
+
+    def get(self, case, ctx):
+        return CURRENT.get("auth")
+
+    def set(self, case, data, ctx):
+        if data is None:  # while collecting, before any test set its user
+            return
+        case.cookies = {**(case.cookies or {}), **data["cookies"]}
+        case.headers = {**(case.headers or {}), **data["headers"]}
+
+
+def _auth(cast, who: str) -> dict:
+    client = cast.client(who)
+    token = _get_new_csrf_string()
+    return {
+        "cookies": {"sessionid": client.cookies["sessionid"].value, "csrftoken": token},
+        "headers": {"X-CSRFToken": token, "Accept-Language": "en"},
+    }
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@SETTINGS
+@pytest.mark.parametrize("who", ["patient", "nurse"])
+def test_the_api_answers_as_its_schema_says(case, cast, who):
+    CURRENT["auth"] = _auth(cast, who)
+    case.call_and_validate()
