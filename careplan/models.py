@@ -999,7 +999,7 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user_name} {self.action} {self.object_type}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.user_name} {self.action} {self.object_type}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -1152,7 +1152,7 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.author} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.author} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
     def author_label(self) -> str:
         user = self.author
