@@ -643,7 +643,9 @@ def event_create(
     plan_record_change(
         plan=event.plan,
         by=by,
-        what=_("Added to the calendar: %(title)s") % {"title": event.title},
+        what=patient_text(
+            event.plan, gettext_lazy("Added to the calendar: %(title)s"), title=event.title
+        ),
     )
     return event
 
@@ -660,7 +662,9 @@ def event_update(*, event: CalendarEvent, by: User) -> CalendarEvent:
     plan_record_change(
         plan=event.plan,
         by=by,
-        what=_("Changed in the calendar: %(title)s") % {"title": event.title},
+        what=patient_text(
+            event.plan, gettext_lazy("Changed in the calendar: %(title)s"), title=event.title
+        ),
     )
     return event
 
