@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -143,7 +144,9 @@ class AlertAdmin(PatientRecordAdmin):
     def answers_display(self, obj: Alert) -> str:
         from django.utils.html import format_html_join
 
-        rows = [(a["text"], a["value"]) for a in selectors.answers_in_words(obj.response)]
+        rows = [
+            (a["text"], linebreaksbr(a["value"])) for a in selectors.answers_in_words(obj.response)
+        ]
         return format_html_join("", "<p><strong>{}</strong><br>{}</p>", rows)
 
     @admin.display(description=_("answers"))
@@ -242,7 +245,7 @@ class ResponseAdmin(PatientRecordAdmin):
     def answers_display(self, obj: Response) -> str:
         from django.utils.html import format_html_join
 
-        rows = [(a["text"], a["value"]) for a in selectors.answers_in_words(obj)]
+        rows = [(a["text"], linebreaksbr(a["value"])) for a in selectors.answers_in_words(obj)]
         return format_html_join("", "<p><strong>{}</strong><br>{}</p>", rows)
 
     def get_queryset(self, request):
