@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 
@@ -64,6 +65,15 @@ class AccountAdapter(DefaultAccountAdapter):
             },
             dedupe_key=f"account-email:{uuid.uuid4()}",
         )
+
+    def login(self, request: HttpRequest, user) -> None:
+        """From the moment of login the user's own language applies (as
+        ``UserLanguageMiddleware`` does on every later request), so the "you are logged
+        in" message is not written in the browser's language under a Swedish page."""
+        super().login(request, user)
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and user.language:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         user = request.user

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext, ngettext, pgettext
 
+from tests import factories as f
+
 SV_PO = Path(settings.BASE_DIR) / "locale" / "sv" / "LC_MESSAGES" / "django.po"
 EN_PO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 STALE = "the compiled catalogue differs from the .po: run `make messages`"
@@ -190,3 +192,20 @@ def test_the_english_catalogue_lists_the_same_strings():
         return {(e["fields"].get("msgctxt", ""), e["fields"]["msgid"]) for e in po_entries(path)}
 
     assert ids(EN_PO) == ids(SV_PO)
+
+
+def test_the_logged_in_message_speaks_the_users_language_not_the_browsers(cast):
+    cast.patient_user.language = "sv"
+    cast.patient_user.save(update_fields=["language"])
+    f.verified_email(cast.patient_user)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+
+    response = client.post(
+        "/accounts/login/",
+        {"login": cast.patient_user.email, "password": "correct-horse-battery"},
+        follow=True,
+    )
+
+    body = response.content.decode()
+    assert f"Du har loggat in som {cast.patient_user.get_full_name()}" in body
+    assert "Successfully signed in" not in body
