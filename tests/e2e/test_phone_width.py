@@ -113,6 +113,15 @@ def _measure(b, path: str, found: list[str]) -> None:
     )
     if split:
         found.append(f"{path}: checkbox label split from its box: {split}")
+    # Every choice box keeps its full size beside a label of two lines (flex used to
+    # squeeze it to a few pixels).
+    squeezed = b.page.evaluate(
+        """() => [...document.querySelectorAll('.q-choices input')]
+            .filter(i => i.getBoundingClientRect().width < 20)
+            .map(i => i.closest('label').textContent.trim().slice(0, 40))"""
+    )
+    if squeezed:
+        found.append(f"{path}: choice boxes squeezed by their labels: {squeezed}")
     if b.page.locator("svg.trend-chart text").count():
         smallest = b.page.evaluate(CHART_TEXT_JS)
         if smallest < 11.5:  # 12 px text, measured by its box (glyph height ~ font size)
