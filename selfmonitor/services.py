@@ -166,6 +166,40 @@ def assignment_dispatch(*, assignment_id: int) -> bool:
     return True
 
 
+def schedule_check(schedule: Schedule) -> None:
+    """The rules a schedule keeps, for the admin's form and the API alike: raises a
+    ValidationError naming each field."""
+    errors: dict[str, str] = {}
+    if (
+        schedule.instrument_key
+        and not Instrument.objects.filter(key=schedule.instrument_key).exists()
+    ):
+        errors["instrument_key"] = _("No such questionnaire.")
+    if schedule.trigger == Schedule.Trigger.EVERY and not schedule.every_days:
+        errors["every_days"] = _("Say how many days between the sendings.")
+    if (schedule.expire_days or 0) < (schedule.due_days or 0):
+        errors["expire_days"] = _("It cannot expire before it is due.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def schedule_save(*, schedule: Schedule, by: User, creating: bool) -> Schedule:
+    """Save a schedule (one patient's or a template's) after ``schedule_check``."""
+    schedule_check(schedule)
+    if creating:
+        schedule.created_by = by
+    schedule.save()
+    return schedule
+
+
+def schedule_deactivate(*, schedule: Schedule, by: User) -> Schedule:
+    """Stop a schedule: nothing more is sent from it (what was sent stays)."""
+    if schedule.active:
+        schedule.active = False
+        schedule.save(update_fields=["active"])
+    return schedule
+
+
 def _occurrence(schedule: Schedule, plan: CarePlan, today: dt.date, relations: dict):
     """(occurrence key, available date) of a schedule for a plan today, or None."""
     start = plan.established_on or plan.created_at.date()
