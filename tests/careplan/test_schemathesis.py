@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.middleware.csrf import _get_new_csrf_string
 from hypothesis import HealthCheck, settings
 
@@ -46,6 +48,20 @@ def _auth(cast, who: str) -> dict:
         "cookies": {"sessionid": client.cookies["sessionid"].value, "csrftoken": token},
         "headers": {"X-CSRFToken": token, "Accept-Language": "en"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """schemathesis calls the plain WSGI handler, whose ``request_started`` and
+    ``request_finished`` close a connection found inside a transaction: on PostgreSQL that
+    is the test's own, and every later query fails ("the connection is closed"; SQLite's
+    in-memory database ignores the close). Django's test client disconnects the same
+    receiver while it calls."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.mark.django_db
