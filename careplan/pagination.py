@@ -30,3 +30,13 @@ class CursorPagination(pagination.CursorPagination):
         if fields[-1].lstrip("-") not in ("pk", "id"):
             fields += ("-pk" if fields[0].startswith("-") else "pk",)
         return fields
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        """The cursor as the schema names it: base64 (what ``encode_cursor`` makes), so a
+        client reads what a cursor can hold; anything else is answered 404 ("Invalid
+        cursor"), and a control character 400 (``careplan.middleware``)."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.cursor_query_param:
+                parameter["schema"]["pattern"] = "^[A-Za-z0-9+/=]*$"
+        return parameters
