@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from contacts.models import RelativeGrant, Scope
 
@@ -399,6 +400,8 @@ def event_for(
         scope=Scope.CALENDAR,
         action=action,
     )
+    if write and not event.editable_by(user):
+        raise PermissionDenied(_("Your care team made this entry. Ask them to change it instead."))
     return event
 
 

@@ -61,6 +61,7 @@ from .models import (
     CareRelation,
     CareUnit,
     ContactNurseAssignment,
+    EventChangeRequest,
     Message,
     MessageThread,
     Outbox,
@@ -1217,6 +1218,22 @@ class CareUnitAdmin(RoleAdminMixin, admin.ModelAdmin):
     add_by = change_by = delete_by = SUPERUSER
     list_display = ("name", "kind", "hsa_id", "phone", "reachable")
     list_filter = ("kind",)
+    # Unit staff keep their phone and opening hours true: patients' symptom advice says
+    # "call 1177" outside them.
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "hsa_id", "email", "address")}),
+        (
+            _("Phone"),
+            {
+                "fields": (
+                    "phone",
+                    "reachable",
+                    ("phone_opens", "phone_closes"),
+                    "phone_weekdays",
+                )
+            },
+        ),
+    )
     search_fields = ("name", "hsa_id")
     inlines = [StaffMembershipInline]
 
@@ -1675,3 +1692,61 @@ class MessageThreadAdmin(PatientRecordAdmin):
         if "_continue" not in request.POST and "_save" in request.POST:
             return HttpResponseRedirect(reverse("admin:careplan_messagethread_changelist"))
         return super().response_change(request, obj)
+
+
+class ChangeRequestOpenFilter(DefaultListFilter):
+    """Open requests unless asked otherwise: the worklist."""
+
+    title = _("status")
+    parameter_name = "status"
+    default = "open"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("Open")), ("done", _("Handled")), ("all", _("All"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(handled_at__isnull=True)
+        if self.value() == "done":
+            return queryset.filter(handled_at__isnull=False)
+        return queryset
+
+
+@admin.register(EventChangeRequest)
+class EventChangeRequestAdmin(PatientRecordAdmin):
+    """Patients' requests to change the care team's calendar entries: handle one by
+    changing the entry (link) and writing a note on what was done."""
+
+    change_by = STAFF
+    list_display = ("created_at", "patient_display", "event", "text", "handled_at")
+    list_select_related = ("patient", "event")
+    list_filter = (ChangeRequestOpenFilter,)
+    fields = ("patient_display", "event_link", "text", "created_at", "note", "handled_at")
+    readonly_fields = ("patient_display", "event_link", "text", "created_at", "handled_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.handled_at is not None:
+            return (*self.readonly_fields, "note")
+        return self.readonly_fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "note" in form.base_fields:
+            form.base_fields["note"].required = True
+        return form
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_display(self, obj) -> str:
+        return str(obj.patient)
+
+    @admin.display(description=_("calendar entry"))
+    def event_link(self, obj) -> str:
+        url = reverse("admin:careplan_calendarevent_change", args=[obj.event_id])
+        when = timezone.localtime(obj.event.starts_at).strftime("%Y-%m-%d %H:%M")
+        return format_html('<a href="{}">{} {}</a>', url, when, obj.event.title)
+
+    def save_record(self, request, obj, form, change) -> None:
+        if obj.handled_at is None:
+            services.event_change_request_handle(
+                change_request=obj, by=request.user, note=form.cleaned_data["note"]
+            )

@@ -2,7 +2,8 @@
 
 Everything the contact nurse needs before a call, from the apps' selectors: the person
 (masked personnummer, phone, responsible unit and contact nurse), the plan, the next
-calendar entries, open message threads with their last message, open alerts with the
+calendar entries and the patient's open requests to change one, the patient's questions
+for the next visit, open message threads with their last message, open alerts with the
 score and the answers that raised them (in words), trends, the latest rehab needs
 assessment and plan, the care map's flags, relatives with access, the handover, and the
 last access-log entries. Actions lead to the pages that do them.
@@ -71,6 +72,8 @@ def patient_overview(request: HttpRequest, object_id: str) -> HttpResponse:
         "here": here,
         "plan": selectors.current_plan(patient),
         "events": selectors.next_events(patient),
+        "change_requests": selectors.open_change_requests(patient),
+        "visit_questions": list(selectors.visit_questions(patient)),
         "threads": selectors.open_threads(patient),
         "alerts": selfmonitor_selectors.open_alerts(patient),
         "charts": selfmonitor_selectors.trend_charts(patient),

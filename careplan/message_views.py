@@ -36,6 +36,7 @@ from .models import (
     Patient,
     Role,
 )
+from .templatetags.careplan_tags import shares_messages
 
 Action = AccessLog.Action
 NOTIFICATIONS_PAGE_SIZE = 50
@@ -149,6 +150,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
             "threads": threads,
             "is_patient": patient is not None,
             "is_relative": user.role == Role.RELATIVE,
+            "shared_any": user.role != Role.RELATIVE or bool(threads) or shares_messages(user),
             **_expectation_context(unit),
         },
     )

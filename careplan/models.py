@@ -156,6 +156,17 @@ class CareUnit(models.Model):
     reachable = models.CharField(
         _("when reachable"), max_length=200, blank=True, help_text=_("For example Mon–Fri 8–16")
     )
+    # The phone's opening hours as data, so the patient's advice can say "call 1177" when
+    # the unit is closed. Empty: unknown (both the unit's number and 1177 are shown).
+    phone_opens = models.TimeField(_("phone opens"), null=True, blank=True)
+    phone_closes = models.TimeField(_("phone closes"), null=True, blank=True)
+    phone_weekdays = models.CharField(
+        _("phone open on weekdays"),
+        max_length=7,
+        default="12345",
+        blank=True,
+        help_text=_("Day numbers, 1 = Monday … 7 = Sunday; 12345 is Monday to Friday."),
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="StaffMembership",
@@ -170,6 +181,15 @@ class CareUnit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def phone_open_at(self, when=None) -> bool | None:
+        """Whether the unit's phone is open at ``when`` (local time); None if unknown."""
+        if self.phone_opens is None or self.phone_closes is None:
+            return None
+        local = timezone.localtime(when or timezone.now())
+        if str(local.isoweekday()) not in (self.phone_weekdays or ""):
+            return False
+        return self.phone_opens <= local.time() < self.phone_closes
 
 
 class StaffMembership(models.Model):
@@ -725,9 +745,105 @@ class CalendarEvent(models.Model):
     def is_past(self) -> bool:
         return (self.ends_at or self.starts_at) < timezone.now()
 
+    def editable_by(self, user) -> bool:
+        """Staff change any entry of a plan they reach; a patient only their own entries
+        (the care team's bookings are read-only for the patient)."""
+        if getattr(user, "role", None) == Role.PATIENT:
+            return self.created_by_id == user.pk
+        return True
+
     def added_by_label(self) -> str:
         user = self.created_by
         return f"{user} ({user.title})" if user.title else str(user)
+
+
+class EventChangeRequestQuerySet(models.QuerySet["EventChangeRequest"]):
+    def open(self) -> EventChangeRequestQuerySet:
+        return self.filter(handled_at__isnull=True)
+
+
+class EventChangeRequest(models.Model):
+    """The patient asks the care team to change one of the team's calendar entries (the
+    patient cannot change those). An item on the unit's worklist until handled."""
+
+    event = models.ForeignKey(
+        CalendarEvent,
+        on_delete=models.CASCADE,
+        related_name="change_requests",
+        verbose_name=_("calendar entry"),
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="+", verbose_name=_("patient")
+    )
+    text = models.TextField(_("what the patient asks"), max_length=2000)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("asked"), default=timezone.now)
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    note = models.TextField(_("what was done"), blank=True, max_length=2000)
+
+    objects = EventChangeRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("calendar change request")
+        verbose_name_plural = _("calendar change requests")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One open request per entry: a double submit finds it.
+            models.UniqueConstraint(
+                fields=["event"],
+                condition=Q(handled_at__isnull=True),
+                name="eventchangerequest_one_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(handled_at__isnull=True) | ~Q(note=""),
+                name="eventchangerequest_handled_with_note",
+            ),
+        ]
+        indexes = [
+            # The worklist: a unit's open requests, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(handled_at__isnull=True),
+                name="eventchangerequest_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event}: {self.text[:60]}"
+
+
+class VisitQuestion(models.Model):
+    """A question the patient wants to ask at the next visit: the patient's own list,
+    which the care team reads on the patient overview (``careplan.selectors``)."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="visit_questions", db_index=False
+    )
+    text = models.TextField(_("question"), max_length=1000)
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("question for the next visit")
+        verbose_name_plural = _("questions for the next visit")
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The patient's list and the care team's overview: a patient's questions.
+            models.Index(fields=["patient", "created_at"], name="visitquestion_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
 
 
 class PlanChange(models.Model):
@@ -883,7 +999,7 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user_name} {self.action} {self.object_type}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.user_name} {self.action} {self.object_type}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -1036,7 +1152,7 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.author} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.author} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
     def author_label(self) -> str:
         user = self.author

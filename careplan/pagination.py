@@ -32,11 +32,10 @@ class CursorPagination(pagination.CursorPagination):
         return fields
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
-        """The cursor as the schema names it: base64 (what ``encode_cursor`` makes), so a
-        client reads what a cursor can hold; anything else is answered 404 ("Invalid
-        cursor"), and a control character 400 (``careplan.middleware``)."""
+        """The cursor is base64 (DRF's ``encode_cursor``): say so in the schema, so a
+        client (and schemathesis) knows a NUL or other control character is no cursor."""
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.cursor_query_param:
-                parameter["schema"]["pattern"] = "^[A-Za-z0-9+/=]*$"
+                parameter["schema"] = {**parameter["schema"], "pattern": "^[A-Za-z0-9+/=]*$"}
         return parameters

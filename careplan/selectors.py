@@ -6,8 +6,8 @@ The worklist is one list of everything that waits for the care team, most severe
 oldest first. Each app contributes its items through a *worklist source* registered here
 at import time of its ``selectors`` module (``AppConfig.ready``): a function returning
 ``WorkItem`` rows in one query, and how the rows shown are written to the access log.
-A new kind of signal (a patient's symptom report, a calendar change request) is one more
-source; nothing here changes.
+A new kind of signal is one more source; nothing here changes (a patient's symptom report
+is an alert of ``selfmonitor``'s source; a calendar change request is careplan's own).
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ from .models import (
     AccessLog,
     CalendarEvent,
     CarePlan,
+    EventChangeRequest,
     Message,
     MessageThread,
     Notification,
     Patient,
     Role,
     User,
+    VisitQuestion,
 )
 
 # Severity of a work item: alerts keep their own (1 low … 3 high); a waiting message is
@@ -168,6 +170,44 @@ def message_items(user, *, limit: int) -> list[WorkItem]:
     return items
 
 
+@register_worklist_source("change_request")
+def change_request_items(user, *, limit: int) -> list[WorkItem]:
+    """Patients' open requests to change one of the care team's calendar entries, oldest
+    first (one query: requests, patients, entries, acting unit). Medium when the entry is
+    within the answer-by time (it must be handled before it happens), low otherwise; the
+    item opens the request's page, where it is handled with a note."""
+    requests = list(
+        access.with_acting_unit(
+            EventChangeRequest.objects.open().filter(
+                patient__in=access.patients_for(user).values("pk")
+            ),
+            user,
+        )
+        .select_related("patient", "event")
+        .order_by("created_at", "id")[:limit]
+    )
+    soon = answer_by(timezone.now())
+    items = []
+    for r in requests:
+        starts = timezone.localtime(r.event.starts_at)
+        items.append(
+            WorkItem(
+                kind="change_request",
+                kind_label=str(_("Calendar change asked for")),
+                severity=MEDIUM if r.event.starts_at <= soon else LOW,
+                since=r.created_at,
+                patient=r.patient,
+                title=f"{r.event.title} {starts:%Y-%m-%d %H:%M}",
+                url=reverse("admin:careplan_eventchangerequest_change", args=[r.pk]),
+                obj=r,
+                acting_unit_id=r.acting_unit_id,
+                due_at=r.event.starts_at,
+                detail=r.text,
+            )
+        )
+    return items
+
+
 def unread_count(user) -> int:
     """The admin header's counter: the user's unread notifications, kept on the user row
     by ``messaging.notify`` / ``notifications_mark_read`` (no query of its own)."""
@@ -231,6 +271,17 @@ def open_threads(patient: Patient, *, limit: int = 10) -> list[MessageThread]:
     )
 
 
+def open_change_requests(patient: Patient, *, limit: int = 10) -> list[EventChangeRequest]:
+    """The patient's open calendar change requests with their entries, oldest first (one
+    query)."""
+    return list(
+        EventChangeRequest.objects.open()
+        .filter(patient=patient)
+        .select_related("event")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
 def access_log_tail(patient: Patient, *, limit: int = 10) -> list[AccessLog]:
     return list(
         AccessLog.objects.filter(patient=patient)
@@ -243,3 +294,14 @@ def staff_of_units(unit_ids: Iterable[int]) -> QuerySet[User]:
     return User.objects.filter(
         care_units__id__in=list(unit_ids), role=Role.STAFF, is_staff=True, is_active=True
     ).distinct()
+
+
+def visit_questions(patient: Patient | int, *, include_answered: bool = False) -> QuerySet:
+    """The patient's questions for the next visit, oldest first (one query, served by
+    the ``visitquestion_patient`` index). For the care team's patient overview: the
+    caller has checked access (``careplan.access.patient_for``) and logged it."""
+    patient_id = patient if isinstance(patient, int) else patient.pk
+    qs = VisitQuestion.objects.filter(patient_id=patient_id)
+    if not include_answered:
+        qs = qs.filter(answered_at__isnull=True)
+    return qs.order_by("created_at", "id")

@@ -20,6 +20,7 @@ from .models import (
     CareRelation,
     CareUnit,
     ContactNurseAssignment,
+    EventChangeRequest,
     Language,
     Outbox,
     Patient,
@@ -642,27 +643,36 @@ def event_create(
     plan_record_change(
         plan=event.plan,
         by=by,
-        what=_("Added to the calendar: %(title)s") % {"title": event.title},
+        what=patient_text(
+            event.plan, gettext_lazy("Added to the calendar: %(title)s"), title=event.title
+        ),
     )
     return event
 
 
 @transaction.atomic
 def event_update(*, event: CalendarEvent, by: User) -> CalendarEvent:
-    """Change a calendar entry and note it in the history."""
+    """Change a calendar entry and note it in the history. A patient changes only their
+    own entries (the care team's are read-only to them)."""
+    if not event.editable_by(by):
+        raise PermissionDenied(_("Your care team made this entry. Ask them to change it instead."))
     event.updated_by = by
     event.full_clean()
     event.save()
     plan_record_change(
         plan=event.plan,
         by=by,
-        what=_("Changed in the calendar: %(title)s") % {"title": event.title},
+        what=patient_text(
+            event.plan, gettext_lazy("Changed in the calendar: %(title)s"), title=event.title
+        ),
     )
     return event
 
 
 @transaction.atomic
 def event_delete(*, event: CalendarEvent, by: User) -> None:
+    if not event.editable_by(by):
+        raise PermissionDenied(_("Your care team made this entry. Ask them to change it instead."))
     plan = event.plan
     title = event.title
     event.delete()
@@ -671,3 +681,97 @@ def event_delete(*, event: CalendarEvent, by: User) -> None:
         by=by,
         what=patient_text(plan, gettext_lazy("Removed from the calendar: %(title)s"), title=title),
     )
+
+
+@transaction.atomic
+def event_change_request(*, event: CalendarEvent, by: User, text: str) -> EventChangeRequest:
+    """The patient asks the care team to change one of the team's entries: one open
+    request per entry (a second send adds nothing), on the unit's worklist at once, and
+    the contact nurse is told (no health data)."""
+    from .messaging import notify
+    from .models import Notification
+
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise ValidationError({"text": _("Write what you would like to change.")})
+    if len(text) > 2000:
+        raise ValidationError({"text": _("Write at most %(n)s characters.") % {"n": 2000}})
+    patient = event.plan.patient
+    if by.role != Role.PATIENT or patient.user_id != by.pk:
+        raise PermissionDenied
+    CalendarEvent.objects.select_for_update().filter(pk=event.pk).first()
+    existing = EventChangeRequest.objects.open().filter(event=event).first()
+    if existing is not None:
+        return existing
+    request = EventChangeRequest.objects.create(
+        event=event, patient=patient, text=text, requested_by=by
+    )
+    nurse = patient.contact_nurse_assignment()
+    relation = patient.responsible_relation()
+    recipients = (
+        [nurse.nurse]
+        if nurse
+        else list(User.objects.filter(care_units=relation.unit_id, role=Role.STAFF))
+        if relation
+        else []
+    )
+    notify(
+        recipients=recipients,
+        kind=Notification.Kind.OTHER,
+        text=str(gettext_lazy("A patient asks to change a calendar entry")),
+        dedupe_key=f"event-change-request:{request.pk}",
+        url=reverse("admin:careplan_eventchangerequest_change", args=[request.pk]),
+        patient=patient,
+    )
+    return request
+
+
+@transaction.atomic
+def event_change_request_handle(
+    *, change_request: EventChangeRequest, by: User, note: str
+) -> EventChangeRequest:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Write a note on what was done.")})
+    _responsible_unit_of(by, change_request.patient)
+    updated = EventChangeRequest.objects.filter(
+        pk=change_request.pk, handled_at__isnull=True
+    ).update(handled_at=timezone.now(), handled_by=by, note=note)
+    if not updated:
+        raise ValidationError(_("This request was already handled."))
+    change_request.refresh_from_db()
+    return change_request
+
+
+# --- Questions for the next visit ----------------------------------------------------------
+
+
+def visit_question_add(*, patient: Patient, by: User, text: str):
+    """The patient notes a question for the next visit (CR LF from browsers made LF)."""
+    from .models import VisitQuestion
+
+    if by.role != Role.PATIENT or patient.user_id != by.pk:
+        raise PermissionDenied
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise ValidationError({"text": _("Write your question first.")})
+    if len(text) > 1000:
+        raise ValidationError({"text": _("Write at most %(n)s characters.") % {"n": 1000}})
+    return VisitQuestion.objects.create(patient=patient, text=text)
+
+
+def visit_question_set_answered(*, question, by: User, answered: bool) -> None:
+    """The patient ticks a question off (or back on); only the patient's own."""
+    from .models import VisitQuestion
+
+    if by.role != Role.PATIENT or question.patient.user_id != by.pk:
+        raise PermissionDenied
+    VisitQuestion.objects.filter(pk=question.pk).update(
+        answered_at=timezone.now() if answered else None
+    )
+
+
+def visit_question_delete(*, question, by: User) -> None:
+    if by.role != Role.PATIENT or question.patient.user_id != by.pk:
+        raise PermissionDenied
+    question.delete()

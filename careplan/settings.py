@@ -200,7 +200,9 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
 }
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[careplan] "
+# The site's one name: the header and page titles, e-mail subjects and texts, the sender.
+CAREPLAN_SITE_NAME = env.str("CAREPLAN_SITE_NAME", default="Min vårdplan")
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{CAREPLAN_SITE_NAME}] "
 # Behind a load balancer the client's address is in X-Forwarded-For: trust exactly as many
 # proxies as we run (the address the nearest of them saw is the client's), or one header
 # that our proxy sets. 0 (default): the socket's address. Rate limits (allauth's per-IP
@@ -330,7 +332,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 # A hung mail server must not hold a worker forever: SMTP gives up after this long.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="careplan <no-reply@careplan.invalid>")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default=f"{CAREPLAN_SITE_NAME} <no-reply@careplan.invalid>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: with no REDIS_URL, tasks run eagerly in-process.

@@ -131,12 +131,12 @@ def _mail_something_waiting(user, *, path: str) -> None:
     """The only e-mail a notification sends: something new is waiting. Never health data."""
     with translation.override(user.language or settings.LANGUAGE_CODE):
         send_mail(
-            subject=_("There is news in careplan"),
+            subject=_("There is news in %(site)s") % {"site": settings.CAREPLAN_SITE_NAME},
             message=_(
-                "Hello,\n\nThere is something new waiting for you in careplan. "
+                "Hello,\n\nThere is something new waiting for you in %(site)s. "
                 "Log in to read it: %(url)s\n\nThis e-mail cannot be answered."
             )
-            % {"url": settings.CAREPLAN_SITE_URL + path},
+            % {"url": settings.CAREPLAN_SITE_URL + path, "site": settings.CAREPLAN_SITE_NAME},
             from_email=None,
             recipient_list=[user.email],
         )
@@ -250,14 +250,14 @@ def send_login_invitation(*, user_id: int) -> None:
     )
     with translation.override(user.language or settings.LANGUAGE_CODE):
         send_mail(
-            subject=_("Your login to careplan"),
+            subject=_("Your login to %(site)s") % {"site": settings.CAREPLAN_SITE_NAME},
             message=_(
-                "Hello,\n\nYour care team has made a careplan account for you. "
+                "Hello,\n\nYour care team has made an account in %(site)s for you. "
                 "Choose your password here to log in:\n%(url)s\n\n"
                 "If you were not expecting this e-mail, you can ignore it.\n"
                 "This e-mail cannot be answered."
             )
-            % {"url": settings.CAREPLAN_SITE_URL + path},
+            % {"url": settings.CAREPLAN_SITE_URL + path, "site": settings.CAREPLAN_SITE_NAME},
             from_email=None,
             recipient_list=[user.email],
         )

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
@@ -12,8 +13,8 @@ from .api_errors import RedocView, SwaggerView, api_not_found
 for _model in [m for m in admin.site._registry if m._meta.app_label == "oauth2_provider"]:
     admin.site.unregister(_model)
 
-admin.site.site_header = "careplan"
-admin.site.site_title = "careplan"
+admin.site.site_header = settings.CAREPLAN_SITE_NAME
+admin.site.site_title = settings.CAREPLAN_SITE_NAME
 admin.site.index_title = _("Care team workspace")
 
 urlpatterns = [

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import (
@@ -43,20 +44,48 @@ from .models import (
     Role,
     UnitLink,
 )
+from .todo import todo_for_patient
 
 Action = AccessLog.Action
 
 PAST_EVENTS_SHOWN = 50
 CHANGES_SHOWN = 20
-ACCESS_LOG_PAGE_SIZE = 50
+ACCESS_LOG_DAYS_PER_PAGE = 14
 
-# What the patient's access log calls each kind of object.
-OBJECT_TEXT = {
+# What a relative is told the patient has not shared (the plan's start page).
+NOT_SHARED_TEXT = [
+    ("sections", gettext_lazy("the texts of the care plan")),
+    ("calendar", gettext_lazy("the calendar")),
+    ("contact_nurse", gettext_lazy("the contact nurse's details")),
+    ("questionnaires", gettext_lazy("questionnaire results")),
+    ("rehab_plan", gettext_lazy("the rehabilitation plan")),
+    ("messages", gettext_lazy("messages with the care team")),
+]
+# The patient's access log in plain words: "<verb> <what>", e.g. "read your care plan".
+ACTION_DONE = {
+    "view": pgettext_lazy("access log", "read"),
+    "list": pgettext_lazy("access log", "saw in a list"),
+    "create": pgettext_lazy("access log", "added"),
+    "update": pgettext_lazy("access log", "changed"),
+    "delete": pgettext_lazy("access log", "removed"),
+    "print": pgettext_lazy("access log", "printed"),
+    "export": pgettext_lazy("access log", "exported"),
+}
+ACTION_TRIED = {
+    "view": pgettext_lazy("access log", "tried to read"),
+    "list": pgettext_lazy("access log", "tried to list"),
+    "create": pgettext_lazy("access log", "tried to add"),
+    "update": pgettext_lazy("access log", "tried to change"),
+    "delete": pgettext_lazy("access log", "tried to remove"),
+    "print": pgettext_lazy("access log", "tried to print"),
+    "export": pgettext_lazy("access log", "tried to export"),
+}
+OBJECT_YOUR = {
     "Patient": gettext_lazy("your details"),
-    "CarePlan": gettext_lazy("care plan"),
-    "PlanSection": gettext_lazy("a section of the care plan"),
-    "CalendarEvent": gettext_lazy("calendar entry"),
-    "PlanChange": gettext_lazy("plan history"),
+    "CarePlan": gettext_lazy("your care plan"),
+    "PlanSection": gettext_lazy("a part of your care plan"),
+    "CalendarEvent": gettext_lazy("an entry in your calendar"),
+    "PlanChange": gettext_lazy("the history of your care plan"),
     "CareMap": gettext_lazy("your care map"),
     "CareMapEntry": gettext_lazy("your care map"),
     "RelativeGrant": gettext_lazy("who can read your care plan"),
@@ -70,6 +99,16 @@ OBJECT_TEXT = {
     "Response": gettext_lazy("your answers to a questionnaire"),
     "Alert": gettext_lazy("an alert from your answers to the care team"),
     "Handover": gettext_lazy("a handover of your care to another unit"),
+    "SymptomReport": gettext_lazy("a symptom report"),
+    "EventChangeRequest": gettext_lazy("your request to change a calendar entry"),
+}
+# Why a refused attempt was refused, by the role of who tried.
+DENIED_WHY = {
+    "staff": gettext_lazy("Refused: their unit is not responsible for your care."),
+    "relative": gettext_lazy(
+        "Refused: you have not shared this with them, or the sharing has ended."
+    ),
+    "": gettext_lazy("Refused: they have no right to see it."),
 }
 ROLE_TEXT = {**dict(Role.choices), "anonymous": gettext_lazy("not logged in")}
 
@@ -82,6 +121,8 @@ class Shared:
     calendar: bool
     contact_nurse: bool
     rehab_plan: bool
+    questionnaires: bool
+    messages: bool
     write: bool
     is_self: bool
     is_relative: bool
@@ -93,6 +134,8 @@ class Shared:
             calendar=r.covers(Scope.CALENDAR),
             contact_nurse=r.covers(Scope.CONTACT_NURSE),
             rehab_plan=r.covers(Scope.REHAB_PLAN),
+            questionnaires=r.covers(Scope.QUESTIONNAIRES),
+            messages=r.covers(Scope.MESSAGES),
             write=r.write,
             is_self=r.is_self,
             is_relative=r.basis == AccessLog.Basis.RELATIVE_GRANT,
@@ -249,6 +292,10 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else [],
         changes=changes,
         first_visit=shared.is_self and patient.last_seen_plan_at is None,
+        todo=todo_for_patient(plan) if shared.is_self else [],
+        not_shared=[str(label) for part, label in NOT_SHARED_TEXT if not getattr(shared, part)]
+        if shared.is_relative
+        else [],
     )
     return render(request, "careplan/plan_detail.html", ctx)
 
@@ -287,16 +334,17 @@ def plan_section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
 # --- Calendar ------------------------------------------------------------------------------
 
 
-def _calendar_lists(plan: CarePlan) -> dict:
+def _calendar_lists(plan: CarePlan, user=None) -> dict:
     now = timezone.now()
     events = CalendarEvent.objects.filter(plan=plan).select_related("created_by")
-    return {
-        "upcoming": list(events.filter(_is_upcoming(now)).order_by("starts_at", "id")),
-        "past": list(
-            events.exclude(_is_upcoming(now)).order_by("-starts_at", "-id")[:PAST_EVENTS_SHOWN]
-        ),
-        "past_limit": PAST_EVENTS_SHOWN,
-    }
+    upcoming = list(events.filter(_is_upcoming(now)).order_by("starts_at", "id"))
+    past = list(events.exclude(_is_upcoming(now)).order_by("-starts_at", "-id")[:PAST_EVENTS_SHOWN])
+    write = plan.reach.write
+    for event in (*upcoming, *past):
+        # The care team's entries are read-only for the patient, who may ask for a change.
+        event.editable = write and event.editable_by(user)
+        event.ask_change = write and not event.editable and plan.reach.is_self
+    return {"upcoming": upcoming, "past": past, "past_limit": PAST_EVENTS_SHOWN}
 
 
 @require_http_methods(["GET", "POST"])
@@ -322,7 +370,7 @@ def plan_calendar(request: HttpRequest, pk: int) -> HttpResponse:
                     # The list, and a fresh key for the form the page keeps (out of band).
                     ctx = {
                         **_plan_context(plan),
-                        **_calendar_lists(plan),
+                        **_calendar_lists(plan, request.user),
                         "notice": notice,
                         "next_submission": CalendarEventForm()["submission"],
                     }
@@ -337,7 +385,7 @@ def plan_calendar(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         plan = access.plan_for(request.user, pk, scope=Scope.CALENDAR)
         form = CalendarEventForm() if plan.reach.write else None
-    ctx = {**_plan_context(plan), **_calendar_lists(plan), "form": form}
+    ctx = {**_plan_context(plan), **_calendar_lists(plan, request.user), "form": form}
     return render(request, "careplan/calendar.html", ctx)
 
 
@@ -389,6 +437,97 @@ def event_delete(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     return render(request, "careplan/event_delete.html", {**_plan_context(plan), "event": event})
 
 
+@require_http_methods(["GET", "POST"])
+@login_required
+def event_change_request(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    """The patient asks the care team to change one of the team's entries."""
+    event = access.event_for(request.user, event_id)
+    if event.plan_id != pk:
+        raise Http404
+    if not event.reach.is_self:
+        raise PermissionDenied
+    plan = event.plan
+    plan.reach = event.reach
+    open_request = event.change_requests.open().first()
+    text = request.POST.get("text", "")
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            services.event_change_request(event=event, by=request.user, text=text)
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(
+                request,
+                _("Your care team has your request about %(title)s and will contact you.")
+                % {"title": event.title},
+            )
+            return redirect("plan_calendar", pk=pk)
+    return render(
+        request,
+        "careplan/event_change_request.html",
+        {
+            **_plan_context(plan),
+            "event": event,
+            "open_request": open_request,
+            "text": text,
+            "errors": errors,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def visit_questions(request: HttpRequest) -> HttpResponse:
+    """Questions for my next visit: the patient's own list (add, tick off, remove)."""
+    from .models import VisitQuestion
+    from .selectors import visit_questions as selected
+
+    if request.user.role != Role.PATIENT:
+        raise Http404
+    patient = Patient.objects.filter(user=request.user).first()
+    if patient is None:
+        raise Http404
+    text, errors = "", []
+    if request.method == "POST":
+        action = request.POST.get("action", "add")
+        try:
+            if action == "add":
+                text = request.POST.get("text", "")
+                services.visit_question_add(patient=patient, by=request.user, text=text)
+                messages.success(request, _("Your question is on the list."))
+            else:
+                question = VisitQuestion.objects.filter(
+                    pk=request.POST.get("question") or 0, patient=patient
+                ).first()
+                if question is None:
+                    raise Http404
+                if action == "delete":
+                    services.visit_question_delete(question=question, by=request.user)
+                else:
+                    services.visit_question_set_answered(
+                        question=question, by=request.user, answered=action == "answered"
+                    )
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            return redirect("visit_questions")
+    questions = list(selected(patient, include_answered=True))
+    return render(
+        request,
+        "careplan/visit_questions.html",
+        {
+            "open": [q for q in questions if q.answered_at is None],
+            "answered": [q for q in questions if q.answered_at is not None],
+            "text": text,
+            "errors": errors,
+            "plan": access.current_plan_for_patient_user(request.user),
+        },
+        status=400 if errors else 200,
+    )
+
+
 # --- Print -----------------------------------------------------------------------------------
 
 
@@ -417,23 +556,82 @@ def plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def my_access_log(request: HttpRequest) -> HttpResponse:
+    """ "Who has read my record": grouped by day, then by person and unit, one line per
+    kind of access with how many times ("Karin Kontakt, Bröstmottagningen: read your care
+    plan 3 times"), each refusal explained; a filter by who."""
     if request.user.role != Role.PATIENT:
         raise Http404
-    rows = (
-        AccessLog.objects.filter(patient__user=request.user)
-        .select_related("acting_unit")
-        .order_by("-at", "-id")
+    tz = timezone.get_current_timezone()
+    rows = AccessLog.objects.filter(patient__user=request.user)
+    # The people in the log, for the filter (one query; few people per patient).
+    people = {
+        (uid, name)
+        for uid, name in rows.values_list("user_id", "user_name").distinct()
+        if name or uid
+    }
+    who = request.GET.get("who", "")
+    if who.isdigit():
+        rows = rows.filter(user_id=int(who))
+    elif who == "none":
+        rows = rows.filter(user__isnull=True)
+    dated = rows.annotate(day=TruncDate("at", tzinfo=tz))
+    days = dated.values_list("day", flat=True).distinct().order_by("-day")
+    page = Paginator(days, ACCESS_LOG_DAYS_PER_PAGE).get_page(request.GET.get("page"))
+    groups = (
+        dated.filter(day__in=list(page))
+        .values(
+            "day",
+            "user_id",
+            "user_name",
+            "role",
+            "acting_unit__name",
+            "action",
+            "object_type",
+            "outcome",
+        )
+        .annotate(n=Count("id"), last=Max("at"))
+        .order_by("-day", "-last")
     )
-    page = Paginator(rows, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    entries = [
+    by_day: dict = {}
+    for g in groups:
+        person_key = (g["user_id"], g["user_name"], g["role"], g["acting_unit__name"])
+        persons = by_day.setdefault(g["day"], {})
+        person = persons.setdefault(
+            person_key,
+            {
+                "name": g["user_name"] or str(ROLE_TEXT.get(g["role"], g["role"])),
+                "role": ROLE_TEXT.get(g["role"], g["role"]),
+                "unit": g["acting_unit__name"] or "",
+                "last": g["last"],
+                "lines": [],
+            },
+        )
+        denied = g["outcome"] == AccessLog.Outcome.DENIED
+        verbs = ACTION_TRIED if denied else ACTION_DONE
+        person["lines"].append(
+            {
+                "text": _("%(verb)s %(what)s")
+                % {
+                    "verb": verbs.get(g["action"], g["action"]),
+                    "what": OBJECT_YOUR.get(g["object_type"], g["object_type"]),
+                },
+                "n": g["n"],
+                "last": g["last"],
+                "denied": denied,
+                "why": DENIED_WHY.get(g["role"], DENIED_WHY[""]) if denied else "",
+            }
+        )
+    day_list = [{"day": day, "persons": list(persons.values())} for day, persons in by_day.items()]
+    return render(
+        request,
+        "careplan/access_log.html",
         {
-            "row": row,
-            "role": ROLE_TEXT.get(row.role, row.role),
-            "what": OBJECT_TEXT.get(row.object_type, row.object_type),
-        }
-        for row in page
-    ]
-    return render(request, "careplan/access_log.html", {"page": page, "entries": entries})
+            "page": page,
+            "days": day_list,
+            "people": sorted(people, key=lambda p: p[1] or ""),
+            "who": who,
+        },
+    )
 
 
 # --- Errors ------------------------------------------------------------------------------------

@@ -16,8 +16,14 @@ urlpatterns = [
         views.event_delete,
         name="event_delete",
     ),
+    path(
+        "plan/<int:pk>/calendar/<int:event_id>/request-change/",
+        views.event_change_request,
+        name="event_change_request",
+    ),
     path("plan/<int:pk>/print.pdf", views.plan_pdf, name="plan_pdf"),
     path("me/access-log/", views.my_access_log, name="my_access_log"),
+    path("me/questions/", views.visit_questions, name="visit_questions"),
     # Messages with the care team, and notifications (careplan/message_views.py).
     path("messages/", message_views.message_list, name="message_list"),
     path("messages/new/", message_views.message_new, name="message_new"),

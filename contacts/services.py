@@ -422,8 +422,52 @@ def _staff_of(by: User, unit_id: int) -> bool:
 def _handover_event(*, handover, from_state: str, by: User | None, what: str = ""):
     from .models import HandoverEvent
 
-    return HandoverEvent.objects.create(
+    event = HandoverEvent.objects.create(
         handover=handover, from_state=from_state, to_state=handover.state, by=by, what=what[:300]
+    )
+    if from_state != handover.state:
+        _handover_notify_patient(handover)
+    return event
+
+
+# What the patient is told at each step of a handover (no health data, no unit names).
+PATIENT_STEP_TEXT = {
+    "draft": gettext_lazy(
+        "Your care team is preparing to hand your care over: tell them your wishes"
+    ),
+    "sent": gettext_lazy("Your care team has sent a handover of your care"),
+    "accepted": gettext_lazy("Your new care unit has taken over your care"),
+    "declined": gettext_lazy("A handover of your care was declined; your care team stays"),
+    "cancelled": gettext_lazy("A planned handover of your care was cancelled"),
+    "completed": gettext_lazy("The handover of your care is complete"),
+}
+
+
+def _handover_notify_patient(handover) -> None:
+    """An in-app notification (and the e-mail that something is waiting) for the patient
+    at each step of a handover, once per step."""
+    from django.urls import reverse
+
+    from careplan.messaging import notify
+    from careplan.models import CarePlan, Notification
+
+    patient = handover.patient
+    if patient.user_id is None or handover.state not in PATIENT_STEP_TEXT:
+        return
+    if handover.state == handover.State.DRAFT:
+        url = reverse("handover_needs", args=[handover.pk])
+    else:
+        plan = CarePlan.objects.filter(patient=patient).exclude(status="closed").first()
+        url = reverse("plan_detail", args=[plan.pk]) if plan else ""
+    with translation.override(patient.language or None):
+        text = str(PATIENT_STEP_TEXT[handover.state])
+    notify(
+        recipients=[patient.user],
+        kind=Notification.Kind.OTHER,
+        dedupe_key=f"handover-patient:{handover.pk}:{handover.state}",
+        url=url,
+        patient=patient,
+        text=text,
     )
 
 

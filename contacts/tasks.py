@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from careplan.mail import send_mail
@@ -47,15 +47,19 @@ def _mail_invitation(invitation: Invitation, token: str) -> None:
     url = settings.CAREPLAN_SITE_URL + reverse("invitation_open", args=[token])
     with translation.override(invitation.patient.language or settings.LANGUAGE_CODE):
         send_mail(
-            subject=_("You have been invited to careplan"),
+            subject=_("You have been invited to %(site)s") % {"site": settings.CAREPLAN_SITE_NAME},
             message=_(
                 "Hello,\n\nSomeone close to you has invited you to read what they share "
-                "with you in careplan. You will see who invited you when you open the link.\n\n"
+                "with you in %(site)s. You will see who invited you when you open the link.\n\n"
                 "Open the invitation here (it works once, until %(expires)s):\n%(url)s\n\n"
                 "If you were not expecting this e-mail, you can ignore it.\n"
                 "This e-mail cannot be answered."
             )
-            % {"url": url, "expires": invitation.expires_at.date().isoformat()},
+            % {
+                "url": url,
+                "expires": timezone.localtime(invitation.expires_at).date().isoformat(),
+                "site": settings.CAREPLAN_SITE_NAME,
+            },
             from_email=None,
             recipient_list=[invitation.email],
         )

@@ -411,7 +411,9 @@ class ReferralAdmin(PatientRecordAdmin):
     @admin.display(description=_("needs assessment"))
     def assessment_summary(self, obj: Referral) -> str:
         a = obj.assessment
-        return f"{a.get_level_display()} ({a.assessed_at:%Y-%m-%d}): {a.summary}"
+        return (
+            f"{a.get_level_display()} ({timezone.localtime(a.assessed_at):%Y-%m-%d}): {a.summary}"
+        )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:

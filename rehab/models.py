@@ -247,7 +247,7 @@ class NeedsAssessment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.patient} – {self.get_level_display()} ({self.assessed_at:%Y-%m-%d})"
+        return f"{self.patient} – {self.get_level_display()} ({timezone.localtime(self.assessed_at):%Y-%m-%d})"
 
     def clean(self) -> None:
         if self.level not in Level.values:

@@ -107,6 +107,10 @@ def _build(rehab: RehabPlan) -> bytes:
         if rehab.self_care_text:
             story += _text_flowables(rehab.self_care_text)
 
+    # A trailing spacer that no longer fits would start a page of its own: a blank last
+    # page with only the footer.
+    while story and isinstance(story[-1], Spacer):
+        story.pop()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,

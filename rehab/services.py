@@ -383,6 +383,29 @@ def _tell_patient(rehab_plan: RehabPlan, by: User | None, message, **params) -> 
     plan_record_change(plan=plan, by=by, what=patient_text(plan, message, **params))
 
 
+def _notify_patient_to_look(rehab_plan: RehabPlan, history: RehabPlanHistory) -> None:
+    """An in-app notification: a new or changed rehabilitation plan to look at (once per
+    saved version; the e-mail says only that something is waiting)."""
+    from django.urls import reverse
+
+    from careplan.messaging import notify
+    from careplan.models import Notification
+
+    patient = rehab_plan.patient
+    if patient.user_id is None:
+        return
+    notify(
+        recipients=[patient.user],
+        kind=Notification.Kind.OTHER,
+        dedupe_key=f"rehab-plan:{rehab_plan.pk}:{history.pk}",
+        url=reverse("rehab_plan", args=[rehab_plan.care_plan_id]),
+        patient=patient,
+        text=patient_text(
+            rehab_plan.care_plan, gettext_lazy("Your rehabilitation plan is ready to look at")
+        ),
+    )
+
+
 @transaction.atomic
 def rehab_plan_create(*, care_plan: CarePlan, by: User, **fields) -> RehabPlan:
     _acting_unit(by, care_plan.patient)
@@ -393,8 +416,9 @@ def rehab_plan_create(*, care_plan: CarePlan, by: User, **fields) -> RehabPlan:
     rehab_plan = RehabPlan(care_plan=care_plan, patient=care_plan.patient, created_by=by, **fields)
     rehab_plan.full_clean()
     rehab_plan.save()
-    history_note(rehab_plan=rehab_plan, by=by, what=_("Rehabilitation plan created"))
+    history = history_note(rehab_plan=rehab_plan, by=by, what=_("Rehabilitation plan created"))
     _tell_patient(rehab_plan, by, gettext_lazy("Your rehabilitation plan was started."))
+    _notify_patient_to_look(rehab_plan, history)
     return rehab_plan
 
 
@@ -410,9 +434,12 @@ def rehab_plan_update(
     if content_changed and rehab_plan.agreed_at is not None:
         rehab_plan.agreed_at = None
     rehab_plan.save()
-    history_note(rehab_plan=rehab_plan, by=by, what=what or _("Rehabilitation plan changed"))
+    history = history_note(
+        rehab_plan=rehab_plan, by=by, what=what or _("Rehabilitation plan changed")
+    )
     if content_changed:
         _tell_patient(rehab_plan, by, gettext_lazy("Your rehabilitation plan was updated."))
+        _notify_patient_to_look(rehab_plan, history)
     return rehab_plan
 
 

@@ -131,3 +131,19 @@ def schedule_for(
         user, schedule.patient, schedule, write=write, channel=channel, scope=None, action=action
     )
     return schedule
+
+
+def symptom_report_for(user, pk, *, channel: str = Channel.WEB):
+    """A symptom report: the patient's own, the responsible unit's staff, a relative with
+    the ``questionnaires`` scope (read only)."""
+    from .models import SymptomReport
+
+    report = (
+        SymptomReport.objects.select_related("patient", "response", "guide").filter(pk=pk).first()
+    )
+    if report is None:
+        raise Http404
+    report.reach = access.authorize(
+        user, report.patient, report, write=False, channel=channel, scope=Scope.QUESTIONNAIRES
+    )
+    return report

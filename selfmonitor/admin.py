@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -35,7 +36,16 @@ from careplan.admin_forms import PatientChoiceField, call_service
 from careplan.models import AccessLog
 
 from . import reports, selectors, services
-from .models import Alert, Assignment, Instrument, Response, Schedule, TemplateSchedule, pick
+from .models import (
+    Alert,
+    Assignment,
+    Instrument,
+    Response,
+    Schedule,
+    TemplateSchedule,
+    UnitAdvice,
+    pick,
+)
 
 Action = AccessLog.Action
 
@@ -134,7 +144,9 @@ class AlertAdmin(PatientRecordAdmin):
     def answers_display(self, obj: Alert) -> str:
         from django.utils.html import format_html_join
 
-        rows = [(a["text"], a["value"]) for a in selectors.answers_in_words(obj.response)]
+        rows = [
+            (a["text"], linebreaksbr(a["value"])) for a in selectors.answers_in_words(obj.response)
+        ]
         return format_html_join("", "<p><strong>{}</strong><br>{}</p>", rows)
 
     @admin.display(description=_("answers"))
@@ -233,7 +245,7 @@ class ResponseAdmin(PatientRecordAdmin):
     def answers_display(self, obj: Response) -> str:
         from django.utils.html import format_html_join
 
-        rows = [(a["text"], a["value"]) for a in selectors.answers_in_words(obj)]
+        rows = [(a["text"], linebreaksbr(a["value"])) for a in selectors.answers_in_words(obj)]
         return format_html_join("", "<p><strong>{}</strong><br>{}</p>", rows)
 
     def get_queryset(self, request):
@@ -276,7 +288,10 @@ class SendForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["patient"].queryset = patients.order_by("last_name", "first_name")
         latest = {}
-        for instrument in Instrument.objects.order_by("key", "-version"):
+        # The symptom report is the patient's own initiative, never sent.
+        for instrument in Instrument.objects.exclude(key=services.SYMPTOM_INSTRUMENT).order_by(
+            "key", "-version"
+        ):
             latest.setdefault(instrument.key, instrument.pk)
         self.fields["instrument"].queryset = Instrument.objects.filter(pk__in=latest.values())
 
@@ -565,3 +580,66 @@ def alert_worklist(user, *, limit: int = 10) -> dict | None:
         rows.setdefault(alert.patient_id, (alert.patient_id, alert.acting_unit_id, alert))
     access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
     return {"alerts": alerts}
+
+
+class UnitAdviceForm(forms.ModelForm):
+    """A unit's own wording of one advice entry; the entries come from the current guide
+    (the triage level of an entry is the guide's and cannot be changed here)."""
+
+    class Meta:
+        model = UnitAdvice
+        fields = ("unit", "rule_key", "text_sv", "text_en", "source")
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        _instrument, guide = services.symptom_setup()
+        levels = guide.definition["levels"]
+        self.fields["rule_key"] = forms.ChoiceField(
+            label=_("advice entry"),
+            choices=[
+                (
+                    r["key"],
+                    f"{r['key']} – {pick(levels[r['level']]['title'])}: {pick(r['advice'])[:80]}",
+                )
+                for r in guide.definition["rules"]
+            ],
+            help_text=gettext(
+                "The triage level stays the guide's. The guide's texts are drafts to be "
+                "reviewed by the care team before use."
+            ),
+        )
+        if request is not None and not request.user.is_superuser:
+            self.fields["unit"].queryset = self.fields["unit"].queryset.filter(
+                pk__in=access.staff_unit_ids(request.user)
+            )
+
+
+@admin.register(UnitAdvice)
+class UnitAdviceAdmin(RoleAdminMixin, admin.ModelAdmin):
+    """Symptom advice in the unit's own words (staff of the unit)."""
+
+    view_by = add_by = change_by = delete_by = STAFF
+    form = UnitAdviceForm
+    list_display = ("rule_key", "unit", "source", "updated_at")
+    list_filter = ("unit",)
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(unit_id__in=access.staff_unit_ids(request.user))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+
+        class WithRequest(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, request=request, **kw)
+
+        return WithRequest
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser and obj.unit_id not in access.staff_unit_ids(request.user):
+            raise PermissionDenied
+        obj.updated_by = request.user
+        obj.save()

@@ -411,3 +411,100 @@ class TemplateSchedule(Schedule):
         proxy = True
         verbose_name = _("schedule for a plan template")
         verbose_name_plural = _("schedules for plan templates")
+
+
+class TriageGuide(models.Model):
+    """One version of the symptom advice and its triage rules, loaded from
+    ``selfmonitor/symptoms/triage.v<N>.json`` (like an instrument: versioned data, never
+    edited in place once a report used it)."""
+
+    key = models.SlugField(_("identifier"), max_length=60)
+    version = models.PositiveIntegerField(_("version"))
+    definition = models.JSONField(_("definition"))
+    checksum = models.CharField(_("checksum"), max_length=64)
+    source_file = models.CharField(_("file"), max_length=300, blank=True)
+    loaded_at = models.DateTimeField(_("loaded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("symptom advice guide")
+        verbose_name_plural = _("symptom advice guides")
+        ordering = ["key", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "version"], name="triageguide_key_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} v{self.version}"
+
+
+class UnitAdvice(models.Model):
+    """A care unit's own wording of one advice entry (the triage level stays the guide's:
+    a unit adapts what the patient is told to do, not how urgent a symptom is)."""
+
+    unit = models.ForeignKey(
+        CareUnit, on_delete=models.CASCADE, related_name="symptom_advice", verbose_name=_("unit")
+    )
+    rule_key = models.SlugField(_("advice entry"), max_length=80)
+    text_sv = models.TextField(_("advice (Swedish)"), max_length=2000)
+    text_en = models.TextField(_("advice (English)"), max_length=2000)
+    source = models.CharField(
+        _("source"),
+        max_length=300,
+        help_text=_("Where the wording comes from, e.g. the unit's own patient information."),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("unit's symptom advice")
+        verbose_name_plural = _("units' symptom advice")
+        ordering = ["unit", "rule_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "rule_key"], name="unitadvice_once_per_rule"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit}: {self.rule_key}"
+
+
+class SymptomReport(models.Model):
+    """A symptom report the patient made on their own initiative: the answers are a
+    completed ``Response`` (so trends and FHIR exports include it); this row keeps the
+    triage the patient was shown, word for word, and the form's one-time token (a double
+    submit finds the same report)."""
+
+    class Level(models.TextChoices):
+        SELF_CARE = "self_care", _("Self-care advice")
+        CALL_TODAY = "call_today", _("Call the unit today")
+        CALL_NOW = "call_now", _("Call the unit now")
+
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.CASCADE,
+        related_name="symptom_reports",
+        verbose_name=_("patient"),
+        db_index=False,
+    )
+    token = models.UUIDField()
+    response = models.OneToOneField(
+        Response, on_delete=models.CASCADE, related_name="symptom_report"
+    )
+    guide = models.ForeignKey(TriageGuide, on_delete=models.PROTECT, related_name="+")
+    level = models.CharField(_("triage"), max_length=12, choices=Level.choices)
+    in_treatment = models.BooleanField(_("during treatment with cancer medicine"))
+    results = models.JSONField(_("advice given"), default=list)
+    created_at = models.DateTimeField(_("reported"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("symptom report")
+        verbose_name_plural = _("symptom reports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One form, one report: the double submit finds this row.
+            models.UniqueConstraint(fields=["patient", "token"], name="symptomreport_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()}, {self.patient}"

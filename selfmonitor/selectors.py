@@ -14,6 +14,7 @@ from careplan.selectors import WorkItem, register_worklist_source
 from . import scoring
 from .definition import item_map
 from .models import Alert, Instrument, Response, pick
+from .services import SYMPTOM_ALERT_RULE
 from .svg import trend_svg
 
 TREND_POINTS = 200  # the latest answers drawn per chart
@@ -40,19 +41,41 @@ def answers_in_words(response: Response) -> list[dict]:
     return answered
 
 
+# A high score on these scales links to the matching symptom advice (symptom report ids).
+ADVICE_FOR_SCALE = {
+    "pain": "pain",
+    "tiredness": "tiredness",
+    "drowsiness": "drowsiness",
+    "nausea": "nausea",
+    "appetite": "appetite",
+    "breath": "breathless",
+    "low_mood": "depression",
+    "anxiety": "anxiety",
+    "wellbeing": "wellbeing",
+    "distress": "anxiety",
+}
+HIGH_SHARE = 0.7  # a score in the top 30 % of its range is "high"
+
+
 def scale_rows(response: Response) -> list[dict]:
-    """Each scale's score with its range and its meaning (the band's label)."""
+    """Each scale's score with its range and its meaning (the band's label); a high score
+    on a symptom scale links to the matching self-care advice."""
     rows = []
     for scale in response.instrument.definition.get("scales", []):
         value = (response.scores or {}).get(scale["key"])
         found = scoring.band(scale, value)
+        lo, hi = scale.get("min", 0), scale.get("max", 10)
+        high = value is not None and hi > lo and (value - lo) / (hi - lo) >= HIGH_SHARE
+        symptom = ADVICE_FOR_SCALE.get(scale["key"])
         rows.append(
             {
                 "key": scale["key"],
                 "title": pick(scale["title"]),
                 "value": value,
-                "range": f"{scale.get('min', 0)}–{scale.get('max', 10)}",
+                "max": hi,
+                "range": f"{lo}–{hi}",
                 "band": pick(found["label"]) if found else "",
+                "advice_url": reverse("symptom_advice", args=[symptom]) if high and symptom else "",
             }
         )
     return rows
@@ -70,7 +93,9 @@ def scores_in_words(response: Response) -> str:
 
 @register_worklist_source("alert")
 def alert_items(user, *, limit: int) -> list[WorkItem]:
-    """Open alerts of my units' patients, most severe first, oldest first (one query)."""
+    """Open alerts of my units' patients, most severe first, oldest first (one query). A
+    symptom the patient reported is an alert too: graded by its triage (call now = high,
+    call today = medium, self-care = low), its text naming the advice given in words."""
     alerts = list(
         access.with_acting_unit(
             Alert.objects.worklist().filter(patient__in=access.patients_for(user).values("pk")),
@@ -80,7 +105,11 @@ def alert_items(user, *, limit: int) -> list[WorkItem]:
     return [
         WorkItem(
             kind="alert",
-            kind_label=_("Alert from a questionnaire"),
+            kind_label=(
+                _("Symptom reported by the patient")
+                if a.rule == SYMPTOM_ALERT_RULE
+                else _("Alert from a questionnaire")
+            ),
             severity=a.severity,
             since=a.created_at,
             patient=a.patient,

@@ -11,8 +11,10 @@ from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 40
+# Drawn at about its own size on a phone (a 360 px screen leaves ~330 px), so the 12-unit
+# text stays at least 12 px there; the stylesheet caps the width on larger screens.
+WIDTH, HEIGHT = 320, 200
+LEFT, RIGHT, TOP, BOTTOM = 30, 8, 12, 34
 
 
 def _fmt(value: float) -> str:
@@ -100,7 +102,7 @@ def trend_svg(
         for x, when in ((LEFT, first), (LEFT + plot_w, last)):
             anchor = "start" if x == LEFT else "end"
             parts.append(
-                f'<text x="{x}" y="{HEIGHT - 14}" text-anchor="{anchor}" font-size="12" '
+                f'<text x="{x}" y="{HEIGHT - 12}" text-anchor="{anchor}" font-size="12" '
                 f'fill="#1a1a1a">{escape(day(when))}</text>'
             )
     parts.append("</svg>")

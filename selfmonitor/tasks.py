@@ -43,15 +43,18 @@ def email_patient(*, assignment_id: int, kind: str) -> None:
     user = assignment.patient.user
     with translation.override(user.language or settings.LANGUAGE_CODE):
         subject = (
-            _("A reminder from careplan") if kind == "reminder" else _("A question from careplan")
-        )
+            _("A reminder from %(site)s") if kind == "reminder" else _("A question from %(site)s")
+        ) % {"site": settings.CAREPLAN_SITE_NAME}
         send_mail(
             subject=subject,
             message=_(
                 "Hello,\n\nYour care team would like you to answer a few questions in "
-                "careplan. Log in to answer: %(url)s\n\nThis e-mail cannot be answered."
+                "%(site)s. Log in to answer: %(url)s\n\nThis e-mail cannot be answered."
             )
-            % {"url": settings.CAREPLAN_SITE_URL + reverse("home")},
+            % {
+                "url": settings.CAREPLAN_SITE_URL + reverse("home"),
+                "site": settings.CAREPLAN_SITE_NAME,
+            },
             from_email=None,
             recipient_list=[user.email],
         )

@@ -2,9 +2,12 @@
 
 from django.urls import path
 
-from . import views
+from . import symptom_views, views
 
 urlpatterns = [
+    path("symptoms/new/", symptom_views.symptom_new, name="symptom_new"),
+    path("symptoms/advice/<slug:symptom>/", symptom_views.symptom_advice, name="symptom_advice"),
+    path("symptoms/<int:report_id>/", symptom_views.symptom_report, name="symptom_report"),
     path("plan/<int:pk>/questionnaires/", views.questionnaire_list, name="selfmonitor_list"),
     path(
         "plan/<int:pk>/questionnaires/trend/<slug:key>/",

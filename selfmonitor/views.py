@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +25,7 @@ from contacts.models import Scope
 
 from . import access as sm_access
 from . import scoring, selectors, services
-from .definition import is_shown, item_map
+from .definition import is_shown, item_map, missing_required
 from .models import Alert, Assignment, Instrument, Response, pick
 from .svg import day_label, trend_svg
 
@@ -32,7 +33,14 @@ TREND_POINTS = 200  # the latest answers drawn per chart
 
 
 def _plan_ctx(plan) -> dict:
-    return {"plan": plan, "patient": plan.patient, "reach": plan.reach}
+    from careplan.views import Shared
+
+    return {
+        "plan": plan,
+        "patient": plan.patient,
+        "reach": plan.reach,
+        "shared": Shared.of(plan.reach),
+    }
 
 
 def _item_rows(page: dict, values: dict[str, list[str]], errors: dict[str, str], answers):
@@ -144,6 +152,16 @@ def _urgent_unit(patient):
     return relation.unit if relation else None
 
 
+def _resume_page(definition: dict, answers: dict) -> int:
+    """Where a half-done questionnaire goes on: the first page with a shown question
+    not yet answered (the last page when all are)."""
+    pages = definition["pages"]
+    for n, page in enumerate(pages, 1):
+        if any(is_shown(i, answers) and i["id"] not in answers for i in page["items"]):
+            return n
+    return len(pages)
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def answer(request: HttpRequest, assignment_id: int) -> HttpResponse:
@@ -155,7 +173,10 @@ def answer(request: HttpRequest, assignment_id: int) -> HttpResponse:
         return redirect("selfmonitor_response", response_id=response.pk)
 
     if request.method == "GET":
-        page_no = _page_no(request.GET.get("page"), pages)
+        if request.GET.get("page") is None and response is not None:
+            page_no = _resume_page(assignment.instrument.definition, response.answers)
+        else:
+            page_no = _page_no(request.GET.get("page"), pages)
         values = _values_of(response.answers if response else {})
         if not assignment.is_answerable:
             return _render_answer(
@@ -232,6 +253,22 @@ def answer(request: HttpRequest, assignment_id: int) -> HttpResponse:
             missing=outcome.missing,
             status=400,
         )
+    if action == "next":
+        # "Next" says at once what is missing on this page; every answer is kept.
+        here = [
+            m
+            for m in missing_required(assignment.instrument.definition, outcome.response.answers)
+            if m in page_items
+        ]
+        if here:
+            return _render_answer(
+                request,
+                assignment,
+                page_no=page_no,
+                values=values,
+                missing=here,
+                status=400,
+            )
     target = page_no
     if action == "next":
         target = min(page_no + 1, len(pages))
@@ -311,9 +348,13 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
     is_self = plan.reach.is_self
     open_ = []
     if plan.reach.write:
+        drafts = Response.objects.filter(assignment=OuterRef("pk"), status=Response.Status.DRAFT)
         open_ = Instrument.attach_parsed(
             Instrument.related_only(
-                Assignment.objects.open().filter(patient=patient), "id", "due_at", "status"
+                Assignment.objects.open().filter(patient=patient).annotate(started=Exists(drafts)),
+                "id",
+                "due_at",
+                "status",
             ).order_by("due_at", "id")
         )
         if not is_self:

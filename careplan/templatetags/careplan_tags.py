@@ -129,6 +129,47 @@ def signup_open(context: template.Context) -> bool:
     return request is not None and get_adapter(request).is_open_for_signup(request)
 
 
+@register.filter
+def genitive(name: str | None) -> str:
+    """A first name as owner, in the active language: "Evas", "Lars" (sv), "Eva’s" (en),
+    for texts that address a relative ("Evas behandling")."""
+    from django.utils.translation import get_language
+
+    name = (name or "").strip()
+    if not name:
+        return ""
+    if (get_language() or "sv")[:2] == "sv":
+        return name if name[-1].lower() in "sxz" else f"{name}s"
+    return f"{name}’s"
+
+
+@register.filter
+def shares_messages(user) -> bool:
+    """Whether the header shows "Messages": the patient always; a relative only when
+    someone shares their messages with them (one query); staff never."""
+    from contacts.models import RelativeGrant, Scope
+
+    role = getattr(user, "role", None)
+    if role == "patient":
+        return True
+    if role != "relative":
+        return False
+    cached = getattr(user, "_careplan_shares_messages", None)
+    if cached is None:
+        grants = RelativeGrant.objects.active().filter(relative=user)
+        cached = any(Scope.MESSAGES in (s or []) for s in grants.values_list("scopes", flat=True))
+        user._careplan_shares_messages = cached
+    return cached
+
+
+@register.simple_tag
+def site_name() -> str:
+    """The site's one configurable name (``CAREPLAN_SITE_NAME``)."""
+    from django.conf import settings
+
+    return settings.CAREPLAN_SITE_NAME
+
+
 @register.simple_tag
 def eid_providers(who: str = "patient") -> list[dict]:
     """The configured e-ID providers for ``who`` ("patient": patients and relatives,

@@ -115,7 +115,7 @@ def test_the_apis_staff_mfa_refusal_speaks_the_clients_language(cast, header, de
     response = client.get("/api/v1/plans/")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": detail}
+    assert response.json() == {"detail": detail, "code": "mfa_required"}
 
 
 # --- The catalogues ---------------------------------------------------------------------------

@@ -423,7 +423,8 @@ PATIENT_LIST_QUERIES = 5
 #   1 session, 2 user
 #   3 the grants' scopes (access.patients_for), 4 the threads
 #   5 INSERT the access-log rows, one per patient     (access.log_list)
-RELATIVE_LIST_QUERIES = 5
+#   6 whether anyone shares messages (the header's "Messages" link)
+RELATIVE_LIST_QUERIES = 6
 
 
 @pytest.mark.parametrize("n", [1, 3])

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from careplan import messaging, selectors
+from careplan import messaging, selectors, services
 from careplan.models import AccessLog, MessageThread, Notification, StaffEmail
 from selfmonitor import services as sm_services
 from selfmonitor.models import Alert
@@ -105,6 +105,9 @@ def _load(cast, send, n: int) -> None:
         for j in range(n):
             messaging.message_send(by=cast.patient_user, thread=thread, body=f"Till {j}")
         high_distress(cast, send)
+        event = f.CalendarEventFactory(plan=cast.plan, title=f"Besök {i}", created_by=cast.nurse)
+        services.event_change_request(event=event, by=cast.patient_user, text=f"Flytta {i}")
+        services.visit_question_add(patient=cast.patient, by=cast.patient_user, text=f"Fråga {i}?")
 
 
 def _queries(client, url) -> int:
@@ -123,12 +126,13 @@ def test_the_overview_costs_the_same_for_one_or_three_threads_and_answers(cast, 
     assert one == three
     # session, user, the user's units; the patient with acting unit, responsible unit and
     # contact nurse; the access-log insert (one row for the page); the admin sidebar's
-    # permissions (2); the plan; the next events; the open threads with their last
+    # permissions (2); the plan; the next events; the open calendar change requests with
+    # their entries; the questions for the next visit; the open threads with their last
     # message; the open alerts with responses and instruments; the trend's answers; the
     # trend's instruments; the latest needs assessment; the rehab plan (its goals and
     # interventions are two more when there is one); the care map's flags; relatives with
-    # access; the handover; the access-log tail = 19
-    assert one == 19
+    # access; the handover; the access-log tail = 21
+    assert one == 21
 
 
 # --- The worklist -------------------------------------------------------------------------
@@ -194,11 +198,66 @@ def test_the_worklist_costs_the_same_for_one_or_three_items(
         start(cast, subject=f"Fråga {i}")
         high_distress(cast, send)
     user = type(cast.nurse).objects.get(pk=cast.nurse.pk)
-    # the user's units; messages; alerts; handovers; the access-log inserts (one for the
-    # care-relation rows of each source shown: messages, alerts) = 6
-    with django_assert_num_queries(6):
+    # the user's units; messages; alerts; handovers; calendar change requests; the
+    # access-log inserts (one for the care-relation rows of each source shown: messages,
+    # alerts) = 7
+    with django_assert_num_queries(7):
         items = selectors.worklist(user)
     assert len(items) == 2 * n
+
+
+def test_a_reported_symptom_is_on_the_worklist_graded_by_its_triage_in_words(cast):
+    import uuid
+
+    # Fever of 38 or more during chemotherapy (the cast's plan is in treatment): call now.
+    sm_services.symptom_report_submit(
+        patient=cast.patient,
+        by=cast.patient_user,
+        token=uuid.uuid4(),
+        raw={"fever": ["2"]},
+        picked=["fever"],
+    )
+    (item,) = selectors.worklist(cast.nurse)
+    assert item.kind == "alert" and item.severity == selectors.HIGH
+    assert item.url == reverse("admin:selfmonitor_alert_acknowledge", args=[item.obj.pk])
+    body = en(cast.client("nurse")).get("/admin/").content.decode()
+    assert body.count("Symptom reported by the patient") == 1
+    assert "Call your care unit now" in body and "Fever: 38.0 °C or higher" in body
+    assert "(priority High)" in body
+    assert 'class="severity-3 work-alert"' in body
+
+
+def test_a_calendar_change_request_is_one_more_item_of_the_same_worklist(cast):
+    event = f.CalendarEventFactory(
+        plan=cast.plan,
+        title="Cytostatika",
+        created_by=cast.nurse,
+        starts_at=timezone.now() + dt.timedelta(days=10),
+    )
+    request = services.event_change_request(event=event, by=cast.patient_user, text="Flytta?")
+    start(cast)
+    kinds = [(i.kind, i.severity) for i in selectors.worklist(cast.nurse)]
+    # The message (medium) first; the request for an entry ten days away is low.
+    assert kinds == [("message", selectors.MEDIUM), ("change_request", selectors.LOW)]
+    body = en(cast.client("nurse")).get("/admin/").content.decode()
+    assert reverse("admin:careplan_eventchangerequest_change", args=[request.pk]) in body
+    assert "Calendar change asked for" in body and "Flytta?" in body
+    assert "Patients asking to change a calendar entry" not in body  # no separate section
+
+
+def test_the_overview_shows_change_requests_and_questions_for_the_next_visit(cast):
+    event = f.CalendarEventFactory(plan=cast.plan, title="Cytostatika", created_by=cast.nurse)
+    services.event_change_request(event=event, by=cast.patient_user, text="Kan vi ta fredag?")
+    services.visit_question_add(
+        patient=cast.patient, by=cast.patient_user, text="Får jag\r\nträna under kuren?"
+    )
+    body = en(cast.client("nurse")).get(overview_url(cast.patient)).content.decode()
+    assert "Kan vi ta fredag?" in body and "Cytostatika" in body
+    assert "Får jag<br>träna under kuren?" in body
+    # Still one logged read for the whole page.
+    assert overview_rows(cast.patient).count() == 1
+    other = cast.client("other_nurse").get(overview_url(cast.patient))
+    assert other.status_code == 404 and "Kan vi ta fredag?" not in other.content.decode()
 
 
 # --- The counter and the e-mail choice ------------------------------------------------------

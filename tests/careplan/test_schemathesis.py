@@ -26,6 +26,19 @@ SETTINGS = settings(
 CURRENT: dict = {}
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_transactions_connection():
+    """schemathesis calls the WSGI application itself, whose request signals close
+    "obsolete" connections: inside a test's transaction (autocommit off) PostgreSQL's
+    connection counts as obsolete and was closed under the test. Django's test client
+    disconnects the same handler for the same reason."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @schema.auth()
 class SessionAuth:
     """The logged-in session of the test's user, set the way schemathesis expects auth

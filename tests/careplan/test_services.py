@@ -178,6 +178,9 @@ def test_a_broker_outage_at_commit_loses_nothing(monkeypatch, django_capture_on_
 @pytest.mark.django_db
 def test_the_plan_changed_e_mail_carries_no_health_data(cast):
     cast.plan.diagnosis = "Bröstcancer"
+    # The factory's title, "Min vårdplan", is also the site's name (CAREPLAN_SITE_NAME),
+    # which the e-mail rightly says: give the plan a title of its own.
+    cast.plan.title = "Bröstcancer – behandling"
     cast.plan.save()
     tasks.notify_plan_changed(plan_id=cast.plan.pk)
     assert len(mail.outbox) == 1

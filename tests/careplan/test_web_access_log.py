@@ -42,7 +42,14 @@ def _page(cast, query=""):
     return cast.client("patient").get(reverse("my_access_log") + query)
 
 
-def test_the_patient_sees_who_read_what_when_and_how(cast):
+def _log(body: str) -> str:
+    """The log itself, without the filter's list of names."""
+    return body[body.index("</select>") :] if "</select>" in body else body
+
+
+def test_the_patient_sees_who_read_what_when_in_plain_words(cast):
+    # Issue 11: grouped by day and by person and unit, in plain words (this test used to
+    # read the one-row-per-access table).
     _row(cast, at=timezone.make_aware(dt.datetime(2025, 6, 1, 10, 5), dt.UTC))
     _row(
         cast,
@@ -59,20 +66,47 @@ def test_the_patient_sees_who_read_what_when_and_how(cast):
 
     body = _page(cast).content.decode()
 
-    assert "Karin Kontakt" in body
-    assert "Bröstmottagningen" in body
-    assert "2025-06-01 12:05" in body  # shown in Swedish local time (UTC+2 in June)
+    assert "Karin Kontakt, Bröstmottagningen" in body
+    assert "1 juni 2025" in body and "12:05" in body  # Swedish local time (UTC+2 in June)
     assert "Vårdteam" in body
-    assert "Läst: vårdplan" in body
-    assert "Administrationen" in body
-    assert "Olle Annan" in body and "Nekat" in body and "Ändrat: kalenderpost" in body
+    assert "Läste din vårdplan en gång" in body
+    assert "Olle Annan" in body
+    assert "Försökte ändra en post i din kalender en gång" in body
+    assert "Nekat: personens enhet ansvarar inte för din vård." in body
+
+
+def test_reads_by_one_person_on_one_day_are_one_line_with_a_count(cast):
+    now = timezone.localtime()
+    noon = now.replace(hour=12, minute=0)
+    for minutes in (0, 10, 20):
+        _row(cast, at=noon - dt.timedelta(minutes=minutes))
+    _row(cast, at=noon - dt.timedelta(days=1))
+
+    body = _page(cast).content.decode()
+
+    assert body.count("Läste din vårdplan 3 gånger") == 1
+    assert body.count("Läste din vårdplan en gång") == 1
+    assert body.count('class="log-day"') == 2
+
+
+def test_a_filter_shows_one_persons_accesses(cast):
+    _row(cast, user_name="Karin Kontakt")
+    _row(cast, user=cast.other_nurse, user_name="Olle Annan", outcome="denied")
+
+    everyone = _page(cast).content.decode()
+    only = _page(cast, f"?who={cast.other_nurse.pk}").content.decode()
+
+    assert f'<option value="{cast.other_nurse.pk}">Olle Annan</option>' in everyone
+    assert "Karin Kontakt" in everyone and "Olle Annan" in everyone
+    assert only.count('class="card log-person"') == 1
+    assert "Försökte läsa din vårdplan" in only
 
 
 def test_it_lists_newest_first(cast):
     _row(cast, minutes_ago=30, user_name="Äldst")
     _row(cast, minutes_ago=1, user_name="Nyast")
 
-    body = _page(cast).content.decode()
+    body = _log(_page(cast).content.decode())
 
     assert body.index("Nyast") < body.index("Äldst")
 
@@ -88,10 +122,10 @@ def test_it_shows_only_the_patients_own_rows(cast):
     assert "Läste någon annan" not in body
 
 
-def test_it_pages_by_fifty(cast):
+def test_it_pages_by_two_weeks_of_days(cast):
     AccessLog.objects.bulk_create(
         AccessLog(
-            at=timezone.now() - dt.timedelta(minutes=i),
+            at=timezone.now() - dt.timedelta(days=i),
             user_name=f"Rad {i:02d}.",
             role="staff",
             basis=AccessLog.Basis.CARE_RELATION,
@@ -101,14 +135,14 @@ def test_it_pages_by_fifty(cast):
             outcome=AccessLog.Outcome.ALLOWED,
             channel=AccessLog.Channel.WEB,
         )
-        for i in range(55)
+        for i in range(20)
     )
 
-    first = _page(cast).content.decode()
-    second = _page(cast, "?page=2").content.decode()
+    first = _log(_page(cast).content.decode())
+    second = _log(_page(cast, "?page=2").content.decode())
 
-    assert "Rad 00." in first and "Rad 49." in first and "Rad 50." not in first
-    assert "Rad 50." in second and "Rad 54." in second and "Rad 49." not in second
+    assert "Rad 00." in first and "Rad 13." in first and "Rad 14." not in first
+    assert "Rad 14." in second and "Rad 19." in second and "Rad 13." not in second
     assert "?page=2" in first
 
 
@@ -131,7 +165,8 @@ def test_access_log_query_count_is_pinned(cast, django_assert_num_queries, n):
     for i in range(n):
         _row(cast, minutes_ago=i, user_name=f"Läsare {i}")
 
-    # 1 session, 2 user, 3 count for the pager, 4 the page of rows with their unit.
-    with django_assert_num_queries(4):
+    # 1 session, 2 user, 3 the people for the filter, 4 count of days for the pager,
+    # 5 the page's days, 6 the groups (day, person, unit, action, object) with counts.
+    with django_assert_num_queries(6):
         response = client.get(reverse("my_access_log"))
-    assert response.content.decode().count("Läsare ") == n
+    assert _log(response.content.decode()).count("Läsare ") == n

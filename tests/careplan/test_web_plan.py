@@ -224,8 +224,10 @@ def test_plan_detail_query_count_for_the_patient_is_pinned(cast, django_assert_n
 
     # 1 session, 2 user, 3 plan + patient + template (plan_for), 4 contact nurse with
     # nurse and unit, 5 changes since the last visit with author, 6 UPDATE last seen,
-    # 7 next three events, 8 section titles, 9 the latest handover (contacts_handover tag).
-    with django_assert_num_queries(9):
+    # 7-10 the to-do card (open questionnaires with drafts, the rehab plan, a draft
+    # handover, unread answers), 11 next three events, 12 section titles, 13 the latest
+    # handover (contacts_handover tag).
+    with django_assert_num_queries(13):
         response = _detail(cast, "patient", client)
     assert response.content.decode().count("Ändring") == n
 
@@ -251,8 +253,9 @@ def test_plan_detail_query_count_for_a_relative_is_pinned(cast, django_assert_nu
     _fill(cast, n)
 
     # 1 session, 2 user, 3 plan, 4 the relative's active grant, 5 INSERT access log,
-    # 6 contact nurse, 7 the latest handover, 8 next events, 9 sections.
-    with django_assert_num_queries(9):
+    # 6 contact nurse, 7 the latest handover, 8 next events, 9 sections, 10 whether
+    # anyone shares messages with the relative (the header's "Messages" link).
+    with django_assert_num_queries(10):
         _detail(cast, "relative", client)
 
 

@@ -347,3 +347,19 @@ def test_the_acceptance_records_that_the_senders_access_ends(cast, primary, sett
     settings.CAREPLAN_HANDOVER_READ_GRACE_HOURS = 2
     services.handover_complete(handover=handover, by=cast.other_nurse)
     assert services._handover_access_end_text() == "in 2 hours"
+
+
+def test_the_patient_is_told_of_each_handover_step_once(cast, primary):
+    handover = _sent(cast)
+    handover = _accept(cast, handover)
+    handover = services.handover_complete(handover=handover, by=cast.other_nurse)
+    notes = Notification.objects.filter(recipient=cast.patient_user, kind="other")
+    assert sorted(n.dedupe_key.rsplit(":", 1)[1] for n in notes) == [
+        "accepted",
+        "completed",
+        "draft",
+        "sent",
+    ]
+    draft = notes.get(dedupe_key__endswith=":draft")
+    assert draft.url == f"/handover/{handover.pk}/needs/"
+    assert "wishes" in draft.text or "önskar" in draft.text

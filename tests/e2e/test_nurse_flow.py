@@ -81,7 +81,7 @@ def test_nurse_logs_in_with_totp_and_edits_the_plan_the_patient_sees_the_change(
 
     # ... and who read the record: the nurse, through the admin.
     patient.goto("/me/access-log/")
-    expect(ppage.locator(".log-table tbody")).to_contain_text("Karin Kontakt")
+    expect(ppage.locator(".log-day").first).to_contain_text("Karin Kontakt")
     assert AccessLog.objects.filter(
         patient=people.patient, user=people.nurse, channel=AccessLog.Channel.ADMIN
     ).exists()

@@ -72,7 +72,8 @@ def test_patient_reads_the_rehab_plan_is_refused_without_goals_then_agrees(new_b
     page = b.page
     login_password(b, people.patient_user.email)
 
-    page.get_by_role("link", name="Rehabilitation plan").click()
+    # exact: the to-do card also links here ("Look at your rehabilitation plan ...").
+    page.get_by_role("link", name="Rehabilitation plan", exact=True).click()
     expect(page).to_have_url(re.compile(rf"/plan/{plan.pk}/rehab/$"))
     expect(page.locator("h1")).to_have_text("Rehabilitation plan")
     expect(page.get_by_text("No goals yet.")).to_be_visible()

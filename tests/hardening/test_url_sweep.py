@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import uuid
 from dataclasses import dataclass, field
 
 import pytest
@@ -32,11 +33,13 @@ from careplan.models import (
     CalendarEvent,
     CarePlan,
     CareUnit,
+    EventChangeRequest,
     Notification,
     Outbox,
     PlanSection,
     Role,
     UnitLink,
+    VisitQuestion,
 )
 from careplan.testing import login
 from contacts import services as contacts_services
@@ -44,7 +47,7 @@ from contacts.models import CareMapEntry, EntryKind, Invitation, RelativeGrant
 from rehab import services as rehab_services
 from rehab.models import Goal, KvaCode, RehabPlan, SelfCareAdvice
 from selfmonitor import services as sm_services
-from selfmonitor.models import Alert, Schedule, TemplateSchedule
+from selfmonitor.models import Alert, Schedule, TemplateSchedule, UnitAdvice
 from tests import factories as f
 
 # --- Markers ---------------------------------------------------------------------------------
@@ -227,6 +230,22 @@ def _build_world(cast) -> World:
         channel=AccessLog.Channel.ADMIN,
     )
     link = UnitLink.objects.create(unit=cast.unit, title="Parkering", url="https://example.org/")
+    # The patient's side (issue 11): a calendar change request, a question for the next
+    # visit, a symptom report (its alert is the victim's too), the unit's own advice.
+    change_request = EventChangeRequest.objects.create(
+        event=event, patient=patient, text="Kan vi flytta?", requested_by=patient.user
+    )
+    VisitQuestion.objects.create(patient=patient, text="Får jag träna?")
+    symptom_report = sm_services.symptom_report_submit(
+        patient=patient,
+        by=patient.user,
+        token=uuid.uuid4(),
+        raw={"tiredness": ["1"]},
+        picked=["tiredness"],
+    ).report
+    unit_advice = UnitAdvice.objects.create(
+        unit=cast.unit, rule_key="tiredness", text_sv="Vila.", text_en="Rest.", source="Enheten"
+    )
 
     ids = {
         "patient": patient.pk,
@@ -263,6 +282,10 @@ def _build_world(cast) -> World:
         "unit": cast.unit.pk,
         "template": plan.template_id,
         "link": link.pk,
+        "change_request": change_request.pk,
+        "symptom_report": symptom_report.pk,
+        "symptom": "tiredness",
+        "unit_advice": unit_advice.pk,
         "access_log": log_row.pk,
         "outbox": Outbox.objects.order_by("pk").values_list("pk", flat=True).first() or 1,
         "email": email.pk,
@@ -327,6 +350,8 @@ def _fingerprint(world: World) -> list:
         RehabPlan.objects.filter(patient=patient),
         Alert.objects.filter(patient=patient),
         Schedule.objects.filter(patient=patient),
+        EventChangeRequest.objects.filter(patient=patient),
+        VisitQuestion.objects.filter(patient=patient),
     ]
     return [
         sorted(
@@ -387,6 +412,12 @@ WEB = {
     "invitation_open": {"token": "confirm_key"},
     # One person, two roles: what others share with a patient (issue 15).
     "shared_with_me": {},
+    # The patient's side (issue 11).
+    "event_change_request": {"pk": "plan", "event_id": "event"},
+    "visit_questions": {},
+    "symptom_new": {},
+    "symptom_advice": {"symptom": "symptom"},
+    "symptom_report": {"report_id": "symptom_report"},
     # e-ID (careplan.eid, issue 15) and allauth's social-account pages: none names a
     # patient; swept for 500s and markers.
     "eid_login": {"provider_id": "eid_provider"},
@@ -549,6 +580,8 @@ ADMIN_MODELS = {
     "careplan_accesslog": "access_log",
     "careplan_messagethread": "thread",
     "careplan_outbox": "outbox",
+    "careplan_eventchangerequest": "change_request",
+    "selfmonitor_unitadvice": "unit_advice",
     "selfmonitor_alert": "alert",
     "selfmonitor_response": "response",
     "selfmonitor_assignment": "assignment",

@@ -404,3 +404,16 @@ def test_a_report_period_ending_before_it_starts_is_refused(cast):
     today = timezone.localdate()
     with pytest.raises(ValidationError):
         services.unit_report(unit=cast.unit, start=today, end=today - dt.timedelta(days=1))
+
+
+def test_the_patient_is_notified_of_a_rehab_plan_to_look_at_once_per_version(cast):
+    from careplan.models import Notification
+
+    rehab = services.rehab_plan_create(care_plan=cast.plan, by=cast.nurse, timetable="Vecka 1")
+    notes = Notification.objects.filter(recipient=cast.patient_user, kind="other")
+    assert notes.count() == 1
+    assert notes.get().url == f"/plan/{cast.plan.pk}/rehab/"
+    services.rehab_plan_update(rehab_plan=rehab, by=cast.nurse, content_changed=False)
+    assert notes.count() == 1
+    services.rehab_plan_update(rehab_plan=rehab, by=cast.nurse)
+    assert notes.count() == 2

@@ -65,10 +65,15 @@ def test_rehab_screening_covers_the_four_areas():
 
 
 def test_load_instruments_loads_the_shipped_files_once(db):
+    from selfmonitor.models import TriageGuide
+
+    # Four questionnaires and the symptom report (issue 11), with its advice guide.
     call_command("load_instruments")
-    assert Instrument.objects.count() == 4
+    assert Instrument.objects.count() == 5
+    assert TriageGuide.objects.count() == 1
     call_command("load_instruments")  # unchanged: nothing new
-    assert Instrument.objects.count() == 4
+    assert Instrument.objects.count() == 5
+    assert TriageGuide.objects.count() == 1
 
 
 def test_a_broken_definition_is_refused_with_file_item_and_reason(db, tmp_path: Path):

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from selfmonitor import services
+from selfmonitor import svg as svg_module
 from selfmonitor.models import Response
 from selfmonitor.svg import trend_svg
 
@@ -44,7 +45,7 @@ def test_threshold_y_is_right(settings):
     svg = trend_svg(
         [(T0, 0)], lo=0, hi=10, thresholds=[(10, "top")], title="t", desc="d", chart_id="c"
     )
-    assert 'y1="16.0"' in svg  # the top of the plot
+    assert f'y1="{svg_module.TOP:.1f}"' in svg  # the top of the plot
 
 
 def test_trend_page_shows_chart_table_and_threshold_for_the_nurse(cast, send):
@@ -87,11 +88,16 @@ def test_day_label_writes_what_date_format_writes(language):
 
 
 def test_a_point_shows_its_stockholm_day():
-    import datetime as dt
-
-    from selfmonitor.svg import trend_svg
-
     # 00:15 on 30 November in Stockholm is 23:15 on the 29th in UTC.
     when = dt.datetime(2026, 11, 29, 23, 15, tzinfo=dt.UTC)
     svg = trend_svg([(when, 5)], lo=0, hi=10, title="t", desc="d", chart_id="c")
     assert "30 " in svg and "29 " not in svg
+
+
+def test_chart_dates_are_local_not_utc(settings):
+    import datetime as _dt
+
+    # 23:30 UTC on 31 March is 1 April in Stockholm (summer time).
+    late = _dt.datetime(2026, 3, 31, 23, 30, tzinfo=_dt.UTC)
+    svg = trend_svg([(late, 3)], lo=0, hi=10, title="t", desc="d", chart_id="c")
+    assert "1 apr 2026" in svg.lower() and "31 mar" not in svg.lower()

@@ -28,7 +28,8 @@ def _client(cast, who):
 
 
 def _post(client, assignment, page=1, action="next", **answers):
-    data = {"page": page, "action": action, "instrument": DT}
+    instrument = f"{assignment.instrument.key}:{assignment.instrument.version}"
+    data = {"page": page, "action": action, "instrument": instrument}
     data.update({f"a-{k}": v for k, v in answers.items()})
     return client.post(reverse("selfmonitor_answer", args=[assignment.pk]), data)
 
@@ -153,9 +154,11 @@ def test_patient_answers_page_by_page_and_the_draft_is_kept_between_pages(cast, 
     draft = Response.objects.get(assignment=assignment)
     assert draft.status == "draft"
     assert draft.answers == {"distress": 8}
-    # Another device: the same draft is shown.
-    page = _client(cast, "patient").get(reverse("selfmonitor_answer", args=[assignment.pk]))
-    assert b'value="8" checked' in page.content
+    # Another device: the same draft is shown, and it opens where the patient left.
+    other = _client(cast, "patient")
+    url = reverse("selfmonitor_answer", args=[assignment.pk])
+    assert b'value="8" checked' in other.get(url + "?page=1").content
+    assert other.get(url).context["page_no"] == 2
     response = _post(
         client, assignment, page=2, action="submit", wants_contact="no", problems_physical=["pain"]
     )
@@ -363,6 +366,18 @@ def test_the_patients_access_log_names_questionnaire_reads_in_plain_words(cast, 
     _client(cast, "nurse").get(reverse("selfmonitor_response", args=[response.pk]))
     page = _client(cast, "patient").get(reverse("my_access_log"))
     assert "your answers to a questionnaire" in page.content.decode()
+
+
+def test_next_warns_about_an_unanswered_required_question_and_keeps_the_answers(cast, send):
+    assignment = send("symptom-scale")
+    client = _client(cast, "patient")
+    response = _post(client, assignment, page=1, action="next", pain="3")
+    assert response.status_code == 400
+    assert response.context["page_no"] == 1
+    missing = {e["id"] for e in response.context["summary"]}
+    assert "tiredness" in missing and "pain" not in missing
+    assert b'value="3" checked' in response.content
+    assert Response.objects.get(assignment=assignment).answers == {"pain": 3}
 
 
 # --- Parsed instruments are kept per process (a version never changes) -----------------------

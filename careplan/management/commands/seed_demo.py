@@ -75,6 +75,10 @@ UNITS = [
         "email": f"brostmottagningen@{DEMO_DOMAIN}",
         "address": "Sjukhusvägen 1, 123 45 Exempelstad",
         "reachable": "Mån–fre 8–16",
+        # The symptom advice says "call 1177" outside these hours.
+        "phone_opens": dt.time(8, 0),
+        "phone_closes": dt.time(16, 0),
+        "phone_weekdays": "12345",
     },
     {
         "hsa_id": LUNG_HSA,

@@ -1,6 +1,7 @@
 """Validate and load questionnaire instruments from their data files.
 
-    manage.py load_instruments                  # every file in selfmonitor/instruments/
+    manage.py load_instruments                  # every file in selfmonitor/instruments/,
+                                                # and the symptom report in symptoms/
     manage.py load_instruments path/to/x.json   # a unit's licensed instrument, same format
     manage.py load_instruments --check          # validate only
 
@@ -61,5 +62,12 @@ class Command(BaseCommand):
                 for path, data in loaded:
                     instrument, what = services.instrument_load(data=data, source_file=path.name)
                     self.stdout.write(f"{path.name}: {instrument.key} v{instrument.version} {what}")
+                if not options["paths"]:
+                    # The symptom report and its advice and triage rules (symptoms/).
+                    instrument, guide = services.symptom_files_load()
+                    self.stdout.write(
+                        f"symptoms: {instrument.key} v{instrument.version}, "
+                        f"{guide.key} v{guide.version} loaded"
+                    )
         except DefinitionError as exc:
             raise CommandError("Refused:\n" + "\n".join(exc.errors)) from exc

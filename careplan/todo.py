@@ -1,0 +1,96 @@
+"""The patient's "to do" card at the top of the start page: nothing waits unseen.
+
+Read-only selectors over the other apps' models (imported inside the function so the
+core app does not depend on them at import time). Four queries, whatever the number of
+rows: open questionnaires with their drafts, the rehabilitation plan, a draft handover,
+unread message threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Exists, F, OuterRef, Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from .models import CarePlan, MessageThread
+
+
+@dataclass(frozen=True)
+class Todo:
+    kind: str  # questionnaire | rehab_plan | handover | message
+    text: str
+    url: str
+    due: datetime | None = None
+    started: bool = False
+
+
+def todo_for_patient(plan: CarePlan) -> list[Todo]:
+    """What waits for the patient of ``plan``, most pressing first."""
+    from contacts.models import Handover, HandoverState
+    from rehab.models import RehabPlan
+    from selfmonitor.models import Assignment, Response
+
+    patient = plan.patient
+    items: list[Todo] = []
+    drafts = Response.objects.filter(assignment=OuterRef("pk"), status=Response.Status.DRAFT)
+    # 1: open questionnaires, the earliest due first, each marked if already started
+    for assignment in (
+        Assignment.objects.open()
+        .filter(patient=patient)
+        .annotate(started=Exists(drafts))
+        .select_related("instrument")
+        .order_by("due_at", "id")
+    ):
+        items.append(
+            Todo(
+                kind="questionnaire",
+                text=assignment.instrument.title,
+                url=reverse("selfmonitor_answer", args=[assignment.pk]),
+                due=assignment.due_at,
+                started=assignment.started,
+            )
+        )
+    # 2: a rehabilitation plan not yet looked at and agreed
+    rehab = RehabPlan.objects.filter(care_plan=plan, agreed_at__isnull=True).only("pk").first()
+    if rehab is not None:
+        items.append(
+            Todo(
+                kind="rehab_plan",
+                text=_("Look at your rehabilitation plan and say if you agree"),
+                url=reverse("rehab_plan", args=[plan.pk]),
+            )
+        )
+    # 3: a handover being prepared, waiting for the patient's needs and wishes
+    handover = (
+        Handover.objects.filter(patient=patient, state=HandoverState.DRAFT, needs_and_wishes="")
+        .select_related("to_unit")
+        .only("pk", "to_unit__name")
+        .first()
+    )
+    if handover is not None:
+        items.append(
+            Todo(
+                kind="handover",
+                text=_("Tell %(unit)s what matters to you before your care moves there")
+                % {"unit": handover.to_unit.name},
+                url=reverse("handover_needs", args=[handover.pk]),
+            )
+        )
+    # 4: answers from the care team not yet read
+    unread = MessageThread.objects.filter(
+        Q(patient_read_at__isnull=True) | Q(patient_read_at__lt=F("last_staff_message_at")),
+        patient=patient,
+        last_staff_message_at__isnull=False,
+    ).order_by("-last_staff_message_at")
+    for thread in unread.only("pk", "subject")[:5]:
+        items.append(
+            Todo(
+                kind="message",
+                text=_("Read the care team's answer: %(subject)s") % {"subject": thread.subject},
+                url=reverse("message_thread", args=[thread.pk]),
+            )
+        )
+    return items
