@@ -27,6 +27,7 @@ router.register("patients", careplan_api.PatientViewSet, basename="patient")
 router.register("access-log", careplan_api.AccessLogViewSet, basename="access-log")
 router.register("notifications", careplan_api.NotificationViewSet, basename="notification")
 router.register("rehab-plans", rehab_api.RehabPlanViewSet, basename="rehab-plan")
+router.register("rehab-referrals", rehab_api.ReferralViewSet, basename="rehab-referral")
 router.register("kva-codes", rehab_api.KvaCodeViewSet, basename="kva-code")
 router.register("questionnaires", selfmonitor_api.InstrumentViewSet, basename="questionnaire")
 router.register(
@@ -36,6 +37,9 @@ router.register(
 )
 router.register(
     "questionnaire-responses", selfmonitor_api.ResponseViewSet, basename="questionnaire-response"
+)
+router.register(
+    "questionnaire-schedules", selfmonitor_api.ScheduleViewSet, basename="questionnaire-schedule"
 )
 router.register("alerts", selfmonitor_api.AlertViewSet, basename="alert")
 

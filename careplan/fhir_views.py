@@ -1,8 +1,10 @@
 """The read-only FHIR R4 endpoint at /fhir/.
 
 - ``GET /fhir/metadata``: the CapabilityStatement, listing exactly what is served here;
-- ``GET /fhir/{type}/{id}``: read (Patient, CareTeam, CarePlan, Organization,
-  Questionnaire, QuestionnaireResponse, Observation, Task);
+- ``GET /fhir/{type}/{id}``: read every kind ``Patient/{id}/$everything`` holds (Patient,
+  Organization, Practitioner, PractitionerRole, CareTeam, CarePlan, Goal, ServiceRequest,
+  Procedure, RelatedPerson, Consent, Questionnaire, QuestionnaireResponse, Observation,
+  Task), each built by its one builder;
 - ``GET /fhir/Observation?patient=&code=&date=`` and
   ``GET /fhir/QuestionnaireResponse?patient=&questionnaire=&authored=``: ``searchset``
   Bundles, ``_count`` per page (``CAREPLAN_FHIR_PAGE_SIZE``), ``_page`` and ``next`` links;
@@ -193,6 +195,14 @@ def read_care_plan(user, rid: str) -> dict:
 
 
 def read_organization(user, rid: str) -> dict:
+    if rid.startswith("caremap-"):  # a care contact on the patient's care map
+        from contacts.fhir import care_map_entry
+        from contacts.models import EntryKind
+
+        entry = _care_map_entry(user, rid)
+        if entry.kind != EntryKind.CARE_CONTACT:
+            raise Http404
+        return care_map_entry(entry)
     unit = CareUnit.objects.filter(pk=_number(r"unit-(\d+)", rid)).first()
     if unit is None or user.role not in (Role.STAFF,):
         raise Http404
@@ -235,14 +245,136 @@ def read_task(user, rid: str) -> dict:
     return handover_task(handover_for(user, _number(r"handover-(\d+)", rid), channel=API))
 
 
+def _care_map_entry(user, rid: str):
+    """A care-map entry, checked as the API checks it (relatives do not reach the map)."""
+    from contacts.models import CareMapEntry
+
+    pk = _number(r"caremap-(\d+)", rid)
+    entry = CareMapEntry.objects.select_related("care_map__patient").filter(pk=pk).first()
+    if entry is None:
+        raise Http404
+    access.authorize(user, entry.care_map.patient, entry, write=False, channel=API, scope=None)
+    return entry
+
+
+def read_related_person(user, rid: str) -> dict:
+    from contacts.fhir import care_map_entry
+    from contacts.models import EntryKind
+
+    entry = _care_map_entry(user, rid)
+    if entry.kind == EntryKind.CARE_CONTACT:
+        raise Http404
+    return care_map_entry(entry)
+
+
+def read_consent(user, rid: str) -> dict:
+    from contacts.fhir import grant_consent
+    from contacts.models import RelativeGrant
+
+    pk = _number(r"relative-grant-(\d+)", rid)
+    grant = RelativeGrant.objects.select_related("patient", "relative").filter(pk=pk).first()
+    if grant is None:
+        raise Http404
+    access.authorize(user, grant.patient, grant, write=False, channel=API, scope=None)
+    return grant_consent(grant)
+
+
+def read_goal(user, rid: str) -> dict:
+    from rehab.access import rehab_plan_by_id
+    from rehab.fhir import goal_resource
+    from rehab.models import Goal
+
+    goal = Goal.objects.filter(pk=_number(r"rehab-goal-(\d+)", rid)).first()
+    if goal is None:
+        raise Http404
+    rehab = rehab_plan_by_id(user, goal.rehab_plan_id, channel=API)
+    return goal_resource(rehab, goal)
+
+
+def _intervention(user, pk: int):
+    from rehab.access import rehab_plan_by_id
+    from rehab.models import Intervention
+
+    item = Intervention.objects.select_related("kva", "unit").filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    return rehab_plan_by_id(user, item.rehab_plan_id, channel=API), item
+
+
+def read_procedure(user, rid: str) -> dict:
+    from rehab.fhir import intervention_resource
+
+    rehab, item = _intervention(user, _number(r"rehab-procedure-(\d+)", rid))
+    data = intervention_resource(rehab, item)
+    if data["resourceType"] != "Procedure":  # not done (yet): a ServiceRequest
+        raise Http404
+    return data
+
+
+def read_service_request(user, rid: str) -> dict:
+    """A rehab intervention not yet done, or what a handover asks of the receiver."""
+    if rid.startswith("handover-"):
+        from contacts.fhir import handover_service_request
+        from contacts.handover_access import handover_for
+
+        pk = _number(r"handover-(\d+)-request", rid)
+        return handover_service_request(handover_for(user, pk, channel=API))
+    from rehab.fhir import intervention_resource
+
+    rehab, item = _intervention(user, _number(r"rehab-request-(\d+)", rid))
+    data = intervention_resource(rehab, item)
+    if data["resourceType"] != "ServiceRequest":
+        raise Http404
+    return data
+
+
+def read_practitioner(user, rid: str) -> dict:
+    """A member of staff by name, for staff (no patient data: not access-logged)."""
+    from .models import User
+
+    staff = User.objects.filter(pk=_number(r"staff-(\d+)", rid), role=Role.STAFF).first()
+    if staff is None or user.role != Role.STAFF:
+        raise Http404
+    return core.practitioner(staff)
+
+
+def read_practitioner_role(user, rid: str) -> dict:
+    """A member of staff in one of their units, for staff (as Organization)."""
+    m = re.fullmatch(r"staff-(\d+)-unit-(\d+)", rid)
+    if m is None or user.role != Role.STAFF:
+        raise Http404
+    unit = CareUnit.objects.filter(pk=m.group(2), members__pk=m.group(1)).first()
+    if unit is None:
+        raise Http404
+    staff = unit.members.get(pk=m.group(1))
+    # The direct phone as the patient's CareTeam gives it: the latest contact-nurse
+    # assignment of this nurse in this unit.
+    from .models import ContactNurseAssignment
+
+    phone = (
+        ContactNurseAssignment.objects.filter(nurse=staff, unit=unit)
+        .order_by("-started_on", "-id")
+        .values_list("direct_phone", flat=True)
+        .first()
+    )
+    return core.practitioner_role(staff, unit, phone=phone or "")
+
+
 READERS = {
     "CarePlan": read_care_plan,
     "CareTeam": read_care_team,
+    "Consent": read_consent,
+    "Goal": read_goal,
     "Observation": read_observation,
     "Organization": read_organization,
     "Patient": read_patient,
+    "Practitioner": read_practitioner,
+    "PractitionerRole": read_practitioner_role,
+    "Procedure": read_procedure,
     "Questionnaire": read_questionnaire,
     "QuestionnaireResponse": read_questionnaire_response,
+    "RelatedPerson": read_related_person,
+    "ServiceRequest": read_service_request,
     "Task": read_task,
 }
 

@@ -7,14 +7,15 @@ patient, denied attempts too.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
 from django.http import Http404
 
 from careplan import access
-from careplan.models import AccessLog, CarePlan
+from careplan.models import AccessLog, CarePlan, CareRelation, Role
 from contacts.models import Scope
 
-from .models import RehabPlan
+from .models import Referral, RehabPlan
 
 
 def rehab_plans_for(user) -> QuerySet[RehabPlan]:
@@ -67,3 +68,102 @@ def rehab_plan_by_id(
         raise Http404
     _plan, rehab = rehab_plan_for(user, care_plan_id, write=write, channel=channel, action=action)
     return rehab
+
+
+# --- Referrals -------------------------------------------------------------------------------
+
+
+def referrals_for(user) -> QuerySet[Referral]:
+    """Referrals staff may list (as the admin lists them): those of the patients their
+    units are responsible for, and those sent to their rehabilitation unit. Each row
+    carries ``acting_unit_id`` (the receiving unit, else the responsible one) for the
+    log. Nobody else lists referrals."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.STAFF:
+        return Referral.objects.none()
+    units = access.staff_unit_ids(user)
+    relation = CareRelation.objects.filter(
+        patient_id=OuterRef("patient"), ended_at__isnull=True, unit_id__in=units
+    ).values("unit_id")[:1]
+    return (
+        Referral.objects.filter(
+            Q(to_unit_id__in=units) | Q(patient__in=access.patients_for(user).values("pk"))
+        )
+        .annotate(
+            acting_unit_id=Case(
+                When(to_unit_id__in=units, then=F("to_unit_id")),
+                default=Subquery(relation),
+                output_field=IntegerField(),
+            )
+        )
+        .select_related("patient", "from_unit", "to_unit")
+    )
+
+
+def referral_for(
+    user,
+    pk,
+    *,
+    write: bool = False,
+    channel: str = AccessLog.Channel.API,
+    action: str | None = None,
+) -> Referral:
+    """One referral, for the receiving rehabilitation unit (on the basis of the referral
+    itself, logged with that unit as acting unit) or the responsible unit's care team
+    (``access.authorize``). The patient and relatives read it through the care plan, not
+    here: 404. Only the receiving unit writes (decides): the care team 403, others 404.
+    One access-log row, denied attempts too."""
+    referral = (
+        Referral.objects.select_related("patient", "assessment", "from_unit", "to_unit")
+        .filter(pk=pk)
+        .first()
+    )
+    if referral is None:
+        raise Http404
+    action = action or (AccessLog.Action.UPDATE if write else AccessLog.Action.VIEW)
+    units = access.staff_unit_ids(user)
+    referral.receiving = referral.to_unit_id in units
+    if referral.receiving:
+        access.log_access(
+            user=user,
+            patient=referral.patient,
+            obj=referral,
+            action=action,
+            allowed=True,
+            channel=channel,
+            reach_=access.Reach(
+                allowed=True,
+                basis=AccessLog.Basis.CARE_RELATION,
+                acting_unit_id=referral.to_unit_id,
+                write=True,
+            ),
+        )
+        return referral
+    if write:
+        # Only the receiving unit writes (decides): the care team gets 403, others 404.
+        r = access.reach(user, referral.patient)
+        access.log_access(
+            user=user,
+            patient=referral.patient,
+            obj=referral,
+            action=action,
+            allowed=False,
+            channel=channel,
+            reach_=r,
+        )
+        if r.allowed and user.role == Role.STAFF:
+            raise PermissionDenied
+        raise Http404
+    if getattr(user, "is_authenticated", False) and user.role != Role.STAFF:
+        access.log_access(
+            user=user,
+            patient=referral.patient,
+            obj=referral,
+            action=action,
+            allowed=False,
+            channel=channel,
+        )
+        raise Http404
+    access.authorize(
+        user, referral.patient, referral, write=False, channel=channel, scope=None, action=action
+    )
+    return referral

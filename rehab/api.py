@@ -25,8 +25,17 @@ from careplan.fhir_views import FHIR_RENDERERS
 from careplan.models import AccessLog, CareUnit
 
 from . import fhir, services
-from .access import rehab_plan_by_id, rehab_plans_for
-from .models import Area, FollowUp, Goal, Intervention, KvaCode, RehabPlan
+from .access import referral_for, referrals_for, rehab_plan_by_id, rehab_plans_for
+from .models import (
+    Area,
+    FollowUp,
+    Goal,
+    Intervention,
+    KvaCode,
+    NeedsAssessment,
+    Referral,
+    RehabPlan,
+)
 
 API = AccessLog.Channel.API
 Action = AccessLog.Action
@@ -325,3 +334,156 @@ class RehabPlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def fhir(self, request: Request, pk: str, **kwargs) -> Response:
         rehab = rehab_plan_by_id(request.user, pk, action=Action.EXPORT)
         return Response(fhir.rehab_plan_bundle(rehab), content_type="application/fhir+json")
+
+
+# --- Referrals -------------------------------------------------------------------------------
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    patient_name = serializers.CharField(source="patient.__str__", read_only=True)
+    from_unit_name = serializers.CharField(source="from_unit.name", read_only=True)
+    to_unit_name = serializers.CharField(source="to_unit.name", read_only=True)
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "patient",
+            "patient_name",
+            "assessment",
+            "from_unit",
+            "from_unit_name",
+            "to_unit",
+            "to_unit_name",
+            "reason",
+            "status",
+            "sent_at",
+            "decided_at",
+            "decision_reason",
+        ]
+        read_only_fields = fields
+
+
+class ReferralCreateSerializer(serializers.Serializer):
+    assessment = serializers.IntegerField(help_text="The needs assessment the referral rests on.")
+    to_unit = serializers.IntegerField(help_text="The rehabilitation unit referred to.")
+    reason = serializers.CharField(max_length=5000)
+
+
+class ReferralAcceptSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class ReferralDeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000)
+
+
+def _decision(name: str, request_serializer) -> dict:
+    return extend_schema(
+        summary=name,
+        request=request_serializer,
+        responses={
+            200: ReferralSerializer,
+            400: OpenApiResponse(description="Already decided, or invalid fields."),
+            403: OpenApiResponse(description="Only the receiving rehabilitation unit decides."),
+            404: NOT_FOUND,
+        },
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Referrals of your units' patients and those sent to your rehabilitation unit "
+        "(staff)"
+    ),
+    retrieve=extend_schema(
+        summary="One referral (the care team or the receiving unit)",
+        responses={200: ReferralSerializer, 404: NOT_FOUND},
+    ),
+    create=extend_schema(
+        summary="Refer to a rehabilitation unit on a needs assessment (care team)",
+        request=ReferralCreateSerializer,
+        responses={
+            201: ReferralSerializer,
+            400: OpenApiResponse(description="Invalid"),
+            403: OpenApiResponse(description="Not the care team"),
+            404: NOT_FOUND,
+        },
+    ),
+    accept=_decision("Accept (the receiving rehabilitation unit)", ReferralAcceptSerializer),
+    decline=_decision(
+        "Decline with a reason (the receiving rehabilitation unit)", ReferralDeclineSerializer
+    ),
+)
+class ReferralViewSet(ApiViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Staff only, as in the admin: the care team of the patient's responsible unit and
+    the receiving rehabilitation unit read; the care team refers, the receiving unit
+    accepts or declines (``rehab/services.py``). Every read and decision is logged."""
+
+    serializer_class = ReferralSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Referral.objects.none()
+        return referrals_for(self.request.user).order_by("-sent_at", "-id")
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        _log_page(request.user, page, patient_id_of=lambda r: r.patient_id)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str, *args, **kwargs) -> Response:
+        return Response(self.get_serializer(referral_for(request.user, pk)).data)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        body = ReferralCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        assessment = (
+            NeedsAssessment.objects.select_related("patient").filter(pk=data["assessment"]).first()
+        )
+        if assessment is None:
+            raise serializers.ValidationError({"assessment": [_("No such needs assessment.")]})
+        reach = core_access.authorize(
+            request.user,
+            assessment.patient,
+            assessment,
+            write=True,
+            channel=API,
+            scope=None,
+            action=Action.CREATE,
+        )
+        if reach.is_self:
+            raise PermissionDenied
+        to_unit = CareUnit.objects.filter(pk=data["to_unit"]).first()
+        if to_unit is None:
+            raise serializers.ValidationError({"to_unit": [_("Choose a rehabilitation unit.")]})
+        try:
+            referral = services.referral_send(
+                assessment=assessment, to_unit=to_unit, by=request.user, reason=data["reason"]
+            )
+        except DjangoValidationError as exc:
+            raise _api_validation_error(exc) from exc
+        return Response(self.get_serializer(referral).data, status=status.HTTP_201_CREATED)
+
+    def _decide(self, pk: str, *, accept: bool, reason: str) -> Response:
+        referral = referral_for(self.request.user, pk, write=True, action=Action.UPDATE)
+        try:
+            referral = services.referral_decide(
+                referral=referral, by=self.request.user, accept=accept, reason=reason
+            )
+        except DjangoValidationError as exc:
+            raise _api_validation_error(exc) from exc
+        return Response(self.get_serializer(referral).data)
+
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str, **kwargs) -> Response:
+        body = ReferralAcceptSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._decide(pk, accept=True, reason=body.validated_data["reason"])
+
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str, **kwargs) -> Response:
+        body = ReferralDeclineSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._decide(pk, accept=False, reason=body.validated_data["reason"])

@@ -12,10 +12,10 @@ from __future__ import annotations
 from django.http import Http404
 
 from careplan import access
-from careplan.models import AccessLog
+from careplan.models import AccessLog, Role
 from contacts.models import Scope
 
-from .models import Alert, Assignment, Instrument, Response
+from .models import Alert, Assignment, Instrument, Response, Schedule
 
 Channel = AccessLog.Channel
 
@@ -102,6 +102,35 @@ def responses_for(user):
     if getattr(user, "role", None) != "patient":
         qs = qs.exclude(instrument__kind=Instrument.Kind.PREM)
     return qs
+
+
+def schedules_for(user):
+    """One patient's questionnaire schedules, for staff of the responsible unit (as the
+    admin shows them); ``acting_unit_id`` annotated for the log. Template schedules hold
+    no patient data and are not here."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.STAFF:
+        return Schedule.objects.none()
+    qs = Schedule.objects.filter(patient__in=access.patients_for(user))
+    return access.with_acting_unit(qs, user)
+
+
+def schedule_for(
+    user, pk, *, write: bool = False, channel: str = Channel.API, action: str | None = None
+) -> Schedule:
+    """A patient's schedule, for staff of the responsible unit (a staff tool: the patient
+    and relatives get 404, a denied row for anyone but the patient)."""
+    schedule = (
+        Schedule.objects.select_related("patient").filter(pk=pk, patient__isnull=False).first()
+    )
+    if schedule is None:
+        raise Http404
+    if user.role != Role.STAFF:
+        _refuse_prem(user, schedule.patient, schedule, write=write, channel=channel)
+        raise Http404  # the patient themself: not logged, not theirs to manage here
+    schedule.reach = access.authorize(
+        user, schedule.patient, schedule, write=write, channel=channel, scope=None, action=action
+    )
+    return schedule
 
 
 def symptom_report_for(user, pk, *, channel: str = Channel.WEB):

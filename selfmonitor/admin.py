@@ -13,7 +13,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
@@ -470,10 +470,18 @@ class ScheduleForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("trigger") == Schedule.Trigger.EVERY and not data.get("every_days"):
-            self.add_error("every_days", _("Say how many days between the sendings."))
-        if (data.get("expire_days") or 0) < (data.get("due_days") or 0):
-            self.add_error("expire_days", _("It cannot expire before it is due."))
+        probe = Schedule(
+            trigger=data.get("trigger") or "",
+            every_days=data.get("every_days"),
+            due_days=data.get("due_days") or 0,
+            expire_days=data.get("expire_days") or 0,
+        )
+        try:
+            services.schedule_check(probe)  # the instrument is checked by its choices
+        except ValidationError as exc:
+            for name, messages_ in exc.message_dict.items():
+                for message in messages_:
+                    self.add_error(name, message)
         return data
 
 
@@ -493,9 +501,7 @@ class PatientScheduleAdmin(PatientRecordAdmin):
         return form
 
     def save_record(self, request, obj, form, change) -> None:
-        if not change:
-            obj.created_by = request.user
-        obj.save()
+        services.schedule_save(schedule=obj, by=request.user, creating=not change)
 
 
 @admin.register(TemplateSchedule)
@@ -516,9 +522,7 @@ class TemplateScheduleAdmin(RoleAdminMixin, admin.ModelAdmin):
         return form
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        obj.save()
+        services.schedule_save(schedule=obj, by=request.user, creating=not change)
 
 
 @admin.register(Instrument)

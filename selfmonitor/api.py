@@ -17,13 +17,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 
 from careplan import access
-from careplan.api import FORBIDDEN, NOT_FOUND, ApiViewSetMixin, _log_page
+from careplan.api import FORBIDDEN, NOT_FOUND, ApiViewSetMixin, _api_validation_error, _log_page
 from careplan.fhir_views import FHIR_RENDERERS
 from careplan.models import AccessLog, Role
 
 from . import access as sm_access
 from . import fhir, services
-from .models import Alert, Assignment, Instrument, Response
+from .models import Alert, Assignment, Instrument, Response, Schedule
 
 API = AccessLog.Channel.API
 Action = AccessLog.Action
@@ -377,3 +377,112 @@ class AlertViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
                 {"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST
             )
         return ApiResponse(self.get_serializer(alert).data)
+
+
+# --- Schedules -----------------------------------------------------------------------------
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Schedule
+        fields = [
+            "id",
+            "patient",
+            "instrument_key",
+            "trigger",
+            "phase",
+            "every_days",
+            "due_days",
+            "expire_days",
+            "active",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ScheduleCreateSerializer(serializers.Serializer):
+    patient = serializers.IntegerField()
+    instrument_key = serializers.SlugField(max_length=60, help_text="A questionnaire's key.")
+    trigger = serializers.ChoiceField(choices=Schedule.Trigger.choices)
+    phase = serializers.ChoiceField(
+        choices=Schedule._meta.get_field("phase").choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="With trigger phase_change: only when the plan enters this phase.",
+    )
+    every_days = serializers.IntegerField(
+        min_value=1, max_value=3650, required=False, allow_null=True, default=None
+    )
+    due_days = serializers.IntegerField(min_value=0, max_value=365, default=7)
+    expire_days = serializers.IntegerField(min_value=0, max_value=365, default=14)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Questionnaire schedules of your units' patients (staff)"),
+    retrieve=extend_schema(
+        summary="One patient's questionnaire schedule",
+        responses={200: ScheduleSerializer, 404: NOT_FOUND},
+    ),
+    create=extend_schema(
+        summary="Schedule a questionnaire for a patient (staff of the responsible unit)",
+        request=ScheduleCreateSerializer,
+        responses={
+            201: ScheduleSerializer,
+            400: OpenApiResponse(description="Unknown questionnaire or invalid days"),
+            404: NOT_FOUND,
+        },
+    ),
+    deactivate=extend_schema(
+        summary="Stop a schedule (what was already sent stays)",
+        request=None,
+        responses={200: ScheduleSerializer, 404: NOT_FOUND},
+    ),
+)
+class ScheduleViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Staff of the responsible unit: a patient's questionnaire schedules, made and
+    stopped with the services the admin uses; everyone else nothing."""
+
+    serializer_class = ScheduleSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Schedule.objects.none()
+        return sm_access.schedules_for(self.request.user).order_by("-created_at", "-id")
+
+    def list(self, request: Request, *args, **kwargs) -> ApiResponse:
+        page = self.paginate_queryset(self.get_queryset())
+        _log_page(request.user, page, patient_id_of=lambda s: s.patient_id)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str, *args, **kwargs) -> ApiResponse:
+        return ApiResponse(self.get_serializer(sm_access.schedule_for(request.user, pk)).data)
+
+    def create(self, request: Request, *args, **kwargs) -> ApiResponse:
+        body = ScheduleCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        if request.user.role != Role.STAFF:
+            raise Http404
+        patient = access.patient_for(
+            request.user,
+            data.pop("patient"),
+            write=True,
+            channel=API,
+            action=AccessLog.Action.CREATE,
+        )
+        try:
+            schedule = services.schedule_save(
+                schedule=Schedule(patient=patient, **data), by=request.user, creating=True
+            )
+        except DjangoValidationError as exc:
+            raise _api_validation_error(exc) from exc
+        return ApiResponse(self.get_serializer(schedule).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request: Request, pk: str, **kwargs) -> ApiResponse:
+        schedule = sm_access.schedule_for(
+            request.user, pk, write=True, action=AccessLog.Action.UPDATE
+        )
+        services.schedule_deactivate(schedule=schedule, by=request.user)
+        return ApiResponse(self.get_serializer(schedule).data)

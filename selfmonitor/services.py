@@ -180,6 +180,40 @@ def assignment_dispatch(*, assignment_id: int) -> bool:
     return True
 
 
+def schedule_check(schedule: Schedule) -> None:
+    """The rules a schedule keeps, for the admin's form and the API alike: raises a
+    ValidationError naming each field."""
+    errors: dict[str, str] = {}
+    if (
+        schedule.instrument_key
+        and not Instrument.objects.filter(key=schedule.instrument_key).exists()
+    ):
+        errors["instrument_key"] = _("No such questionnaire.")
+    if schedule.trigger == Schedule.Trigger.EVERY and not schedule.every_days:
+        errors["every_days"] = _("Say how many days between the sendings.")
+    if (schedule.expire_days or 0) < (schedule.due_days or 0):
+        errors["expire_days"] = _("It cannot expire before it is due.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def schedule_save(*, schedule: Schedule, by: User, creating: bool) -> Schedule:
+    """Save a schedule (one patient's or a template's) after ``schedule_check``."""
+    schedule_check(schedule)
+    if creating:
+        schedule.created_by = by
+    schedule.save()
+    return schedule
+
+
+def schedule_deactivate(*, schedule: Schedule, by: User) -> Schedule:
+    """Stop a schedule: nothing more is sent from it (what was sent stays)."""
+    if schedule.active:
+        schedule.active = False
+        schedule.save(update_fields=["active"])
+    return schedule
+
+
 def _notify_patient_of(assignment_id: int) -> None:
     """The in-app notification (and the header count) for a new questionnaire; the
     e-mail is the task above, so none here."""

@@ -63,6 +63,20 @@ def _auth(cast, who: str) -> dict:
     }
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """schemathesis calls the plain WSGI handler, whose ``request_started`` and
+    ``request_finished`` close a connection found inside a transaction: on PostgreSQL that
+    is the test's own, and every later query fails ("the connection is closed"; SQLite's
+    in-memory database ignores the close). Django's test client disconnects the same
+    receiver while it calls."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
 @pytest.mark.django_db
 @schema.parametrize()
 @SETTINGS

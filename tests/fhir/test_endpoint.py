@@ -297,3 +297,109 @@ def test_a_client_cannot_ask_for_scopes_it_was_not_given(cast, client):
     assert response.status_code == 400
     with pytest.raises(ValueError):
         fhir_client_create(name="x", unit=cast.unit, scopes=["system/Everything.write"])
+
+
+# --- Every kind $everything holds can be read by id ----------------------------------------
+
+
+@pytest.fixture
+def everything(cast, answered, rehab_full, care_map_full, grants):
+    """$everything over a record with every kind of resource (a sent handover with a new
+    contact nurse too), as the responsible unit's nurse reads it."""
+    from contacts import services as contact_services
+
+    contact_services.handover_create(
+        patient=cast.patient, by=cast.nurse, to_unit=cast.other_unit, situation="S"
+    )
+    response = get(cast.client("nurse"), f"/fhir/Patient/{cast.patient.pk}/$everything")
+    assert response.status_code == 200
+    return [e["resource"] for e in response.json()["entry"]]
+
+
+def test_every_resource_of_everything_is_read_by_id_the_same(cast, everything):
+    nurse = cast.client("nurse")
+    kinds = {r["resourceType"] for r in everything}
+    assert {
+        "Consent",
+        "Goal",
+        "Organization",
+        "Practitioner",
+        "PractitionerRole",
+        "Procedure",
+        "RelatedPerson",
+        "ServiceRequest",
+        "Task",
+    } <= kinds
+    # Every kind $everything holds is read by id, and the metadata says so.
+    assert kinds <= set(READERS)
+    for resource in everything:
+        url = f"/fhir/{resource['resourceType']}/{resource['id']}"
+        got = get(nurse, url)
+        assert got.status_code == 200, (url, got.content[:300])
+        assert got.json() == resource, url  # one builder: the same resource both ways
+        assert_valid(got.json())
+
+
+NEW_KINDS = ("RelatedPerson", "Consent", "Goal", "Procedure", "ServiceRequest")
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("patient", 200),
+        ("nurse", 200),
+        ("other_nurse", 404),
+        ("relative", 404),
+        ("stranger_relative", 404),
+        ("anonymous", 401),
+    ],
+)
+def test_reading_the_new_kinds_is_checked_and_logged(cast, everything, who, status):
+    client = cast.client(who)
+    picked = {}
+    for r in everything:
+        picked.setdefault(r["resourceType"], r)
+    before = AccessLog.objects.filter(patient=cast.patient).count()
+    for kind in NEW_KINDS:
+        got = get(client, f"/fhir/{kind}/{picked[kind]['id']}")
+        if status == 200:
+            assert got.status_code == 200, kind
+            assert got.json() == picked[kind]
+        else:
+            outcome(got, status)
+    new_rows = AccessLog.objects.filter(patient=cast.patient).order_by("id")[before:]
+    logged = {"patient": 0, "anonymous": 0}
+    # One row per read (allowed or denied) for everyone but the patient, channel API.
+    assert len(new_rows) == logged.get(who, len(NEW_KINDS)), who
+    outcomes = {(r.outcome, r.channel) for r in new_rows}
+    if who == "nurse":
+        assert outcomes == {("allowed", "api")}
+        assert {r.object_type for r in new_rows} == {"CareMapEntry", "RelativeGrant", "RehabPlan"}
+    elif new_rows:
+        assert outcomes == {("denied", "api")}
+
+
+def test_staff_directory_kinds_are_for_staff_only(cast, everything):
+    roles = [r for r in everything if r["resourceType"] == "PractitionerRole"]
+    people = [r for r in everything if r["resourceType"] == "Practitioner"]
+    for who in ("patient", "relative", "stranger_relative"):
+        client = cast.client(who)
+        outcome(get(client, f"/fhir/PractitionerRole/{roles[0]['id']}"), 404)
+        outcome(get(client, f"/fhir/Practitioner/{people[0]['id']}"), 404)
+    nurse = cast.client("nurse")
+    # A staff member in a unit they do not work in is no PractitionerRole.
+    outcome(get(nurse, f"/fhir/PractitionerRole/staff-{cast.nurse.pk}-unit-999999"), 404)
+    outcome(get(nurse, f"/fhir/Practitioner/staff-{cast.patient_user.pk}"), 404)
+    # An id of one kind asked for as another: not found.
+    goal = next(r for r in everything if r["resourceType"] == "Goal")
+    outcome(get(nurse, f"/fhir/Procedure/{goal['id']}"), 404)
+    procedure = next(r for r in everything if r["resourceType"] == "Procedure")
+    outcome(
+        get(nurse, f"/fhir/ServiceRequest/{procedure['id'].replace('procedure', 'request')}"), 404
+    )
+    contact = next(
+        r
+        for r in everything
+        if r["id"].startswith("caremap-") and r["resourceType"] == "Organization"
+    )
+    outcome(get(nurse, f"/fhir/RelatedPerson/{contact['id']}"), 404)

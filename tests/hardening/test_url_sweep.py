@@ -45,7 +45,7 @@ from careplan.testing import login
 from contacts import services as contacts_services
 from contacts.models import CareMapEntry, EntryKind, Invitation, RelativeGrant
 from rehab import services as rehab_services
-from rehab.models import KvaCode, RehabPlan, SelfCareAdvice
+from rehab.models import Goal, KvaCode, RehabPlan, SelfCareAdvice
 from selfmonitor import services as sm_services
 from selfmonitor.models import Alert, Schedule, TemplateSchedule, UnitAdvice
 from tests import factories as f
@@ -154,6 +154,9 @@ def _build_world(cast) -> World:
         timetable=REHAB,
         self_care_text=REHAB,
         created_by=nurse,
+    )
+    goal = Goal.objects.create(
+        rehab_plan=rehab, area="fysiska", text=f"{REHAB} mål", success_measure=REHAB
     )
     assessment = rehab_services.assessment_record(
         patient=patient, by=nurse, level="sarskild", summary=f"{REHAB} behov"
@@ -308,6 +311,14 @@ def _build_world(cast) -> World:
         "fhir_task_id": f"handover-{handover.pk}",
         "fhir_careplan_id": f"careplan-{plan.pk}",
         "fhir_careteam_id": f"careteam-{patient.pk}",
+        "fhir_goal": "Goal",
+        "fhir_goal_id": f"rehab-goal-{goal.pk}",
+        "fhir_related_person": "RelatedPerson",
+        "fhir_related_person_id": f"caremap-{entry.pk}",
+        "fhir_consent": "Consent",
+        "fhir_consent_id": f"relative-grant-{cast.grant.pk}",
+        "fhir_service_request": "ServiceRequest",
+        "fhir_service_request_id": f"handover-{handover.pk}-request",
         "map_version": cmap.versions.order_by("id").first().pk,
     }
     users = {
@@ -462,6 +473,10 @@ WEB = {
             "fhir_task",
             "fhir_careplan",
             "fhir_careteam",
+            "fhir_goal",
+            "fhir_related_person",
+            "fhir_consent",
+            "fhir_service_request",
         ),
         "rid": (
             "fhir_patient_id",
@@ -469,6 +484,10 @@ WEB = {
             "fhir_task_id",
             "fhir_careplan_id",
             "fhir_careteam_id",
+            "fhir_goal_id",
+            "fhir_related_person_id",
+            "fhir_consent_id",
+            "fhir_service_request_id",
         ),
     },
     "fhir-not-found": {"rest": "catch_all"},
@@ -537,6 +556,13 @@ API = {
     "rehab-plan-goals": {"pk": "rehab"},
     "rehab-plan-evaluate-goal": {"pk": "rehab"},
     "rehab-plan-follow-ups": {"pk": "rehab"},
+    "questionnaire-schedule-list": {},
+    "questionnaire-schedule-detail": {"pk": "schedule"},
+    "questionnaire-schedule-deactivate": {"pk": "schedule"},
+    "rehab-referral-list": {},
+    "rehab-referral-detail": {"pk": "referral"},
+    "rehab-referral-accept": {"pk": "referral"},
+    "rehab-referral-decline": {"pk": "referral"},
 }
 
 # Admin model -> the victim's object (World.ids key). Each model's changelist, add,
@@ -667,6 +693,11 @@ LOGGED = {
     "questionnaire-response-observations",
     "alert-detail",
     "alert-acknowledge",
+    "questionnaire-schedule-detail",
+    "questionnaire-schedule-deactivate",
+    "rehab-referral-detail",
+    "rehab-referral-accept",
+    "rehab-referral-decline",
     "admin:careplan_patient_contact_nurse",
     "admin:careplan_careplan_establish",
     "admin:selfmonitor_alert_acknowledge",
