@@ -11,7 +11,8 @@ from careplan import access
 from careplan.models import AccessLog, Patient
 from careplan.selectors import HIGH, MEDIUM, WorkItem, register_worklist_source
 
-from . import handover_access
+from .handover import access as handover_access
+from .handover.services import handover_overdue_cutoff
 from .models import CareMapEntry, Handover, RelativeGrant, Scope
 
 
@@ -26,8 +27,6 @@ def _log_handovers(user, items: list[WorkItem]) -> None:
 def handover_items(user, *, limit: int) -> list[WorkItem]:
     """Sent handovers waiting for my units, and my units' handovers not accepted in time
     (one query)."""
-    from .services import handover_overdue_cutoff  # services import the admin's helpers
-
     units = access.staff_unit_ids(user)
     cutoff = handover_overdue_cutoff()
     rows = list(
