@@ -31,6 +31,7 @@ from careplan.admin import (
     DefaultListFilter,
     PatientRecordAdmin,
     RoleAdminMixin,
+    is_care_staff,
 )
 from careplan.admin.forms import PatientChoiceField, call_service
 from careplan.models import AccessLog
@@ -565,8 +566,6 @@ def alert_worklist(user, *, limit: int = 10) -> dict | None:
     """The alerts part of the worklist on the admin index: open alerts of my units, most
     severe first, oldest first. Two queries (the alerts with their patients, the
     access-log rows: one per patient shown)."""
-    from careplan.admin import is_care_staff
-
     if not is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     alerts = list(

@@ -210,16 +210,11 @@ def schedule_deactivate(*, schedule: Schedule, by: User) -> Schedule:
 def _notify_patient_of(assignment_id: int) -> None:
     """The in-app notification (and the header count) for a new questionnaire; the
     e-mail is the task above, so none here."""
-    from django.urls import reverse
-
-    from careplan.messaging import notify
-    from careplan.models import Notification
-
     assignment = Assignment.objects.select_related("patient__user").get(pk=assignment_id)
     user = assignment.patient.user
     if user is None:
         return
-    notify(
+    messaging.notify(
         recipients=[user],
         kind=Notification.Kind.QUESTIONNAIRE,
         dedupe_key=f"questionnaire:{assignment_id}",
