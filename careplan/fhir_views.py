@@ -39,6 +39,7 @@ from rest_framework.views import APIView, exception_handler
 
 from . import access
 from . import fhir as core
+from .fhir_everything import patient_everything
 from .models import AccessLog, CareUnit, Role
 
 API = AccessLog.Channel.API
@@ -601,7 +602,7 @@ class EverythingView(FhirView):
         patient = access.patient_for(
             request.user, _number(r"(\d+)", rid), channel=API, action=AccessLog.Action.EXPORT
         )
-        unique = {f"{r['resourceType']}/{r['id']}": r for r in core.patient_everything(patient)}
+        unique = {f"{r['resourceType']}/{r['id']}": r for r in patient_everything(patient)}
         base = self.base_url()
         return Response(
             {
