@@ -39,7 +39,7 @@ from rest_framework.views import APIView, exception_handler
 
 from . import access
 from . import fhir as core
-from .models import AccessLog, CareUnit, Role
+from .models import AccessLog, CareUnit, RelativeGrant, Role
 
 API = AccessLog.Channel.API
 FHIR_VERSION = "4.0.1"
@@ -269,7 +269,6 @@ def read_related_person(user, rid: str) -> dict:
 
 def read_consent(user, rid: str) -> dict:
     from contacts.fhir import grant_consent
-    from contacts.models import RelativeGrant
 
     pk = _number(r"relative-grant-(\d+)", rid)
     grant = RelativeGrant.objects.select_related("patient", "relative").filter(pk=pk).first()
