@@ -48,6 +48,7 @@ from contacts.models import CareMapEntry, EntryKind, Invitation, RelativeGrant
 from rehab import services as rehab_services
 from rehab.models import Goal, KvaCode, RehabPlan, SelfCareAdvice
 from selfmonitor import services as sm_services
+from selfmonitor import symptom_services
 from selfmonitor.models import Alert, Schedule, TemplateSchedule, UnitAdvice
 from tests import factories as f
 
@@ -237,7 +238,7 @@ def _build_world(cast) -> World:
         event=event, patient=patient, text="Kan vi flytta?", requested_by=patient.user
     )
     VisitQuestion.objects.create(patient=patient, text="Får jag träna?")
-    symptom_report = sm_services.symptom_report_submit(
+    symptom_report = symptom_services.symptom_report_submit(
         patient=patient,
         by=patient.user,
         token=uuid.uuid4(),
