@@ -6,8 +6,9 @@ module imports the apps, so the imports run one way."""
 from __future__ import annotations
 
 from careplan.fhir import organization, patient_core, practitioner, practitioner_role
+from careplan.models import RelativeGrant
 from contacts.fhir import care_map_entry, grant_consent, handover_service_request, handover_task
-from contacts.models import CareMapEntry, Handover, RelativeGrant
+from contacts.models import CareMapEntry, Handover
 from rehab.fhir import rehab_plan_resources
 from rehab.models import RehabPlan
 from selfmonitor.fhir import observations, questionnaire_response

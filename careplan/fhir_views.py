@@ -40,7 +40,7 @@ from rest_framework.views import APIView, exception_handler
 from . import access
 from . import fhir as core
 from .fhir_everything import patient_everything
-from .models import AccessLog, CareUnit, Role
+from .models import AccessLog, CareUnit, RelativeGrant, Role
 
 API = AccessLog.Channel.API
 FHIR_VERSION = "4.0.1"
@@ -270,7 +270,6 @@ def read_related_person(user, rid: str) -> dict:
 
 def read_consent(user, rid: str) -> dict:
     from contacts.fhir import grant_consent
-    from contacts.models import RelativeGrant
 
     pk = _number(r"relative-grant-(\d+)", rid)
     grant = RelativeGrant.objects.select_related("patient", "relative").filter(pk=pk).first()

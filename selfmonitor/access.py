@@ -12,8 +12,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from careplan import access
-from careplan.models import AccessLog, Role
-from contacts.models import Scope
+from careplan.models import AccessLog, Role, Scope
 
 from .models import Alert, Assignment, Instrument, Response, Schedule, SymptomReport
 

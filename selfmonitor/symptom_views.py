@@ -19,8 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from careplan import access
-from careplan.models import Patient, Role
-from contacts.models import Scope
+from careplan.models import Patient, Role, Scope
 
 from . import access as sm_access
 from . import symptom_services, triage

@@ -20,9 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careplan import access
-from careplan.models import AccessLog
+from careplan.models import AccessLog, Scope
 from careplan.views import Shared
-from contacts.models import Scope
 
 from . import access as sm_access
 from . import scoring, selectors, services

@@ -1,6 +1,6 @@
 from django import template
 
-from contacts.models import Scope
+from careplan.models import Scope
 from selfmonitor import admin as admin_worklists
 
 register = template.Library()

@@ -595,7 +595,7 @@ ADMIN_MODELS = {
     "rehab_needsassessment": "assessment",
     "rehab_referral": "referral",
     "rehab_rehabplan": "rehab",
-    "contacts_relativegrant": "grant",
+    "careplan_relativegrant": "grant",
     "contacts_caremap": "care_map",
     "contacts_handover": "handover",
     "account_emailaddress": "email",
@@ -728,7 +728,7 @@ PATIENT_ADMIN_MODELS = {
     "rehab_needsassessment",
     "rehab_referral",
     "rehab_rehabplan",
-    "contacts_relativegrant",
+    "careplan_relativegrant",
     "contacts_caremap",
     "contacts_handover",
 }
