@@ -45,7 +45,7 @@ from careplan.testing import login
 from contacts import services as contacts_services
 from contacts.models import CareMapEntry, EntryKind, Invitation, RelativeGrant
 from rehab import services as rehab_services
-from rehab.models import Goal, KvaCode, RehabPlan, SelfCareAdvice
+from rehab.models import Goal, KvaCode, RehabPlan, RehabPlanComment, SelfCareAdvice
 from selfmonitor import services as sm_services
 from selfmonitor.models import Alert, Schedule, TemplateSchedule, UnitAdvice
 from tests import factories as f
@@ -236,6 +236,9 @@ def _build_world(cast) -> World:
         event=event, patient=patient, text="Kan vi flytta?", requested_by=patient.user
     )
     VisitQuestion.objects.create(patient=patient, text="Får jag träna?")
+    rehab_comment = RehabPlanComment.objects.create(
+        rehab_plan=rehab, patient=patient, text=f"{REHAB} kommentar", written_by=patient.user
+    )
     symptom_report = sm_services.symptom_report_submit(
         patient=patient,
         by=patient.user,
@@ -283,6 +286,7 @@ def _build_world(cast) -> World:
         "template": plan.template_id,
         "link": link.pk,
         "change_request": change_request.pk,
+        "rehab_comment": rehab_comment.pk,
         "symptom_report": symptom_report.pk,
         "symptom": "tiredness",
         "unit_advice": unit_advice.pk,
@@ -352,6 +356,7 @@ def _fingerprint(world: World) -> list:
         Schedule.objects.filter(patient=patient),
         EventChangeRequest.objects.filter(patient=patient),
         VisitQuestion.objects.filter(patient=patient),
+        RehabPlanComment.objects.filter(patient=patient),
     ]
     return [
         sorted(
@@ -394,6 +399,7 @@ WEB = {
     "selfmonitor_response": {"response_id": ("response", "draft")},
     "rehab_plan": {"pk": "plan"},
     "rehab_plan_agree": {"pk": "plan"},
+    "rehab_plan_comment": {"pk": "plan"},
     "rehab_plan_pdf": {"pk": "plan"},
     "care_map": {},
     "care_map_print": {},
@@ -593,6 +599,7 @@ ADMIN_MODELS = {
     "rehab_needsassessment": "assessment",
     "rehab_referral": "referral",
     "rehab_rehabplan": "rehab",
+    "rehab_rehabplancomment": "rehab_comment",
     "contacts_relativegrant": "grant",
     "contacts_caremap": "care_map",
     "contacts_handover": "handover",
@@ -663,6 +670,7 @@ LOGGED = {
     "selfmonitor_response",
     "rehab_plan",
     "rehab_plan_agree",
+    "rehab_plan_comment",
     "rehab_plan_pdf",
     "care_map_entry_edit",
     "care_map_entry_delete",
