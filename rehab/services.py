@@ -255,14 +255,18 @@ def due_reassessments(patients: QuerySet[Patient]) -> QuerySet[Patient]:
         rehab_last_phase=Subquery(latest.values("plan_phase")[:1]),
         rehab_plan_phase=Subquery(open_plan.values("phase")[:1]),
         rehab_relation_since=Subquery(relation.values("started_at")[:1]),
-        rehab_had_earlier_unit=Exists(earlier_relation),
+        # The latest ended relation, as a scalar subquery: probed per row through the
+        # patient's index (an EXISTS here is planned as a hash of every ended relation).
+        rehab_earlier_unit_until=Subquery(
+            earlier_relation.order_by("-ended_at").values("ended_at")[:1]
+        ),
         rehab_open_request=Subquery(requests.order_by("requested_at").values("reason")[:1]),
     ).filter(rehab_plan_phase__isnull=False)
     qs = qs.annotate(rehab_alert_since=alert_after)
     return qs.filter(
         Q(rehab_last_at__isnull=True)
         | ~Q(rehab_last_phase=F("rehab_plan_phase"))
-        | Q(rehab_had_earlier_unit=True, rehab_relation_since__gt=F("rehab_last_at"))
+        | Q(rehab_earlier_unit_until__isnull=False, rehab_relation_since__gt=F("rehab_last_at"))
         | Q(rehab_open_request__isnull=False)
         | Q(rehab_alert_since=True)
     )
@@ -278,7 +282,8 @@ def due_reasons(patient: Patient) -> list[str]:
             _("Phase changed to %(phase)s")
             % {"phase": CarePlan.Phase(patient.rehab_plan_phase).label}
         )
-    if patient.rehab_had_earlier_unit and patient.rehab_relation_since > patient.rehab_last_at:
+    had_earlier_unit = getattr(patient, "rehab_earlier_unit_until", None) is not None
+    if had_earlier_unit and patient.rehab_relation_since > patient.rehab_last_at:
         reasons.append(_("Handover to a new responsible unit"))
     if patient.rehab_open_request:
         reasons.append(str(AssessmentReason(patient.rehab_open_request).label))

@@ -15,6 +15,9 @@ def backfill(apps, schema_editor):
         patient_id=OuterRef("patient_id"), ended_on__isnull=True
     )
     CareRelation.objects.filter(ended_at__isnull=True).update(needs_contact_nurse=~Exists(named))
+    if schema_editor.connection.vendor == "postgresql":
+        # Planner statistics for the new column now, not at autovacuum's next pass.
+        schema_editor.execute("ANALYZE careplan_carerelation")
 
 
 class Migration(migrations.Migration):
