@@ -168,3 +168,20 @@ def lacking_review_q(lang: str, *, prefix: str = ""):
 
     key = f"{prefix}translations__{lang}__status"
     return ~Q(**{key: REVIEWED}) | Q(**{f"{key}__isnull": True})
+
+
+def loaded(translations: dict | None, texts: dict[str, dict[str, str]], *, columns=("en",)) -> dict:
+    """``translations`` updated from a data file's ``{field: {lang: text}}``: every
+    language but the original becomes a draft version (a version that did not change keeps
+    its review). Languages in ``columns`` keep their text in ``*_<lang>`` columns, so only
+    their status is recorded here. Usable from data migrations (plain dicts only)."""
+    out = translations or {}
+    langs = {lang for by_lang in texts.values() for lang in by_lang if lang != ORIGINAL}
+    for lang in sorted(langs):
+        if lang in columns:
+            version = {}
+        else:
+            version = {f: by_lang[lang] for f, by_lang in texts.items() if by_lang.get(lang)}
+        if version or lang in columns:
+            out = with_versions(out, lang, version)
+    return out
