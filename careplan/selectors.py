@@ -1,5 +1,5 @@
 """Read-side queries of the care team's day (HackSoft "selectors"): the worklist and the
-patient overview, used by the admin (``admin_worklist``, ``admin_overview``) and open to
+patient overview, used by the admin (``careplan.admin.worklist``, ``careplan.admin.overview``) and open to
 the API.
 
 The worklist is one list of everything that waits for the care team, most severe first,

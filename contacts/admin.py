@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from careplan import access
 from careplan.admin import STAFF, ActiveFilter, PatientRecordAdmin, RecordInline, is_care_staff
-from careplan.admin_forms import call_service
+from careplan.admin.forms import call_service
 from careplan.models import AccessLog
 
 from . import handover_access, services, svg
