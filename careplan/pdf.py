@@ -50,6 +50,7 @@ from reportlab.platypus import (
 
 from contacts.models import Scope
 
+from . import content
 from .models import (
     CalendarEvent,
     CarePlan,
@@ -58,7 +59,6 @@ from .models import (
     PlanDocument,
     PlanSection,
 )
-from . import content
 from .templatetags.careplan_tags import phase_text, status_text, text_blocks
 
 UPCOMING_EVENTS_PRINTED = 30
@@ -289,7 +289,12 @@ def _content_flowables(obj, field: str = "body") -> list:
     shown = content.shown(obj, field)
     out: list = []
     if shown.fallback and shown.text:
-        out.append(_p(_("This text is not yet available in your language. It is shown in Swedish."), "small"))
+        out.append(
+            _p(
+                _("This text is not yet available in your language. It is shown in Swedish."),
+                "small",
+            )
+        )
     out += _text_flowables(shown.text)
     if shown.is_draft:
         out.append(_p(_("Translated text – ask your care team if anything is unclear"), "small"))

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from careplan import content, messaging
+from careplan import messaging
 from careplan.models import CarePlan, CareRelation, Notification, Patient, Role, User
 from careplan.services import outbox_enqueue
 
@@ -35,7 +35,6 @@ from .models import (
     SymptomReport,
     TriageGuide,
     UnitAdvice,
-    pick,
 )
 
 INSTRUMENT_DIR = Path(__file__).resolve().parent / "instruments"
