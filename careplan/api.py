@@ -31,7 +31,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from contacts.models import Scope
+from careplan.models import Scope
 
 from . import access, messaging, services
 from .models import (

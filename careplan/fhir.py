@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.utils import timezone
 
+from .models import RelativeGrant
+
 PERSONNUMMER_SYSTEM = "urn:oid:1.2.752.129.2.1.3.1"
 SAMORDNINGSNUMMER_SYSTEM = "urn:oid:1.2.752.129.2.1.3.3"
 HSA_SYSTEM = "urn:oid:1.2.752.129.2.1.4.1"
@@ -349,7 +351,7 @@ def patient_everything(patient) -> list[dict]:
     patient core, PROM answers and their scores (never PREM), rehab plans, the care map,
     relatives' consents, and handovers with both organisations."""
     from contacts.fhir import care_map_entry, grant_consent, handover_service_request, handover_task
-    from contacts.models import CareMapEntry, Handover, RelativeGrant
+    from contacts.models import CareMapEntry, Handover
     from rehab.fhir import rehab_plan_resources
     from rehab.models import RehabPlan
     from selfmonitor.fhir import observations, questionnaire_response

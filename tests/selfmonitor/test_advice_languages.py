@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from careplan import content
 from careplan import services as careplan_services
-from selfmonitor import services
+from selfmonitor import symptom_services as services
 from selfmonitor.models import TriageGuide, UnitAdvice
 from tests import factories as f
 
@@ -45,7 +45,9 @@ def test_the_shipped_guide_has_arabic_and_finnish_drafts_of_every_text(guide):
         # Emergency numbers and the fever limit survive translation.
         for rule in guide.definition["rules"]:
             for marker in ("112", "38"):
-                assert (marker in rule["advice"]["sv"]) == (marker in version["advice"][rule["key"]])
+                assert (marker in rule["advice"]["sv"]) == (
+                    marker in version["advice"][rule["key"]]
+                )
         assert content.version_status(guide, lang) == content.DRAFT
         assert guide.translations[lang]["advice.fever-in-treatment"]
 
@@ -58,9 +60,7 @@ def test_adding_versions_leaves_the_definition_and_its_checksum_alone(guide):
 
 
 @pytest.mark.parametrize("lang,text", [("ar", FEVER_NOW_AR), ("fi", FEVER_NOW_FI)])
-def test_a_report_shows_the_advice_in_the_readers_language_with_the_notice(
-    cast, guide, lang, text
-):
+def test_a_report_shows_the_advice_in_the_readers_language_with_the_notice(cast, guide, lang, text):
     report = services.symptom_report_submit(
         patient=cast.patient,
         by=cast.patient_user,

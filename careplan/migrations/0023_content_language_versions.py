@@ -72,7 +72,7 @@ def add_reviewers_group(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('careplan', '0021_visit_questions'),
+        ('careplan', '0022_relativegrant_moved_from_contacts'),
         ('auth', '0012_alter_user_first_name_max_length'),
         ('contenttypes', '0002_remove_content_type_name'),
     ]
