@@ -232,3 +232,12 @@ def lang_attrs(context, shown) -> SafeString:
 def draft_notice(original: str, css: str = "prose"):
     """The notice under a draft translation, with the Swedish original one tap away."""
     return {"original": original, "css": css}
+
+
+@register.simple_tag(takes_context=True)
+def field_lang(context, obj, field: str = "title") -> SafeString:
+    """` lang="…" dir="…"` for ``field`` of a content row when the reader sees it in
+    another language than the page's (a Swedish title on an Arabic page)."""
+    from careplan import content
+
+    return lang_attrs(context, content.shown(obj, field))

@@ -163,6 +163,10 @@ def test_a_text_without_a_version_is_swedish_with_the_note_never_empty(cast, lan
     body = client.get(reverse("plan_section", args=[cast.plan.pk, "treatment"])).text
     assert "Text om treatment." in body and "content-fallback" in body
     assert "translation-draft" not in body
+    # The Swedish title is marked as Swedish too, here and in the plan's list of sections.
+    assert '<h1 lang="sv" dir="ltr">Avsnitt treatment</h1>' in body
+    plan_page = client.get(reverse("plan_detail", args=[cast.plan.pk])).text
+    assert 'lang="sv" dir="ltr">Avsnitt treatment</a>' in plan_page
 
 
 def test_a_relative_reads_in_their_own_language(cast, versions):
