@@ -363,3 +363,21 @@ def test_a_swedish_reader_has_no_gaps(cast, versions):
     client = cast.client("nurse")
     page = client.get(reverse("admin:careplan_careplan_change", args=[cast.plan.pk])).text
     assert "translation-gaps" not in page
+
+
+# --- The API -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "lang,body,status",
+    [("ar", AR_BODY, "draft"), ("fi", FI_BODY, "draft"), ("sv", "Text om treatment.", None)],
+)
+def test_the_api_gives_the_version_its_language_and_its_status(cast, versions, lang, body, status):
+    from tests.careplan.test_api import json_client
+
+    client = json_client(cast, "nurse", language=lang)
+    data = client.get(f"/api/v1/sections/{versions.pk}/").json()
+    assert data["body"] == body
+    assert data["body_language"] == lang
+    assert data["body_status"] == status
+    assert data["body_sv"] == "Text om treatment."
