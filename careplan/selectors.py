@@ -279,12 +279,14 @@ def staff_worklist(user, *, days: int = 7, limit: int = 10) -> dict | None:
     drafts = draft_plans(user, limit=limit)
     events = upcoming_events(user, days=days, limit=limit)
     reassessments = worklist_reassessments(access.patients_for(user), user, limit=limit)
-    rows: dict[int, tuple[int, int | None, object]] = {}
-    shown = [(p.pk, p) for p in no_nurse] + [(p.patient_id, p) for p in drafts]
+    rows: dict[int, tuple[int, int | None, Model]] = {}
+    shown: list[tuple[int, Model]] = [(p.pk, p) for p in no_nurse]
+    shown += [(p.patient_id, p) for p in drafts]
     shown += [(e.plan.patient_id, e) for e in events]
     shown += [(p.pk, p) for p in reassessments]
     for patient_id, obj in shown:
-        rows.setdefault(patient_id, (patient_id, obj.acting_unit_id, obj))
+        # Every row was annotated with the acting unit (``with_acting_unit`` or the join).
+        rows.setdefault(patient_id, (patient_id, getattr(obj, "acting_unit_id", None), obj))
     access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
     return {
         "no_contact_nurse": no_nurse,
