@@ -31,7 +31,7 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import reswap, retarget
 
-from contacts.models import Scope
+from careplan.models import Scope
 
 from . import access, pdf, services
 from .forms import CalendarEventForm

@@ -35,7 +35,7 @@ from careplan.services import (
     patient_lock_responsibility,
 )
 from rehab.models import RehabPlan
-from selfmonitor.services import latest_screening
+from selfmonitor import services as selfmonitor_services
 
 from ..models import Handover, HandoverEvent
 from ..services import _own_patient
@@ -120,7 +120,7 @@ def handover_current_assessment(patient: Patient) -> str:
     """The SBAR "current assessment" filled in from the latest self-monitoring screening
     and the rehab plan, where there are any (read through those apps' services)."""
     lines: list[str] = []
-    screening = latest_screening(patient)
+    screening = selfmonitor_services.latest_screening(patient)
     if screening:
         lines.append(
             _("Latest rehabilitation-needs screening (%(date)s):")

@@ -48,6 +48,7 @@ from contacts.models import CareMapEntry, EntryKind, Invitation, RelativeGrant
 from rehab import services as rehab_services
 from rehab.models import Goal, KvaCode, RehabPlan, RehabPlanComment, SelfCareAdvice
 from selfmonitor import services as sm_services
+from selfmonitor import symptom_services
 from selfmonitor.models import Alert, Schedule, TemplateSchedule, UnitAdvice
 from tests import factories as f
 
@@ -240,7 +241,7 @@ def _build_world(cast) -> World:
     rehab_comment = RehabPlanComment.objects.create(
         rehab_plan=rehab, patient=patient, text=f"{REHAB} kommentar", written_by=patient.user
     )
-    symptom_report = sm_services.symptom_report_submit(
+    symptom_report = symptom_services.symptom_report_submit(
         patient=patient,
         by=patient.user,
         token=uuid.uuid4(),
@@ -601,7 +602,7 @@ ADMIN_MODELS = {
     "rehab_referral": "referral",
     "rehab_rehabplan": "rehab",
     "rehab_rehabplancomment": "rehab_comment",
-    "contacts_relativegrant": "grant",
+    "careplan_relativegrant": "grant",
     "contacts_caremap": "care_map",
     "contacts_handover": "handover",
     "account_emailaddress": "email",
@@ -735,7 +736,7 @@ PATIENT_ADMIN_MODELS = {
     "rehab_needsassessment",
     "rehab_referral",
     "rehab_rehabplan",
-    "contacts_relativegrant",
+    "careplan_relativegrant",
     "contacts_caremap",
     "contacts_handover",
 }
