@@ -108,6 +108,21 @@ def is_care_staff(user) -> bool:
     )
 
 
+def of_my_units(qs: QuerySet, user, *, patient_path: str = "patient") -> QuerySet:
+    """Rows whose patient one of my units is responsible for, each with its
+    ``acting_unit_id`` (for the access log), through one join to the active care
+    relation (one per patient, so no duplicates; the index ``carerelation_active_unit``
+    serves it). Cheaper to build and to plan than ``patients_for`` plus
+    ``with_acting_unit`` (a subquery each); staff only, nobody else lists a unit."""
+    if not is_care_staff(user):
+        return qs.none()
+    relation = f"{patient_path}__care_relations"
+    return qs.filter(
+        **{f"{relation}__unit_id__in": access.staff_unit_ids(user)},
+        **{f"{relation}__ended_at__isnull": True},
+    ).annotate(acting_unit_id=F(f"{relation}__unit_id"))
+
+
 def worklist(user, *, limit: int = 25) -> list[WorkItem] | None:
     """Everything waiting for my units, most severe first, then oldest first.
 
@@ -140,11 +155,8 @@ def answer_by(since: dt.datetime) -> dt.datetime:
 @register_worklist_source("message")
 def message_items(user, *, limit: int) -> list[WorkItem]:
     """Threads waiting for the team's answer (one query: threads, patients, acting unit)."""
-    patients = access.patients_for(user)
     threads = list(
-        access.with_acting_unit(
-            MessageThread.objects.waiting().filter(patient__in=patients.values("pk")), user
-        )
+        of_my_units(MessageThread.objects.waiting(), user)
         .select_related("patient")
         .order_by("awaiting_reply_since", "id")[:limit]
     )
@@ -177,12 +189,7 @@ def change_request_items(user, *, limit: int) -> list[WorkItem]:
     within the answer-by time (it must be handled before it happens), low otherwise; the
     item opens the request's page, where it is handled with a note."""
     requests = list(
-        access.with_acting_unit(
-            EventChangeRequest.objects.open().filter(
-                patient__in=access.patients_for(user).values("pk")
-            ),
-            user,
-        )
+        of_my_units(EventChangeRequest.objects.open(), user)
         .select_related("patient", "event")
         .order_by("created_at", "id")[:limit]
     )
@@ -234,12 +241,7 @@ def draft_plans(user, *, limit: int = 10) -> list[CarePlan]:
     """Care plans of my units' patients not yet established, oldest first (one query,
     from the partial index of draft plans)."""
     return list(
-        access.with_acting_unit(
-            CarePlan.objects.filter(
-                status=CarePlan.Status.DRAFT, patient__in=access.patients_for(user).values("pk")
-            ),
-            user,
-        )
+        of_my_units(CarePlan.objects.filter(status=CarePlan.Status.DRAFT), user)
         .select_related("patient")
         .order_by("created_at", "id")[:limit]
     )
@@ -250,11 +252,9 @@ def upcoming_events(user, *, days: int = 7, limit: int = 10) -> list[CalendarEve
     walking the entries' time index)."""
     now = timezone.now()
     return list(
-        access.with_acting_unit(
+        of_my_units(
             CalendarEvent.objects.filter(
-                plan__patient__in=access.patients_for(user).values("pk"),
-                starts_at__gte=now,
-                starts_at__lt=now + dt.timedelta(days=days),
+                starts_at__gte=now, starts_at__lt=now + dt.timedelta(days=days)
             ),
             user,
             patient_path="plan__patient",
