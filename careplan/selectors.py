@@ -109,6 +109,21 @@ def is_care_staff(user) -> bool:
     )
 
 
+def of_my_units(qs: QuerySet, user, *, patient_path: str = "patient") -> QuerySet:
+    """Rows whose patient one of my units is responsible for, each with its
+    ``acting_unit_id`` (for the access log), through one join to the active care
+    relation (one per patient, so no duplicates; the index ``carerelation_active_unit``
+    serves it). Cheaper to build and to plan than ``patients_for`` plus
+    ``with_acting_unit`` (a subquery each); staff only, nobody else lists a unit."""
+    if not is_care_staff(user):
+        return qs.none()
+    relation = f"{patient_path}__care_relations"
+    return qs.filter(
+        **{f"{relation}__unit_id__in": access.staff_unit_ids(user)},
+        **{f"{relation}__ended_at__isnull": True},
+    ).annotate(acting_unit_id=F(f"{relation}__unit_id"))
+
+
 def worklist(user, *, limit: int = 25) -> list[WorkItem] | None:
     """Everything waiting for my units, most severe first, then oldest first.
 
@@ -141,11 +156,8 @@ def answer_by(since: dt.datetime) -> dt.datetime:
 @register_worklist_source("message")
 def message_items(user, *, limit: int) -> list[WorkItem]:
     """Threads waiting for the team's answer (one query: threads, patients, acting unit)."""
-    patients = access.patients_for(user)
     threads = list(
-        access.with_acting_unit(
-            MessageThread.objects.waiting().filter(patient__in=patients.values("pk")), user
-        )
+        of_my_units(MessageThread.objects.waiting(), user)
         .select_related("patient")
         .order_by("awaiting_reply_since", "id")[:limit]
     )
@@ -178,12 +190,7 @@ def change_request_items(user, *, limit: int) -> list[WorkItem]:
     within the answer-by time (it must be handled before it happens), low otherwise; the
     item opens the request's page, where it is handled with a note."""
     requests = list(
-        access.with_acting_unit(
-            EventChangeRequest.objects.open().filter(
-                patient__in=access.patients_for(user).values("pk")
-            ),
-            user,
-        )
+        of_my_units(EventChangeRequest.objects.open(), user)
         .select_related("patient", "event")
         .order_by("created_at", "id")[:limit]
     )
@@ -235,12 +242,7 @@ def draft_plans(user, *, limit: int = 10) -> list[CarePlan]:
     """Care plans of my units' patients not yet established, oldest first (one query,
     from the partial index of draft plans)."""
     return list(
-        access.with_acting_unit(
-            CarePlan.objects.filter(
-                status=CarePlan.Status.DRAFT, patient__in=access.patients_for(user).values("pk")
-            ),
-            user,
-        )
+        of_my_units(CarePlan.objects.filter(status=CarePlan.Status.DRAFT), user)
         .select_related("patient")
         .order_by("created_at", "id")[:limit]
     )
@@ -251,11 +253,9 @@ def upcoming_events(user, *, days: int = 7, limit: int = 10) -> list[CalendarEve
     walking the entries' time index)."""
     now = timezone.now()
     return list(
-        access.with_acting_unit(
+        of_my_units(
             CalendarEvent.objects.filter(
-                plan__patient__in=access.patients_for(user).values("pk"),
-                starts_at__gte=now,
-                starts_at__lt=now + dt.timedelta(days=days),
+                starts_at__gte=now, starts_at__lt=now + dt.timedelta(days=days)
             ),
             user,
             patient_path="plan__patient",
@@ -280,12 +280,14 @@ def staff_worklist(user, *, days: int = 7, limit: int = 10) -> dict | None:
     drafts = draft_plans(user, limit=limit)
     events = upcoming_events(user, days=days, limit=limit)
     reassessments = worklist_reassessments(access.patients_for(user), user, limit=limit)
-    rows: dict[int, tuple[int, int | None, object]] = {}
-    shown = [(p.pk, p) for p in no_nurse] + [(p.patient_id, p) for p in drafts]
+    rows: dict[int, tuple[int, int | None, Model]] = {}
+    shown: list[tuple[int, Model]] = [(p.pk, p) for p in no_nurse]
+    shown += [(p.patient_id, p) for p in drafts]
     shown += [(e.plan.patient_id, e) for e in events]
     shown += [(p.pk, p) for p in reassessments]
     for patient_id, obj in shown:
-        rows.setdefault(patient_id, (patient_id, obj.acting_unit_id, obj))
+        # Every row was annotated with the acting unit (``with_acting_unit`` or the join).
+        rows.setdefault(patient_id, (patient_id, getattr(obj, "acting_unit_id", None), obj))
     access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
     return {
         "no_contact_nurse": no_nurse,

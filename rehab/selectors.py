@@ -10,9 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from careplan import access
 from careplan.models import Patient
-from careplan.selectors import HIGH, MEDIUM, WorkItem, register_worklist_source
+from careplan.selectors import HIGH, MEDIUM, WorkItem, of_my_units, register_worklist_source
 
 from .models import Intervention, NeedsAssessment, RehabPlan, RehabPlanComment
 
@@ -25,12 +24,7 @@ def rehab_comment_items(user, *, limit: int) -> list[WorkItem]:
     from careplan.selectors import answer_by
 
     comments = list(
-        access.with_acting_unit(
-            RehabPlanComment.objects.open().filter(
-                patient__in=access.patients_for(user).values("pk")
-            ),
-            user,
-        )
+        of_my_units(RehabPlanComment.objects.open(), user)
         .select_related("patient")
         .order_by("created_at", "id")[:limit]
     )
