@@ -27,6 +27,8 @@ from .models import (
     AccessLog,
     CalendarEvent,
     CarePlan,
+    CareRelation,
+    ContactNurseAssignment,
     EventChangeRequest,
     Message,
     MessageThread,
@@ -99,15 +101,6 @@ def register_worklist_source(
     return wrap
 
 
-def is_care_staff(user) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and user.is_staff
-        and user.role == Role.STAFF
-    )
-
-
 def worklist(user, *, limit: int = 25) -> list[WorkItem] | None:
     """Everything waiting for my units, most severe first, then oldest first.
 
@@ -115,7 +108,7 @@ def worklist(user, *, limit: int = 25) -> list[WorkItem] | None:
     (cached on the user) and one access-log insert per source that shows a row. None for
     users who are not care staff with a unit.
     """
-    if not is_care_staff(user) or not access.staff_unit_ids(user):
+    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     items: list[WorkItem] = []
     for source in WORKLIST_SOURCES.values():
@@ -224,8 +217,6 @@ def notifications_of(user, *, limit: int = 50) -> list[Notification]:
 def overview_patient(user, pk) -> Patient | None:
     """The patient with my acting unit, the responsible unit and the contact nurse (one
     query). None when no unit of mine is responsible."""
-    from .models import CareRelation, ContactNurseAssignment
-
     relation = CareRelation.objects.filter(patient=OuterRef("pk"), ended_at__isnull=True)
     nurse = ContactNurseAssignment.objects.filter(patient=OuterRef("pk"), ended_on__isnull=True)
     qs = access.with_acting_unit(

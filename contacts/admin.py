@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from careplan import access
-from careplan.admin import STAFF, ActiveFilter, PatientRecordAdmin, RecordInline, is_care_staff
+from careplan.admin import STAFF, ActiveFilter, PatientRecordAdmin, RecordInline
 from careplan.admin.forms import call_service
 from careplan.models import AccessLog
 
@@ -304,12 +304,11 @@ def support_worklist(user, *, limit: int = 10) -> dict | None:
     rows (one per patient shown).
     """
     from careplan import access
-    from careplan.admin import is_care_staff
     from careplan.models import AccessLog
 
     from .models import CareMapEntry
 
-    if not is_care_staff(user) or not access.staff_unit_ids(user):
+    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     patients = access.patients_for(user).values("pk")
     flagged = list(
@@ -374,7 +373,7 @@ class HandoverAdmin(PatientRecordAdmin):
     # --- scope and log: the narrow handover rule instead of the care relation alone
 
     def get_queryset(self, request):
-        if not is_care_staff(request.user):
+        if not access.is_care_staff(request.user):
             return Handover.objects.none()
         return handover_access.handovers_for(request.user).select_related(
             "patient", "from_unit", "to_unit"
@@ -726,7 +725,7 @@ def handover_worklist(user, *, limit: int = 10) -> dict | None:
 
     Two queries: the handovers (scoped by ``handover_access.handovers_for``, with the
     acting unit), and the access-log rows (one per patient shown, with its basis)."""
-    if not is_care_staff(user) or not access.staff_unit_ids(user):
+    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     units = access.staff_unit_ids(user)
     cutoff = services.handover_overdue_cutoff()

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from careplan.models import CarePlan, CareRelation, CareUnit, Patient, Role, User
-from careplan.services import outbox_enqueue, patient_text, plan_record_change
+from careplan.outbox import outbox_enqueue
+from careplan.services import patient_text, plan_record_change
 
 from .models import (
     ASSESSMENT_CODE,

@@ -31,14 +31,13 @@ from ..models import (
     StaffEmail,
     User,
 )
-from .base import is_care_staff
 
 
 def admin_login(request: HttpRequest) -> HttpResponse:
     """``/admin/login/``: staff go to allauth's login (with TOTP); a logged-in patient or
     relative is told the admin is the care team's and gets a link home."""
     user = request.user
-    if user.is_authenticated and not selectors.is_care_staff(user):
+    if user.is_authenticated and not access.is_care_staff(user):
         return render(request, "admin/careplan/not_for_you.html", status=403)
     target = reverse("account_login")
     query = request.META.get("QUERY_STRING", "")  # passed on as it came (RedirectView)
@@ -106,7 +105,7 @@ def staff_worklist(user, *, days: int = 7, limit: int = 10) -> dict | None:
     Five queries (four lists, the fourth rehab's due reassessments, and the access-log
     rows, one per patient shown).
     """
-    if not is_care_staff(user) or not access.staff_unit_ids(user):
+    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     patients = access.patients_for(user)
     named = ContactNurseAssignment.objects.filter(patient=OuterRef("pk"), ended_on__isnull=True)
