@@ -38,7 +38,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView, exception_handler
 
 from contacts.fhir import care_map_entry, grant_consent, handover_service_request, handover_task
-from contacts.handover_access import handover_for
+from contacts.handover.access import handover_for
 from contacts.models import CareMapEntry, EntryKind
 from rehab.access import rehab_plan_by_id
 from rehab.fhir import goal_resource, intervention_resource, rehab_plan_resources

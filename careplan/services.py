@@ -197,7 +197,7 @@ def patient_login_from_eid(*, patient: Patient, relative: User | None = None) ->
 
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if patient.user_id is not None:
-        return patient.user
+        return patient.user  # type: ignore[return-value]  # user_id is set
     if relative is not None:
         if relative.role != Role.RELATIVE or Patient.objects.filter(user=relative).exists():
             raise ValidationError(_("This account cannot become a patient's."))
@@ -313,7 +313,7 @@ def plan_record_change(
     if plan.patient.user_id and plan.status == CarePlan.Status.ACTIVE:
         # One notification (and e-mail) per plan and day at most.
         notify(
-            recipients=[plan.patient.user],
+            recipients=[plan.patient.user],  # type: ignore[list-item]  # user_id is set
             kind=Notification.Kind.PLAN_CHANGED,
             url=reverse("plan_detail", args=[plan.pk]),
             patient=plan.patient,
@@ -439,7 +439,7 @@ def _plan_news(plan: CarePlan, changed: set[str]) -> list[str]:
         if "status" in changed and plan.status == CarePlan.Status.CLOSED:
             news.append(_("Your care plan was closed."))
         content = [
-            str(CarePlan._meta.get_field(name).verbose_name)
+            str(CarePlan._meta.get_field(name).verbose_name)  # type: ignore[union-attr]  # fields
             for name in _PLAN_CONTENT
             if name in changed
         ]

@@ -15,11 +15,14 @@ from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from careplan.models import CarePlan, CareRelation, CareUnit, Patient, Role, User
+from careplan import access
+from careplan.messaging import notify
+from careplan.models import CarePlan, CareRelation, CareUnit, Notification, Patient, Role, User
 from careplan.outbox import outbox_enqueue
 from careplan.services import patient_text, plan_record_change
 
@@ -87,7 +90,7 @@ def latest_screening(patient: Patient) -> list[Screening]:
     if not apps.is_installed("selfmonitor"):
         return []
     try:
-        from selfmonitor import services as sm
+        from selfmonitor import services as sm  # optional app: imported only when installed
     except ImportError:
         return []
     hook = getattr(sm, "latest_screening", None)
@@ -300,8 +303,6 @@ def _alert_model():
 def worklist_reassessments(patients: QuerySet[Patient], user, *, limit: int = 10) -> list:
     """The nurse's worklist part: due reassessments with their reasons (one query).
     Rows carry ``acting_unit_id`` for the access log and ``rehab_due_reasons``."""
-    from careplan import access
-
     rows = list(
         access.with_acting_unit(due_reassessments(patients), user, patient_path="pk").order_by(
             "last_name", "first_name", "id"
@@ -387,11 +388,6 @@ def _tell_patient(rehab_plan: RehabPlan, by: User | None, message, **params) -> 
 def _notify_patient_to_look(rehab_plan: RehabPlan, history: RehabPlanHistory) -> None:
     """An in-app notification: a new or changed rehabilitation plan to look at (once per
     saved version; the e-mail says only that something is waiting)."""
-    from django.urls import reverse
-
-    from careplan.messaging import notify
-    from careplan.models import Notification
-
     patient = rehab_plan.patient
     if patient.user_id is None:
         return
@@ -449,8 +445,6 @@ def intervention_units(*, patient: Patient, by: User) -> QuerySet[CareUnit]:
     """The units that may perform an intervention in ``patient``'s rehab plan: the
     patient's responsible unit, the staff member's own units, and the units the patient
     is referred to (a referral sent or accepted, not declined)."""
-    from .models import Referral
-
     relation = patient.responsible_relation()
     referred = Referral.objects.filter(patient=patient).exclude(status=Referral.Status.DECLINED)
     return CareUnit.objects.filter(

@@ -35,7 +35,7 @@ from careplan.admin import (
 from careplan.admin.forms import PatientChoiceField, call_service
 from careplan.models import AccessLog
 
-from . import reports, selectors, services
+from . import reports, selectors, services, symptom_services
 from .models import (
     Alert,
     Assignment,
@@ -289,9 +289,9 @@ class SendForm(forms.Form):
         self.fields["patient"].queryset = patients.order_by("last_name", "first_name")
         latest = {}
         # The symptom report is the patient's own initiative, never sent.
-        for instrument in Instrument.objects.exclude(key=services.SYMPTOM_INSTRUMENT).order_by(
-            "key", "-version"
-        ):
+        for instrument in Instrument.objects.exclude(
+            key=symptom_services.SYMPTOM_INSTRUMENT
+        ).order_by("key", "-version"):
             latest.setdefault(instrument.key, instrument.pk)
         self.fields["instrument"].queryset = Instrument.objects.filter(pk__in=latest.values())
 
@@ -590,7 +590,7 @@ class UnitAdviceForm(forms.ModelForm):
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
-        _instrument, guide = services.symptom_setup()
+        _instrument, guide = symptom_services.symptom_setup()
         levels = guide.definition["levels"]
         self.fields["rule_key"] = forms.ChoiceField(
             label=_("advice entry"),

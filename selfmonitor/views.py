@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from careplan import access
 from careplan.models import AccessLog, Scope
+from careplan.views import Shared
 
 from . import access as sm_access
 from . import scoring, selectors, services
@@ -32,8 +33,6 @@ TREND_POINTS = 200  # the latest answers drawn per chart
 
 
 def _plan_ctx(plan) -> dict:
-    from careplan.views import Shared
-
     return {
         "plan": plan,
         "patient": plan.patient,

@@ -34,11 +34,6 @@ ALLOWED = AccessLog.Outcome.ALLOWED
 DENIED = AccessLog.Outcome.DENIED
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def as_english(cast, who: str) -> Client:
     """A cast member's client reading the admin in English (the assertions' language;
     the users' own language is Swedish)."""

@@ -17,6 +17,7 @@ from django.utils import timezone
 from careplan import messaging, selectors, services
 from careplan.models import AccessLog, MessageThread, Notification, StaffEmail
 from selfmonitor import services as sm_services
+from selfmonitor import symptom_services
 from selfmonitor.models import Alert
 from tests import factories as f
 from tests.selfmonitor.conftest import instruments, send  # noqa: F401  (fixtures)
@@ -210,7 +211,7 @@ def test_a_reported_symptom_is_on_the_worklist_graded_by_its_triage_in_words(cas
     import uuid
 
     # Fever of 38 or more during chemotherapy (the cast's plan is in treatment): call now.
-    sm_services.symptom_report_submit(
+    symptom_services.symptom_report_submit(
         patient=cast.patient,
         by=cast.patient_user,
         token=uuid.uuid4(),

@@ -43,10 +43,12 @@ from careplan.models import (
 )
 from careplan.testing import login
 from contacts import services as contacts_services
+from contacts.handover import services as handover_services
 from contacts.models import CareMapEntry, EntryKind, Invitation, RelativeGrant
 from rehab import services as rehab_services
 from rehab.models import Goal, KvaCode, RehabPlan, SelfCareAdvice
 from selfmonitor import services as sm_services
+from selfmonitor import symptom_services
 from selfmonitor.models import Alert, Schedule, TemplateSchedule, UnitAdvice
 from tests import factories as f
 
@@ -179,7 +181,7 @@ def _build_world(cast) -> World:
         name=f"{INVITED} Person",
     )
     third_unit = f.CareUnitFactory(name="Vårdcentralen", kind=CareUnit.Kind.PRIMARY)
-    handover = contacts_services.handover_create(
+    handover = handover_services.handover_create(
         patient=patient,
         by=nurse,
         to_unit=third_unit,
@@ -236,7 +238,7 @@ def _build_world(cast) -> World:
         event=event, patient=patient, text="Kan vi flytta?", requested_by=patient.user
     )
     VisitQuestion.objects.create(patient=patient, text="Får jag träna?")
-    symptom_report = sm_services.symptom_report_submit(
+    symptom_report = symptom_services.symptom_report_submit(
         patient=patient,
         by=patient.user,
         token=uuid.uuid4(),
