@@ -57,7 +57,7 @@ from . import access
 from . import fhir as core
 from .fhir_clients import ClientCredentialsAuthentication
 from .fhir_everything import patient_everything
-from .models import AccessLog, CareUnit, RelativeGrant, Role, User
+from .models import AccessLog, CareUnit, ContactNurseAssignment, RelativeGrant, Role, User
 
 API = AccessLog.Channel.API
 FHIR_VERSION = "4.0.1"
@@ -331,8 +331,6 @@ def read_practitioner_role(user, rid: str) -> dict:
     staff = unit.members.get(pk=m.group(1))
     # The direct phone as the patient's CareTeam gives it: the latest contact-nurse
     # assignment of this nurse in this unit.
-    from .models import ContactNurseAssignment
-
     phone = (
         ContactNurseAssignment.objects.filter(nurse=staff, unit=unit)
         .order_by("-started_on", "-id")

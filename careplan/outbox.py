@@ -19,6 +19,7 @@ Imports run one way: models → access → outbox → messaging → services →
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -162,7 +163,7 @@ def outbox_retry(*, rows) -> int:
             status=Outbox.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
         )
         for outbox_id in ids:
-            transaction.on_commit(lambda outbox_id=outbox_id: outbox_dispatch(outbox_id=outbox_id))
+            transaction.on_commit(functools.partial(outbox_dispatch, outbox_id=outbox_id))
     return len(ids)
 
 

@@ -21,6 +21,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from rehab.services import worklist_reassessments  # rehab's part of the worklist
+
 from .. import access, messaging, selectors
 from ..models import (
     AccessLog,
@@ -135,8 +137,6 @@ def staff_worklist(user, *, days: int = 7, limit: int = 10) -> dict | None:
         .select_related("plan__patient")
         .order_by("starts_at")[:limit]
     )
-    from rehab.services import worklist_reassessments  # rehab's part of the worklist
-
     reassessments = worklist_reassessments(patients, user, limit=limit)
     rows: dict[int, tuple[int, int | None, object]] = {}
     shown = [(p.pk, p) for p in no_nurse] + [(p.patient_id, p) for p in drafts]
