@@ -15,12 +15,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Model, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, Model, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from rehab.services import worklist_reassessments  # rehab's part of the staff worklist
 
 from . import access
 from .models import (
@@ -296,3 +299,59 @@ def visit_questions(patient: Patient | int, *, include_answered: bool = False) -
     if not include_answered:
         qs = qs.filter(answered_at__isnull=True)
     return qs.order_by("created_at", "id")
+
+
+def staff_worklist(user: User, *, days: int = 7, limit: int = 10) -> dict[str, Any] | None:
+    """The short "my worklist" on the admin index: patients of my units without a named
+    contact nurse, draft plans not yet established, entries in the next ``days`` days.
+
+    Five queries (four lists, the fourth rehab's due reassessments, and the access-log
+    rows, one per patient shown).
+    """
+    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
+        return None
+    patients = access.patients_for(user)
+    named = ContactNurseAssignment.objects.filter(patient=OuterRef("pk"), ended_on__isnull=True)
+    no_nurse = list(
+        access.with_acting_unit(patients.filter(~Exists(named)), user, patient_path="pk").order_by(
+            "last_name", "first_name"
+        )[:limit]
+    )
+    drafts = list(
+        access.with_acting_unit(
+            CarePlan.objects.filter(patient__in=patients.values("pk"), status="draft"), user
+        )
+        .select_related("patient")
+        .order_by("created_at")[:limit]
+    )
+    now = timezone.now()
+    events = list(
+        access.with_acting_unit(
+            CalendarEvent.objects.filter(
+                plan__patient__in=patients.values("pk"),
+                starts_at__gte=now,
+                starts_at__lt=now + dt.timedelta(days=days),
+            ),
+            user,
+            patient_path="plan__patient",
+        )
+        .select_related("plan__patient")
+        .order_by("starts_at")[:limit]
+    )
+    reassessments = worklist_reassessments(patients, user, limit=limit)
+    rows: dict[int, tuple[int, int | None, Model]] = {}
+    shown: list[tuple[int, Any]] = [(p.pk, p) for p in no_nurse] + [
+        (p.patient_id, p) for p in drafts
+    ]
+    shown += [(e.plan.patient_id, e) for e in events]
+    shown += [(p.pk, p) for p in reassessments]
+    for patient_id, obj in shown:
+        rows.setdefault(patient_id, (patient_id, obj.acting_unit_id, obj))
+    access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
+    return {
+        "no_contact_nurse": no_nurse,
+        "draft_plans": drafts,
+        "upcoming_events": events,
+        "rehab_reassessments": reassessments,
+        "days": days,
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from careplan.admin import staff_worklist as build
+from careplan.selectors import staff_worklist as build
 from careplan.selectors import worklist
 
 register = template.Library()
@@ -13,7 +13,7 @@ register = template.Library()
 @register.simple_tag
 def staff_worklist(user):
     """``{% staff_worklist request.user as worklist %}`` on the admin index: the data and
-    its access-log rows come from ``careplan.admin.staff_worklist``."""
+    its access-log rows come from ``careplan.selectors.staff_worklist``."""
     return build(user)
 
 
