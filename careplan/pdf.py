@@ -48,8 +48,6 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from careplan.models import Scope
-
 from .models import (
     CalendarEvent,
     CarePlan,
@@ -57,6 +55,7 @@ from .models import (
     ContactNurseAssignment,
     PlanDocument,
     PlanSection,
+    Scope,
 )
 from .templatetags.careplan_tags import phase_text, status_text, text_blocks
 

@@ -31,8 +31,6 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import reswap, retarget
 
-from careplan.models import Scope
-
 from . import access, pdf, services
 from .forms import CalendarEventForm
 from .health import health_report
@@ -43,6 +41,7 @@ from .models import (
     Patient,
     PlanSection,
     Role,
+    Scope,
     UnitLink,
     VisitQuestion,
 )
