@@ -1,20 +1,18 @@
-"""``$everything`` for one patient: the core's FHIR resources and every app's (PROM
-answers, rehab plans, the care map, relatives' consents, handovers), each once.
-
-Its own module because it reads every app: ``careplan.fhir`` holds the core builders the
-apps' ``fhir`` modules build on, so it imports none of them."""
+"""FHIR ``Patient/$everything``: every resource about one patient, from the core and from
+each app's builders (``contacts.fhir``, ``rehab.fhir``, ``selfmonitor.fhir``). It sits
+above all of them: ``careplan.fhir`` holds the shared builders the apps import, this
+module imports the apps, so the imports run one way."""
 
 from __future__ import annotations
 
+from careplan.fhir import organization, patient_core, practitioner, practitioner_role
+from careplan.models import RelativeGrant
 from contacts.fhir import care_map_entry, grant_consent, handover_service_request, handover_task
 from contacts.models import CareMapEntry, Handover
 from rehab.fhir import rehab_plan_resources
 from rehab.models import RehabPlan
 from selfmonitor.fhir import observations, questionnaire_response
 from selfmonitor.models import Instrument, Response
-
-from .fhir import organization, patient_core, practitioner, practitioner_role
-from .models import RelativeGrant
 
 
 def patient_everything(patient) -> list[dict]:

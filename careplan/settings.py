@@ -41,7 +41,7 @@ INSTALLED_APPS = [
     "selfmonitor",
     "rehab",
     "contacts",
-    "django.contrib.admin",
+    "careplan.admin_site.CareplanAdminConfig",  # django.contrib.admin, lighter pages
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

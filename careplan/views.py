@@ -103,6 +103,7 @@ OBJECT_YOUR = {
     "Handover": gettext_lazy("a handover of your care to another unit"),
     "SymptomReport": gettext_lazy("a symptom report"),
     "EventChangeRequest": gettext_lazy("your request to change a calendar entry"),
+    "RehabPlanComment": gettext_lazy("your comment on your rehabilitation plan"),
 }
 # Why a refused attempt was refused, by the role of who tried.
 DENIED_WHY = {

@@ -30,7 +30,7 @@ from careplan.models import (
     Role,
     User,
 )
-from careplan.services import patient_lock_responsibility
+from careplan.services import contact_nurse_flag_sync, patient_lock_responsibility
 from rehab.models import RehabPlan
 from selfmonitor import services as selfmonitor_services
 
@@ -319,6 +319,7 @@ def handover_accept(
         started_on=today,
         created_by=by,
     )
+    contact_nurse_flag_sync(patient_ids=[patient.pk])
     handover.accepted_at = now
     handover.accepted_by = by
     handover.contact_nurse = contact_nurse

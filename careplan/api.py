@@ -1,9 +1,21 @@
-"""The care plan, its sections, the calendar and the contact nurse."""
+"""REST API (DRF) for the care plan, its sections, the calendar and the contact nurse.
+
+Every object goes through ``careplan/access.py``, as on the web: no relation gives 404, a
+read-only relation asked to write gives 403, and everyone but the patient leaves an
+access-log row (channel ``api``), denied attempts too. Lists write one row per patient
+shown through ``access.log_list``. Writes call ``careplan/services.py``.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Iterable
+
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -16,30 +28,120 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
-from .. import access, services
-from ..models import (
+from careplan.models import Scope
+
+from . import access, services
+from .models import (
+    AccessLog,
     CalendarEvent,
     CarePlan,
     ContactNurseAssignment,
+    Patient,
     PlanSection,
-    Scope,
+    Role,
     calendar_date_error,
 )
-from .base import (
-    API,
-    FORBIDDEN,
-    IDEMPOTENCY_KEY,
-    NOT_FOUND,
-    Action,
-    ApiViewSetMixin,
-    PatientRefSerializer,
-    _api_validation_error,
-    _idempotency_key,
-    _log_page,
+
+API = AccessLog.Channel.API
+Action = AccessLog.Action
+
+NOT_FOUND = OpenApiResponse(description="No such object, or no relation to its patient.")
+FORBIDDEN = OpenApiResponse(
+    description="Not logged in, staff without two-factor authentication, or read-only access."
 )
 
+
+# --- Helpers ------------------------------------------------------------------------------
+
+
+def _accept_language(request: Request) -> str | None:
+    """The first supported language of an explicit ``Accept-Language`` header."""
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    for code, _q in parse_accept_lang_header(header):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return None
+
+
+def _api_validation_error(exc: DjangoValidationError) -> serializers.ValidationError:
+    """A model's ``full_clean`` error as a 400 body, field by field."""
+    detail = serializers.as_serializer_error(exc)
+    if NON_FIELD_ERRORS in detail:
+        detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+    return serializers.ValidationError(detail)
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "A UUID you make for this one submit. Sending the same request again with the "
+        "same key (a retry after a timeout, a double click) stores nothing new and answers "
+        "with what the first one stored."
+    ),
+)
+
+
+def _idempotency_key(request: Request) -> uuid.UUID | None:
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return None
+    try:
+        return uuid.UUID(raw.strip())
+    except ValueError:
+        raise serializers.ValidationError(
+            {
+                "Idempotency-Key": [
+                    _("Give a UUID, for example %(example)s.") % {"example": uuid.uuid4()}
+                ]
+            }
+        ) from None
+
+
+def _log_page(user, objects: Iterable, *, patient_id_of: Callable[[object], int]) -> None:
+    """One access-log row per patient on the page (naming the first object shown), one
+    query. Rows carry ``acting_unit_id`` from ``access.with_acting_unit``."""
+    first: dict[int, object] = {}
+    for obj in objects:
+        first.setdefault(patient_id_of(obj), obj)
+    access.log_list(
+        user=user,
+        rows=[(pid, getattr(obj, "acting_unit_id", None), obj) for pid, obj in first.items()],
+        channel=API,
+    )
+
+
+class ApiViewSetMixin:
+    """Shared by every viewset here: an explicit ``Accept-Language`` header wins over the
+    user's saved language (messages, labels, section texts), and ids are numbers. Extra
+    actions take ``**kwargs``: the router adds ``format`` for a suffix (``…/fhir.json``)."""
+
+    lookup_value_regex = r"\d+"
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        language = _accept_language(request)
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+
+
 # --- Serializers --------------------------------------------------------------------------
+
+
+class PatientRefSerializer(serializers.Serializer):
+    """Whose plan it is: id and name only (never the personal identity number)."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
 
 
 class SectionSerializer(serializers.ModelSerializer):
@@ -517,3 +619,125 @@ class ContactNurseViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         if assignment is None:
             raise NotFound(_("No contact nurse has been named yet."))
         return Response(self.get_serializer(assignment).data)
+
+
+# --- Patients (staff) and the patient's own access log ---------------------------------------
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+    responsible_unit = serializers.SerializerMethodField()
+    contact_nurse = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "name",
+            "first_name",
+            "last_name",
+            "phone",
+            "email",
+            "language",
+            "needs_interpreter",
+            "responsible_unit",
+            "contact_nurse",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_responsible_unit(self, patient: Patient) -> str | None:
+        relations = [r for r in patient.care_relations.all() if r.ended_at is None]
+        return relations[0].unit.name if relations else None
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_contact_nurse(self, patient: Patient) -> str | None:
+        current = [a for a in patient.nurse_assignments.all() if a.ended_on is None]
+        return current[0].nurse.get_full_name() if current else None
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Patients your units are responsible for (staff)"),
+    retrieve=extend_schema(
+        summary="One patient", responses={200: PatientSerializer, 404: NOT_FOUND}
+    ),
+)
+class PatientViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Staff only: the patients of their units. The personal identity number is not in the
+    REST API (the schema never names it); a receiving system identifies the patient by the
+    FHIR Patient resource (/fhir/Patient/{id}). Patients and relatives get nothing here."""
+
+    serializer_class = PatientSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Patient.objects.none()
+        user = self.request.user
+        if user.role != Role.STAFF:
+            return Patient.objects.none()
+        qs = access.patients_for(user).prefetch_related(
+            "care_relations__unit", "nurse_assignments__nurse"
+        )
+        return access.with_acting_unit(qs, user, patient_path="pk").order_by(
+            "last_name", "first_name", "id"
+        )
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        _log_page(request.user, page, patient_id_of=lambda p: p.pk)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str, *args, **kwargs) -> Response:
+        if request.user.role != Role.STAFF:
+            raise NotFound
+        patient = access.patient_for(request.user, pk, channel=API)
+        return Response(self.get_serializer(patient).data)
+
+
+class AccessLogSerializer(serializers.ModelSerializer):
+    acting_unit = serializers.CharField(source="acting_unit.name", read_only=True, default=None)
+    basis_text = serializers.CharField(source="get_basis_display", read_only=True)
+    action_text = serializers.CharField(source="get_action_display", read_only=True)
+
+    class Meta:
+        model = AccessLog
+        fields = [
+            "id",
+            "at",
+            "user_name",
+            "role",
+            "acting_unit",
+            "basis",
+            "basis_text",
+            "object_type",
+            "action",
+            "action_text",
+            "outcome",
+            "channel",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Who read or changed your record (patient, newest first)"),
+    retrieve=extend_schema(
+        summary="One entry of your access log",
+        responses={200: AccessLogSerializer, 404: NOT_FOUND},
+    ),
+)
+class AccessLogViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """The patient's own access log (the web page's rows). Nobody else reads it here."""
+
+    serializer_class = AccessLogSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AccessLog.objects.none()
+        user = self.request.user
+        if user.role != Role.PATIENT:
+            return AccessLog.objects.none()
+        return (
+            AccessLog.objects.filter(patient__user=user)
+            .select_related("acting_unit")
+            .order_by("-at", "-id")
+        )

@@ -1,7 +1,13 @@
-"""Message threads and notifications."""
+"""REST API (DRF) for messages between the patient and the care team, and the user's own
+notifications: ``/api/v1/threads/`` and ``/api/v1/notifications/``.
+
+Checked and logged as the rest of the API (``careplan.api``): every thread goes through
+``access.thread_for``, writes call ``careplan.messaging``.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -11,9 +17,8 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import access, messaging
-from ..models import Message, MessageThread, Notification, Patient, Role
-from .base import (
+from . import access, messaging
+from .api import (
     API,
     FORBIDDEN,
     IDEMPOTENCY_KEY,
@@ -25,8 +30,7 @@ from .base import (
     _idempotency_key,
     _log_page,
 )
-
-# --- Messages and notifications -------------------------------------------------------------
+from .models import Message, MessageThread, Notification, Patient, Role
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -77,8 +81,6 @@ class ThreadDetailSerializer(ThreadSerializer):
         read_only_fields = fields
 
     def get_answer_within_days(self, thread: MessageThread) -> int:
-        from django.conf import settings
-
         return settings.CAREPLAN_ANSWER_WITHIN_DAYS
 
 
