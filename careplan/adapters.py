@@ -12,6 +12,12 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from careplan.eid.adapter import PROVIDER_SESSION_KEY, STRONG_SESSION_KEY
+from careplan.eid.logout import end_session_url
+
+from .models import Role
+from .outbox import outbox_enqueue
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
@@ -21,8 +27,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request: HttpRequest, user, form, commit: bool = True):
         """Who signs up with a relative's invitation gets the relative role."""
         if request.session.get("invitation_token"):
-            from .models import Role
-
             user.role = Role.RELATIVE
         return super().save_user(request, user, form, commit=commit)
 
@@ -44,8 +48,6 @@ class AccountAdapter(DefaultAccountAdapter):
 
         from allauth.core import context as allauth_context
         from django.contrib.sites.shortcuts import get_current_site
-
-        from .services import outbox_enqueue
 
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
@@ -84,8 +86,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def pre_login(self, request: HttpRequest, user, **kwargs):
         """A login without e-ID is a password (or code) login: refused for the roles
         ``CAREPLAN_PASSWORD_LOGIN_ROLES`` leaves out, and never counts as a strong one."""
-        from careplan.eid.adapter import STRONG_SESSION_KEY
-
         if not (kwargs.get("signal_kwargs") or {}).get("sociallogin"):
             request.session.pop(STRONG_SESSION_KEY, None)
             if user.role not in settings.CAREPLAN_PASSWORD_LOGIN_ROLES:
@@ -112,8 +112,6 @@ class AccountAdapter(DefaultAccountAdapter):
         """After an e-ID login, logging out here also ends the IdP's session where it
         supports RP-initiated logout (its discovery names an end_session_endpoint)."""
         url = super().get_logout_redirect_url(request)
-        from careplan.eid.adapter import PROVIDER_SESSION_KEY
-        from careplan.eid.logout import end_session_url
 
         provider_id = request.session.get(PROVIDER_SESSION_KEY)
         if provider_id:

@@ -44,6 +44,8 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from selfmonitor import bench as selfmonitor_bench
+
 from . import bench as core
 from .models import (
     CarePlan,
@@ -145,8 +147,6 @@ def sample_patient_ids(count: int) -> list[int]:
 
 def seed_workload(patient_ids: list[int], progress: Callable[[str], None]) -> dict:
     """The sampled patients' answers (with alerts) and message threads; idempotent."""
-    from selfmonitor import bench as selfmonitor_bench
-
     answers = selfmonitor_bench.seed_for_patients(
         patient_ids=patient_ids, per_patient=ANSWERS_PER_PATIENT, progress=progress
     )

@@ -1,7 +1,7 @@
 """Messages between patient and care team, and the one notification mechanism.
 
 Writes here follow ``services.py``: typed, keyword-only, atomic. Side effects (e-mail) are
-stored in the outbox with the change and sent after commit (``services.outbox_enqueue``),
+stored in the outbox with the change and sent after commit (``outbox.outbox_enqueue``),
 so nothing is lost when the broker is down and a retry never sends twice.
 
 ``notify(...)`` is what every app calls to tell someone that something new is waiting:
@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import access
 from .models import (
     MESSAGE_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
@@ -43,7 +44,7 @@ from .models import (
     StaffEmail,
     User,
 )
-from .services import _responsible_unit_of, outbox_enqueue
+from .outbox import outbox_enqueue
 
 NOTIFICATION_EMAIL_TASK = "careplan.tasks.send_notification_email"
 
@@ -219,7 +220,7 @@ def message_send(
     if by.role == Role.PATIENT and by.pk == patient.user_id:
         from_patient, unit = True, None
     elif by.role == Role.STAFF:
-        unit = _responsible_unit_of(by, patient)
+        unit = access.responsible_unit_for_write(by, patient)
         from_patient = False
     else:
         raise PermissionDenied(_("Only the patient and the care team write messages."))
@@ -307,7 +308,7 @@ def message_send(
 def thread_mark_handled(*, thread: MessageThread, by: User) -> MessageThread:
     """The care team is done with the thread for now: it leaves the list of threads
     waiting for an answer until the patient writes again."""
-    _responsible_unit_of(by, thread.patient)
+    access.responsible_unit_for_write(by, thread.patient)
     now = timezone.now()
     thread.status = MessageThread.Status.HANDLED
     thread.handled_at = now

@@ -31,10 +31,9 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import reswap, retarget
 
-from careplan.models import Scope
-
 from . import access, pdf, services
 from .forms import CalendarEventForm
+from .health import health_report
 from .models import (
     AccessLog,
     CalendarEvent,
@@ -42,8 +41,11 @@ from .models import (
     Patient,
     PlanSection,
     Role,
+    Scope,
     UnitLink,
+    VisitQuestion,
 )
+from .selectors import visit_questions as selected
 from .todo import todo_for_patient
 
 Action = AccessLog.Action
@@ -193,8 +195,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
 def healthz(request: HttpRequest) -> JsonResponse:
     """Each dependency (database, cache, broker) within a second: 200 ``ok`` or
     ``degraded`` (Redis down: the site works on), 503 ``error`` (no database)."""
-    from .health import health_report
-
     status, checks = health_report()
     return JsonResponse(
         {"status": status, "checks": checks}, status=503 if status == "error" else 200
@@ -486,8 +486,6 @@ def event_change_request(request: HttpRequest, pk: int, event_id: int) -> HttpRe
 @login_required
 def visit_questions(request: HttpRequest) -> HttpResponse:
     """Questions for my next visit: the patient's own list (add, tick off, remove)."""
-    from .models import VisitQuestion
-    from .selectors import visit_questions as selected
 
     if request.user.role != Role.PATIENT:
         raise Http404

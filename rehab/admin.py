@@ -35,7 +35,6 @@ from careplan.admin import (
     PatientRecordAdmin,
     RecordInline,
     RoleAdminMixin,
-    is_care_staff,
 )
 from careplan.admin.forms import DATE_INPUT, PatientChoiceField, PlanChoiceField, call_service
 from careplan.admin.translations import LacksReviewFilter, TranslationReviewMixin
@@ -382,7 +381,7 @@ class ReferralAdmin(PatientRecordAdmin):
             "patient", "assessment", "from_unit", "to_unit", "sent_by", "decided_by"
         )
         user = request.user
-        if not is_care_staff(user):
+        if not access.is_care_staff(user):
             return qs.none()
         units = access.staff_unit_ids(user)
         relation = CareRelation.objects.filter(
@@ -728,7 +727,7 @@ class RehabPlanAdmin(PatientRecordAdmin):
         ]
 
     def report_view(self, request: HttpRequest) -> HttpResponse:
-        if not is_care_staff(request.user):
+        if not access.is_care_staff(request.user):
             raise PermissionDenied
         units = CareUnit.objects.filter(pk__in=access.staff_unit_ids(request.user))
         today = timezone.localdate()

@@ -31,7 +31,6 @@ from careplan.admin import (
     DefaultListFilter,
     PatientRecordAdmin,
     RoleAdminMixin,
-    is_care_staff,
 )
 from careplan.admin.forms import PatientChoiceField, call_service
 from careplan.admin.translations import LacksReviewFilter, TranslationReviewMixin
@@ -568,7 +567,7 @@ def alert_worklist(user, *, limit: int = 10) -> dict | None:
     """The alerts part of the worklist on the admin index: open alerts of my units, most
     severe first, oldest first. Two queries (the alerts with their patients, the
     access-log rows: one per patient shown)."""
-    if not is_care_staff(user) or not access.staff_unit_ids(user):
+    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     alerts = list(
         access.with_acting_unit(

@@ -2,7 +2,7 @@
 acknowledge alerts, the beat jobs (dispatch, reminders, expiry, escalation).
 
 Typed, keyword-only, atomic; side effects (e-mails, never with health data) go through
-``careplan.services.outbox_enqueue`` with a dedupe key, so a retried job sends once.
+``careplan.outbox.outbox_enqueue`` with a dedupe key, so a retried job sends once.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from careplan import messaging
 from careplan.models import CarePlan, CareRelation, Notification, Patient, Role, User
-from careplan.services import outbox_enqueue
+from careplan.outbox import outbox_enqueue
 
 from . import definition as defn
 from . import scoring

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from careplan.mail import send_mail
 from careplan.models import StaffEmail, User
+from careplan.outbox import outbox_task
 
 from . import services
 from .models import Alert, Assignment
@@ -35,6 +36,7 @@ def escalate_alerts() -> int:
     return services.alerts_escalate()
 
 
+@outbox_task("selfmonitor.tasks.email_patient")
 def email_patient(*, assignment_id: int, kind: str) -> None:
     """A questionnaire waits (new or reminder). No health data: not even its name."""
     assignment = Assignment.objects.select_related("patient__user").filter(pk=assignment_id).first()
@@ -60,6 +62,7 @@ def email_patient(*, assignment_id: int, kind: str) -> None:
         )
 
 
+@outbox_task("selfmonitor.tasks.email_care_team")
 def email_care_team(*, alert_id: int, kind: str) -> None:
     """Tell the contact nurse (escalated: everyone in the unit) that an alert waits.
     No patient name, no answer: only a link to the worklist."""
