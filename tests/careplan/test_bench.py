@@ -186,6 +186,10 @@ def test_the_http_bench_lists_every_page_of_the_issue():
         "admin alerts",
         "admin message inbox",
         "/api/v1/plans/ (nurse)",
+        "relative's start page",
+        "relative's plan page",
+        "admin worklist (/admin/)",
+        "admin patient overview",
     ):
         assert wanted in labels
 
@@ -211,12 +215,13 @@ def test_the_http_bench_measures_over_gunicorn_and_wrk(tmp_path):
     if not Path(httpbench.WRK).is_file():
         pytest.skip("no wrk (Debian: apt-get install wrk)")
     bench.seed(patients=10, units=2)
-    pages = [p for p in httpbench.PAGES if p.key in ("plan", "trend", "admin_patients")]
+    keys = ("plan", "trend", "admin_patients", "relative_plan", "admin_overview")
+    pages = [p for p in httpbench.PAGES if p.key in keys]
     report = httpbench.measure(
         sample=3, nurses=1, seconds=1, rounds=1, mixed_connections=(4,), pages=pages
     )
     rows = {r["key"]: r for r in report["rows"]}
-    assert set(rows) == {"plan", "trend", "admin_patients", "mixed_c4"}
+    assert set(rows) == {*keys, "mixed_c4"}
     for key, row in rows.items():
         assert row["note"] == "", (key, row["note"])
         assert row["requests"] > 0 and row["errors"] == 0, (key, row)
