@@ -39,7 +39,8 @@ from rest_framework.views import APIView, exception_handler
 
 from . import access
 from . import fhir as core
-from .models import AccessLog, CareUnit, Role
+from .fhir_everything import patient_everything
+from .models import AccessLog, CareUnit, RelativeGrant, Role
 
 API = AccessLog.Channel.API
 FHIR_VERSION = "4.0.1"
@@ -240,7 +241,7 @@ def read_observation(user, rid: str) -> dict:
 
 def read_task(user, rid: str) -> dict:
     from contacts.fhir import handover_task
-    from contacts.handover_access import handover_for
+    from contacts.handover.access import handover_for
 
     return handover_task(handover_for(user, _number(r"handover-(\d+)", rid), channel=API))
 
@@ -269,7 +270,6 @@ def read_related_person(user, rid: str) -> dict:
 
 def read_consent(user, rid: str) -> dict:
     from contacts.fhir import grant_consent
-    from contacts.models import RelativeGrant
 
     pk = _number(r"relative-grant-(\d+)", rid)
     grant = RelativeGrant.objects.select_related("patient", "relative").filter(pk=pk).first()
@@ -315,7 +315,7 @@ def read_service_request(user, rid: str) -> dict:
     """A rehab intervention not yet done, or what a handover asks of the receiver."""
     if rid.startswith("handover-"):
         from contacts.fhir import handover_service_request
-        from contacts.handover_access import handover_for
+        from contacts.handover.access import handover_for
 
         pk = _number(r"handover-(\d+)-request", rid)
         return handover_service_request(handover_for(user, pk, channel=API))
@@ -601,7 +601,7 @@ class EverythingView(FhirView):
         patient = access.patient_for(
             request.user, _number(r"(\d+)", rid), channel=API, action=AccessLog.Action.EXPORT
         )
-        unique = {f"{r['resourceType']}/{r['id']}": r for r in core.patient_everything(patient)}
+        unique = {f"{r['resourceType']}/{r['id']}": r for r in patient_everything(patient)}
         base = self.base_url()
         return Response(
             {

@@ -52,7 +52,9 @@ from .models import (
     Message,
     MessageThread,
     Patient,
+    RelativeGrant,
     Role,
+    Scope,
     StaffMembership,
     User,
 )
@@ -93,10 +95,6 @@ def _fixed(name: str) -> Callable[[Who], str]:
     return lambda who: reverse(name)
 
 
-def _patient(name: str) -> Callable[[Who], str]:
-    return lambda who: reverse(name, args=[who.patient_id])
-
-
 PAGES: list[HttpPage] = [
     HttpPage("plan", "patient plan page", "patient", _plan("plan_detail")),
     HttpPage("calendar", "calendar", "patient", _plan("plan_calendar")),
@@ -112,13 +110,6 @@ PAGES: list[HttpPage] = [
     HttpPage("relative_home", "relative's start page", "relative", _fixed("home")),
     HttpPage("relative_plan", "relative's plan page", "relative", _plan("plan_detail")),
     HttpPage("relative_calendar", "relative's calendar", "relative", _plan("plan_calendar")),
-    HttpPage("admin_worklist", "admin worklist (/admin/)", "nurse", _fixed("admin:index")),
-    HttpPage(
-        "admin_overview",
-        "admin patient overview",
-        "nurse",
-        _patient("admin:careplan_patient_overview"),
-    ),
     HttpPage(
         "admin_patients",
         "admin patient list",
@@ -133,6 +124,15 @@ PAGES: list[HttpPage] = [
         _fixed("admin:careplan_messagethread_changelist"),
     ),
     HttpPage("api_plans", "/api/v1/plans/ (nurse)", "nurse", _fixed("plan-list")),
+    # The nurse's day (issue 10): the worklist on the admin start page (every source, with
+    # the sampled patients' waiting messages on it) and one patient's overview.
+    HttpPage("admin_worklist", "admin worklist (start page)", "nurse", _fixed("admin:index")),
+    HttpPage(
+        "admin_overview",
+        "admin patient overview",
+        "nurse",
+        lambda who: reverse("admin:careplan_patient_overview", args=[who.patient_id]),
+    ),
 ]
 MIXED_PATIENT_SHARE = 0.8
 
@@ -220,8 +220,6 @@ def session_cookie(user) -> str:
 
 def relatives(patient_ids: list[int]) -> dict[int, User]:
     """One relative per sampled patient, given every part of the plan; idempotent."""
-    from contacts.models import RelativeGrant, Scope
-
     emails = {pid: f"bench-relative-{pid}@{core.EMAIL_DOMAIN}" for pid in patient_ids}
     have = {u.email: u for u in User.objects.filter(email__in=emails.values())}
     missing = [
@@ -263,19 +261,26 @@ def askers(patient_ids: list[int], nurses: int) -> dict[str, list[Who]]:
                 by_role["relative"].append(
                     Who(session_cookie(their_relatives[p.id]), plan_id=plans[p.id])
                 )
-        # The nurses of the first (largest) bench unit: the issue's 20 000-patient unit,
-        # each with the sampled patients of that unit (the patient overview).
+        # The nurses of the first (largest) bench unit: the issue's 20 000-patient unit.
         unit = core.bench_units().order_by("id").first()
-        in_unit = list(
-            CareRelation.objects.filter(
-                unit=unit, patient_id__in=patient_ids, ended_at__isnull=True
-            ).values_list("patient_id", flat=True)
-        )
         memberships = StaffMembership.objects.filter(unit=unit, user__role=Role.STAFF)
-        for m in memberships.select_related("user").order_by("id")[:nurses]:
-            cookie = session_cookie(m.user)
-            for pid in in_unit or [0]:
-                by_role["nurse"].append(Who(cookie, unit_id=unit.pk, patient_id=pid))
+        cookies = [
+            session_cookie(m.user)
+            for m in memberships.select_related("user").order_by("id")[:nurses]
+        ]
+        # One line per sampled patient of the unit, the nurses taking turns (the overview
+        # asks for each of them; the other nurse pages name no patient).
+        mine = list(
+            CareRelation.objects.filter(
+                unit=unit, ended_at__isnull=True, patient_id__in=patient_ids
+            )
+            .order_by("patient_id")
+            .values_list("patient_id", flat=True)
+        ) or [0]
+        for n, patient_id in enumerate(mine):
+            by_role["nurse"].append(
+                Who(cookies[n % len(cookies)], unit_id=unit.pk, patient_id=patient_id)
+            )
     return by_role
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -104,7 +105,7 @@ def outbox_retry(*, rows) -> int:
             status=Outbox.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
         )
         for outbox_id in ids:
-            transaction.on_commit(lambda outbox_id=outbox_id: outbox_dispatch(outbox_id=outbox_id))
+            transaction.on_commit(lambda outbox_id=outbox_id: outbox_dispatch(outbox_id=outbox_id))  # type: ignore[misc]
     return len(ids)
 
 
@@ -135,7 +136,22 @@ def patient_register(
     patient.full_clean()
     patient.save()
     CareRelation.objects.create(patient=patient, unit=unit, created_by=by)
+    contact_nurse_flag_sync(patient_ids=[patient.pk])
     return patient
+
+
+def contact_nurse_flag_sync(*, patient_ids) -> int:
+    """Set the active care relation's ``needs_contact_nurse`` from the assignments (one
+    UPDATE): true while the patient has no named contact nurse. Every service that names
+    or ends a contact nurse or moves responsibility calls it after its writes, so the
+    worklist reads the flag instead of comparing every patient of a unit with the
+    assignments (``manage.py check_consistency`` checks it)."""
+    named = ContactNurseAssignment.objects.filter(
+        patient_id=OuterRef("patient_id"), ended_on__isnull=True
+    )
+    return CareRelation.objects.filter(
+        patient_id__in=list(patient_ids), ended_at__isnull=True
+    ).update(needs_contact_nurse=~Exists(named))
 
 
 def patient_lock_responsibility(*, patient: Patient) -> None:
@@ -195,6 +211,7 @@ def contact_nurse_assign(
         reachable=reachable,
         created_by=by,
     )
+    contact_nurse_flag_sync(patient_ids=[patient.pk])
     for plan in CarePlan.objects.filter(patient=patient).exclude(status=CarePlan.Status.CLOSED):
         if plan.contact_nurse_offered_on is None:
             plan.contact_nurse_offered_on = started_on
@@ -272,7 +289,7 @@ def patient_login_from_eid(*, patient: Patient, relative: User | None = None) ->
 
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if patient.user_id is not None:
-        return patient.user
+        return patient.user  # type: ignore[return-value]  # user_id is set
     if relative is not None:
         if relative.role != Role.RELATIVE or Patient.objects.filter(user=relative).exists():
             raise ValidationError(_("This account cannot become a patient's."))
@@ -391,7 +408,7 @@ def plan_record_change(
 
         # One notification (and e-mail) per plan and day at most.
         notify(
-            recipients=[plan.patient.user],
+            recipients=[plan.patient.user],  # type: ignore[list-item]  # user_id is set
             kind=Notification.Kind.PLAN_CHANGED,
             url=reverse("plan_detail", args=[plan.pk]),
             patient=plan.patient,
@@ -517,7 +534,7 @@ def _plan_news(plan: CarePlan, changed: set[str]) -> list[str]:
         if "status" in changed and plan.status == CarePlan.Status.CLOSED:
             news.append(_("Your care plan was closed."))
         content = [
-            str(CarePlan._meta.get_field(name).verbose_name)
+            str(CarePlan._meta.get_field(name).verbose_name)  # type: ignore[union-attr]  # fields
             for name in _PLAN_CONTENT
             if name in changed
         ]

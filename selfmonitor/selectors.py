@@ -14,8 +14,8 @@ from careplan.selectors import WorkItem, register_worklist_source
 from . import scoring
 from .definition import item_map
 from .models import Alert, Instrument, Response, pick
-from .services import SYMPTOM_ALERT_RULE
 from .svg import trend_svg
+from .symptom_services import SYMPTOM_ALERT_RULE
 
 TREND_POINTS = 200  # the latest answers drawn per chart
 
@@ -156,8 +156,8 @@ def trend_charts(patient: Patient, *, points_per_chart: int = 20) -> list[dict]:
         return []
     keys = {key for key, _when, _scores in rows}
     current: dict[str, Instrument] = {}
-    for instrument in Instrument.objects.filter(key__in=keys).order_by("key", "-version"):
-        current.setdefault(instrument.key, instrument)
+    for latest in Instrument.objects.filter(key__in=keys).order_by("key", "-version"):
+        current.setdefault(latest.key, latest)
     charts = []
     for key in sorted(keys):
         instrument = current.get(key)

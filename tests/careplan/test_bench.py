@@ -188,10 +188,30 @@ def test_the_http_bench_lists_every_page_of_the_issue():
         "/api/v1/plans/ (nurse)",
         "relative's start page",
         "relative's plan page",
-        "admin worklist (/admin/)",
+        "relative's calendar",
+        "admin worklist (start page)",
         "admin patient overview",
     ):
         assert wanted in labels
+
+
+@pytest.mark.django_db
+def test_the_http_bench_asks_for_overviews_of_the_nurses_own_patients():
+    from careplan import httpbench
+
+    bench.seed(patients=10, units=2)
+    patient_ids = httpbench.sample_patient_ids(6)
+    nurses = httpbench.askers(patient_ids, nurses=2)["nurse"]
+    unit_id = nurses[0].unit_id
+    mine = set(
+        CareRelation.objects.filter(unit_id=unit_id, ended_at__isnull=True).values_list(
+            "patient_id", flat=True
+        )
+    )
+    assert nurses and {w.patient_id for w in nurses} <= mine & set(patient_ids)
+    assert len({w.cookie for w in nurses}) == 2  # the nurses take turns
+    overview = next(p for p in httpbench.PAGES if p.key == "admin_overview")
+    assert overview.path(nurses[0]) == f"/admin/careplan/patient/{nurses[0].patient_id}/overview/"
 
 
 def test_the_baseline_url_exists_only_in_the_bench_urlconf():

@@ -1,7 +1,8 @@
 """The care team's start page and what tells them that something waits: the worklist on
 the admin index (``careplan.selectors.worklist``), the header's counter and the staff
 member's notification page with their own e-mail choice; and the page a logged-in
-patient or relative gets at ``/admin/`` (not a redirect loop)."""
+patient or relative gets at ``/admin/`` (not a redirect loop). ``staff_worklist`` (the
+short "my worklist" on the admin index) is ``careplan.selectors.staff_worklist``."""
 
 from __future__ import annotations
 
@@ -16,8 +17,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from . import messaging, selectors
-from .models import Notification, StaffEmail, User
+from .. import messaging, selectors
+from ..models import (
+    Notification,
+    StaffEmail,
+    User,
+)
 
 
 def admin_login(request: HttpRequest) -> HttpResponse:
@@ -83,3 +88,7 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 __all__ = ["StaffEmail", "admin_login", "notifications_view", "open_notification"]
+
+
+# The short "my worklist" on the admin index is a selector (careplan.selectors).
+staff_worklist = selectors.staff_worklist
