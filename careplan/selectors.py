@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Model, OuterRef, QuerySet, Subquery
@@ -279,8 +280,9 @@ def staff_worklist(user, *, days: int = 7, limit: int = 10) -> dict | None:
     drafts = draft_plans(user, limit=limit)
     events = upcoming_events(user, days=days, limit=limit)
     reassessments = worklist_reassessments(access.patients_for(user), user, limit=limit)
-    rows: dict[int, tuple[int, int | None, object]] = {}
-    shown = [(p.pk, p) for p in no_nurse] + [(p.patient_id, p) for p in drafts]
+    rows: dict[int, tuple[int, int | None, Model]] = {}
+    shown: list[tuple[int, Any]] = [(p.pk, p) for p in no_nurse]
+    shown += [(p.patient_id, p) for p in drafts]
     shown += [(e.plan.patient_id, e) for e in events]
     shown += [(p.pk, p) for p in reassessments]
     for patient_id, obj in shown:
