@@ -428,6 +428,7 @@ def _seed_rows(
                     title_en=s.title_en,
                     body_sv=s.body_sv,
                     body_en=s.body_en,
+                    translations=s.translations,
                     personal_note="Ring mig om du undrar något." if s.order == 0 else "",
                 )
                 for plan in plans

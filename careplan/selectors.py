@@ -33,6 +33,7 @@ from .models import (
     MessageThread,
     Notification,
     Patient,
+    PlanSection,
     Role,
     User,
     VisitQuestion,
@@ -336,6 +337,20 @@ def current_plan(patient: Patient) -> CarePlan | None:
         .order_by("-created_at")
         .first()
     )
+
+
+def plan_translation_gaps(plan: CarePlan | None, lang: str) -> list[PlanSection]:
+    """The plan's sections without a reviewed version in ``lang`` (the reader's language):
+    what the nurse sees on the plan and overview pages. Swedish readers: none, no query;
+    else one query whatever the number of sections."""
+    from . import content
+
+    if plan is None or lang == content.ORIGINAL:
+        return []
+    sections = PlanSection.objects.filter(plan=plan).only(
+        "id", "plan_id", "key", "order", "title_sv", "title_en", "translations"
+    )
+    return [s for s in sections if content.lacks_review(s, lang)]
 
 
 def next_events(patient: Patient, *, limit: int = 5) -> list[CalendarEvent]:

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import content
 from . import personnummer as pnr
 from .models import (
     CalendarEvent,
@@ -28,6 +29,7 @@ from .models import (
     PlanChange,
     PlanSection,
     PlanTemplate,
+    PlanTemplateSection,
     Role,
     User,
 )
@@ -333,7 +335,7 @@ def plan_create_from_template(
     plan = CarePlan.objects.create(
         patient=patient,
         template=template,
-        title=template.title_en if lang == "en" else template.title_sv,
+        title=content.localized(template, "title", lang),
         diagnosis=diagnosis,
         created_by=by,
     )
@@ -346,6 +348,7 @@ def plan_create_from_template(
             title_en=s.title_en,
             body_sv=s.body_sv,
             body_en=s.body_en,
+            translations=s.translations,
         )
         for s in template.sections.all()
     )
@@ -468,6 +471,14 @@ def _locked_plan(plan: CarePlan) -> CarePlan:
     """The plan row, locked for this transaction: edits to a plan and its sections queue
     behind each other (plan first, then its sections: one lock order everywhere)."""
     return CarePlan.objects.select_for_update().select_related("patient").get(pk=plan.pk)
+
+
+def _stale_versions(section: PlanSection, changed: dict) -> list[str]:
+    """The languages whose version no longer matches a changed Swedish original (English,
+    kept in its own columns, is the editor's to change alongside)."""
+    if not {"title_sv", "body_sv"} & set(changed):
+        return []
+    return [lang for lang in (section.translations or {}) if lang not in ("sv", "en")]
 
 
 def plan_lock_for_edit(*, plan: CarePlan) -> CarePlan:
@@ -598,6 +609,12 @@ def plan_update(
             continue
         for name, value in section_changed.items():
             setattr(section, name, value)
+        stale = _stale_versions(section, section_changed)
+        if stale:
+            # A translation of a Swedish text that changed is never shown: the reader
+            # gets the new Swedish with the "not yet in your language" note.
+            section.translations = content.without(section.translations, stale)
+            section_changed["translations"] = section.translations
         section.version += 1
         section.full_clean(exclude=_unchanged(section, section_changed))
         section.save(update_fields=[*section_changed, "version", "updated_at"])
@@ -616,7 +633,7 @@ def plan_update(
         setattr(plan, name, getattr(current, name))
     for edit in sections:
         section = stored[edit.section.pk]
-        for name in [*SECTION_FIELDS, "version", "updated_at"]:
+        for name in [*SECTION_FIELDS, "translations", "version", "updated_at"]:
             setattr(edit.section, name, getattr(section, name))
     return plan
 
@@ -792,3 +809,65 @@ def visit_question_delete(*, question, by: User) -> None:
     if by.role != Role.PATIENT or question.patient.user_id != by.pk:
         raise PermissionDenied
     question.delete()
+
+
+# --- Language versions of content -------------------------------------------------------------
+
+
+def can_review_translations(user) -> bool:
+    """Care staff holding the review permission (the "Translation reviewers" group)."""
+    from .selectors import is_care_staff
+
+    return bool(user and is_care_staff(user) and user.has_perm(content.REVIEW_PERMISSION))
+
+
+@transaction.atomic
+def translation_review(*, obj, lang: str, by: User) -> object:
+    """Mark ``obj``'s ``lang`` version reviewed by ``by`` now (any content with a
+    ``translations`` field: templates and their sections, plan sections, advice, the
+    symptom advice guide). Refused to anyone without the permission and for a language
+    the text has no version in. A template's review also reaches its sections and the plan
+    sections still carrying that same text."""
+    if not can_review_translations(by):
+        raise PermissionDenied(_("Only a translation reviewer can mark a text reviewed."))
+    if lang not in content.translated_languages():
+        raise ValidationError(_("Choose a language other than the original (Swedish)."))
+    model = type(obj)
+    rows = [model.objects.select_for_update().get(pk=obj.pk)]
+    if isinstance(obj, PlanTemplate):
+        rows += list(obj.sections.select_for_update())
+    reviewed = 0
+    for row in rows:
+        if not _has_version(row, lang):
+            continue
+        row.translations = content.reviewed(row.translations, lang, by=by)
+        row.save(update_fields=["translations"])
+        reviewed += 1
+        if isinstance(row, PlanTemplateSection):
+            _review_copies(row, lang)
+    if not reviewed:
+        raise ValidationError(_("This text has no version in that language to review."))
+    obj.translations = rows[0].translations
+    return obj
+
+
+def _has_version(row, lang: str) -> bool:
+    version = (row.translations or {}).get(lang)
+    if version is None:
+        return False
+    texts = [k for k in version if k not in content.META_KEYS]
+    return bool(texts) or hasattr(row, f"title_{lang}") or hasattr(row, f"body_{lang}")
+
+
+def _review_copies(source: PlanTemplateSection, lang: str) -> None:
+    """Plan sections copied from ``source`` whose Swedish and ``lang`` texts are still the
+    template's get its review (an individualised section keeps its own status)."""
+    version = source.translations.get(lang) or {}
+    for section in PlanSection.objects.filter(
+        plan__template_id=source.template_id, key=source.key, title_sv=source.title_sv
+    ).only("id", "body_sv", "translations"):
+        mine = (section.translations or {}).get(lang) or {}
+        texts = {k: v for k, v in version.items() if k not in content.META_KEYS}
+        if section.body_sv == source.body_sv and all(mine.get(k) == v for k, v in texts.items()):
+            section.translations = {**section.translations, lang: dict(version)}
+            section.save(update_fields=["translations"])

@@ -291,7 +291,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         unit=unit,
         urgent_unit=unit,
         upcoming=list(_upcoming_events(plan)[:3]) if shared.calendar else [],
-        sections=list(plan.sections.only("id", "plan_id", "key", "title_sv", "title_en"))
+        sections=list(
+            plan.sections.only("id", "plan_id", "key", "title_sv", "title_en", "translations")
+        )
         if shared.sections
         else [],
         changes=changes,
@@ -320,7 +322,9 @@ def plan_section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         unit__care_relations__patient_id=plan.patient_id,
         unit__care_relations__ended_at__isnull=True,
     ).order_by("title")
-    siblings = list(plan.sections.only("id", "plan_id", "key", "title_sv", "title_en"))
+    siblings = list(
+        plan.sections.only("id", "plan_id", "key", "title_sv", "title_en", "translations")
+    )
     index = next((i for i, s in enumerate(siblings) if s.pk == section.pk), 0)
     return render(
         request,

@@ -38,6 +38,7 @@ from careplan.admin import (
     is_care_staff,
 )
 from careplan.admin.forms import DATE_INPUT, PatientChoiceField, PlanChoiceField, call_service
+from careplan.admin.translations import LacksReviewFilter, TranslationReviewMixin
 from careplan.models import AccessLog, CarePlan, CareRelation, CareUnit, Patient
 
 from . import services
@@ -123,10 +124,11 @@ class KvaSearchInput(forms.TextInput):
 
 
 @admin.register(SelfCareAdvice)
-class SelfCareAdviceAdmin(RoleAdminMixin, admin.ModelAdmin):
+class SelfCareAdviceAdmin(TranslationReviewMixin, RoleAdminMixin, admin.ModelAdmin):
     add_by = change_by = delete_by = SUPERUSER
-    list_display = ("title_sv", "area", "is_active")
-    list_filter = ("area", "is_active")
+    list_display = ("title_sv", "area", "is_active", "language_versions")
+    list_filter = ("area", "is_active", LacksReviewFilter)
+    readonly_fields = ("language_versions",)
     search_fields = ("title_sv", "title_en")
 
 

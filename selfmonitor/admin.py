@@ -34,6 +34,7 @@ from careplan.admin import (
     is_care_staff,
 )
 from careplan.admin.forms import PatientChoiceField, call_service
+from careplan.admin.translations import LacksReviewFilter, TranslationReviewMixin
 from careplan.models import AccessLog
 
 from . import reports, selectors, services, symptom_services
@@ -44,6 +45,7 @@ from .models import (
     Response,
     Schedule,
     TemplateSchedule,
+    TriageGuide,
     UnitAdvice,
     pick,
 )
@@ -611,6 +613,17 @@ class UnitAdviceForm(forms.ModelForm):
             self.fields["unit"].queryset = self.fields["unit"].queryset.filter(
                 pk__in=access.staff_unit_ids(request.user)
             )
+
+
+@admin.register(TriageGuide)
+class TriageGuideAdmin(TranslationReviewMixin, RoleAdminMixin, admin.ModelAdmin):
+    """The symptom advice guide, read only (loaded from ``selfmonitor/symptoms/``); a
+    reviewer marks a language version of its texts reviewed."""
+
+    list_display = ("key", "version", "loaded_at", "language_versions")
+    list_filter = (LacksReviewFilter,)
+    fields = ("key", "version", "source_file", "loaded_at", "language_versions")
+    readonly_fields = fields
 
 
 @admin.register(UnitAdvice)

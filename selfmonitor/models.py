@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from careplan import content
 from careplan.models import CarePlan, CareUnit, Patient, PlanTemplate
 
 
@@ -424,6 +425,11 @@ class TriageGuide(models.Model):
     checksum = models.CharField(_("checksum"), max_length=64)
     source_file = models.CharField(_("file"), max_length=300, blank=True)
     loaded_at = models.DateTimeField(_("loaded"), default=timezone.now)
+    #: Versions of its texts in languages the definition lacks, and every language's review
+    #: status (careplan/content.py), loaded from ``symptoms/languages/triage.v<N>.json``.
+    #: Not part of the checksum: a version is added to a guide that reports already used
+    #: (the Swedish original and the rules never change).
+    translations = models.JSONField(_("language versions"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("symptom advice guide")
@@ -435,6 +441,36 @@ class TriageGuide(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} v{self.version}"
+
+    def original(self, key: str) -> str:
+        """The Swedish text of ``key``: "review_note", "levels.<level>", "advice.<rule>"."""
+        d = self.definition
+        kind, _dot, name = key.partition(".")
+        if kind == "review_note":
+            text = d.get("review_note")
+        elif kind == "levels":
+            text = (d["levels"].get(name) or {}).get("title")
+        else:
+            text = next((r["advice"] for r in d["rules"] if r["key"] == name), None)
+        return pick(text, content.ORIGINAL)
+
+    def shown(self, key: str, text: dict | None = None, lang: str | None = None) -> content.Shown:
+        """The text of ``key`` for a reader of ``lang``. ``text`` is the ``{"sv", "en"}``
+        dict actually to be shown (a report's stored advice, a unit's own wording); a
+        version from ``translations`` is used only while its Swedish original is that
+        text's (a unit's own wording has no Arabic version of the guide's)."""
+        lang = content.reader_language(lang)
+        if text is None:
+            text = {content.ORIGINAL: self.original(key)}
+        sv = pick(text, content.ORIGINAL)
+        if lang == content.ORIGINAL:
+            return content.Shown(sv, lang, None, False)
+        if isinstance(text, dict) and text.get(lang):
+            return content.Shown(text[lang], lang, content.version_status(self, lang), False)
+        version = (self.translations or {}).get(lang) or {}
+        if version.get(key) and self.original(key) == sv:
+            return content.Shown(version[key], lang, content.version_status(self, lang), False)
+        return content.Shown(sv, content.ORIGINAL, None, True)
 
 
 class UnitAdvice(models.Model):

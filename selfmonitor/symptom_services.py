@@ -71,8 +71,22 @@ def symptom_files_load() -> tuple[Instrument, TriageGuide]:
                 )
             guide.definition, guide.checksum = data, checksum
             guide.save(update_fields=["definition", "checksum"])
+        triage_guide_versions_load(guide=guide)
     assert instrument is not None and guide is not None
     return instrument, guide
+
+
+def triage_guide_versions_load(*, guide: TriageGuide) -> TriageGuide:
+    """The guide's language versions from ``symptoms/languages/<its file>``, as drafts
+    (a version whose texts did not change keeps its review), and the English texts' status.
+    The definition is not touched: a guide that reports used gets versions too."""
+    path = SYMPTOM_DIR / "languages" / (guide.source_file or f"triage.v{guide.version}.json")
+    shipped = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    updated = triage.guide_versions(guide.definition, guide.translations, shipped)
+    if updated != guide.translations:
+        guide.translations = updated
+        guide.save(update_fields=["translations"])
+    return guide
 
 
 def symptom_setup() -> tuple[Instrument, TriageGuide]:

@@ -197,8 +197,11 @@ def symptom_report(request: HttpRequest, report_id: int) -> HttpResponse:
                 "symptom": pick(item.get("text")),
                 "severity": pick(option["text"]) if option else "",
                 "level": result["level"],
-                "level_title": pick(guide["levels"][result["level"]]["title"]),
-                "advice": pick(result["text"]),
+                "level_title": report.guide.shown(
+                    f"levels.{result['level']}", guide["levels"][result["level"]]["title"]
+                ),
+                "advice": report.guide.shown(f"advice.{result['rule']}", result["text"]),
+                "advice_original": pick(result["text"], "sv"),
                 "source": result["source"],
             }
         )
@@ -220,10 +223,12 @@ def symptom_report(request: HttpRequest, report_id: int) -> HttpResponse:
         "report": report,
         "is_self": report.reach.is_self,
         "level": report.level,
-        "level_title": pick(guide["levels"][report.level]["title"]),
+        "level_title": report.guide.shown(
+            f"levels.{report.level}", guide["levels"][report.level]["title"]
+        ),
         "rank": triage.RANK[report.level],
         "rows": rows,
-        "review_note": pick(guide.get("review_note")),
+        "review_note": report.guide.shown("review_note", guide.get("review_note")),
         "unit": unit,
         "urgent_unit": unit,
         "open_now": open_now,
@@ -266,8 +271,9 @@ def symptom_advice(request: HttpRequest, symptom: str) -> HttpResponse:
             {
                 "severity": pick(option["text"]),
                 "level": advice.level,
-                "level_title": pick(levels[advice.level]["title"]),
-                "advice": pick(advice.text),
+                "level_title": guide.shown(f"levels.{advice.level}", levels[advice.level]["title"]),
+                "advice": guide.shown(f"advice.{advice.rule}", advice.text),
+                "advice_original": pick(advice.text, "sv"),
                 "source": advice.source,
             }
         )
@@ -278,7 +284,7 @@ def symptom_advice(request: HttpRequest, symptom: str) -> HttpResponse:
             "symptom": pick(item["text"]),
             "symptom_id": symptom,
             "rows": rows,
-            "review_note": pick(guide.definition.get("review_note")),
+            "review_note": guide.shown("review_note", guide.definition.get("review_note")),
             "urgent_unit": unit,
             "is_patient": request.user.role == Role.PATIENT,
         },

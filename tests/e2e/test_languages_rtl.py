@@ -100,3 +100,36 @@ def test_the_patient_reads_the_plan_and_answers_a_questionnaire(new_browsing, pe
     b.assert_no_browser_errors()
 
     assert not found, f"{len(found)} serious/critical axe violations:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("lang", ["ar", "fi"])
+def test_a_draft_translation_shows_the_notice_and_opens_the_swedish_original(
+    new_browsing, people, lang
+):
+    """A plan section with a draft version in the reader's language at 390 px: the
+    notice, the original one tap away (a <details>), no sideways scroll, axe clean."""
+    from careplan import content
+
+    people.patient_user.language = lang
+    people.patient_user.save(update_fields=["language"])
+    section = people.plan.sections.get(key="treatment")
+    texts = {"ar": "نص عن العلاج، مسودة مترجمة.", "fi": "Tekstiä hoidosta, käännösluonnos."}
+    section.translations = content.loaded({}, {"body": {lang: texts[lang]}})
+    section.save(update_fields=["translations"])
+
+    b = new_browsing(locale="ar" if lang == "ar" else "fi-FI")
+    login_password(b, people.patient_user.email)
+    b.goto(f"/plan/{people.plan.pk}/section/treatment/")
+    page = b.page
+    expect(page.locator(".prose").first).to_contain_text(texts[lang])
+    expect(page.locator(".translation-draft__notice")).to_be_visible()
+    original = page.locator(".translation-draft__original .prose")
+    expect(original).to_be_hidden()
+    page.locator(".translation-draft__original summary").click()
+    expect(original).to_be_visible()
+    expect(original).to_contain_text("Text om treatment.")
+    assert original.get_attribute("lang") == "sv" and original.get_attribute("dir") == "ltr"
+    found = axe_violations(b, f"lang-{lang}-draft-original")
+    assert _sideways_overflow(b) <= 0
+    b.assert_no_browser_errors()
+    assert not found, "\n".join(found)
