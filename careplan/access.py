@@ -408,9 +408,12 @@ def plan_for(
     scope: str | None = Scope.PLAN_SECTIONS,
     action: str | None = None,
 ) -> CarePlan:
-    plan = CarePlan.objects.select_related("patient", "template").filter(pk=pk).first()
-    if plan is None:
-        raise Http404
+    # get(), not filter().first(): no ORDER BY to build for a primary key; the plan's
+    # template is not read by any caller (no join).
+    try:
+        plan = CarePlan.objects.select_related("patient").get(pk=pk)
+    except CarePlan.DoesNotExist:
+        raise Http404 from None
     # The caller may show parts by scope: ``plan.reach.covers(Scope.CALENDAR)``.
     plan.reach = authorize(  # type: ignore[attr-defined]  # the reader's reach, not a field
         user, plan.patient, plan, write=write, channel=channel, scope=scope, action=action
@@ -421,9 +424,10 @@ def plan_for(
 def section_for(
     user, pk, *, write: bool = False, channel: str = Channel.WEB, action: str | None = None
 ) -> PlanSection:
-    section = PlanSection.objects.select_related("plan__patient").filter(pk=pk).first()
-    if section is None:
-        raise Http404
+    try:
+        section = PlanSection.objects.select_related("plan__patient").get(pk=pk)
+    except PlanSection.DoesNotExist:
+        raise Http404 from None
     section.reach = authorize(  # type: ignore[attr-defined]  # the reader's reach, not a field
         user,
         section.plan.patient,

@@ -280,8 +280,11 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         changes = list(
             plan.changes_since(patient.last_seen_plan_at).exclude(by=request.user)[:CHANGES_SHOWN]
         )
-        # The patient has now seen the plan (only the patient moves this mark).
-        Patient.objects.filter(pk=patient.pk).update(last_seen_plan_at=timezone.now())
+        # The patient has now seen the plan (only the patient moves this mark). The mark
+        # only decides which changes are new: with none to show it need not move (no
+        # write on every visit), as the next visit shows the same changes either way.
+        if changes or patient.last_seen_plan_at is None:
+            Patient.objects.filter(pk=patient.pk).update(last_seen_plan_at=timezone.now())
 
     ctx.update(
         nurse=nurse,

@@ -25,11 +25,12 @@ def day_label() -> Callable[[dt.date], str]:
     """``date_format(d, "j M Y")`` for the active language, with the twelve month names
     looked up once: a chart of 200 answers formats 200 dates twice (chart and table)."""
     months = [date_format(dt.date(2000, m, 1), "M") for m in range(1, 13)]
+    tz = timezone.get_current_timezone()  # once, not once per date (a thread-local lookup)
 
     def label(d: dt.date) -> str:
         # The day in Europe/Stockholm: an answer at 00:15 on the 30th shows on the 30th.
-        if isinstance(d, dt.datetime) and timezone.is_aware(d):
-            d = timezone.localtime(d)
+        if isinstance(d, dt.datetime) and d.utcoffset() is not None:
+            d = d.astimezone(tz)
         return f"{d.day} {months[d.month - 1]} {d.year}"
 
     return label
