@@ -214,7 +214,9 @@ def read_questionnaire(user, rid: str) -> dict:
     from selfmonitor.models import Instrument
 
     m = re.fullmatch(r"([a-z0-9-]+)-v(\d+)", rid)
-    instrument = m and Instrument.objects.filter(key=m.group(1), version=m.group(2)).first()
+    instrument = (
+        m and Instrument.objects.filter(key=m.group(1), version=m.group(2), language="").first()
+    )
     if not instrument:
         raise Http404
     return questionnaire(instrument)

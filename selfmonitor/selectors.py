@@ -156,7 +156,9 @@ def trend_charts(patient: Patient, *, points_per_chart: int = 20) -> list[dict]:
         return []
     keys = {key for key, _when, _scores in rows}
     current: dict[str, Instrument] = {}
-    for instrument in Instrument.objects.filter(key__in=keys).order_by("key", "-version"):
+    for instrument in Instrument.objects.filter(key__in=keys, language="").order_by(
+        "key", "-version"
+    ):
         current.setdefault(instrument.key, instrument)
     charts = []
     for key in sorted(keys):

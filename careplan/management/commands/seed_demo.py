@@ -218,7 +218,7 @@ def _latest_instruments():
     from selfmonitor.models import Instrument
 
     latest = {}
-    for instrument in Instrument.objects.order_by("key", "-version"):
+    for instrument in Instrument.objects.filter(language="").order_by("key", "-version"):
         latest.setdefault(instrument.key, instrument)
     return list(latest.values())
 
@@ -408,9 +408,7 @@ class Command(BaseCommand):
         from selfmonitor.models import Assignment, Instrument
         from selfmonitor.services import assignment_send
 
-        distress = (
-            Instrument.objects.filter(key="distress-thermometer").order_by("-version").first()
-        )
+        distress = Instrument.current("distress-thermometer")
         if distress and not Assignment.objects.filter(patient=patient).exists():
             assignment_send(patient=patient, instrument=distress, by=nurse)
         if not MessageThread.objects.filter(patient=patient).exists():
