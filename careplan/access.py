@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import IntegerField, Model, OuterRef, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -168,7 +168,7 @@ def log_access(
 def log_list(
     *,
     user,
-    rows: Iterable[tuple[int, int | None, object]],
+    rows: Iterable[tuple[int, int | None, Model]],
     channel: str,
     as_relative: bool = False,
 ) -> None:
@@ -352,7 +352,7 @@ def plan_for(
     if plan is None:
         raise Http404
     # The caller may show parts by scope: ``plan.reach.covers(Scope.CALENDAR)``.
-    plan.reach = authorize(
+    plan.reach = authorize(  # type: ignore[attr-defined]  # the reader's reach, not a field
         user, plan.patient, plan, write=write, channel=channel, scope=scope, action=action
     )
     return plan
@@ -364,7 +364,7 @@ def section_for(
     section = PlanSection.objects.select_related("plan__patient").filter(pk=pk).first()
     if section is None:
         raise Http404
-    section.reach = authorize(
+    section.reach = authorize(  # type: ignore[attr-defined]  # the reader's reach, not a field
         user,
         section.plan.patient,
         section,
@@ -391,7 +391,7 @@ def event_for(
     )
     if event is None:
         raise Http404
-    event.reach = authorize(
+    event.reach = authorize(  # type: ignore[attr-defined]  # the reader's reach, not a field
         user,
         event.plan.patient,
         event,
@@ -436,7 +436,7 @@ def thread_for(
     thread = MessageThread.objects.select_related("patient", "unit").filter(pk=pk).first()
     if thread is None:
         raise Http404
-    thread.reach = authorize(
+    thread.reach = authorize(  # type: ignore[attr-defined]  # the reader's reach, not a field
         user,
         thread.patient,
         thread,

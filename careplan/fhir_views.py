@@ -242,7 +242,7 @@ def read_observation(user, rid: str) -> dict:
 
 def read_task(user, rid: str) -> dict:
     from contacts.fhir import handover_task
-    from contacts.handover_access import handover_for
+    from contacts.handover.access import handover_for
 
     return handover_task(handover_for(user, _number(r"handover-(\d+)", rid), channel=API))
 
@@ -317,7 +317,7 @@ def read_service_request(user, rid: str) -> dict:
     """A rehab intervention not yet done, or what a handover asks of the receiver."""
     if rid.startswith("handover-"):
         from contacts.fhir import handover_service_request
-        from contacts.handover_access import handover_for
+        from contacts.handover.access import handover_for
 
         pk = _number(r"handover-(\d+)-request", rid)
         return handover_service_request(handover_for(user, pk, channel=API))

@@ -1,5 +1,5 @@
 """Read-side queries of the care team's day (HackSoft "selectors"): the worklist and the
-patient overview, used by the admin (``admin_worklist``, ``admin_overview``) and open to
+patient overview, used by the admin (``careplan.admin.worklist``, ``careplan.admin.overview``) and open to
 the API.
 
 The worklist is one list of everything that waits for the care team, most severe first,
@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Model, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -54,7 +54,7 @@ class WorkItem:
     patient: Patient
     title: str
     url: str
-    obj: object
+    obj: Model
     acting_unit_id: int | None = None
     due_at: dt.datetime | None = None
     detail: str = ""
@@ -71,7 +71,7 @@ class WorkItem:
 def log_care_relation_rows(user, items: Iterable[WorkItem]) -> None:
     """The default access-log writer of a source: one ``list`` row per patient shown, on
     the basis of the care relation (``access.log_list``)."""
-    rows: dict[int, tuple[int, int | None, object]] = {}
+    rows: dict[int, tuple[int, int | None, Model]] = {}
     for item in items:
         rows.setdefault(item.patient.pk, (item.patient.pk, item.acting_unit_id, item.obj))
     access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)

@@ -104,7 +104,7 @@ def outbox_retry(*, rows) -> int:
             status=Outbox.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
         )
         for outbox_id in ids:
-            transaction.on_commit(lambda outbox_id=outbox_id: outbox_dispatch(outbox_id=outbox_id))
+            transaction.on_commit(lambda outbox_id=outbox_id: outbox_dispatch(outbox_id=outbox_id))  # type: ignore[misc]
     return len(ids)
 
 
@@ -272,7 +272,7 @@ def patient_login_from_eid(*, patient: Patient, relative: User | None = None) ->
 
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if patient.user_id is not None:
-        return patient.user
+        return patient.user  # type: ignore[return-value]  # user_id is set
     if relative is not None:
         if relative.role != Role.RELATIVE or Patient.objects.filter(user=relative).exists():
             raise ValidationError(_("This account cannot become a patient's."))
@@ -391,7 +391,7 @@ def plan_record_change(
 
         # One notification (and e-mail) per plan and day at most.
         notify(
-            recipients=[plan.patient.user],
+            recipients=[plan.patient.user],  # type: ignore[list-item]  # user_id is set
             kind=Notification.Kind.PLAN_CHANGED,
             url=reverse("plan_detail", args=[plan.pk]),
             patient=plan.patient,
@@ -517,7 +517,7 @@ def _plan_news(plan: CarePlan, changed: set[str]) -> list[str]:
         if "status" in changed and plan.status == CarePlan.Status.CLOSED:
             news.append(_("Your care plan was closed."))
         content = [
-            str(CarePlan._meta.get_field(name).verbose_name)
+            str(CarePlan._meta.get_field(name).verbose_name)  # type: ignore[union-attr]  # fields
             for name in _PLAN_CONTENT
             if name in changed
         ]

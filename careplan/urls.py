@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView
 from oauth2_provider.views import TokenView
 
-from . import admin_worklist, views
+from . import views
+from .admin import worklist as admin_worklist
 from .api_errors import RedocView, SwaggerView, api_not_found
 
 # django-oauth-toolkit's own admin pages stay out of the staff admin: /fhir/ clients are

@@ -21,11 +21,13 @@ from django.utils.translation import gettext_lazy as _
 
 from careplan import access
 from careplan.admin import STAFF, ActiveFilter, PatientRecordAdmin, RecordInline, is_care_staff
-from careplan.admin_forms import call_service
+from careplan.admin.forms import call_service
 from careplan.models import AccessLog
 
-from . import handover_access, services, svg
-from .handover_forms import (
+from . import services, svg
+from .handover import access as handover_access
+from .handover import services as handover_services
+from .handover.forms import (
     SBAR_FIELDS,
     HandoverAcceptForm,
     HandoverCreateForm,
@@ -361,7 +363,7 @@ class HandoverAdmin(PatientRecordAdmin):
     """Handovers of my units: the sender's drafts and sent ones, and the receiving unit's
     inbox (sent to one of my units: open the summary, accept with a contact nurse or
     decline with a reason). Every change goes through a service; every look is logged,
-    with the basis the user reached it by (``contacts.handover_access``)."""
+    with the basis the user reached it by (``contacts.handover.access``)."""
 
     # Writes happen on our own pages through the services; ``can_write`` decides per
     # handover (the standard change form is replaced by the summary page).
@@ -449,7 +451,7 @@ class HandoverAdmin(PatientRecordAdmin):
             if patient is not None:
                 initial = {
                     "patient": patient.pk,
-                    "assessment": services.handover_current_assessment(patient),
+                    "assessment": handover_services.handover_current_assessment(patient),
                 }
         form = HandoverCreateForm(
             request.POST if request.method == "POST" else None, patients=patients, initial=initial
@@ -460,8 +462,10 @@ class HandoverAdmin(PatientRecordAdmin):
             # assessment is filled in as from the patient's page, unless one was written.
             filled = not (data.get("assessment") or "").strip()
             if filled:
-                data["assessment"] = services.handover_current_assessment(data["patient"])
-            handover = call_service(form, services.handover_create, by=request.user, **data)
+                data["assessment"] = handover_services.handover_current_assessment(data["patient"])
+            handover = call_service(
+                form, handover_services.handover_create, by=request.user, **data
+            )
             if handover is not None:
                 self.log(request, handover, Action.CREATE)
                 self.message_user(
@@ -542,7 +546,11 @@ class HandoverAdmin(PatientRecordAdmin):
             changed = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data}
             done = (
                 call_service(
-                    form, services.handover_update, handover=handover, by=request.user, **changed
+                    form,
+                    handover_services.handover_update,
+                    handover=handover,
+                    by=request.user,
+                    **changed,
                 )
                 if changed
                 else handover
@@ -601,17 +609,23 @@ class HandoverAdmin(PatientRecordAdmin):
                 },
             )
         return self._post_only(
-            request, object_id, services.handover_send, gettext("The handover is sent.")
+            request, object_id, handover_services.handover_send, gettext("The handover is sent.")
         )
 
     def cancel_view(self, request, object_id):
         return self._post_only(
-            request, object_id, services.handover_cancel, gettext("The handover is cancelled.")
+            request,
+            object_id,
+            handover_services.handover_cancel,
+            gettext("The handover is cancelled."),
         )
 
     def complete_view(self, request, object_id):
         return self._post_only(
-            request, object_id, services.handover_complete, gettext("The handover is completed.")
+            request,
+            object_id,
+            handover_services.handover_complete,
+            gettext("The handover is completed."),
         )
 
     def pdf_view(self, request, object_id):
@@ -619,7 +633,7 @@ class HandoverAdmin(PatientRecordAdmin):
         from django.utils.http import content_disposition_header
         from django.utils.translation import get_language
 
-        from .handover_pdf import handover_pdf
+        from .handover.pdf import handover_pdf
 
         handover = self.get_object(request, unquote(object_id))
         access.log_access(
@@ -665,7 +679,7 @@ class HandoverAdmin(PatientRecordAdmin):
     def report_view(self, request):
         import datetime as dt
 
-        from .handover_reports import handover_report
+        from .handover.reports import handover_report
 
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -698,7 +712,7 @@ class HandoverAdmin(PatientRecordAdmin):
             submit=gettext("Accept: we are responsible now"),
             form_class=HandoverAcceptForm,
             form_kwargs={"unit_id": handover.to_unit_id},
-            service=services.handover_accept,
+            service=handover_services.handover_accept,
             intro=gettext(
                 "Accept when your unit has made contact with the patient. From then on your "
                 "unit is responsible and the nurse you name is the patient's contact nurse."
@@ -717,7 +731,7 @@ class HandoverAdmin(PatientRecordAdmin):
 
 
 def _decline(*, handover, by, decline_reason: str):
-    return services.handover_decline(handover=handover, by=by, reason=decline_reason)
+    return handover_services.handover_decline(handover=handover, by=by, reason=decline_reason)
 
 
 def handover_worklist(user, *, limit: int = 10) -> dict | None:
@@ -729,7 +743,7 @@ def handover_worklist(user, *, limit: int = 10) -> dict | None:
     if not is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     units = access.staff_unit_ids(user)
-    cutoff = services.handover_overdue_cutoff()
+    cutoff = handover_services.handover_overdue_cutoff()
     rows = list(
         handover_access.handovers_for(user)
         .filter(state=Handover.State.SENT)

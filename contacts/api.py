@@ -22,7 +22,9 @@ from careplan.api import FORBIDDEN, NOT_FOUND, ApiViewSetMixin, _api_validation_
 from careplan.fhir_views import FHIR_RENDERERS
 from careplan.models import AccessLog, CareUnit, Patient, Role, User
 
-from . import fhir, handover_access, services
+from . import fhir, services
+from .handover import access as handover_access
+from .handover import services as handover_services
 from .models import CareMapEntry, CareMapVersion, Handover, Invitation, RelativeGrant, Scope
 
 API = AccessLog.Channel.API
@@ -652,7 +654,7 @@ def _state_move(name: str, request_serializer=None) -> dict:
 )
 class HandoverViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
     """Staff (and the patient, who reads their own as on the web). Who reads which
-    handover follows ``contacts.handover_access``: the responsible unit, the receiving unit
+    handover follows ``contacts.handover.access``: the responsible unit, the receiving unit
     while it is sent, the sender during the read period; every read and move is logged.
     Moves call the same services as the admin (only staff of the right unit move)."""
 
@@ -690,7 +692,7 @@ class HandoverViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
             action=Action.CREATE,
         )
         try:
-            handover = services.handover_create(patient=patient, by=request.user, **data)
+            handover = handover_services.handover_create(patient=patient, by=request.user, **data)
         except DjangoValidationError as exc:
             raise _api_validation_error(exc) from exc
         return Response(self.get_serializer(handover).data, status=status.HTTP_201_CREATED)
@@ -713,21 +715,23 @@ class HandoverViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
 
     @action(detail=True, methods=["post"])
     def send(self, request: Request, pk: str, **kwargs) -> Response:
-        return self._move(pk, services.handover_send)
+        return self._move(pk, handover_services.handover_send)
 
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str, **kwargs) -> Response:
-        return self._move(pk, services.handover_cancel)
+        return self._move(pk, handover_services.handover_cancel)
 
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str, **kwargs) -> Response:
-        return self._move(pk, services.handover_complete)
+        return self._move(pk, handover_services.handover_complete)
 
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str, **kwargs) -> Response:
         body = HandoverDeclineSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._move(pk, services.handover_decline, reason=body.validated_data["reason"])
+        return self._move(
+            pk, handover_services.handover_decline, reason=body.validated_data["reason"]
+        )
 
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str, **kwargs) -> Response:
@@ -737,7 +741,7 @@ class HandoverViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         nurse = User.objects.filter(pk=data["contact_nurse"], role=Role.STAFF).first()
         return self._move(
             pk,
-            services.handover_accept,
+            handover_services.handover_accept,
             contact_nurse=nurse,
             contact_made_on=data["contact_made_on"],
             contact_how=data["contact_how"],

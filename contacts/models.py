@@ -358,7 +358,7 @@ class Handover(models.Model):
 
     The sender stays responsible until the receiver accepts (records contact with the
     patient and names the new contact nurse); state changes go through
-    ``contacts.services`` and each leaves a ``HandoverEvent``."""
+    ``contacts.handover.services`` and each leaves a ``HandoverEvent``."""
 
     State = HandoverState
 

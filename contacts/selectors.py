@@ -3,6 +3,9 @@ care map's flags, relatives with access and the handover state on the patient ov
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import cast
+
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -11,7 +14,8 @@ from careplan import access
 from careplan.models import AccessLog, Patient
 from careplan.selectors import HIGH, MEDIUM, WorkItem, register_worklist_source
 
-from . import handover_access
+from .handover import access as handover_access
+from .handover.services import handover_overdue_cutoff
 from .models import CareMapEntry, Handover, RelativeGrant, Scope
 
 
@@ -26,8 +30,6 @@ def _log_handovers(user, items: list[WorkItem]) -> None:
 def handover_items(user, *, limit: int) -> list[WorkItem]:
     """Sent handovers waiting for my units, and my units' handovers not accepted in time
     (one query)."""
-    from .services import handover_overdue_cutoff  # services import the admin's helpers
-
     units = access.staff_unit_ids(user)
     cutoff = handover_overdue_cutoff()
     rows = list(
@@ -40,7 +42,8 @@ def handover_items(user, *, limit: int) -> list[WorkItem]:
     items = []
     for h in rows:
         incoming = h.to_unit_id in units
-        overdue = h.sent_at <= cutoff
+        sent_at = cast(dt.datetime, h.sent_at)  # a sent handover has one
+        overdue = sent_at <= cutoff
         items.append(
             WorkItem(
                 kind="handover",
@@ -48,7 +51,7 @@ def handover_items(user, *, limit: int) -> list[WorkItem]:
                 if incoming
                 else _("Handover not accepted in time"),
                 severity=HIGH if overdue else MEDIUM,
-                since=h.sent_at,
+                since=sent_at,
                 patient=h.patient,
                 title=(
                     _("from %(unit)s") % {"unit": h.from_unit}
@@ -57,7 +60,7 @@ def handover_items(user, *, limit: int) -> list[WorkItem]:
                 ),
                 url=reverse("admin:contacts_handover_change", args=[h.pk]),
                 obj=h,
-                acting_unit_id=h.acting_unit_id,
+                acting_unit_id=h.acting_unit_id,  # type: ignore[attr-defined]  # handovers_for
             )
         )
     return items
@@ -78,7 +81,9 @@ def relatives_with_access(patient: Patient) -> list[RelativeGrant]:
     )
     labels = dict(Scope.choices)
     for grant in grants:
-        grant.scope_labels = [str(labels.get(s, s)) for s in grant.scopes or []]
+        grant.scope_labels = [  # type: ignore[attr-defined]  # for the template
+            str(labels.get(s, s)) for s in grant.scopes or []
+        ]
     return grants
 
 

@@ -77,6 +77,6 @@ def expire_invitations() -> int:
 def remind_overdue_handovers() -> int:
     """Beat: sent handovers not accepted in time remind the receiver and alert the
     sender, once per step (``services.handovers_remind_overdue``)."""
-    from .services import handovers_remind_overdue
+    from .handover.services import handovers_remind_overdue
 
     return handovers_remind_overdue()

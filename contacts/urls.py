@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from . import handover_views, views
+from . import views
+from .handover import views as handover_views
 
 urlpatterns = [
     path("care-map/", views.care_map, name="care_map"),

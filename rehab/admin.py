@@ -36,7 +36,7 @@ from careplan.admin import (
     RoleAdminMixin,
     is_care_staff,
 )
-from careplan.admin_forms import DATE_INPUT, PatientChoiceField, PlanChoiceField, call_service
+from careplan.admin.forms import DATE_INPUT, PatientChoiceField, PlanChoiceField, call_service
 from careplan.models import AccessLog, CarePlan, CareRelation, CareUnit, Patient
 
 from . import services

@@ -32,7 +32,7 @@ from careplan.admin import (
     PatientRecordAdmin,
     RoleAdminMixin,
 )
-from careplan.admin_forms import PatientChoiceField, call_service
+from careplan.admin.forms import PatientChoiceField, call_service
 from careplan.models import AccessLog
 
 from . import reports, selectors, services

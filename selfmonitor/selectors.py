@@ -156,10 +156,10 @@ def trend_charts(patient: Patient, *, points_per_chart: int = 20) -> list[dict]:
         return []
     keys = {key for key, _when, _scores in rows}
     current: dict[str, Instrument] = {}
-    for instrument in Instrument.objects.filter(key__in=keys, language="").order_by(
+    for latest in Instrument.objects.filter(key__in=keys, language="").order_by(
         "key", "-version"
     ):
-        current.setdefault(instrument.key, instrument)
+        current.setdefault(latest.key, latest)
     charts = []
     for key in sorted(keys):
         instrument = current.get(key)

@@ -566,7 +566,7 @@ def test_logout_ends_the_local_session_and_the_idps(idp, db):
 
 
 def test_a_superuser_sets_a_staff_members_hsa_id_only_for_staff(db):
-    from careplan.admin_forms import UserChangeForm
+    from careplan.admin.forms import UserChangeForm
 
     patient = f.UserFactory(role=Role.PATIENT)
     data = {

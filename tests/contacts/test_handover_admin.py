@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from careplan.models import AccessLog, CareUnit
-from contacts import services
+from contacts.handover import services
 from contacts.models import Handover
 
 from .. import factories as f

@@ -13,9 +13,10 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
 from careplan.models import AccessLog, CareUnit
-from contacts import fhir, services
-from contacts.handover_pdf import handover_pdf
-from contacts.handover_reports import handover_report
+from contacts import fhir
+from contacts.handover import services
+from contacts.handover.pdf import handover_pdf
+from contacts.handover.reports import handover_report
 from contacts.models import Handover
 
 from .. import factories as f

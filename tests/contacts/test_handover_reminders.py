@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from careplan.models import AccessLog, CareUnit, Notification, Outbox
-from contacts import services, tasks
+from contacts import tasks
 from contacts.admin import handover_worklist
+from contacts.handover import services
 
 from .. import factories as f
 

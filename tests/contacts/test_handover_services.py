@@ -1,4 +1,4 @@
-"""Active handovers: the rules in contacts/services.py (states, responsibility, refusals)."""
+"""Active handovers: the rules in contacts/handover/services.py (states, responsibility, refusals)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.db import connection, connections
 from django.utils import timezone, translation
 
 from careplan.models import CareRelation, CareUnit, ContactNurseAssignment, Notification
-from contacts import services
+from contacts.handover import services
 from contacts.models import Handover, HandoverEvent
 
 from .. import factories as f

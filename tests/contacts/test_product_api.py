@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from careplan.models import AccessLog, CareUnit
 from contacts import services
+from contacts.handover import services as handover_services
 from contacts.models import CareMapEntry, EntryKind, Handover, RelativeGrant
 from selfmonitor.models import Assignment
 
@@ -122,11 +123,13 @@ def test_lists_cost_the_same_for_one_and_three_rows(cast):
         return len(ctx.captured_queries)
 
     nurse.get("/api/v1/patients/")
-    services.handover_create(patient=cast.patient, by=cast.nurse, to_unit=cast.other_unit)
+    handover_services.handover_create(patient=cast.patient, by=cast.nurse, to_unit=cast.other_unit)
     one = {url: count(url) for url in ("/api/v1/patients/", "/api/v1/handovers/")}
     for _ in range(2):
         plan = f.covered_plan(cast.unit, nurse=cast.nurse)
-        services.handover_create(patient=plan.patient, by=cast.nurse, to_unit=cast.other_unit)
+        handover_services.handover_create(
+            patient=plan.patient, by=cast.nurse, to_unit=cast.other_unit
+        )
     # patients: session, user, units, count, page, care relations + units, nurse
     # assignments + nurses, access-log insert; handovers: session, user, units, count,
     # page, access-log insert

@@ -110,7 +110,7 @@ def test_a_prem_answer_is_never_read_by_staff(cast, answered):
 
 
 def test_every_read_type_answers_valid_fhir(cast, answered, rehab_full):
-    from contacts import services as contact_services
+    from contacts.handover import services as contact_services
 
     h = contact_services.handover_create(
         patient=cast.patient, by=cast.nurse, to_unit=cast.other_unit, situation="S"
@@ -306,7 +306,7 @@ def test_a_client_cannot_ask_for_scopes_it_was_not_given(cast, client):
 def everything(cast, answered, rehab_full, care_map_full, grants):
     """$everything over a record with every kind of resource (a sent handover with a new
     contact nurse too), as the responsible unit's nurse reads it."""
-    from contacts import services as contact_services
+    from contacts.handover import services as contact_services
 
     contact_services.handover_create(
         patient=cast.patient, by=cast.nurse, to_unit=cast.other_unit, situation="S"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from careplan import fhir as core
 from careplan.models import CareUnit
 from contacts import fhir as contacts_fhir
-from contacts import services as contact_services
+from contacts.handover import services as contact_services
 from contacts.models import Handover, HandoverState
 from rehab import fhir as rehab_fhir
 from selfmonitor import fhir as sm_fhir
@@ -299,7 +299,7 @@ def test_the_handover_document_never_carries_prem(cast, handover, answered):
 def test_before_acceptance_the_receiver_gets_only_the_handover(cast, handover):
     contact_services.handover_send(handover=handover, by=cast.nurse)
     handover.refresh_from_db()
-    from contacts.handover_access import handover_reach
+    from contacts.handover.access import handover_reach
 
     reach = handover_reach(cast.other_nurse, handover)
     assert not contacts_fhir.handover_document_full(handover, reach)

@@ -43,6 +43,7 @@ from careplan.models import (
 )
 from careplan.testing import login
 from contacts import services as contacts_services
+from contacts.handover import services as handover_services
 from contacts.models import CareMapEntry, EntryKind, Invitation, RelativeGrant
 from rehab import services as rehab_services
 from rehab.models import Goal, KvaCode, RehabPlan, SelfCareAdvice
@@ -179,7 +180,7 @@ def _build_world(cast) -> World:
         name=f"{INVITED} Person",
     )
     third_unit = f.CareUnitFactory(name="Vårdcentralen", kind=CareUnit.Kind.PRIMARY)
-    handover = contacts_services.handover_create(
+    handover = handover_services.handover_create(
         patient=patient,
         by=nurse,
         to_unit=third_unit,

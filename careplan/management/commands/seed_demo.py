@@ -294,6 +294,7 @@ class Command(BaseCommand):
         a child and a care contact, a revoked grant beside an active one, and a handover
         sent to the primary care unit."""
         from contacts import services as contact_services
+        from contacts.handover import services as handover_services
         from contacts.models import CareMapEntry, EntryKind
         from rehab import services as rehab_services
         from rehab.models import Area, FollowUp, Goal, Intervention, KvaCode, Profession
@@ -390,7 +391,7 @@ class Command(BaseCommand):
                 patient=anna, relative=relative, scopes=[Scope.PLAN_SECTIONS, Scope.CALENDAR]
             )
         contact_services.grant_revoke(grant=grant, by=anna.user)
-        handover = contact_services.handover_create(
+        handover = handover_services.handover_create(
             patient=anna,
             by=nurse,
             to_unit=units[PRIMARY_HSA],
@@ -399,7 +400,7 @@ class Command(BaseCommand):
             recommendation="Årlig mammografi; stöd för återgång i arbete.",
             needs_and_wishes="Vill helst ha besök på förmiddagen.",
         )
-        contact_services.handover_send(handover=handover, by=nurse)
+        handover_services.handover_send(handover=handover, by=nurse)
 
     def _questionnaire_and_message(self, patient: Patient, nurse: User) -> None:
         """An open distress thermometer to answer and a thread the nurse has answered."""

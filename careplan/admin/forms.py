@@ -1,4 +1,4 @@
-"""Forms for the staff admin (careplan/admin.py).
+"""Forms for the staff admin (``careplan.admin``).
 
 Forms validate what was typed and show clear messages; the writes happen in
 ``careplan/services.py``. ``apply_service_error`` turns a service's refusal into form
@@ -16,10 +16,10 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import personnummer as pnr
-from . import services
-from .forms import submission_field
-from .models import (
+from .. import personnummer as pnr
+from .. import services
+from ..forms import submission_field
+from ..models import (
     MESSAGE_MAX_LENGTH,
     CalendarEvent,
     CarePlan,

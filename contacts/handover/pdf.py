@@ -13,7 +13,7 @@ from reportlab.platypus import SimpleDocTemplate, Spacer
 
 from careplan.pdf import _canvas_with_footer, _p, _plain, _text_flowables
 
-from .models import Handover
+from ..models import Handover
 
 
 def _when(value) -> str:

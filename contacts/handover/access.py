@@ -26,7 +26,7 @@ from django.utils import timezone
 from careplan import access
 from careplan.models import AccessLog, CareRelation, Role
 
-from .models import Handover, HandoverState
+from ..models import Handover, HandoverState
 
 BASIS_RECEIVER = AccessLog.Basis.HANDOVER
 BASIS_GRACE = AccessLog.Basis.HANDOVER_GRACE

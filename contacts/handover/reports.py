@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from careplan.models import CareUnit
 
-from .models import Handover, HandoverState
+from ..models import Handover, HandoverState
 
 
 @dataclass(frozen=True)

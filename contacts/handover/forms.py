@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from careplan.admin_forms import NurseChoiceField, PatientChoiceField
+from careplan.admin.forms import NurseChoiceField, PatientChoiceField
 from careplan.models import CareUnit, Patient, Role, User
 
 SBAR_FIELDS = ("situation", "background", "assessment", "recommendation", "needs_and_wishes")

@@ -23,8 +23,8 @@ from contacts import selectors as contacts_selectors
 from rehab import selectors as rehab_selectors
 from selfmonitor import selectors as selfmonitor_selectors
 
-from . import access, selectors
-from .models import AccessLog, Patient
+from .. import access, selectors
+from ..models import AccessLog, Patient
 
 
 def patient_overview(request: HttpRequest, object_id: str) -> HttpResponse:

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_http_methods
 from careplan import access
 from careplan.models import AccessLog
 
-from . import handover_access, services
+from . import access as handover_access
+from . import services
 
 
 class NeedsForm(forms.Form):
