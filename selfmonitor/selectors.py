@@ -156,9 +156,7 @@ def trend_charts(patient: Patient, *, points_per_chart: int = 20) -> list[dict]:
         return []
     keys = {key for key, _when, _scores in rows}
     current: dict[str, Instrument] = {}
-    for latest in Instrument.objects.filter(key__in=keys, language="").order_by(
-        "key", "-version"
-    ):
+    for latest in Instrument.objects.filter(key__in=keys, language="").order_by("key", "-version"):
         current.setdefault(latest.key, latest)
     charts = []
     for key in sorted(keys):

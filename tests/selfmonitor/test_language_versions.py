@@ -200,3 +200,30 @@ def test_the_nurse_sees_which_language_an_answer_was_given_in(cast, versions):
     client.cookies["django_language"] = "en"
     page = client.get(reverse("selfmonitor_response", args=[response.pk]))
     assert "answered in Arabic (draft translation)" in page.content.decode()
+
+
+# --- The symptom report (a patient-initiated instrument) -----------------------------------
+
+
+@pytest.mark.parametrize("lang", ["ar", "fi"])
+def test_a_symptom_report_is_made_in_the_patients_language_and_triaged_alike(cast, lang):
+    import uuid
+
+    services.symptom_setup()  # loads the report, its language versions and the guide
+    levels = []
+    for reader in ("sv", lang):
+        _speaks(cast, reader)
+        outcome = services.symptom_report_submit(
+            patient=cast.patient,
+            by=cast.patient_user,
+            token=uuid.uuid4(),
+            raw={"fever": ["2"], "on_chemo": ["yes"]},
+            picked=["fever"],
+        )
+        assert outcome.report.response.instrument.language == ("" if reader == "sv" else lang)
+        levels.append((outcome.report.level, outcome.report.response.scores))
+    assert levels[0] == levels[1]
+    version = Instrument.objects.get(key="symptom-report", language=lang)
+    fever = next(i for p in version.definition["pages"] for i in p["items"] if i["id"] == "fever")
+    page = cast.client("patient").get(reverse("symptom_new"))
+    assert fever["text"][lang] in page.content.decode()
