@@ -136,6 +136,10 @@ def open_alerts(patient: Patient, *, limit: int = 10) -> list[dict]:
             "alert": a,
             "instrument": pick(a.response.instrument.definition["title"]),
             "answered_at": a.response.submitted_at,
+            # Only said when it was not the original (Swedish/English) version.
+            "answered_in": a.response.instrument.language_label
+            if a.response.instrument.language
+            else "",
             "scales": scale_rows(a.response),
             "answers": answers_in_words(a.response),
         }

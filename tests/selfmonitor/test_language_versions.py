@@ -200,6 +200,9 @@ def test_the_nurse_sees_which_language_an_answer_was_given_in(cast, versions):
     client.cookies["django_language"] = "en"
     page = client.get(reverse("selfmonitor_response", args=[response.pk]))
     assert "answered in Arabic (draft translation)" in page.content.decode()
+    # The open alert on the patient's overview says so too.
+    overview = client.get(reverse("admin:careplan_patient_overview", args=[cast.patient.pk]))
+    assert "(answered in Arabic (draft translation))" in overview.content.decode()
 
 
 # --- The symptom report (a patient-initiated instrument) -----------------------------------
