@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 ITEM_TYPES = {"scale", "single", "multiple", "yesno", "text"}
@@ -43,8 +44,9 @@ CONDITION_OPS = OPS | {"answered"}
 SEVERITIES = {"low": 1, "medium": 2, "high": 3}
 KINDS = {"prom", "prem"}
 LANGS = ("sv", "en")
-# The languages a language version may be in (the original holds sv and en).
-VERSION_LANGS = ("ar", "fi")
+# The languages a language version may be in: the site's others (the original holds sv
+# and en), so a new language in settings.LANGUAGES needs no change here.
+VERSION_LANGS = tuple(code for code, _name in settings.LANGUAGES if code not in LANGS)
 TEXT_STATUSES = ("draft", "reviewed")
 # Keys of a language version that are about the translation, not the instrument: a
 # review (draft → reviewed) is no edit of the version.
