@@ -22,7 +22,7 @@ from django.db.models import IntegerField, Model, OuterRef, QuerySet, Subquery, 
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from contacts.models import RelativeGrant, Scope
+from careplan.models import RelativeGrant, Scope
 
 from .models import (
     AccessLog,

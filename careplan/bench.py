@@ -384,7 +384,11 @@ def _seed_rows(
         since = [rng.randint(25, 400) for _ in pats]
         CareRelation.objects.bulk_create(
             CareRelation(
-                patient=p, unit=unit, started_at=now - dt.timedelta(days=d), created_by=nurse
+                patient=p,
+                unit=unit,
+                started_at=now - dt.timedelta(days=d),
+                created_by=nurse,
+                needs_contact_nurse=False,  # each is named just below
             )
             for p, unit, nurse, d in zip(pats, unit_of, nurse_of, since, strict=True)
         )

@@ -114,6 +114,21 @@ def _care_plan_problems(problems: list[Problem]) -> None:
         assignments.filter(Q(nurse__is_active=False) | ~Q(nurse__role=Role.STAFF)),
         "contact nurse assignments name an inactive or non-staff user",
     )
+    # The worklist reads "no contact nurse named" from the active relation's flag
+    # (careplan.services.contact_nurse_flag_sync keeps it): it must match the assignments.
+    named = assignments.filter(patient=OuterRef("patient"))
+    _report(
+        problems,
+        "contact_nurse_flag",
+        relations.filter(needs_contact_nurse=True).filter(Exists(named)),
+        "active care relations are flagged as without a contact nurse, but one is named",
+    )
+    _report(
+        problems,
+        "contact_nurse_flag",
+        relations.filter(needs_contact_nurse=False).exclude(Exists(named)),
+        "active care relations are flagged as having a contact nurse, but none is named",
+    )
 
 
 def _handover_problems(problems: list[Problem]) -> None:

@@ -39,7 +39,8 @@ from rest_framework.views import APIView, exception_handler
 
 from . import access
 from . import fhir as core
-from .models import AccessLog, CareUnit, Role
+from .fhir_everything import patient_everything
+from .models import AccessLog, CareUnit, RelativeGrant, Role
 
 API = AccessLog.Channel.API
 FHIR_VERSION = "4.0.1"
@@ -271,7 +272,6 @@ def read_related_person(user, rid: str) -> dict:
 
 def read_consent(user, rid: str) -> dict:
     from contacts.fhir import grant_consent
-    from contacts.models import RelativeGrant
 
     pk = _number(r"relative-grant-(\d+)", rid)
     grant = RelativeGrant.objects.select_related("patient", "relative").filter(pk=pk).first()
@@ -603,7 +603,7 @@ class EverythingView(FhirView):
         patient = access.patient_for(
             request.user, _number(r"(\d+)", rid), channel=API, action=AccessLog.Action.EXPORT
         )
-        unique = {f"{r['resourceType']}/{r['id']}": r for r in core.patient_everything(patient)}
+        unique = {f"{r['resourceType']}/{r['id']}": r for r in patient_everything(patient)}
         base = self.base_url()
         return Response(
             {

@@ -70,6 +70,7 @@ class Who:
     cookie: str
     plan_id: int = 0
     unit_id: int = 0
+    patient_id: int = 0  # nurses: a sampled patient of their unit (the overview)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,15 @@ PAGES: list[HttpPage] = [
         _fixed("admin:careplan_messagethread_changelist"),
     ),
     HttpPage("api_plans", "/api/v1/plans/ (nurse)", "nurse", _fixed("plan-list")),
+    # The nurse's day (issue 10): the worklist on the admin start page (every source, with
+    # the sampled patients' waiting messages on it) and one patient's overview.
+    HttpPage("admin_worklist", "admin worklist (start page)", "nurse", _fixed("admin:index")),
+    HttpPage(
+        "admin_overview",
+        "admin patient overview",
+        "nurse",
+        lambda who: reverse("admin:careplan_patient_overview", args=[who.patient_id]),
+    ),
 ]
 MIXED_PATIENT_SHARE = 0.8
 
@@ -217,8 +227,23 @@ def askers(patient_ids: list[int], nurses: int) -> dict[str, list[Who]]:
         # The nurses of the first (largest) bench unit: the issue's 20 000-patient unit.
         unit = core.bench_units().order_by("id").first()
         memberships = StaffMembership.objects.filter(unit=unit, user__role=Role.STAFF)
-        for m in memberships.select_related("user").order_by("id")[:nurses]:
-            by_role["nurse"].append(Who(session_cookie(m.user), unit_id=unit.pk))
+        cookies = [
+            session_cookie(m.user)
+            for m in memberships.select_related("user").order_by("id")[:nurses]
+        ]
+        # One line per sampled patient of the unit, the nurses taking turns (the overview
+        # asks for each of them; the other nurse pages name no patient).
+        mine = list(
+            CareRelation.objects.filter(
+                unit=unit, ended_at__isnull=True, patient_id__in=patient_ids
+            )
+            .order_by("patient_id")
+            .values_list("patient_id", flat=True)
+        ) or [0]
+        for n, patient_id in enumerate(mine):
+            by_role["nurse"].append(
+                Who(cookies[n % len(cookies)], unit_id=unit.pk, patient_id=patient_id)
+            )
     return by_role
 
 
@@ -555,7 +580,7 @@ def measure(
         "seconds_per_run": seconds,
         "rounds": rounds,
         "sampled_patients": len(who["patient"]),
-        "nurses": len(who["nurse"]),
+        "nurses": len({w.cookie for w in who["nurse"]}),
         "workload": workload,
         "load_avg_1m_at_start": round(load, 2),
         "load_avg_1m_at_end": round(os.getloadavg()[0], 2),

@@ -48,7 +48,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from contacts.models import Scope
+from careplan.models import Scope
 
 from .models import (
     CalendarEvent,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Model, OuterRef, QuerySet, Subquery
+from django.db.models import F, Model, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -206,6 +206,93 @@ def change_request_items(user, *, limit: int) -> list[WorkItem]:
             )
         )
     return items
+
+
+# --- The unit's planning list (below the worklist on the admin index) -----------------------
+
+
+def patients_without_contact_nurse(user, *, limit: int = 10) -> list[Patient]:
+    """Patients of my units without a named contact nurse, by name (one query).
+
+    Read from the care relation's maintained ``needs_contact_nurse`` flag (set and
+    cleared by the services that name a contact nurse and move responsibility) through
+    the partial index ``carerelation_needs_nurse``: the rows read are the patients
+    without a nurse, never every patient of the unit (no anti-join over the unit)."""
+    units = access.staff_unit_ids(user)
+    return list(
+        Patient.objects.filter(
+            care_relations__unit_id__in=units,
+            care_relations__ended_at__isnull=True,
+            care_relations__needs_contact_nurse=True,
+        )
+        .annotate(acting_unit_id=F("care_relations__unit_id"))
+        .order_by("last_name", "first_name", "id")[:limit]
+    )
+
+
+def draft_plans(user, *, limit: int = 10) -> list[CarePlan]:
+    """Care plans of my units' patients not yet established, oldest first (one query,
+    from the partial index of draft plans)."""
+    return list(
+        access.with_acting_unit(
+            CarePlan.objects.filter(
+                status=CarePlan.Status.DRAFT, patient__in=access.patients_for(user).values("pk")
+            ),
+            user,
+        )
+        .select_related("patient")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def upcoming_events(user, *, days: int = 7, limit: int = 10) -> list[CalendarEvent]:
+    """My units' calendar entries in the next ``days`` days, soonest first (one query,
+    walking the entries' time index)."""
+    now = timezone.now()
+    return list(
+        access.with_acting_unit(
+            CalendarEvent.objects.filter(
+                plan__patient__in=access.patients_for(user).values("pk"),
+                starts_at__gte=now,
+                starts_at__lt=now + dt.timedelta(days=days),
+            ),
+            user,
+            patient_path="plan__patient",
+        )
+        .select_related("plan__patient")
+        .order_by("starts_at")[:limit]
+    )
+
+
+def staff_worklist(user, *, days: int = 7, limit: int = 10) -> dict | None:
+    """The unit's planning list on the admin index, below the worklist: patients of my
+    units without a named contact nurse, draft plans not yet established, entries in the
+    next ``days`` days, rehab's due reassessments.
+
+    Five queries (four lists and the access-log rows, one per patient shown); none reads
+    every patient of the unit (``tests/careplan/test_worklist_speed.py``)."""
+    if not is_care_staff(user) or not access.staff_unit_ids(user):
+        return None
+    from rehab.services import worklist_reassessments  # rehab's part of the list
+
+    no_nurse = patients_without_contact_nurse(user, limit=limit)
+    drafts = draft_plans(user, limit=limit)
+    events = upcoming_events(user, days=days, limit=limit)
+    reassessments = worklist_reassessments(access.patients_for(user), user, limit=limit)
+    rows: dict[int, tuple[int, int | None, object]] = {}
+    shown = [(p.pk, p) for p in no_nurse] + [(p.patient_id, p) for p in drafts]
+    shown += [(e.plan.patient_id, e) for e in events]
+    shown += [(p.pk, p) for p in reassessments]
+    for patient_id, obj in shown:
+        rows.setdefault(patient_id, (patient_id, obj.acting_unit_id, obj))
+    access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
+    return {
+        "no_contact_nurse": no_nurse,
+        "draft_plans": drafts,
+        "upcoming_events": events,
+        "rehab_reassessments": reassessments,
+        "days": days,
+    }
 
 
 def unread_count(user) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -135,7 +136,22 @@ def patient_register(
     patient.full_clean()
     patient.save()
     CareRelation.objects.create(patient=patient, unit=unit, created_by=by)
+    contact_nurse_flag_sync(patient_ids=[patient.pk])
     return patient
+
+
+def contact_nurse_flag_sync(*, patient_ids) -> int:
+    """Set the active care relation's ``needs_contact_nurse`` from the assignments (one
+    UPDATE): true while the patient has no named contact nurse. Every service that names
+    or ends a contact nurse or moves responsibility calls it after its writes, so the
+    worklist reads the flag instead of comparing every patient of a unit with the
+    assignments (``manage.py check_consistency`` checks it)."""
+    named = ContactNurseAssignment.objects.filter(
+        patient_id=OuterRef("patient_id"), ended_on__isnull=True
+    )
+    return CareRelation.objects.filter(
+        patient_id__in=list(patient_ids), ended_at__isnull=True
+    ).update(needs_contact_nurse=~Exists(named))
 
 
 def patient_lock_responsibility(*, patient: Patient) -> None:
@@ -195,6 +211,7 @@ def contact_nurse_assign(
         reachable=reachable,
         created_by=by,
     )
+    contact_nurse_flag_sync(patient_ids=[patient.pk])
     for plan in CarePlan.objects.filter(patient=patient).exclude(status=CarePlan.Status.CLOSED):
         if plan.contact_nurse_offered_on is None:
             plan.contact_nurse_offered_on = started_on

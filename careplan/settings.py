@@ -41,7 +41,7 @@ INSTALLED_APPS = [
     "selfmonitor",
     "rehab",
     "contacts",
-    "django.contrib.admin",
+    "careplan.admin_site.CareplanAdminConfig",  # django.contrib.admin, lighter pages
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -49,7 +49,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "rules.apps.AutodiscoverRulesConfig",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -166,7 +165,6 @@ else:
 
 AUTH_USER_MODEL = "careplan.User"
 AUTHENTICATION_BACKENDS = [
-    "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]

@@ -31,7 +31,7 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import reswap, retarget
 
-from contacts.models import Scope
+from careplan.models import Scope
 
 from . import access, pdf, services
 from .forms import CalendarEventForm
@@ -101,6 +101,7 @@ OBJECT_YOUR = {
     "Handover": gettext_lazy("a handover of your care to another unit"),
     "SymptomReport": gettext_lazy("a symptom report"),
     "EventChangeRequest": gettext_lazy("your request to change a calendar entry"),
+    "RehabPlanComment": gettext_lazy("your comment on your rehabilitation plan"),
 }
 # Why a refused attempt was refused, by the role of who tried.
 DENIED_WHY = {

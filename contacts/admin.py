@@ -25,6 +25,7 @@ from careplan.admin.forms import call_service
 from careplan.models import AccessLog
 
 from . import services, svg
+from .fhir import handover_bundle, handover_document_full
 from .handover import access as handover_access
 from .handover import services as handover_services
 from .handover.forms import (
@@ -34,6 +35,8 @@ from .handover.forms import (
     HandoverDeclineForm,
     HandoverTextForm,
 )
+from .handover.pdf import handover_pdf
+from .handover.reports import handover_report
 from .models import CareMap, CareMapEntry, EntryKind, Handover, Invitation, RelativeGrant, Scope
 
 Action = AccessLog.Action
@@ -305,12 +308,6 @@ def support_worklist(user, *, limit: int = 10) -> dict | None:
     Three queries: the flagged entries, the maps with missing support, and the access-log
     rows (one per patient shown).
     """
-    from careplan import access
-    from careplan.admin import is_care_staff
-    from careplan.models import AccessLog
-
-    from .models import CareMapEntry
-
     if not is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     patients = access.patients_for(user).values("pk")
@@ -633,8 +630,6 @@ class HandoverAdmin(PatientRecordAdmin):
         from django.utils.http import content_disposition_header
         from django.utils.translation import get_language
 
-        from .handover.pdf import handover_pdf
-
         handover = self.get_object(request, unquote(object_id))
         access.log_access(
             user=request.user,
@@ -658,8 +653,6 @@ class HandoverAdmin(PatientRecordAdmin):
     def fhir_view(self, request, object_id):
         from django.http import JsonResponse
 
-        from .fhir import handover_bundle, handover_document_full
-
         handover = self.get_object(request, unquote(object_id))
         reach = handover_access.handover_reach(request.user, handover)
         access.log_access(
@@ -678,8 +671,6 @@ class HandoverAdmin(PatientRecordAdmin):
 
     def report_view(self, request):
         import datetime as dt
-
-        from .handover.reports import handover_report
 
         if not self.has_view_permission(request):
             raise PermissionDenied

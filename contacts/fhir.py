@@ -23,6 +23,11 @@ from django.utils.html import escape
 
 from careplan import fhir as core
 from careplan.fhir import BASE, CODE_SYSTEM, fhir_id, unit_ref
+from careplan.models import AccessLog, CarePlan, ContactNurseAssignment
+from rehab.fhir import rehab_plan_resources
+from rehab.models import RehabPlan
+from selfmonitor.fhir import observations
+from selfmonitor.models import Instrument, Response
 
 from .models import CareMapEntry, EntryKind, HandoverState, RelativeGrant, Scope
 
@@ -309,15 +314,10 @@ def handover_document_full(handover, reach) -> bool:
     """Whether the reader gets the whole record with the handover: the unit responsible
     for the patient (the sender until acceptance, the receiver after). Before acceptance
     the receiver gets only what the handover needs (basis ``handover``)."""
-    from careplan.models import AccessLog
-
     return bool(reach.allowed and (reach.is_self or reach.basis == AccessLog.Basis.CARE_RELATION))
 
 
 def _latest_prom_observations(patient) -> list[dict]:
-    from selfmonitor.fhir import observations
-    from selfmonitor.models import Instrument, Response
-
     latest: dict[str, Response] = {}
     for response in (
         Response.objects.filter(
@@ -340,10 +340,6 @@ def handover_bundle(handover, *, full: bool = False) -> dict:
     every reference resolvable inside the Bundle). ``full`` adds the care plan, the rehab
     plan with goals and interventions and the latest PROM scores (see
     ``handover_document_full``)."""
-    from careplan.models import CarePlan, ContactNurseAssignment
-    from rehab.fhir import rehab_plan_resources
-    from rehab.models import RehabPlan
-
     patient = handover.patient
     task = handover_task(handover)
     request = handover_service_request(handover)

@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 
 from careplan.mail import send_mail
 
+from .handover.services import handovers_remind_overdue
 from .models import Invitation
+from .services import invitation_token, invitations_expire, token_hash
 
 
 def send_invitation_email(*, invitation_id: int, nonce: str) -> None:
@@ -18,8 +20,6 @@ def send_invitation_email(*, invitation_id: int, nonce: str) -> None:
     nonce and e-mail it. An invitation no longer waiting is not sent. A token that no
     longer matches (``SECRET_KEY`` changed in between) fails with a clear error, so the
     row ends up parked for the admin instead of mailing a dead link."""
-    from .services import invitation_token, token_hash
-
     invitation = Invitation.objects.select_related("patient").filter(pk=invitation_id).first()
     if invitation is None or invitation.status != Invitation.Status.PENDING:
         return
@@ -68,8 +68,6 @@ def _mail_invitation(invitation: Invitation, token: str) -> None:
 @shared_task
 def expire_invitations() -> int:
     """Beat: invitations older than seven days can no longer be used."""
-    from .services import invitations_expire
-
     return invitations_expire()
 
 
@@ -77,6 +75,4 @@ def expire_invitations() -> int:
 def remind_overdue_handovers() -> int:
     """Beat: sent handovers not accepted in time remind the receiver and alert the
     sender, once per step (``services.handovers_remind_overdue``)."""
-    from .handover.services import handovers_remind_overdue
-
     return handovers_remind_overdue()

@@ -12,8 +12,7 @@ from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subqu
 from django.http import Http404
 
 from careplan import access
-from careplan.models import AccessLog, CarePlan, CareRelation, Role
-from contacts.models import Scope
+from careplan.models import AccessLog, CarePlan, CareRelation, Role, Scope
 
 from .models import Referral, RehabPlan
 

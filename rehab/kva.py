@@ -27,6 +27,8 @@ from pathlib import Path
 
 from django.db import transaction
 
+from .models import KvaCode
+
 SEED_FILE = Path(__file__).resolve().parent / "data" / "kva-seed.csv"
 
 COLUMNS = {
@@ -149,7 +151,7 @@ def import_rows(
     """Bring the catalogue in line with ``rows``. ``model`` lets a data migration pass
     its historical model."""
     if model is None:
-        from .models import KvaCode as model  # noqa: N813
+        model = KvaCode
     result = ImportResult()
     existing = {c.code: c for c in model.objects.all()}
     today = as_of or dt.date.today()

@@ -12,14 +12,13 @@ from django.utils.translation import gettext as _
 from careplan.mail import send_mail
 
 from .models import FollowUp
+from .services import followup_reminders_queue
 
 
 @shared_task
 def queue_followup_reminders() -> int:
     """Beat (daily): queue a reminder for each follow-up due in the next days. Running
     it twice queues nothing new (the outbox's dedupe key)."""
-    from .services import followup_reminders_queue
-
     return followup_reminders_queue()
 
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 from django.http import Http404
 
 from careplan import access
-from careplan.models import AccessLog, Role
-from contacts.models import Scope
+from careplan.models import AccessLog, Role, Scope
 
-from .models import Alert, Assignment, Instrument, Response, Schedule
+from .models import Alert, Assignment, Instrument, Response, Schedule, SymptomReport
 
 Channel = AccessLog.Channel
 
@@ -136,8 +135,6 @@ def schedule_for(
 def symptom_report_for(user, pk, *, channel: str = Channel.WEB):
     """A symptom report: the patient's own, the responsible unit's staff, a relative with
     the ``questionnaires`` scope (read only)."""
-    from .models import SymptomReport
-
     report = (
         SymptomReport.objects.select_related("patient", "response", "guide").filter(pk=pk).first()
     )

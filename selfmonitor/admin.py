@@ -31,11 +31,12 @@ from careplan.admin import (
     DefaultListFilter,
     PatientRecordAdmin,
     RoleAdminMixin,
+    is_care_staff,
 )
 from careplan.admin.forms import PatientChoiceField, call_service
 from careplan.models import AccessLog
 
-from . import reports, selectors, services
+from . import reports, selectors, services, symptom_services
 from .models import (
     Alert,
     Assignment,
@@ -303,7 +304,7 @@ class SendForm(forms.Form):
         # The symptom report is the patient's own initiative, never sent.
         for instrument in (
             Instrument.objects.filter(language="")
-            .exclude(key=services.SYMPTOM_INSTRUMENT)
+            .exclude(key=symptom_services.SYMPTOM_INSTRUMENT)
             .order_by("key", "-version")
         ):
             latest.setdefault(instrument.key, instrument.pk)
@@ -592,8 +593,6 @@ def alert_worklist(user, *, limit: int = 10) -> dict | None:
     """The alerts part of the worklist on the admin index: open alerts of my units, most
     severe first, oldest first. Two queries (the alerts with their patients, the
     access-log rows: one per patient shown)."""
-    from careplan.admin import is_care_staff
-
     if not is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     alerts = list(
@@ -619,7 +618,7 @@ class UnitAdviceForm(forms.ModelForm):
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
-        _instrument, guide = services.symptom_setup()
+        _instrument, guide = symptom_services.symptom_setup()
         levels = guide.definition["levels"]
         self.fields["rule_key"] = forms.ChoiceField(
             label=_("advice entry"),

@@ -14,8 +14,8 @@ from careplan.selectors import WorkItem, register_worklist_source
 from . import scoring
 from .definition import item_map
 from .models import Alert, Instrument, Response, pick
-from .services import SYMPTOM_ALERT_RULE
 from .svg import trend_svg
+from .symptom_services import SYMPTOM_ALERT_RULE
 
 TREND_POINTS = 200  # the latest answers drawn per chart
 

@@ -20,11 +20,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from careplan import access
-from careplan.models import Patient, Role
-from contacts.models import Scope
+from careplan.models import Patient, Role, Scope
 
 from . import access as sm_access
-from . import services, triage
+from . import symptom_services, triage
 from .definition import item_map
 from .models import UnitAdvice, pick
 
@@ -50,7 +49,7 @@ def _unit_of(patient: Patient):
 
 def _symptom_rows(instrument, picked: list[str], values: dict, errors: dict) -> list[dict]:
     rows = []
-    for item in services.symptom_items(instrument):
+    for item in symptom_services.symptom_items(instrument):
         if picked and item["id"] not in picked:
             continue
         chosen = values.get(item["id"], [])
@@ -114,12 +113,12 @@ def _token(value) -> uuid.UUID | None:
 @login_required
 def symptom_new(request: HttpRequest) -> HttpResponse:
     patient = _own_patient(request)
-    instrument, _guide = services.symptom_setup()
+    instrument, _guide = symptom_services.symptom_setup()
     instrument = instrument.in_language(patient.language)
-    symptom_ids = [item["id"] for item in services.symptom_items(instrument)]
+    symptom_ids = [item["id"] for item in symptom_services.symptom_items(instrument)]
     source = request.POST if request.method == "POST" else request.GET
     picked = [s for s in dict.fromkeys(source.getlist("s")) if s in symptom_ids]
-    ctx = {"urgent_unit": _unit_of(patient), "plan": services._open_plan(patient)}
+    ctx = {"urgent_unit": _unit_of(patient), "plan": symptom_services._open_plan(patient)}
 
     if request.method == "GET":
         # The one-time token is made with the pick form and travels in the URL, so the
@@ -153,7 +152,7 @@ def symptom_new(request: HttpRequest) -> HttpResponse:
     if token is None:
         errors["__all__"] = _("The form had expired, so nothing was saved. Check and send again.")
     else:
-        outcome = services.symptom_report_submit(
+        outcome = symptom_services.symptom_report_submit(
             patient=patient, by=request.user, token=token, raw=raw, picked=picked
         )
         if outcome.report is not None:
@@ -244,9 +243,9 @@ def symptom_advice(request: HttpRequest, symptom: str) -> HttpResponse:
     """Self-care advice for one symptom, by how much it troubles (no report is made):
     linked from a questionnaire result with a high score. General text, no patient data;
     the unit's own wording where the unit adapted it."""
-    instrument, guide = services.symptom_setup()
+    instrument, guide = symptom_services.symptom_setup()
     instrument = instrument.in_language(get_language())
-    items = {item["id"]: item for item in services.symptom_items(instrument)}
+    items = {item["id"]: item for item in symptom_services.symptom_items(instrument)}
     item = items.get(symptom)
     if item is None:
         raise Http404

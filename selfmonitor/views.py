@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careplan import access
-from careplan.models import AccessLog
-from contacts.models import Scope
+from careplan.models import AccessLog, Scope
+from careplan.views import Shared
 
 from . import access as sm_access
 from . import scoring, selectors, services
@@ -34,8 +34,6 @@ TREND_POINTS = 200  # the latest answers drawn per chart
 
 
 def _plan_ctx(plan) -> dict:
-    from careplan.views import Shared
-
     return {
         "plan": plan,
         "patient": plan.patient,

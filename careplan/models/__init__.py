@@ -1,6 +1,6 @@
 """Core domain: people, care units, the care relation, the contact nurse, the care plan
 and the access log, one module per concern (``users``, ``patients``, ``plans``,
-``calendar``, ``messaging``, ``outbox``, ``accesslog``, ``fhirclients``). Every model is
+``calendar``, ``relatives``, ``messaging``, ``outbox``, ``accesslog``, ``fhirclients``). Every model is
 imported here, so Django finds them in the app's ``models`` module.
 
 Business rules that touch one object are methods here; writes that span several models
@@ -55,6 +55,7 @@ from .plans import (
     _localized,
     _localized_language,
 )
+from .relatives import RelativeGrant, RelativeGrantQuerySet, Scope
 from .users import (
     CareUnit,
     Language,
@@ -66,6 +67,9 @@ from .users import (
 )
 
 __all__ = [
+    "RelativeGrant",
+    "RelativeGrantQuerySet",
+    "Scope",
     "Role",
     "Language",
     "StaffEmail",

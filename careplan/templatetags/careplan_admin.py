@@ -10,8 +10,8 @@ register = template.Library()
 @register.simple_tag
 def staff_worklist(user):
     """``{% staff_worklist request.user as worklist %}`` on the admin index: the data and
-    its access-log rows come from ``careplan.admin.staff_worklist``."""
-    from careplan.admin import staff_worklist as build
+    its access-log rows come from ``careplan.selectors.staff_worklist``."""
+    from careplan.selectors import staff_worklist as build
 
     return build(user)
 

@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language_bidi, gettext_lazy
 from django.utils.translation import gettext as _
 
-from careplan.models import CarePlan
+from careplan.models import CarePlan, RelativeGrant, Scope
 
 register = template.Library()
 
@@ -147,8 +147,6 @@ def genitive(name: str | None) -> str:
 def shares_messages(user) -> bool:
     """Whether the header shows "Messages": the patient always; a relative only when
     someone shares their messages with them (one query); staff never."""
-    from contacts.models import RelativeGrant, Scope
-
     role = getattr(user, "role", None)
     if role == "patient":
         return True

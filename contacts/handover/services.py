@@ -29,9 +29,13 @@ from careplan.models import (
     Role,
     User,
 )
-from careplan.services import _responsible_unit_of, patient_lock_responsibility
+from careplan.services import (
+    _responsible_unit_of,
+    contact_nurse_flag_sync,
+    patient_lock_responsibility,
+)
 from rehab.models import RehabPlan
-from selfmonitor.services import latest_screening
+from selfmonitor import services as selfmonitor_services
 
 from ..models import Handover, HandoverEvent
 from ..services import _own_patient
@@ -116,7 +120,7 @@ def handover_current_assessment(patient: Patient) -> str:
     """The SBAR "current assessment" filled in from the latest self-monitoring screening
     and the rehab plan, where there are any (read through those apps' services)."""
     lines: list[str] = []
-    screening = latest_screening(patient)
+    screening = selfmonitor_services.latest_screening(patient)
     if screening:
         lines.append(
             _("Latest rehabilitation-needs screening (%(date)s):")
@@ -327,6 +331,7 @@ def handover_accept(
         started_on=today,
         created_by=by,
     )
+    contact_nurse_flag_sync(patient_ids=[patient.pk])
     handover.accepted_at = now
     handover.accepted_by = by
     handover.contact_nurse = contact_nurse

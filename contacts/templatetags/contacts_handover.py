@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import template
 
+from contacts.models import Handover, HandoverState
+
 register = template.Library()
 
 
@@ -12,8 +14,6 @@ def handover_status(plan, shared, nurse=None):
     """One query: the patient's latest handover that is open or accepted. Shown to those
     who see the contact nurse part (the patient, staff, relatives given that part); a
     draft only to the patient (who can add needs and wishes to it)."""
-    from contacts.models import Handover, HandoverState
-
     if not getattr(shared, "contact_nurse", False):
         return {"handover": None}
     handover = (

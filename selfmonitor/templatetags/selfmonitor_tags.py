@@ -1,6 +1,7 @@
 from django import template
 
-from contacts.models import Scope
+from careplan.models import Scope
+from selfmonitor import admin as admin_worklists
 
 register = template.Library()
 
@@ -15,6 +16,4 @@ def shares_questionnaires(plan) -> bool:
 @register.simple_tag
 def alert_worklist(user):
     """The alerts part of the admin worklist (see ``selfmonitor.admin.alert_worklist``)."""
-    from selfmonitor.admin import alert_worklist as worklist
-
-    return worklist(user)
+    return admin_worklists.alert_worklist(user)

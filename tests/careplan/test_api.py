@@ -84,12 +84,6 @@ def payload(plan, **changes) -> dict:
     return data
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """The cast's six users are hashed before each test: keep that cheap."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def event(cast):
     return f.CalendarEventFactory(plan=cast.plan, title="Cytostatika")

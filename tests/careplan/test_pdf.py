@@ -22,11 +22,6 @@ from tests.factories import CalendarEventFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def pdf_text(data: bytes) -> str:
     """All content streams, decoded (reportlab writes ASCII85 over Flate), as text; the
     built-in fonts use cp1252."""

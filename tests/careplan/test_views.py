@@ -19,12 +19,6 @@ from tests.factories import CalendarEventFactory, RelativeGrantFactory, covered_
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """The cast's passwords are never checked here; a fast hasher keeps the matrix quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 A = AccessLog.Action
 ALLOWED, DENIED = AccessLog.Outcome.ALLOWED, AccessLog.Outcome.DENIED
 WEB, PDF = AccessLog.Channel.WEB, AccessLog.Channel.PDF

@@ -14,11 +14,6 @@ from tests.factories import PatientFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _row(cast, *, patient=None, minutes_ago=0, **fields) -> AccessLog:
     defaults = dict(
         at=timezone.now() - dt.timedelta(minutes=minutes_ago),

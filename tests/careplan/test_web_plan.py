@@ -16,11 +16,6 @@ from tests.factories import CalendarEventFactory, CareUnitFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _detail(cast, who: str, client=None):
     client = client or cast.client(who)
     return client.get(reverse("plan_detail", args=[cast.plan.pk]))

@@ -129,11 +129,11 @@ def test_the_changelist_logs_one_row_per_patient_and_filters_by_support(cast, ca
 
 
 def test_staff_see_who_has_access_in_the_grants_list(cast):
-    response = en(cast.client("nurse")).get(reverse("admin:contacts_relativegrant_changelist"))
+    response = en(cast.client("nurse")).get(reverse("admin:careplan_relativegrant_changelist"))
     assert "Rut Relativ" in response.content.decode()
     assert (
         not en(cast.client("other_nurse"))
-        .get(reverse("admin:contacts_relativegrant_changelist"))
+        .get(reverse("admin:careplan_relativegrant_changelist"))
         .context["cl"]
         .result_list
     )
@@ -190,7 +190,7 @@ def _count(client: Client, url: str) -> int:
 
 
 @pytest.mark.parametrize(
-    "name", ["admin:contacts_caremap_changelist", "admin:contacts_relativegrant_changelist"]
+    "name", ["admin:contacts_caremap_changelist", "admin:careplan_relativegrant_changelist"]
 )
 def test_the_admin_lists_cost_the_same_for_one_and_three_patients(cast, care_map, name):
     client = en(cast.client("nurse"))

@@ -10,6 +10,7 @@ from careplan.models import CalendarEvent
 from contacts.models import Scope
 from rehab.models import RehabPlan
 from selfmonitor import services as sm
+from selfmonitor import symptom_services
 
 from .conftest import login_password
 from .test_accessibility import _plan_with_content
@@ -51,7 +52,7 @@ def _rich_patient(people):
     waiting = sm.assignment_send(
         patient=people.patient, instrument=instruments["symptom-scale"], by=people.nurse
     )
-    report = sm.symptom_report_submit(
+    report = symptom_services.symptom_report_submit(
         patient=people.patient,
         by=people.patient_user,
         token=uuid.uuid4(),

@@ -46,8 +46,9 @@ from contacts import services as contacts_services
 from contacts.handover import services as handover_services
 from contacts.models import CareMapEntry, EntryKind, Invitation, RelativeGrant
 from rehab import services as rehab_services
-from rehab.models import Goal, KvaCode, RehabPlan, SelfCareAdvice
+from rehab.models import Goal, KvaCode, RehabPlan, RehabPlanComment, SelfCareAdvice
 from selfmonitor import services as sm_services
+from selfmonitor import symptom_services
 from selfmonitor.models import Alert, Schedule, TemplateSchedule, UnitAdvice
 from tests import factories as f
 
@@ -237,7 +238,10 @@ def _build_world(cast) -> World:
         event=event, patient=patient, text="Kan vi flytta?", requested_by=patient.user
     )
     VisitQuestion.objects.create(patient=patient, text="Får jag träna?")
-    symptom_report = sm_services.symptom_report_submit(
+    rehab_comment = RehabPlanComment.objects.create(
+        rehab_plan=rehab, patient=patient, text=f"{REHAB} kommentar", written_by=patient.user
+    )
+    symptom_report = symptom_services.symptom_report_submit(
         patient=patient,
         by=patient.user,
         token=uuid.uuid4(),
@@ -284,6 +288,7 @@ def _build_world(cast) -> World:
         "template": plan.template_id,
         "link": link.pk,
         "change_request": change_request.pk,
+        "rehab_comment": rehab_comment.pk,
         "symptom_report": symptom_report.pk,
         "symptom": "tiredness",
         "unit_advice": unit_advice.pk,
@@ -353,6 +358,7 @@ def _fingerprint(world: World) -> list:
         Schedule.objects.filter(patient=patient),
         EventChangeRequest.objects.filter(patient=patient),
         VisitQuestion.objects.filter(patient=patient),
+        RehabPlanComment.objects.filter(patient=patient),
     ]
     return [
         sorted(
@@ -395,6 +401,7 @@ WEB = {
     "selfmonitor_response": {"response_id": ("response", "draft")},
     "rehab_plan": {"pk": "plan"},
     "rehab_plan_agree": {"pk": "plan"},
+    "rehab_plan_comment": {"pk": "plan"},
     "rehab_plan_pdf": {"pk": "plan"},
     "care_map": {},
     "care_map_print": {},
@@ -594,7 +601,8 @@ ADMIN_MODELS = {
     "rehab_needsassessment": "assessment",
     "rehab_referral": "referral",
     "rehab_rehabplan": "rehab",
-    "contacts_relativegrant": "grant",
+    "rehab_rehabplancomment": "rehab_comment",
+    "careplan_relativegrant": "grant",
     "contacts_caremap": "care_map",
     "contacts_handover": "handover",
     "account_emailaddress": "email",
@@ -664,6 +672,7 @@ LOGGED = {
     "selfmonitor_response",
     "rehab_plan",
     "rehab_plan_agree",
+    "rehab_plan_comment",
     "rehab_plan_pdf",
     "care_map_entry_edit",
     "care_map_entry_delete",
@@ -727,7 +736,7 @@ PATIENT_ADMIN_MODELS = {
     "rehab_needsassessment",
     "rehab_referral",
     "rehab_rehabplan",
-    "contacts_relativegrant",
+    "careplan_relativegrant",
     "contacts_caremap",
     "contacts_handover",
 }

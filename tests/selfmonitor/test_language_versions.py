@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from selfmonitor import services
+from selfmonitor import services, symptom_services
 from selfmonitor.admin import ResponseAdmin
 from selfmonitor.definition import DefinitionError
 from selfmonitor.models import Alert, Instrument, Response
@@ -212,11 +212,11 @@ def test_the_nurse_sees_which_language_an_answer_was_given_in(cast, versions):
 def test_a_symptom_report_is_made_in_the_patients_language_and_triaged_alike(cast, lang):
     import uuid
 
-    services.symptom_setup()  # loads the report, its language versions and the guide
+    symptom_services.symptom_setup()  # loads the report, its language versions and guide
     levels = []
     for reader in ("sv", lang):
         _speaks(cast, reader)
-        outcome = services.symptom_report_submit(
+        outcome = symptom_services.symptom_report_submit(
             patient=cast.patient,
             by=cast.patient_user,
             token=uuid.uuid4(),

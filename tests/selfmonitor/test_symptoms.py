@@ -15,7 +15,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from careplan.models import AccessLog, CarePlan
 from contacts.models import Scope
-from selfmonitor import fhir, services, triage
+from selfmonitor import fhir, services, symptom_services, triage
 from selfmonitor.definition import DefinitionError
 from selfmonitor.models import Alert, Response, SymptomReport, UnitAdvice
 
@@ -24,7 +24,7 @@ from ..conftest import CAST
 
 @pytest.fixture
 def guide(db):
-    _instrument, guide = services.symptom_setup()
+    _instrument, guide = symptom_services.symptom_setup()
     return guide.definition
 
 
@@ -80,8 +80,8 @@ def test_worked_examples(guide, symptoms, in_treatment, expected):
 
 
 def test_every_symptom_and_severity_gets_advice_with_a_source_in_both_languages(guide):
-    instrument, _g = services.symptom_setup()
-    for item in services.symptom_items(instrument):
+    instrument, _g = symptom_services.symptom_setup()
+    for item in symptom_services.symptom_items(instrument):
         for severity in (1, 2, 3):
             for in_treatment in (True, False):
                 advice = triage.advise(guide, {item["id"]: severity}, in_treatment=in_treatment)
@@ -91,7 +91,7 @@ def test_every_symptom_and_severity_gets_advice_with_a_source_in_both_languages(
 
 
 def test_the_loader_refuses_a_guide_that_leaves_a_symptom_without_advice(guide):
-    instrument, _g = services.symptom_setup()
+    instrument, _g = symptom_services.symptom_setup()
     broken = json.loads(json.dumps(guide))
     broken["rules"] = [r for r in broken["rules"] if r["symptom"] != "bleeding"]
     with pytest.raises(DefinitionError) as exc:
@@ -103,15 +103,15 @@ def test_the_loader_refuses_a_guide_that_leaves_a_symptom_without_advice(guide):
 
 
 def test_the_plan_in_treatment_phase_or_the_patients_word_makes_fever_a_red_flag(cast):
-    assert services.patient_in_treatment(cast.plan, {}) is True  # phase: behandling
+    assert symptom_services.patient_in_treatment(cast.plan, {}) is True  # phase: behandling
     cast.plan.phase = CarePlan.Phase.UPPFOLJNING
-    assert services.patient_in_treatment(cast.plan, {}) is False
-    assert services.patient_in_treatment(cast.plan, {"on_chemo": "yes"}) is True
-    assert services.patient_in_treatment(None, {"on_chemo": "no"}) is False
+    assert symptom_services.patient_in_treatment(cast.plan, {}) is False
+    assert symptom_services.patient_in_treatment(cast.plan, {"on_chemo": "yes"}) is True
+    assert symptom_services.patient_in_treatment(None, {"on_chemo": "no"}) is False
 
 
 def _submit(cast, answers, *, token=None, picked=None):
-    return services.symptom_report_submit(
+    return symptom_services.symptom_report_submit(
         patient=cast.patient,
         by=cast.patient_user,
         token=token or uuid.uuid4(),

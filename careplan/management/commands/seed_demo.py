@@ -39,11 +39,12 @@ from careplan.models import (
     PlanChange,
     PlanSection,
     PlanTemplate,
+    RelativeGrant,
     Role,
+    Scope,
     StaffMembership,
     User,
 )
-from contacts.models import RelativeGrant, Scope
 
 # Every demo account has this password (documented in README.md). Never in production.
 DEMO_PASSWORD = "careplan-demo"

@@ -20,7 +20,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from selfmonitor import services
+from selfmonitor import services, symptom_services
 from selfmonitor.definition import DefinitionError, language_of
 
 
@@ -75,7 +75,7 @@ class Command(BaseCommand):
                     self.stdout.write(f"{path.name}: {label} {what}")
                 if not options["paths"]:
                     # The symptom report and its advice and triage rules (symptoms/).
-                    instrument, guide = services.symptom_files_load()
+                    instrument, guide = symptom_services.symptom_files_load()
                     self.stdout.write(
                         f"symptoms: {instrument.key} v{instrument.version}, "
                         f"{guide.key} v{guide.version} loaded"
