@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from careplan.eid.adapter import PROVIDER_SESSION_KEY, STRONG_SESSION_KEY
@@ -52,7 +53,10 @@ class AccountAdapter(DefaultAccountAdapter):
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
         ctx.update(context)
-        message = self.render_mail(template_prefix, email, ctx)
+        # In the recipient's own language when they have an account (a reset asked for
+        # from a browser in another language still reaches them in theirs).
+        with translation.override(_recipient_language(email, context) or get_language()):
+            message = self.render_mail(template_prefix, email, ctx)
         outbox_enqueue(
             task="careplan.tasks.send_rendered_email",
             kwargs={
@@ -150,3 +154,13 @@ class MFAAdapter(DefaultMFAAdapter):
 
     def decrypt(self, encrypted_text: str) -> str:
         return mfa_decrypt(encrypted_text)
+
+
+def _recipient_language(email: str, context: dict) -> str:
+    """The language of the account an allauth e-mail goes to ("" when there is none)."""
+    from .models import User
+
+    user = context.get("user")
+    if not isinstance(user, User):
+        user = User.objects.filter(email__iexact=email).only("language").first()
+    return user.language if user is not None else ""

@@ -222,7 +222,9 @@ def read_organization(user, rid: str) -> dict:
 def read_questionnaire(user, rid: str) -> dict:
 
     m = re.fullmatch(r"([a-z0-9-]+)-v(\d+)", rid)
-    instrument = m and Instrument.objects.filter(key=m.group(1), version=m.group(2)).first()
+    instrument = (
+        m and Instrument.objects.filter(key=m.group(1), version=m.group(2), language="").first()
+    )
     if not instrument:
         raise Http404
     return questionnaire(instrument)

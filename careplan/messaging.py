@@ -29,7 +29,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from . import access
@@ -60,7 +61,7 @@ def notify(
     dedupe_key: str,
     url: str = "",
     patient: Patient | None = None,
-    text: str = "",
+    text: str | Promise = "",
     email: bool = True,
 ) -> list[Notification]:
     """Tell each recipient that something new is waiting.
@@ -68,7 +69,8 @@ def notify(
     One ``Notification`` per recipient and ``dedupe_key`` (a second call with the same
     key is a no-op for that person), the recipient's unread count, and, if ``email``, an
     outbox e-mail sent after commit that names no health data. ``text`` must not hold
-    health data either: it is short, generic wording for kinds added by other apps.
+    health data either: it is short, generic wording for kinds added by other apps; pass
+    it lazily (``gettext_lazy``) and each recipient gets it in their own language.
     Returns the notifications created now.
     """
     created: list[Notification] = []
@@ -77,13 +79,16 @@ def notify(
         if user is None or user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
+        # A lazy text (gettext_lazy) is written in each recipient's own language.
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            own_text = str(text)
         try:
             with transaction.atomic():
                 created.append(
                     Notification.objects.create(
                         recipient=user,
                         kind=kind,
-                        text=text[:200],
+                        text=own_text[:200],
                         url=url[:300],
                         patient=patient,
                         dedupe_key=dedupe_key[:200],

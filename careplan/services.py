@@ -671,7 +671,7 @@ def event_change_request(*, event: CalendarEvent, by: User, text: str) -> EventC
     notify(
         recipients=recipients,
         kind=Notification.Kind.OTHER,
-        text=str(gettext_lazy("A patient asks to change a calendar entry")),
+        text=gettext_lazy("A patient asks to change a calendar entry"),
         dedupe_key=f"event-change-request:{request.pk}",
         url=reverse("admin:careplan_eventchangerequest_change", args=[request.pk]),
         patient=patient,

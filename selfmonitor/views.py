@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, localize
 from django.utils.html import format_html_join
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -142,8 +143,20 @@ def _render_answer(
         "on_behalf": assignment.reach.basis == AccessLog.Basis.CARE_RELATION,
         "version_tag": f"{assignment.instrument.key}:{assignment.instrument.version}",
         "urgent_unit": _urgent_unit(assignment.patient),
-    }
+    } | _language_ctx(assignment.instrument, page)
     return render(request, "selfmonitor/answer.html", ctx, status=status)
+
+
+def _language_ctx(instrument: Instrument, page: dict) -> dict:
+    """The notes on a questionnaire's language: shown in Swedish because the reader's
+    language has no version, or a draft translation with the page's Swedish original one
+    tap away."""
+    draft = bool(instrument.language) and instrument.text_status == Instrument.TextStatus.DRAFT
+    return {
+        "not_in_language": not instrument.reads_in(),
+        "draft_translation": draft and instrument.reads_in(),
+        "original_texts": [pick(i["text"], "sv") for i in page["items"]] if draft else [],
+    }
 
 
 def _urgent_unit(patient):
@@ -172,6 +185,11 @@ def answer(request: HttpRequest, assignment_id: int) -> HttpResponse:
         return redirect("selfmonitor_response", response_id=response.pk)
 
     if request.method == "GET":
+        if response is None and assignment.is_answerable:
+            # The version in the patient's language (they may have changed it since).
+            instrument = services.assignment_match_language(assignment_id=assignment.pk)
+            if instrument.pk != assignment.instrument_id:
+                assignment.instrument = instrument
         if request.GET.get("page") is None and response is not None:
             page_no = _resume_page(assignment.instrument.definition, response.answers)
         else:
@@ -387,6 +405,9 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     instrument = Instrument.current_parsed(key)
     if instrument is None or instrument.kind == Instrument.Kind.PREM:
         raise Http404
+    # Scale titles and bands in the reader's language (its language version, when there
+    # is one). The series is the key's: every language version scores alike.
+    instrument = instrument.in_language(get_language())
     # One indexed query (response_trend: patient, instrument_key, submitted_at).
     rows = list(
         Response.objects.filter(

@@ -430,7 +430,7 @@ def handovers_remind_overdue(*, now: dt.datetime | None = None) -> int:
                 dedupe_key=f"{step}:receiver",
                 url=handover_inbox_url(handover),
                 patient=handover.patient,
-                text=str(gettext_lazy("A handover to your unit is waiting for acceptance")),
+                text=gettext_lazy("A handover to your unit is waiting for acceptance"),
             )
             sender = notify(
                 recipients=User.objects.filter(
@@ -440,7 +440,7 @@ def handovers_remind_overdue(*, now: dt.datetime | None = None) -> int:
                 dedupe_key=f"{step}:sender",
                 url=handover_inbox_url(handover),
                 patient=handover.patient,
-                text=str(gettext_lazy("A handover from your unit has not been accepted in time")),
+                text=gettext_lazy("A handover from your unit has not been accepted in time"),
             )
         told += bool(receiver or sender)
     return told

@@ -230,7 +230,7 @@ def _quiet(*names: str):
 def _latest_instruments():
     """The newest version of each loaded instrument."""
     latest = {}
-    for instrument in Instrument.objects.order_by("key", "-version"):
+    for instrument in Instrument.objects.filter(language="").order_by("key", "-version"):
         latest.setdefault(instrument.key, instrument)
     return list(latest.values())
 
@@ -410,9 +410,7 @@ class Command(BaseCommand):
     def _questionnaire_and_message(self, patient: Patient, nurse: User) -> None:
         """An open distress thermometer to answer and a thread the nurse has answered."""
 
-        distress = (
-            Instrument.objects.filter(key="distress-thermometer").order_by("-version").first()
-        )
+        distress = Instrument.current("distress-thermometer")
         if distress and not Assignment.objects.filter(patient=patient).exists():
             assignment_send(patient=patient, instrument=distress, by=nurse)
         if not MessageThread.objects.filter(patient=patient).exists():
