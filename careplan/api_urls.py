@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from careplan import api as careplan_api
+from careplan import message_api
 from contacts import api as contacts_api
 from rehab import api as rehab_api
 from selfmonitor import api as selfmonitor_api
@@ -22,10 +23,10 @@ router.register(
     "care-map-versions", contacts_api.CareMapVersionViewSet, basename="care-map-version"
 )
 router.register("handovers", contacts_api.HandoverViewSet, basename="handover")
-router.register("threads", careplan_api.ThreadViewSet, basename="thread")
+router.register("threads", message_api.ThreadViewSet, basename="thread")
 router.register("patients", careplan_api.PatientViewSet, basename="patient")
 router.register("access-log", careplan_api.AccessLogViewSet, basename="access-log")
-router.register("notifications", careplan_api.NotificationViewSet, basename="notification")
+router.register("notifications", message_api.NotificationViewSet, basename="notification")
 router.register("rehab-plans", rehab_api.RehabPlanViewSet, basename="rehab-plan")
 router.register("rehab-referrals", rehab_api.ReferralViewSet, basename="rehab-referral")
 router.register("kva-codes", rehab_api.KvaCodeViewSet, basename="kva-code")

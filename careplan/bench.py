@@ -38,6 +38,7 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone
 
 from . import personnummer as pnr
+from .management.commands.load_plan_templates import TEMPLATE_DIR, load_template_file
 from .models import (
     AccessLog,
     CalendarEvent,
@@ -45,6 +46,7 @@ from .models import (
     CareRelation,
     CareUnit,
     ContactNurseAssignment,
+    Message,
     MessageThread,
     Patient,
     PlanChange,
@@ -210,8 +212,6 @@ def bench_template() -> PlanTemplate:
     """The shipped breast-cancer template (loaded if missing), else the first template."""
     template = PlanTemplate.objects.filter(slug="breast").order_by("-version").first()
     if template is None:
-        from .management.commands.load_plan_templates import TEMPLATE_DIR, load_template_file
-
         path = TEMPLATE_DIR / "breast.json"
         if path.is_file():
             template, _outcome = load_template_file(path)
@@ -384,7 +384,11 @@ def _seed_rows(
         since = [rng.randint(25, 400) for _ in pats]
         CareRelation.objects.bulk_create(
             CareRelation(
-                patient=p, unit=unit, started_at=now - dt.timedelta(days=d), created_by=nurse
+                patient=p,
+                unit=unit,
+                started_at=now - dt.timedelta(days=d),
+                created_by=nurse,
+                needs_contact_nurse=False,  # each is named just below
             )
             for p, unit, nurse, d in zip(pats, unit_of, nurse_of, since, strict=True)
         )
@@ -612,8 +616,6 @@ def nurse_day_pages() -> list[Page]:
 def waiting_threads_seed(*, every: int = 50) -> int:
     """One waiting patient message for every ``every``-th bench patient (once; the rows
     go with the patients when the seed is purged). Returns the threads added."""
-    from .models import Message
-
     if MessageThread.objects.filter(patient__in=bench_patients()).exists():
         return 0
     now = timezone.now()

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.utils import timezone
 
-from .models import RelativeGrant
+from .models import CarePlan
 
 PERSONNUMMER_SYSTEM = "urn:oid:1.2.752.129.2.1.3.1"
 SAMORDNINGSNUMMER_SYSTEM = "urn:oid:1.2.752.129.2.1.3.3"
@@ -316,8 +316,6 @@ def care_plan(plan, *, unit=None) -> dict:
 def patient_core(patient) -> list[dict]:
     """Patient, responsible unit, contact nurse (Practitioner + PractitionerRole), CareTeam
     and the open care plan: what identifies the patient and who is responsible."""
-    from .models import CarePlan
-
     relation = patient.responsible_relation()
     assignment = patient.contact_nurse_assignment()
     out = [patient_resource(patient)]
@@ -344,54 +342,6 @@ def patient_core(patient) -> list[dict]:
             del data["careTeam"]
         out.append(data)
     return out
-
-
-def patient_everything(patient) -> list[dict]:
-    """Everything about one patient for staff and registries (each resource once): the
-    patient core, PROM answers and their scores (never PREM), rehab plans, the care map,
-    relatives' consents, and handovers with both organisations."""
-    from contacts.fhir import care_map_entry, grant_consent, handover_service_request, handover_task
-    from contacts.models import CareMapEntry, Handover
-    from rehab.fhir import rehab_plan_resources
-    from rehab.models import RehabPlan
-    from selfmonitor.fhir import observations, questionnaire_response
-    from selfmonitor.models import Instrument, Response
-
-    resources = patient_core(patient)
-    answers = (
-        Response.objects.filter(
-            patient=patient,
-            status=Response.Status.COMPLETED,
-            instrument__kind=Instrument.Kind.PROM,
-        )
-        .select_related("patient", "instrument", "entered_by")
-        .order_by("submitted_at", "id")
-    )
-    for answer in answers:
-        resources.append(questionnaire_response(answer))
-        resources += observations(answer)
-    for rehab in RehabPlan.objects.filter(patient=patient).select_related("patient"):
-        resources += rehab_plan_resources(rehab)
-    entries = CareMapEntry.objects.filter(care_map__patient=patient).select_related(
-        "care_map__patient"
-    )
-    resources += [care_map_entry(e) for e in entries]
-    grants = RelativeGrant.objects.filter(patient=patient).select_related("patient", "relative")
-    resources += [grant_consent(g) for g in grants]
-    for handover in Handover.objects.filter(patient=patient).select_related(
-        "patient", "from_unit", "to_unit", "contact_nurse"
-    ):
-        resources += [handover_task(handover), handover_service_request(handover)]
-        resources += [organization(handover.from_unit), organization(handover.to_unit)]
-        if handover.contact_nurse_id:
-            resources += [
-                practitioner(handover.contact_nurse),
-                practitioner_role(handover.contact_nurse, handover.to_unit),
-            ]
-    unique: dict[str, dict] = {}
-    for r in resources:
-        unique.setdefault(f"{r['resourceType']}/{r['id']}", r)
-    return list(unique.values())
 
 
 # --- Bundles -------------------------------------------------------------------------------

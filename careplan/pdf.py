@@ -48,8 +48,6 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from careplan.models import Scope
-
 from . import content
 from .models import (
     CalendarEvent,
@@ -58,6 +56,7 @@ from .models import (
     ContactNurseAssignment,
     PlanDocument,
     PlanSection,
+    Scope,
 )
 from .templatetags.careplan_tags import phase_text, status_text, text_blocks
 

@@ -7,14 +7,16 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import content
+from . import access, content
 from . import personnummer as pnr
+from .messaging import notify
 from .models import (
     CalendarEvent,
     CarePlan,
@@ -23,7 +25,7 @@ from .models import (
     ContactNurseAssignment,
     EventChangeRequest,
     Language,
-    Outbox,
+    Notification,
     Patient,
     PlanChange,
     PlanSection,
@@ -31,88 +33,11 @@ from .models import (
     PlanTemplateSection,
     Role,
     User,
+    VisitQuestion,
 )
 
-
-def _responsible_unit_of(by: User, patient: Patient) -> CareUnit:
-    """The unit ``by`` acts for: it must be the one responsible for the patient."""
-    relation = patient.responsible_relation()
-    if relation is None:
-        raise ValidationError(_("The patient has no responsible care unit."))
-    if by.role != Role.STAFF or not by.care_units.filter(pk=relation.unit_id).exists():
-        raise PermissionDenied(_("The patient belongs to another care unit."))
-    return relation.unit
-
-
-# --- Outbox -------------------------------------------------------------------------------
-
-
-def outbox_enqueue(*, task: str, kwargs: dict, dedupe_key: str) -> Outbox | None:
-    """Store a side effect with the change that caused it; send it after commit.
-
-    The same ``dedupe_key`` is stored once, so a retried request never sends twice. If the
-    broker is down at commit, ``relay_outbox`` (Celery beat) sends it later.
-    """
-    try:
-        with transaction.atomic():
-            row = Outbox.objects.create(task=task, kwargs=kwargs, dedupe_key=dedupe_key)
-    except IntegrityError:
-        return None
-    transaction.on_commit(lambda: outbox_dispatch(outbox_id=row.pk))
-    return row
-
-
-def outbox_dispatch(*, outbox_id: int) -> bool:
-    """Hand one row to the broker, once and briefly (short socket timeouts, no publish
-    retry). False if the broker is down or hung: the row stays for ``relay_outbox``, and
-    for ``CAREPLAN_BROKER_DOWN_SECONDS`` this process does not try again (a request must
-    never wait on a hung broker more than once per window)."""
-    import logging
-    import time
-
-    from django.conf import settings
-
-    from .tasks import run_outbox
-
-    if time.monotonic() < _broker_down_until[0]:
-        return False
-    try:
-        run_outbox.delay(outbox_id)
-    except Exception as exc:  # noqa: BLE001 - broker down: the relay picks it up later
-        if not run_outbox.app.conf.task_always_eager:
-            _broker_down_until[0] = time.monotonic() + settings.CAREPLAN_BROKER_DOWN_SECONDS
-        logging.getLogger(__name__).warning(
-            "outbox %s not handed to the broker (%s); the relay will retry",
-            outbox_id,
-            exc.__class__.__name__,
-        )
-        return False
-    Outbox.objects.filter(pk=outbox_id, sent_at__isnull=True).update(sent_at=timezone.now())
-    return True
-
-
-def outbox_retry(*, rows) -> int:
-    """Send parked (dead) or waiting rows again now, with a fresh count of attempts (the
-    admin's "retry"). Returns how many rows were reset; they go to the broker after
-    commit (or to the relay, if it is down)."""
-    with transaction.atomic():
-        ids = list(
-            Outbox.objects.select_for_update()
-            .filter(pk__in=[r.pk for r in rows])
-            .filter(status__in=[Outbox.Status.DEAD, Outbox.Status.PENDING])
-            .values_list("pk", flat=True)
-        )
-        Outbox.objects.filter(pk__in=ids).update(
-            status=Outbox.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
-        )
-        for outbox_id in ids:
-            transaction.on_commit(lambda outbox_id=outbox_id: outbox_dispatch(outbox_id=outbox_id))  # type: ignore[misc]
-    return len(ids)
-
-
-# Per process: until when (time.monotonic()) the broker counts as down.
-_broker_down_until = [0.0]
-
+# Re-exported: the other apps and older callers use ``services.outbox_*``.
+from .outbox import outbox_dispatch, outbox_enqueue, outbox_retry  # noqa: F401
 
 # --- Patients, responsibility, contact nurse ------------------------------------------------
 
@@ -137,7 +62,22 @@ def patient_register(
     patient.full_clean()
     patient.save()
     CareRelation.objects.create(patient=patient, unit=unit, created_by=by)
+    contact_nurse_flag_sync(patient_ids=[patient.pk])
     return patient
+
+
+def contact_nurse_flag_sync(*, patient_ids) -> int:
+    """Set the active care relation's ``needs_contact_nurse`` from the assignments (one
+    UPDATE): true while the patient has no named contact nurse. Every service that names
+    or ends a contact nurse or moves responsibility calls it after its writes, so the
+    worklist reads the flag instead of comparing every patient of a unit with the
+    assignments (``manage.py check_consistency`` checks it)."""
+    named = ContactNurseAssignment.objects.filter(
+        patient_id=OuterRef("patient_id"), ended_on__isnull=True
+    )
+    return CareRelation.objects.filter(
+        patient_id__in=list(patient_ids), ended_at__isnull=True
+    ).update(needs_contact_nurse=~Exists(named))
 
 
 def patient_lock_responsibility(*, patient: Patient) -> None:
@@ -169,7 +109,7 @@ def contact_nurse_assign(
     if relation is None:
         raise ValidationError(_("The patient has no responsible care unit."))
     if by is not None:
-        _responsible_unit_of(by, patient)
+        access.responsible_unit_for_write(by, patient)
     if nurse.role != Role.STAFF or not nurse.care_units.filter(pk=relation.unit_id).exists():
         raise ValidationError(
             {"nurse": _("The contact nurse must work in the responsible care unit.")}
@@ -197,6 +137,7 @@ def contact_nurse_assign(
         reachable=reachable,
         created_by=by,
     )
+    contact_nurse_flag_sync(patient_ids=[patient.pk])
     for plan in CarePlan.objects.filter(patient=patient).exclude(status=CarePlan.Status.CLOSED):
         if plan.contact_nurse_offered_on is None:
             plan.contact_nurse_offered_on = started_on
@@ -217,7 +158,7 @@ def patient_login_invite(*, patient: Patient, by: User) -> User:
     commit, via the outbox) with a link to choose one. The e-mail holds no health data."""
     from allauth.account.models import EmailAddress
 
-    _responsible_unit_of(by, patient)
+    access.responsible_unit_for_write(by, patient)
     if patient.user_id is not None:
         raise ValidationError(_("%(patient)s already has a login.") % {"patient": patient})
     email = (patient.email or "").strip().lower()
@@ -309,7 +250,7 @@ def patient_login_from_eid(*, patient: Patient, relative: User | None = None) ->
 def plan_create_from_template(
     *, patient: Patient, template: PlanTemplate, by: User, diagnosis: str = ""
 ) -> CarePlan:
-    _responsible_unit_of(by, patient)
+    access.responsible_unit_for_write(by, patient)
     if CarePlan.objects.filter(patient=patient).exclude(status=CarePlan.Status.CLOSED).exists():
         raise ValidationError(
             _("The patient already has an open care plan. Close it before creating a new one.")
@@ -345,7 +286,7 @@ def plan_create_from_template(
 @transaction.atomic
 def plan_establish(*, plan: CarePlan, by: User, on: dt.date | None = None) -> CarePlan:
     """The plan is established with the patient: needs a named contact nurse."""
-    _responsible_unit_of(by, plan.patient)
+    access.responsible_unit_for_write(by, plan.patient)
     # Established once: a second click, or two nurses at once, find it done.
     given, plan = plan, _locked_plan(plan)
     if plan.status != CarePlan.Status.DRAFT:
@@ -389,9 +330,6 @@ def plan_record_change(
     if by is not None and by.pk == plan.patient.user_id:
         return change
     if plan.patient.user_id and plan.status == CarePlan.Status.ACTIVE:
-        from .messaging import notify
-        from .models import Notification
-
         # One notification (and e-mail) per plan and day at most.
         notify(
             recipients=[plan.patient.user],  # type: ignore[list-item]  # user_id is set
@@ -556,7 +494,7 @@ def plan_update(
     change and tells the patient once (``plan_record_change``). A save that changes
     nothing records nothing.
     """
-    _responsible_unit_of(by, plan.patient)
+    access.responsible_unit_for_write(by, plan.patient)
     current = _locked_plan(plan)
     fields = fields or {}
     if fields and (conflict := plan_conflict(plan=current, version=version)):
@@ -705,8 +643,6 @@ def event_change_request(*, event: CalendarEvent, by: User, text: str) -> EventC
     """The patient asks the care team to change one of the team's entries: one open
     request per entry (a second send adds nothing), on the unit's worklist at once, and
     the contact nurse is told (no health data)."""
-    from .messaging import notify
-    from .models import Notification
 
     text = (text or "").replace("\r\n", "\n").strip()
     if not text:
@@ -735,7 +671,7 @@ def event_change_request(*, event: CalendarEvent, by: User, text: str) -> EventC
     notify(
         recipients=recipients,
         kind=Notification.Kind.OTHER,
-        text=str(gettext_lazy("A patient asks to change a calendar entry")),
+        text=gettext_lazy("A patient asks to change a calendar entry"),
         dedupe_key=f"event-change-request:{request.pk}",
         url=reverse("admin:careplan_eventchangerequest_change", args=[request.pk]),
         patient=patient,
@@ -750,7 +686,7 @@ def event_change_request_handle(
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("Write a note on what was done.")})
-    _responsible_unit_of(by, change_request.patient)
+    access.responsible_unit_for_write(by, change_request.patient)
     updated = EventChangeRequest.objects.filter(
         pk=change_request.pk, handled_at__isnull=True
     ).update(handled_at=timezone.now(), handled_by=by, note=note)
@@ -765,8 +701,6 @@ def event_change_request_handle(
 
 def visit_question_add(*, patient: Patient, by: User, text: str):
     """The patient notes a question for the next visit (CR LF from browsers made LF)."""
-    from .models import VisitQuestion
-
     if by.role != Role.PATIENT or patient.user_id != by.pk:
         raise PermissionDenied
     text = (text or "").replace("\r\n", "\n").strip()
@@ -779,8 +713,6 @@ def visit_question_add(*, patient: Patient, by: User, text: str):
 
 def visit_question_set_answered(*, question, by: User, answered: bool) -> None:
     """The patient ticks a question off (or back on); only the patient's own."""
-    from .models import VisitQuestion
-
     if by.role != Role.PATIENT or question.patient.user_id != by.pk:
         raise PermissionDenied
     VisitQuestion.objects.filter(pk=question.pk).update(
@@ -797,13 +729,6 @@ def visit_question_delete(*, question, by: User) -> None:
 # --- Language versions of content -------------------------------------------------------------
 
 
-def can_review_translations(user) -> bool:
-    """Care staff holding the review permission (the "Translation reviewers" group)."""
-    from .selectors import is_care_staff
-
-    return bool(user and is_care_staff(user) and user.has_perm(content.REVIEW_PERMISSION))
-
-
 @transaction.atomic
 def translation_review(*, obj, lang: str, by: User) -> object:
     """Mark ``obj``'s ``lang`` version reviewed by ``by`` now (any content with a
@@ -811,7 +736,7 @@ def translation_review(*, obj, lang: str, by: User) -> object:
     symptom advice guide). Refused to anyone without the permission and for a language
     the text has no version in. A template's review also reaches its sections and the plan
     sections still carrying that same text."""
-    if not can_review_translations(by):
+    if not access.can_review_translations(by):
         raise PermissionDenied(_("Only a translation reviewer can mark a text reviewed."))
     if lang not in content.translated_languages():
         raise ValidationError(_("Choose a language other than the original (Swedish)."))

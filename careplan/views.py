@@ -31,10 +31,9 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import reswap, retarget
 
-from careplan.models import Scope
-
 from . import access, pdf, services
 from .forms import CalendarEventForm
+from .health import health_report
 from .models import (
     AccessLog,
     CalendarEvent,
@@ -42,8 +41,11 @@ from .models import (
     Patient,
     PlanSection,
     Role,
+    Scope,
     UnitLink,
+    VisitQuestion,
 )
+from .selectors import visit_questions as selected
 from .todo import todo_for_patient
 
 Action = AccessLog.Action
@@ -101,6 +103,7 @@ OBJECT_YOUR = {
     "Handover": gettext_lazy("a handover of your care to another unit"),
     "SymptomReport": gettext_lazy("a symptom report"),
     "EventChangeRequest": gettext_lazy("your request to change a calendar entry"),
+    "RehabPlanComment": gettext_lazy("your comment on your rehabilitation plan"),
 }
 # Why a refused attempt was refused, by the role of who tried.
 DENIED_WHY = {
@@ -192,8 +195,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
 def healthz(request: HttpRequest) -> JsonResponse:
     """Each dependency (database, cache, broker) within a second: 200 ``ok`` or
     ``degraded`` (Redis down: the site works on), 503 ``error`` (no database)."""
-    from .health import health_report
-
     status, checks = health_report()
     return JsonResponse(
         {"status": status, "checks": checks}, status=503 if status == "error" else 200
@@ -279,8 +280,11 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         changes = list(
             plan.changes_since(patient.last_seen_plan_at).exclude(by=request.user)[:CHANGES_SHOWN]
         )
-        # The patient has now seen the plan (only the patient moves this mark).
-        Patient.objects.filter(pk=patient.pk).update(last_seen_plan_at=timezone.now())
+        # The patient has now seen the plan (only the patient moves this mark). The mark
+        # only decides which changes are new: with none to show it need not move (no
+        # write on every visit), as the next visit shows the same changes either way.
+        if changes or patient.last_seen_plan_at is None:
+            Patient.objects.filter(pk=patient.pk).update(last_seen_plan_at=timezone.now())
 
     ctx.update(
         nurse=nurse,
@@ -485,8 +489,6 @@ def event_change_request(request: HttpRequest, pk: int, event_id: int) -> HttpRe
 @login_required
 def visit_questions(request: HttpRequest) -> HttpResponse:
     """Questions for my next visit: the patient's own list (add, tick off, remove)."""
-    from .models import VisitQuestion
-    from .selectors import visit_questions as selected
 
     if request.user.role != Role.PATIENT:
         raise Http404

@@ -602,3 +602,78 @@ class RehabPlanHistory(models.Model):
 
     def __str__(self) -> str:
         return self.what
+
+
+class RehabPlanCommentQuerySet(models.QuerySet["RehabPlanComment"]):
+    def open(self) -> RehabPlanCommentQuerySet:
+        return self.filter(handled_at__isnull=True)
+
+
+class RehabPlanComment(models.Model):
+    """The patient's comment or question on their rehabilitation plan. An item on the
+    responsible unit's worklist until the care team handles it, with an answer the
+    patient reads on the plan's page (or none: "read by the care team")."""
+
+    MAX_LENGTH = 2000
+
+    rehab_plan = models.ForeignKey(
+        RehabPlan,
+        on_delete=models.CASCADE,
+        related_name="comments",
+        verbose_name=_("rehabilitation plan"),
+    )
+    # The plan's patient, kept on the row so the worklist filters by patient alone.
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="+", verbose_name=_("patient")
+    )
+    text = models.TextField(_("the patient's comment"), max_length=MAX_LENGTH)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    answer = models.TextField(
+        _("answer to the patient"),
+        max_length=MAX_LENGTH,
+        blank=True,
+        help_text=_("The patient reads it under the comment. Leave it empty to mark as read."),
+    )
+
+    objects = RehabPlanCommentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("comment on a rehabilitation plan")
+        verbose_name_plural = _("comments on rehabilitation plans")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # A second submit of the same form finds the first one's row.
+            models.UniqueConstraint(
+                fields=["written_by", "submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name="rehabplancomment_one_per_submit",
+            ),
+            models.CheckConstraint(
+                condition=Q(handled_at__isnull=True) | Q(handled_by__isnull=False),
+                name="rehabplancomment_handled_by_someone",
+            ),
+        ]
+        indexes = [
+            # The worklist: open comments, oldest first (few rows whatever the patients).
+            models.Index(
+                fields=["created_at"],
+                condition=Q(handled_at__isnull=True),
+                name="rehabplancomment_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]

@@ -8,6 +8,7 @@ half-saved (each service is one transaction).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -23,7 +24,8 @@ from django.utils.translation import gettext_lazy
 from careplan import access
 from careplan.messaging import notify
 from careplan.models import CarePlan, CareRelation, CareUnit, Notification, Patient, Role, User
-from careplan.services import outbox_enqueue, patient_text, plan_record_change
+from careplan.outbox import outbox_enqueue
+from careplan.services import patient_text, plan_record_change
 
 from .models import (
     ASSESSMENT_CODE,
@@ -38,6 +40,7 @@ from .models import (
     ReassessmentRequest,
     Referral,
     RehabPlan,
+    RehabPlanComment,
     RehabPlanHistory,
 )
 
@@ -256,14 +259,18 @@ def due_reassessments(patients: QuerySet[Patient]) -> QuerySet[Patient]:
         rehab_last_phase=Subquery(latest.values("plan_phase")[:1]),
         rehab_plan_phase=Subquery(open_plan.values("phase")[:1]),
         rehab_relation_since=Subquery(relation.values("started_at")[:1]),
-        rehab_had_earlier_unit=Exists(earlier_relation),
+        # The latest ended relation, as a scalar subquery: probed per row through the
+        # patient's index (an EXISTS here is planned as a hash of every ended relation).
+        rehab_earlier_unit_until=Subquery(
+            earlier_relation.order_by("-ended_at").values("ended_at")[:1]
+        ),
         rehab_open_request=Subquery(requests.order_by("requested_at").values("reason")[:1]),
     ).filter(rehab_plan_phase__isnull=False)
     qs = qs.annotate(rehab_alert_since=alert_after)
     return qs.filter(
         Q(rehab_last_at__isnull=True)
         | ~Q(rehab_last_phase=F("rehab_plan_phase"))
-        | Q(rehab_had_earlier_unit=True, rehab_relation_since__gt=F("rehab_last_at"))
+        | Q(rehab_earlier_unit_until__isnull=False, rehab_relation_since__gt=F("rehab_last_at"))
         | Q(rehab_open_request__isnull=False)
         | Q(rehab_alert_since=True)
     )
@@ -279,7 +286,8 @@ def due_reasons(patient: Patient) -> list[str]:
             _("Phase changed to %(phase)s")
             % {"phase": CarePlan.Phase(patient.rehab_plan_phase).label}
         )
-    if patient.rehab_had_earlier_unit and patient.rehab_relation_since > patient.rehab_last_at:
+    had_earlier_unit = getattr(patient, "rehab_earlier_unit_until", None) is not None
+    if had_earlier_unit and patient.rehab_relation_since > patient.rehab_last_at:
         reasons.append(_("Handover to a new responsible unit"))
     if patient.rehab_open_request:
         reasons.append(str(AssessmentReason(patient.rehab_open_request).label))
@@ -516,6 +524,123 @@ def goal_evaluate(
         what=_("Goal evaluated: %(result)s") % {"result": goal.get_evaluation_display()},
     )
     return goal
+
+
+# --- The patient's comments on the plan -----------------------------------------------------
+
+
+def rehab_comment_admin_url(comment: RehabPlanComment) -> str:
+    from django.urls import reverse
+
+    return reverse("admin:rehab_rehabplancomment_change", args=[comment.pk])
+
+
+def _clean_comment_text(value: str, *, field: str, empty: str) -> str:
+    """CR LF (browsers) made LF, outer blanks dropped; empty or too long is refused with
+    a message on ``field``."""
+    text = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        raise ValidationError({field: empty})
+    limit = RehabPlanComment.MAX_LENGTH
+    if len(text) > limit:
+        raise ValidationError(
+            {
+                field: _("This is %(length)s characters long; at most %(max)s fit. Shorten it.")
+                % {"length": len(text), "max": limit}
+            }
+        )
+    return text
+
+
+@transaction.atomic
+def rehab_plan_comment_create(
+    *,
+    rehab_plan: RehabPlan,
+    by: User,
+    text: str,
+    submission_key: uuid.UUID | None = None,
+) -> RehabPlanComment:
+    """The patient comments on (or asks about) their rehabilitation plan: an item on the
+    responsible unit's worklist at once, and the contact nurse (else the unit's staff) is
+    told, without health data. Only the patient writes; relatives read.
+
+    With ``submission_key`` (the form's, or the API's Idempotency-Key) a second submit of
+    the same form returns the first one's comment and stores nothing."""
+    from careplan.messaging import notify, unit_staff
+    from careplan.models import Notification
+
+    patient = rehab_plan.patient
+    if by.role != Role.PATIENT or patient.user_id != by.pk:
+        raise PermissionDenied(_("Only the patient comments on the rehabilitation plan."))
+    text = _clean_comment_text(
+        text, field="text", empty=_("Write your comment or question before you send it.")
+    )
+    if submission_key is not None:
+        # Two submits at once: the second waits for the first, then finds its row.
+        RehabPlan.objects.select_for_update().filter(pk=rehab_plan.pk).values_list("pk").first()
+        existing = RehabPlanComment.objects.filter(
+            written_by=by, submission_key=submission_key
+        ).first()
+        if existing is not None:
+            return existing
+    comment = RehabPlanComment.objects.create(
+        rehab_plan=rehab_plan,
+        patient=patient,
+        text=text,
+        written_by=by,
+        submission_key=submission_key,
+    )
+    nurse = patient.contact_nurse_assignment()
+    relation = patient.responsible_relation()
+    recipients = [nurse.nurse] if nurse else list(unit_staff(relation.unit_id)) if relation else []
+    notify(
+        recipients=recipients,
+        kind=Notification.Kind.OTHER,
+        text=str(gettext_lazy("A patient commented on their rehabilitation plan")),
+        dedupe_key=f"rehab-plan-comment:{comment.pk}",
+        url=rehab_comment_admin_url(comment),
+        patient=patient,
+    )
+    return comment
+
+
+@transaction.atomic
+def rehab_plan_comment_handle(
+    *, comment: RehabPlanComment, by: User, answer: str = ""
+) -> RehabPlanComment:
+    """The care team handles a comment: with an answer the patient reads under it (and is
+    told about), or without one ("read by the care team"). It leaves the worklist and the
+    staff's notifications about it are read."""
+    from careplan.messaging import notifications_resolve, notify
+    from careplan.models import Notification
+
+    _acting_unit(by, comment.patient)
+    answer = (answer or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if answer:
+        answer = _clean_comment_text(answer, field="answer", empty="")
+    updated = RehabPlanComment.objects.filter(pk=comment.pk, handled_at__isnull=True).update(
+        handled_at=timezone.now(), handled_by=by, answer=answer
+    )
+    if not updated:
+        raise ValidationError(_("This comment was already handled."))
+    comment.refresh_from_db()
+    notifications_resolve(url=rehab_comment_admin_url(comment))
+    patient = comment.patient
+    if answer and patient.user_id is not None:
+        from django.urls import reverse
+
+        notify(
+            recipients=[patient.user],
+            kind=Notification.Kind.OTHER,
+            dedupe_key=f"rehab-plan-comment-answer:{comment.pk}",
+            url=reverse("rehab_plan", args=[comment.rehab_plan.care_plan_id]) + "#comments",
+            patient=patient,
+            text=patient_text(
+                comment.rehab_plan.care_plan,
+                gettext_lazy("Your care team answered your comment on the rehabilitation plan"),
+            ),
+        )
+    return comment
 
 
 # --- Follow-up reminders --------------------------------------------------------------------

@@ -49,10 +49,14 @@ def symptom_files_load() -> tuple[Instrument, TriageGuide]:
     instrument = None
     for path in sorted(SYMPTOM_DIR.glob("symptom-report.v*.json")):
         instrument, _what = instrument_load(data=read_instrument_file(path), source_file=path.name)
+    for path in sorted((SYMPTOM_DIR / "languages").glob("symptom-report.v*.json")):
+        instrument_load(data=read_instrument_file(path), source_file=path.name)
     guide = None
     for path in sorted(SYMPTOM_DIR.glob("triage.v*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
-        target = Instrument.objects.get(key=data.get("instrument"), version=data.get("version"))
+        target = Instrument.objects.get(
+            key=data.get("instrument"), version=data.get("version"), language=""
+        )
         triage.validate_guide(data, instrument=target.definition, where=path.name)
         checksum = checksum_of(data)
         guide = TriageGuide.objects.filter(key=data["id"], version=data["version"]).first()
@@ -142,6 +146,7 @@ def symptom_report_submit(
     if existing is not None:
         return SymptomOutcome(existing, already=True)
     instrument, guide = symptom_setup()
+    instrument = instrument.in_language(patient.language)  # what the patient was shown
     definition = instrument.definition
     answers, errors = defn.clean_answers(definition, raw)
     symptom_ids = {item["id"] for item in symptom_items(instrument)}

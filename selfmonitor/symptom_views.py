@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -113,6 +114,7 @@ def _token(value) -> uuid.UUID | None:
 def symptom_new(request: HttpRequest) -> HttpResponse:
     patient = _own_patient(request)
     instrument, _guide = symptom_services.symptom_setup()
+    instrument = instrument.in_language(patient.language)
     symptom_ids = [item["id"] for item in symptom_services.symptom_items(instrument)]
     source = request.POST if request.method == "POST" else request.GET
     picked = [s for s in dict.fromkeys(source.getlist("s")) if s in symptom_ids]
@@ -247,6 +249,7 @@ def symptom_advice(request: HttpRequest, symptom: str) -> HttpResponse:
     linked from a questionnaire result with a high score. General text, no patient data;
     the unit's own wording where the unit adapted it."""
     instrument, guide = symptom_services.symptom_setup()
+    instrument = instrument.in_language(get_language())
     items = {item["id"]: item for item in symptom_services.symptom_items(instrument)}
     item = items.get(symptom)
     if item is None:

@@ -105,6 +105,19 @@ class CareRelationFactory(factory.django.DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     unit = factory.SubFactory(CareUnitFactory)
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return _flag_synced(super()._create(model_class, *args, **kwargs))
+
+
+def _flag_synced(row):
+    """Rows written past the services keep the care relation's contact-nurse flag as the
+    services do (``careplan.services.contact_nurse_flag_sync``)."""
+    from careplan.services import contact_nurse_flag_sync
+
+    contact_nurse_flag_sync(patient_ids=[row.patient_id])
+    return row
+
 
 class ContactNurseAssignmentFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -116,6 +129,10 @@ class ContactNurseAssignmentFactory(factory.django.DjangoModelFactory):
     nurse = factory.LazyAttribute(lambda o: StaffFactory(units=[o.unit]))
     direct_phone = "010-000 00 01"
     reachable = "Mån–tor 8–12"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return _flag_synced(super()._create(model_class, *args, **kwargs))
 
 
 class PlanTemplateFactory(factory.django.DjangoModelFactory):

@@ -5,8 +5,8 @@ Everything the contact nurse needs before a call, from the apps' selectors: the 
 calendar entries and the patient's open requests to change one, the patient's questions
 for the next visit, open message threads with their last message, open alerts with the
 score and the answers that raised them (in words), trends, the latest rehab needs
-assessment and plan, the care map's flags, relatives with access, the handover, and the
-last access-log entries. Actions lead to the pages that do them.
+assessment and plan with the patient's open comments on it, the care map's flags,
+relatives with access, the handover, and the last access-log entries. Actions lead to the pages that do them.
 
 One access-log row (``view`` of the patient) for the whole page, and a fixed number of
 queries whatever the number of messages or answers (``tests/careplan/test_overview.py``).
@@ -33,7 +33,7 @@ def patient_overview(request: HttpRequest, object_id: str) -> HttpResponse:
     Patients not in my units: 404 and, if the patient exists, a denied row."""
     user = request.user
     pk = int(object_id) if str(object_id).isdigit() else None
-    patient = selectors.overview_patient(user, pk) if pk and selectors.is_care_staff(user) else None
+    patient = selectors.overview_patient(user, pk) if pk and access.is_care_staff(user) else None
     if patient is None:
         other = Patient.objects.filter(pk=pk).first() if pk else None
         if other is not None:
@@ -80,6 +80,7 @@ def patient_overview(request: HttpRequest, object_id: str) -> HttpResponse:
         "charts": selfmonitor_selectors.trend_charts(patient),
         "assessment": rehab_selectors.latest_assessment(patient),
         "rehab_plan": rehab_selectors.current_rehab_plan(patient),
+        "rehab_comments": rehab_selectors.open_comments(patient),
         "flags": contacts_selectors.care_map_flags(patient),
         "grants": contacts_selectors.relatives_with_access(patient),
         "handover": contacts_selectors.handover_state(patient),

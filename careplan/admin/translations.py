@@ -12,7 +12,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 
-from .. import content, services
+from .. import access, content, services
 
 
 def _name(lang: str) -> str:
@@ -67,7 +67,7 @@ class TranslationReviewMixin:
     """For a ModelAdmin of content with a ``translations`` field."""
 
     def has_review_permission(self, request) -> bool:
-        return services.can_review_translations(request.user)
+        return access.can_review_translations(request.user)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -1,21 +1,17 @@
 """The care team's start page and what tells them that something waits: the worklist on
 the admin index (``careplan.selectors.worklist``), the header's counter and the staff
 member's notification page with their own e-mail choice; and the page a logged-in
-patient or relative gets at ``/admin/`` (not a redirect loop). ``staff_worklist`` is
-the short "my worklist" on the admin index."""
+patient or relative gets at ``/admin/`` (not a redirect loop). ``staff_worklist`` (the
+short "my worklist" on the admin index) is ``careplan.selectors.staff_worklist``."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.contrib import messages
-from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -23,22 +19,17 @@ from django.views.decorators.http import require_http_methods
 
 from .. import access, messaging, selectors
 from ..models import (
-    AccessLog,
-    CalendarEvent,
-    CarePlan,
-    ContactNurseAssignment,
     Notification,
     StaffEmail,
     User,
 )
-from .base import is_care_staff
 
 
 def admin_login(request: HttpRequest) -> HttpResponse:
     """``/admin/login/``: staff go to allauth's login (with TOTP); a logged-in patient or
     relative is told the admin is the care team's and gets a link home."""
     user = request.user
-    if user.is_authenticated and not selectors.is_care_staff(user):
+    if user.is_authenticated and not access.is_care_staff(user):
         return render(request, "admin/careplan/not_for_you.html", status=403)
     target = reverse("account_login")
     query = request.META.get("QUERY_STRING", "")  # passed on as it came (RedirectView)
@@ -97,59 +88,3 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 __all__ = ["StaffEmail", "admin_login", "notifications_view", "open_notification"]
-
-
-def staff_worklist(user, *, days: int = 7, limit: int = 10) -> dict | None:
-    """The short "my worklist" on the admin index: patients of my units without a named
-    contact nurse, draft plans not yet established, entries in the next ``days`` days.
-
-    Five queries (four lists, the fourth rehab's due reassessments, and the access-log
-    rows, one per patient shown).
-    """
-    if not is_care_staff(user) or not access.staff_unit_ids(user):
-        return None
-    patients = access.patients_for(user)
-    named = ContactNurseAssignment.objects.filter(patient=OuterRef("pk"), ended_on__isnull=True)
-    no_nurse = list(
-        access.with_acting_unit(patients.filter(~Exists(named)), user, patient_path="pk").order_by(
-            "last_name", "first_name"
-        )[:limit]
-    )
-    drafts = list(
-        access.with_acting_unit(
-            CarePlan.objects.filter(patient__in=patients.values("pk"), status="draft"), user
-        )
-        .select_related("patient")
-        .order_by("created_at")[:limit]
-    )
-    now = timezone.now()
-    events = list(
-        access.with_acting_unit(
-            CalendarEvent.objects.filter(
-                plan__patient__in=patients.values("pk"),
-                starts_at__gte=now,
-                starts_at__lt=now + dt.timedelta(days=days),
-            ),
-            user,
-            patient_path="plan__patient",
-        )
-        .select_related("plan__patient")
-        .order_by("starts_at")[:limit]
-    )
-    from rehab.services import worklist_reassessments  # rehab's part of the worklist
-
-    reassessments = worklist_reassessments(patients, user, limit=limit)
-    rows: dict[int, tuple[int, int | None, object]] = {}
-    shown = [(p.pk, p) for p in no_nurse] + [(p.patient_id, p) for p in drafts]
-    shown += [(e.plan.patient_id, e) for e in events]
-    shown += [(p.pk, p) for p in reassessments]
-    for patient_id, obj in shown:
-        rows.setdefault(patient_id, (patient_id, obj.acting_unit_id, obj))
-    access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
-    return {
-        "no_contact_nurse": no_nurse,
-        "draft_plans": drafts,
-        "upcoming_events": events,
-        "rehab_reassessments": reassessments,
-        "days": days,
-    }

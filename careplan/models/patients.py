@@ -105,6 +105,12 @@ class CareRelation(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Denormalised for the worklist: true while the patient has no named contact nurse.
+    # Kept by ``services.contact_nurse_flag_sync`` (called by every service that names or
+    # ends a contact nurse or moves responsibility); ``check_consistency`` verifies it.
+    needs_contact_nurse = models.BooleanField(
+        _("no contact nurse named"), default=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("care relation")
@@ -128,6 +134,12 @@ class CareRelation(models.Model):
                 fields=["unit", "patient"],
                 condition=Q(ended_at__isnull=True),
                 name="carerelation_active_unit",
+            ),
+            # The worklist's "patients without a contact nurse": only those rows.
+            models.Index(
+                fields=["unit", "patient"],
+                condition=Q(ended_at__isnull=True, needs_contact_nurse=True),
+                name="carerelation_needs_nurse",
             ),
         ]
 

@@ -185,6 +185,10 @@ class CarePlan(models.Model):
         indexes = [
             # Serves the API's plan list: its order, read as a cursor (careplan/pagination.py).
             models.Index(fields=["-created_at", "-id"], name="careplan_created"),
+            # The worklist's drafts not yet established: only those rows, oldest first.
+            models.Index(
+                fields=["created_at", "id"], condition=Q(status="draft"), name="careplan_draft"
+            ),
         ]
         constraints = [
             # One open plan (draft or established) per patient.

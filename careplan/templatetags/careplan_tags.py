@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language_bidi, gettext_lazy
 from django.utils.translation import gettext as _
 
+from careplan.eid.adapter import providers_for
 from careplan.models import CarePlan, RelativeGrant, Scope
 
 register = template.Library()
@@ -173,8 +174,6 @@ def eid_providers(who: str = "patient") -> list[dict]:
     """The configured e-ID providers for ``who`` ("patient": patients and relatives,
     "staff": the care team), each with its button label and login URL."""
     from django.urls import reverse
-
-    from careplan.eid.adapter import providers_for
 
     return [
         {

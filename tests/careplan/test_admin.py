@@ -1037,8 +1037,8 @@ def test_changelist_query_count_is_pinned(cast, records, page, django_assert_num
     client.get(url)
 
     # 1 session, 2 user, 3 my units (access.staff_unit_ids), 4 COUNT of the filtered
-    # list, 5-6 the user's and their groups' Django permissions (asked once by the
-    # navigation sidebar for the auth and allauth admins), 7 the page's rows with their
-    # annotations and joins, 8 the access-log rows (one INSERT, a row per patient shown).
-    with django_assert_num_queries(8):
+    # list, 5 the page's rows with their annotations and joins, 6 the access-log rows
+    # (one INSERT, a row per patient shown). No navigation sidebar (careplan.admin_site):
+    # the user's and groups' Django permissions are not asked on a list page.
+    with django_assert_num_queries(6):
         client.get(url)

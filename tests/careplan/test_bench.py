@@ -186,8 +186,32 @@ def test_the_http_bench_lists_every_page_of_the_issue():
         "admin alerts",
         "admin message inbox",
         "/api/v1/plans/ (nurse)",
+        "relative's start page",
+        "relative's plan page",
+        "relative's calendar",
+        "admin worklist (start page)",
+        "admin patient overview",
     ):
         assert wanted in labels
+
+
+@pytest.mark.django_db
+def test_the_http_bench_asks_for_overviews_of_the_nurses_own_patients():
+    from careplan import httpbench
+
+    bench.seed(patients=10, units=2)
+    patient_ids = httpbench.sample_patient_ids(6)
+    nurses = httpbench.askers(patient_ids, nurses=2)["nurse"]
+    unit_id = nurses[0].unit_id
+    mine = set(
+        CareRelation.objects.filter(unit_id=unit_id, ended_at__isnull=True).values_list(
+            "patient_id", flat=True
+        )
+    )
+    assert nurses and {w.patient_id for w in nurses} <= mine & set(patient_ids)
+    assert len({w.cookie for w in nurses}) == 2  # the nurses take turns
+    overview = next(p for p in httpbench.PAGES if p.key == "admin_overview")
+    assert overview.path(nurses[0]) == f"/admin/careplan/patient/{nurses[0].patient_id}/overview/"
 
 
 def test_the_baseline_url_exists_only_in_the_bench_urlconf():
@@ -211,12 +235,13 @@ def test_the_http_bench_measures_over_gunicorn_and_wrk(tmp_path):
     if not Path(httpbench.WRK).is_file():
         pytest.skip("no wrk (Debian: apt-get install wrk)")
     bench.seed(patients=10, units=2)
-    pages = [p for p in httpbench.PAGES if p.key in ("plan", "trend", "admin_patients")]
+    keys = ("plan", "trend", "admin_patients", "relative_plan", "admin_overview")
+    pages = [p for p in httpbench.PAGES if p.key in keys]
     report = httpbench.measure(
         sample=3, nurses=1, seconds=1, rounds=1, mixed_connections=(4,), pages=pages
     )
     rows = {r["key"]: r for r in report["rows"]}
-    assert set(rows) == {"plan", "trend", "admin_patients", "mixed_c4"}
+    assert set(rows) == {*keys, "mixed_c4"}
     for key, row in rows.items():
         assert row["note"] == "", (key, row["note"])
         assert row["requests"] > 0 and row["errors"] == 0, (key, row)

@@ -48,12 +48,29 @@ def test_an_established_plan_without_a_contact_nurse_is_found(cast, capsys):
         ContactNurseAssignment.objects.filter(patient=cast.patient).update(
             ended_on=timezone.localdate()
         )
+        # A careful hand fix keeps the worklist's flag (else that is found too, below).
+        CareRelation.objects.filter(patient=cast.patient).update(needs_contact_nurse=True)
     with pytest.raises(CommandError, match="1 consistency problem"):
         call_command("check_consistency")
     err = capsys.readouterr().err
     assert "contact_nurse: 1 patients with an established plan have no contact nurse" in err
     assert f"ids {cast.patient.pk}" in err
     assert cast.patient.personnummer not in err
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_a_contact_nurse_flag_that_contradicts_the_assignments_is_found(cast, flag):
+    with past_the_triggers():
+        if flag:  # flagged "no nurse" while one is named
+            CareRelation.objects.filter(patient=cast.patient).update(needs_contact_nurse=True)
+        else:  # the nurse's assignment ended by hand, the flag left as it was
+            ContactNurseAssignment.objects.filter(patient=cast.patient).update(
+                ended_on=timezone.localdate()
+            )
+    problems = [p for p in consistency_problems() if p.check == "contact_nurse_flag"]
+    assert len(problems) == 1
+    relation = CareRelation.objects.get(patient=cast.patient)
+    assert f"(ids {relation.pk})" in problems[0].detail
 
 
 def test_an_established_plan_without_a_responsible_unit_is_found(cast):

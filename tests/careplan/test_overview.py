@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from careplan import messaging, selectors, services
 from careplan.models import AccessLog, MessageThread, Notification, StaffEmail
+from rehab import services as rehab_services
+from rehab.models import RehabPlan
 from selfmonitor import services as sm_services
 from selfmonitor import symptom_services
 from selfmonitor.models import Alert
@@ -109,6 +111,12 @@ def _load(cast, send, n: int) -> None:
         event = f.CalendarEventFactory(plan=cast.plan, title=f"Besök {i}", created_by=cast.nurse)
         services.event_change_request(event=event, by=cast.patient_user, text=f"Flytta {i}")
         services.visit_question_add(patient=cast.patient, by=cast.patient_user, text=f"Fråga {i}?")
+        rehab_plan = RehabPlan.objects.get_or_create(
+            care_plan=cast.plan, defaults={"patient": cast.patient, "created_by": cast.nurse}
+        )[0]
+        rehab_services.rehab_plan_comment_create(
+            rehab_plan=rehab_plan, by=cast.patient_user, text=f"Kommentar {i}"
+        )
 
 
 def _queries(client, url) -> int:
@@ -126,14 +134,15 @@ def test_the_overview_costs_the_same_for_one_or_three_threads_and_answers(cast, 
     three = _queries(client, overview_url(cast.patient))
     assert one == three
     # session, user, the user's units; the patient with acting unit, responsible unit and
-    # contact nurse; the access-log insert (one row for the page); the admin sidebar's
-    # permissions (2); the plan; the next events; the open calendar change requests with
-    # their entries; the questions for the next visit; the open threads with their last
-    # message; the open alerts with responses and instruments; the trend's answers; the
-    # trend's instruments; the latest needs assessment; the rehab plan (its goals and
-    # interventions are two more when there is one); the care map's flags; relatives with
-    # access; the handover; the access-log tail = 21
-    assert one == 21
+    # contact nurse; the access-log insert (one row for the page); the plan; the next
+    # events; the open calendar change requests with their entries; the questions for the
+    # next visit; the open threads with their last message; the open alerts with responses
+    # and instruments; the trend's answers; the trend's instruments; the latest needs
+    # assessment; the rehab plan, its goals and its interventions; the patient's open
+    # comments on it; the care map's flags; relatives with access; the handover; the
+    # access-log tail = 22 (no admin sidebar, so no Django permissions asked:
+    # careplan.admin_site)
+    assert one == 22
 
 
 # --- The worklist -------------------------------------------------------------------------
@@ -199,10 +208,10 @@ def test_the_worklist_costs_the_same_for_one_or_three_items(
         start(cast, subject=f"Fråga {i}")
         high_distress(cast, send)
     user = type(cast.nurse).objects.get(pk=cast.nurse.pk)
-    # the user's units; messages; alerts; handovers; calendar change requests; the
-    # access-log inserts (one for the care-relation rows of each source shown: messages,
-    # alerts) = 7
-    with django_assert_num_queries(7):
+    # the user's units; messages; alerts; handovers; calendar change requests; comments on
+    # rehab plans; the access-log inserts (one for the care-relation rows of each source
+    # shown: messages, alerts) = 8
+    with django_assert_num_queries(8):
         items = selectors.worklist(user)
     assert len(items) == 2 * n
 

@@ -172,3 +172,41 @@ def test_the_rehab_pages_have_no_serious_accessibility_violations(new_browsing, 
     check(r, "rehab-plan-relative")
 
     assert not found, "\n".join(found)
+
+
+def test_patient_comments_on_the_plan_the_nurse_answers_and_the_patient_reads_it(
+    new_browsing, people
+):
+    """Phone sized: an empty comment is refused in words, a comment sent with a double
+    click is stored once (htmx swaps the comments box), the care team's answer shows
+    under it; no sideways scroll; axe finds nothing serious."""
+    from rehab import services
+    from rehab.models import RehabPlanComment
+
+    _rehab_plan(people)
+    b = new_browsing()
+    page = b.page
+    login_password(b, people.patient_user.email)
+    b.goto(f"/plan/{people.plan.pk}/rehab/")
+    box = page.locator("#comments")
+    box.get_by_role("button", name="Send to the care team").click()
+    expect(page.locator("#comments .error-summary")).to_contain_text(
+        "Write your comment or question before you send it."
+    )
+    page.get_by_label("Your comment or question").fill("Can I cycle\nto the training?")
+    page.locator("#comments button[type=submit]").dblclick()
+    expect(page.locator("#comments .notice")).to_contain_text("Your care team has your comment")
+    expect(page.locator("#comments")).to_contain_text("Waiting for the care team to read it.")
+    assert RehabPlanComment.objects.count() == 1
+    comment = RehabPlanComment.objects.get()
+    assert comment.text == "Can I cycle\nto the training?"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    services.rehab_plan_comment_handle(comment=comment, by=people.nurse, answer="Yes, gladly.")
+    page.reload()
+    expect(page.locator("#comments")).to_contain_text("Yes, gladly.")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    found = axe_violations(b, "a11y-en-rehab-comments")
+    assert not found, "\n".join(found)
+    b.shot("rehab-comment-answered")
+    b.assert_no_browser_errors()

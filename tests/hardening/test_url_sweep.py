@@ -46,7 +46,7 @@ from contacts import services as contacts_services
 from contacts.handover import services as handover_services
 from contacts.models import CareMapEntry, EntryKind, Invitation, RelativeGrant
 from rehab import services as rehab_services
-from rehab.models import Goal, KvaCode, RehabPlan, SelfCareAdvice
+from rehab.models import Goal, KvaCode, RehabPlan, RehabPlanComment, SelfCareAdvice
 from selfmonitor import services as sm_services
 from selfmonitor import symptom_services
 from selfmonitor.models import Alert, Schedule, TemplateSchedule, UnitAdvice
@@ -240,6 +240,9 @@ def _build_world(cast) -> World:
         event=event, patient=patient, text="Kan vi flytta?", requested_by=patient.user
     )
     VisitQuestion.objects.create(patient=patient, text="Får jag träna?")
+    rehab_comment = RehabPlanComment.objects.create(
+        rehab_plan=rehab, patient=patient, text=f"{REHAB} kommentar", written_by=patient.user
+    )
     symptom_report = symptom_services.symptom_report_submit(
         patient=patient,
         by=patient.user,
@@ -288,6 +291,7 @@ def _build_world(cast) -> World:
         "template": plan.template_id,
         "link": link.pk,
         "change_request": change_request.pk,
+        "rehab_comment": rehab_comment.pk,
         "symptom_report": symptom_report.pk,
         "symptom": "tiredness",
         "unit_advice": unit_advice.pk,
@@ -357,6 +361,7 @@ def _fingerprint(world: World) -> list:
         Schedule.objects.filter(patient=patient),
         EventChangeRequest.objects.filter(patient=patient),
         VisitQuestion.objects.filter(patient=patient),
+        RehabPlanComment.objects.filter(patient=patient),
     ]
     return [
         sorted(
@@ -399,6 +404,7 @@ WEB = {
     "selfmonitor_response": {"response_id": ("response", "draft")},
     "rehab_plan": {"pk": "plan"},
     "rehab_plan_agree": {"pk": "plan"},
+    "rehab_plan_comment": {"pk": "plan"},
     "rehab_plan_pdf": {"pk": "plan"},
     "care_map": {},
     "care_map_print": {},
@@ -599,6 +605,7 @@ ADMIN_MODELS = {
     "rehab_needsassessment": "assessment",
     "rehab_referral": "referral",
     "rehab_rehabplan": "rehab",
+    "rehab_rehabplancomment": "rehab_comment",
     "careplan_relativegrant": "grant",
     "contacts_caremap": "care_map",
     "contacts_handover": "handover",
@@ -669,6 +676,7 @@ LOGGED = {
     "selfmonitor_response",
     "rehab_plan",
     "rehab_plan_agree",
+    "rehab_plan_comment",
     "rehab_plan_pdf",
     "care_map_entry_edit",
     "care_map_entry_delete",

@@ -173,8 +173,8 @@ def test_the_rehab_page_costs_a_pinned_number_of_queries(cast, rehab, django_ass
     client.get(page(cast))  # the session's first request also stores the activity time
     # 1 session, 2 user, 3 care plan + patient, 4 rehab plan, 5 my units, 6 care relation
     # (reach), 7 access-log insert, 8 goals, 9 interventions (+ KVÅ code, unit),
-    # 10 self-care advice, 11 follow-ups.
-    with django_assert_num_queries(11):
+    # 10 self-care advice, 11 follow-ups, 12 the patient's comments.
+    with django_assert_num_queries(12):
         client.get(page(cast))
 
 

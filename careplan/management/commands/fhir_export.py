@@ -17,7 +17,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from careplan import fhir
+from careplan.fhir_everything import patient_everything
 from careplan.models import AccessLog, CareUnit, Patient
 
 
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         count = 0
         for one in patients.order_by("pk").iterator():
             count += 1
-            for resource in fhir.patient_everything(one):
+            for resource in patient_everything(one):
                 key = f"{resource['resourceType']}/{resource['id']}"
                 if key in seen:
                     continue
