@@ -35,7 +35,7 @@ class Instrument(models.Model):
         PROM = "prom", _("Patient-reported outcome (PROM)")
         PREM = "prem", _("Patient-reported experience (PREM)")
 
-    class TextStatus(models.TextChoices):
+    class TextStatus(models.TextChoices):  # careplan.content's DRAFT and REVIEWED
         DRAFT = "draft", _("Draft")
         REVIEWED = "reviewed", _("Reviewed")
 
