@@ -11,7 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from careplan.models import Patient
-from careplan.selectors import HIGH, MEDIUM, WorkItem, of_my_units, register_worklist_source
+from careplan.selectors import (
+    HIGH,
+    MEDIUM,
+    WorkItem,
+    answer_by,
+    of_my_units,
+    register_worklist_source,
+)
 
 from .models import Intervention, NeedsAssessment, RehabPlan, RehabPlanComment
 
@@ -21,8 +28,6 @@ def rehab_comment_items(user, *, limit: int) -> list[WorkItem]:
     """Open comments of my units' patients on their rehabilitation plans, oldest first
     (one query: comments, patients, acting unit; served by the partial index of open
     comments). Medium, high once past the answer-by time of a message."""
-    from careplan.selectors import answer_by
-
     comments = list(
         of_my_units(RehabPlanComment.objects.open(), user)
         .select_related("patient")

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from careplan import access
-from careplan.messaging import notify
+from careplan.messaging import notifications_resolve, notify, unit_staff
 from careplan.models import CarePlan, CareRelation, CareUnit, Notification, Patient, Role, User
 from careplan.outbox import outbox_enqueue
 from careplan.services import patient_text, plan_record_change
@@ -566,9 +566,6 @@ def rehab_plan_comment_create(
 
     With ``submission_key`` (the form's, or the API's Idempotency-Key) a second submit of
     the same form returns the first one's comment and stores nothing."""
-    from careplan.messaging import notify, unit_staff
-    from careplan.models import Notification
-
     patient = rehab_plan.patient
     if by.role != Role.PATIENT or patient.user_id != by.pk:
         raise PermissionDenied(_("Only the patient comments on the rehabilitation plan."))
@@ -611,9 +608,6 @@ def rehab_plan_comment_handle(
     """The care team handles a comment: with an answer the patient reads under it (and is
     told about), or without one ("read by the care team"). It leaves the worklist and the
     staff's notifications about it are read."""
-    from careplan.messaging import notifications_resolve, notify
-    from careplan.models import Notification
-
     _acting_unit(by, comment.patient)
     answer = (answer or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if answer:

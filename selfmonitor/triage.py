@@ -21,6 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
+from careplan.content import ORIGINAL, loaded
+
 from .definition import LANGS, DefinitionError, _is_text, item_map
 
 LEVELS = ("self_care", "call_today", "call_now")
@@ -142,10 +146,6 @@ def guide_versions(definition: dict, translations: dict | None, shipped: dict) -
     (``symptoms/languages/triage.v<N>.json``: ``{"languages": {lang: {"review_note",
     "levels": {level: title}, "advice": {rule: text}}}}``). Keys: "review_note",
     "levels.<level>", "advice.<rule>". Plain dicts: usable from a data migration."""
-    from django.conf import settings
-
-    from careplan.content import ORIGINAL, loaded
-
     known = {code for code, _name in settings.LANGUAGES}
     texts: dict[str, dict[str, str]] = {"review_note": {}}
     for lang, version in (shipped.get("languages") or {}).items():
