@@ -37,6 +37,8 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from careplan import content
+
 ITEM_TYPES = {"scale", "single", "multiple", "yesno", "text"}
 METHODS = {"sum", "mean", "max", "value", "count"}
 OPS = {">=", ">", "<=", "<", "==", "includes"}
@@ -47,10 +49,11 @@ LANGS = ("sv", "en")
 # The languages a language version may be in: the site's others (the original holds sv
 # and en), so a new language in settings.LANGUAGES needs no change here.
 VERSION_LANGS = tuple(code for code, _name in settings.LANGUAGES if code not in LANGS)
-TEXT_STATUSES = ("draft", "reviewed")
+# A translation's status, as for every other translated text (careplan.content).
+TEXT_STATUSES = content.STATUSES
 # Keys of a language version that are about the translation, not the instrument: a
 # review (draft → reviewed) is no edit of the version.
-REVIEW_KEYS = ("status", "reviewed_by")
+REVIEW_KEYS = content.META_KEYS
 TEXT_MAX_LENGTH = 2000
 
 

@@ -35,7 +35,7 @@ class Instrument(models.Model):
         PROM = "prom", _("Patient-reported outcome (PROM)")
         PREM = "prem", _("Patient-reported experience (PREM)")
 
-    class TextStatus(models.TextChoices):
+    class TextStatus(models.TextChoices):  # careplan.content's DRAFT and REVIEWED
         DRAFT = "draft", _("Draft")
         REVIEWED = "reviewed", _("Reviewed")
 
@@ -467,6 +467,13 @@ class Alert(models.Model):
                 fields=["-severity", "created_at"],
                 condition=Q(acknowledged_at__isnull=True),
                 name="alert_open_worklist",
+            ),
+            # the patient overview: one patient's open alerts in worklist order (without
+            # it the planner walks every open alert of every patient in that order)
+            models.Index(
+                fields=["patient", "-severity", "created_at"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="alert_open_patient",
             ),
         ]
 

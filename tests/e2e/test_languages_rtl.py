@@ -142,9 +142,9 @@ def test_the_patient_reads_the_plan_and_answers_a_questionnaire(new_browsing, pe
     # with the Swedish original one tap away.
     definition = assignment.instrument.definition
     expect(page.locator("h1")).to_have_text(definition["title"][lang])
-    expect(page.locator(".banner--translation")).to_be_visible()
-    page.locator(".banner--translation summary").click()
-    expect(page.locator(".original-text ul")).to_contain_text(
+    expect(page.locator(".translation-draft")).to_be_visible()
+    page.locator(".translation-draft summary").click()
+    expect(page.locator(".translation-draft__original ul")).to_contain_text(
         definition["pages"][0]["items"][0]["text"]["sv"]
     )
     with page.expect_navigation():
