@@ -17,22 +17,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import IntegerField, Model, OuterRef, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from careplan.models import RelativeGrant, Scope
-
+from .content import REVIEW_PERMISSION
 from .models import (
     AccessLog,
     CalendarEvent,
     CarePlan,
     CareRelation,
+    CareUnit,
     MessageThread,
     Patient,
     PlanSection,
+    RelativeGrant,
     Role,
+    Scope,
+    User,
 )
 
 Channel = AccessLog.Channel
@@ -76,6 +79,63 @@ def staff_unit_ids(user) -> frozenset[int]:
         cached = frozenset(user.care_units.values_list("id", flat=True))
         user._careplan_unit_ids = cached
     return cached
+
+
+def is_care_staff(user) -> bool:
+    """Works in the admin: an active user with admin access and the care team role."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.is_staff
+        and user.role == Role.STAFF
+    )
+
+
+def can_review_translations(user) -> bool:
+    """Care staff holding the review permission (the "Translation reviewers" group) may
+    mark a language version of content reviewed (``services.translation_review``)."""
+    return bool(user and is_care_staff(user) and user.has_perm(REVIEW_PERMISSION))
+
+
+def is_staff_of(user, unit_id: int | None) -> bool:
+    """A care team member of the unit ``unit_id`` (one query)."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.role == Role.STAFF
+        and user.care_units.filter(pk=unit_id).exists()
+    )
+
+
+def responsible_unit_for_write(by: User, patient: Patient) -> CareUnit:
+    """The unit ``by`` acts for when writing the patient's data: it must be the one
+    responsible for the patient. No responsible unit is a ``ValidationError``, another
+    unit (or not staff) a ``PermissionDenied``."""
+    relation = patient.responsible_relation()
+    if relation is None:
+        raise ValidationError(_("The patient has no responsible care unit."))
+    if by.role != Role.STAFF or not by.care_units.filter(pk=relation.unit_id).exists():
+        raise PermissionDenied(_("The patient belongs to another care unit."))
+    return relation.unit
+
+
+def require_patient_self(by, patient: Patient) -> None:
+    """What belongs to the patient alone (their care map's sharing, relatives' access):
+    only the patient themself writes it."""
+    if not getattr(by, "is_authenticated", False) or by.role != Role.PATIENT:
+        raise PermissionDenied(_("Only the patient can change this."))
+    if patient.user_id != by.pk:
+        raise PermissionDenied(_("Only the patient can change this."))
+
+
+def require_care_map_writer(by, patient: Patient) -> None:
+    """The care map is the patient's; the responsible unit's staff may draw it together
+    with them (in the admin). Sharing stays the patient's alone
+    (``require_patient_self``)."""
+    if getattr(by, "is_authenticated", False) and by.role == Role.STAFF:
+        if reach(by, patient).basis == AccessLog.Basis.CARE_RELATION:
+            return
+        raise PermissionDenied(_("The patient belongs to another care unit."))
+    require_patient_self(by, patient)
 
 
 def reach(user, patient: Patient) -> Reach:
@@ -348,9 +408,12 @@ def plan_for(
     scope: str | None = Scope.PLAN_SECTIONS,
     action: str | None = None,
 ) -> CarePlan:
-    plan = CarePlan.objects.select_related("patient", "template").filter(pk=pk).first()
-    if plan is None:
-        raise Http404
+    # get(), not filter().first(): no ORDER BY to build for a primary key; the plan's
+    # template is not read by any caller (no join).
+    try:
+        plan = CarePlan.objects.select_related("patient").get(pk=pk)
+    except CarePlan.DoesNotExist:
+        raise Http404 from None
     # The caller may show parts by scope: ``plan.reach.covers(Scope.CALENDAR)``.
     plan.reach = authorize(  # type: ignore[attr-defined]  # the reader's reach, not a field
         user, plan.patient, plan, write=write, channel=channel, scope=scope, action=action
@@ -361,9 +424,10 @@ def plan_for(
 def section_for(
     user, pk, *, write: bool = False, channel: str = Channel.WEB, action: str | None = None
 ) -> PlanSection:
-    section = PlanSection.objects.select_related("plan__patient").filter(pk=pk).first()
-    if section is None:
-        raise Http404
+    try:
+        section = PlanSection.objects.select_related("plan__patient").get(pk=pk)
+    except PlanSection.DoesNotExist:
+        raise Http404 from None
     section.reach = authorize(  # type: ignore[attr-defined]  # the reader's reach, not a field
         user,
         section.plan.patient,

@@ -10,7 +10,14 @@ from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+
+from careplan.eid.adapter import PROVIDER_SESSION_KEY, STRONG_SESSION_KEY
+from careplan.eid.logout import end_session_url
+
+from .models import Role
+from .outbox import outbox_enqueue
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -21,8 +28,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request: HttpRequest, user, form, commit: bool = True):
         """Who signs up with a relative's invitation gets the relative role."""
         if request.session.get("invitation_token"):
-            from .models import Role
-
             user.role = Role.RELATIVE
         return super().save_user(request, user, form, commit=commit)
 
@@ -45,12 +50,13 @@ class AccountAdapter(DefaultAccountAdapter):
         from allauth.core import context as allauth_context
         from django.contrib.sites.shortcuts import get_current_site
 
-        from .services import outbox_enqueue
-
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
         ctx.update(context)
-        message = self.render_mail(template_prefix, email, ctx)
+        # In the recipient's own language when they have an account (a reset asked for
+        # from a browser in another language still reaches them in theirs).
+        with translation.override(_recipient_language(email, context) or get_language()):
+            message = self.render_mail(template_prefix, email, ctx)
         outbox_enqueue(
             task="careplan.tasks.send_rendered_email",
             kwargs={
@@ -84,8 +90,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def pre_login(self, request: HttpRequest, user, **kwargs):
         """A login without e-ID is a password (or code) login: refused for the roles
         ``CAREPLAN_PASSWORD_LOGIN_ROLES`` leaves out, and never counts as a strong one."""
-        from careplan.eid.adapter import STRONG_SESSION_KEY
-
         if not (kwargs.get("signal_kwargs") or {}).get("sociallogin"):
             request.session.pop(STRONG_SESSION_KEY, None)
             if user.role not in settings.CAREPLAN_PASSWORD_LOGIN_ROLES:
@@ -112,8 +116,6 @@ class AccountAdapter(DefaultAccountAdapter):
         """After an e-ID login, logging out here also ends the IdP's session where it
         supports RP-initiated logout (its discovery names an end_session_endpoint)."""
         url = super().get_logout_redirect_url(request)
-        from careplan.eid.adapter import PROVIDER_SESSION_KEY
-        from careplan.eid.logout import end_session_url
 
         provider_id = request.session.get(PROVIDER_SESSION_KEY)
         if provider_id:
@@ -152,3 +154,13 @@ class MFAAdapter(DefaultMFAAdapter):
 
     def decrypt(self, encrypted_text: str) -> str:
         return mfa_decrypt(encrypted_text)
+
+
+def _recipient_language(email: str, context: dict) -> str:
+    """The language of the account an allauth e-mail goes to ("" when there is none)."""
+    from .models import User
+
+    user = context.get("user")
+    if not isinstance(user, User):
+        user = User.objects.filter(email__iexact=email).only("language").first()
+    return user.language if user is not None else ""

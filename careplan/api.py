@@ -32,7 +32,7 @@ from rest_framework.settings import api_settings
 
 from careplan.models import Scope
 
-from . import access, services
+from . import access, content, services
 from .models import (
     AccessLog,
     CalendarEvent,
@@ -147,6 +147,18 @@ class PatientRefSerializer(serializers.Serializer):
 class SectionSerializer(serializers.ModelSerializer):
     title = serializers.CharField(read_only=True, help_text="In the request's language.")
     body = serializers.CharField(read_only=True, help_text="In the request's language.")
+    body_language = serializers.SerializerMethodField(
+        help_text=(
+            "The language ``body`` is in: the request's if the text has a version in it, "
+            "else sv (the original)."
+        )
+    )
+    body_status = serializers.SerializerMethodField(
+        help_text=(
+            "draft or reviewed for a translated body (show a draft with the notice and the "
+            "Swedish original, body_sv); null for the original."
+        )
+    )
 
     class Meta:
         model = PlanSection
@@ -157,6 +169,8 @@ class SectionSerializer(serializers.ModelSerializer):
             "order",
             "title",
             "body",
+            "body_language",
+            "body_status",
             "personal_note",
             "title_sv",
             "title_en",
@@ -166,6 +180,12 @@ class SectionSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+
+    def get_body_language(self, section: PlanSection) -> str:
+        return content.shown(section, "body").lang
+
+    def get_body_status(self, section: PlanSection) -> str | None:
+        return content.shown(section, "body").status
 
 
 class SectionUpdateSerializer(serializers.ModelSerializer):

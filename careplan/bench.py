@@ -38,6 +38,7 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone
 
 from . import personnummer as pnr
+from .management.commands.load_plan_templates import TEMPLATE_DIR, load_template_file
 from .models import (
     AccessLog,
     CalendarEvent,
@@ -45,6 +46,7 @@ from .models import (
     CareRelation,
     CareUnit,
     ContactNurseAssignment,
+    Message,
     MessageThread,
     Patient,
     PlanChange,
@@ -210,8 +212,6 @@ def bench_template() -> PlanTemplate:
     """The shipped breast-cancer template (loaded if missing), else the first template."""
     template = PlanTemplate.objects.filter(slug="breast").order_by("-version").first()
     if template is None:
-        from .management.commands.load_plan_templates import TEMPLATE_DIR, load_template_file
-
         path = TEMPLATE_DIR / "breast.json"
         if path.is_file():
             template, _outcome = load_template_file(path)
@@ -428,6 +428,7 @@ def _seed_rows(
                     title_en=s.title_en,
                     body_sv=s.body_sv,
                     body_en=s.body_en,
+                    translations=s.translations,
                     personal_note="Ring mig om du undrar något." if s.order == 0 else "",
                 )
                 for plan in plans
@@ -615,8 +616,6 @@ def nurse_day_pages() -> list[Page]:
 def waiting_threads_seed(*, every: int = 50) -> int:
     """One waiting patient message for every ``every``-th bench patient (once; the rows
     go with the patients when the seed is purged). Returns the threads added."""
-    from .models import Message
-
     if MessageThread.objects.filter(patient__in=bench_patients()).exists():
         return 0
     now = timezone.now()

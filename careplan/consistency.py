@@ -10,12 +10,14 @@ tables. Each problem names rows by id, never by personnummer.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from contacts.models import HANDOVER_OPEN_STATES, Handover, HandoverState
+
+from . import outbox
 from .models import (
     CarePlan,
     CareRelation,
@@ -132,8 +134,6 @@ def _care_plan_problems(problems: list[Problem]) -> None:
 
 
 def _handover_problems(problems: list[Problem]) -> None:
-    from contacts.models import HANDOVER_OPEN_STATES, Handover, HandoverState
-
     responsible = CareRelation.objects.filter(patient=OuterRef("patient"), ended_at__isnull=True)
     _report(
         problems,
@@ -200,10 +200,7 @@ def _outbox_problems(problems: list[Problem], *, now: dt.datetime) -> None:
     )
     unknown = []
     for task in Outbox.objects.exclude(status=S.DONE).values_list("task", flat=True).distinct():
-        module_name, _, func_name = task.rpartition(".")
-        try:
-            getattr(importlib.import_module(module_name), func_name)
-        except (ImportError, AttributeError, ValueError):
+        if not outbox.is_registered(task):
             unknown.append(task)
     if unknown:
         problems.append(

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.utils import timezone
 
+from .models import CarePlan
+
 PERSONNUMMER_SYSTEM = "urn:oid:1.2.752.129.2.1.3.1"
 SAMORDNINGSNUMMER_SYSTEM = "urn:oid:1.2.752.129.2.1.3.3"
 HSA_SYSTEM = "urn:oid:1.2.752.129.2.1.4.1"
@@ -314,8 +316,6 @@ def care_plan(plan, *, unit=None) -> dict:
 def patient_core(patient) -> list[dict]:
     """Patient, responsible unit, contact nurse (Practitioner + PractitionerRole), CareTeam
     and the open care plan: what identifies the patient and who is responsible."""
-    from .models import CarePlan
-
     relation = patient.responsible_relation()
     assignment = patient.contact_nurse_assignment()
     out = [patient_resource(patient)]

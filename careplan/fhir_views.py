@@ -37,10 +37,27 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView, exception_handler
 
+from contacts.fhir import care_map_entry, grant_consent, handover_service_request, handover_task
+from contacts.handover.access import handover_for
+from contacts.models import CareMapEntry, EntryKind
+from rehab.access import rehab_plan_by_id
+from rehab.fhir import goal_resource, intervention_resource, rehab_plan_resources
+from rehab.models import Goal, Intervention
+from selfmonitor.access import response_for, responses_for
+from selfmonitor.fhir import (
+    SCALE_SYSTEM,
+    observation_id,
+    observations,
+    questionnaire,
+    questionnaire_response,
+)
+from selfmonitor.models import Instrument
+
 from . import access
 from . import fhir as core
+from .fhir_clients import ClientCredentialsAuthentication
 from .fhir_everything import patient_everything
-from .models import AccessLog, CareUnit, RelativeGrant, Role
+from .models import AccessLog, CareUnit, ContactNurseAssignment, RelativeGrant, Role, User
 
 API = AccessLog.Channel.API
 FHIR_VERSION = "4.0.1"
@@ -100,8 +117,6 @@ class InvalidSearch(exceptions.ValidationError):
 
 def _authentication_classes():
     from rest_framework.authentication import SessionAuthentication
-
-    from .fhir_clients import ClientCredentialsAuthentication
 
     return [ClientCredentialsAuthentication, SessionAuthentication]
 
@@ -182,9 +197,6 @@ def read_care_team(user, rid: str) -> dict:
 
 def read_care_plan(user, rid: str) -> dict:
     if rid.startswith("rehab-plan-"):
-        from rehab.access import rehab_plan_by_id
-        from rehab.fhir import rehab_plan_resources
-
         rehab = rehab_plan_by_id(user, _number(r"rehab-plan-(\d+)", rid), channel=API)
         return rehab_plan_resources(rehab)[0]
     plan = access.plan_for(user, _number(r"careplan-(\d+)", rid), channel=API)
@@ -197,9 +209,6 @@ def read_care_plan(user, rid: str) -> dict:
 
 def read_organization(user, rid: str) -> dict:
     if rid.startswith("caremap-"):  # a care contact on the patient's care map
-        from contacts.fhir import care_map_entry
-        from contacts.models import EntryKind
-
         entry = _care_map_entry(user, rid)
         if entry.kind != EntryKind.CARE_CONTACT:
             raise Http404
@@ -211,26 +220,22 @@ def read_organization(user, rid: str) -> dict:
 
 
 def read_questionnaire(user, rid: str) -> dict:
-    from selfmonitor.fhir import questionnaire
-    from selfmonitor.models import Instrument
 
     m = re.fullmatch(r"([a-z0-9-]+)-v(\d+)", rid)
-    instrument = m and Instrument.objects.filter(key=m.group(1), version=m.group(2)).first()
+    instrument = (
+        m and Instrument.objects.filter(key=m.group(1), version=m.group(2), language="").first()
+    )
     if not instrument:
         raise Http404
     return questionnaire(instrument)
 
 
 def read_questionnaire_response(user, rid: str) -> dict:
-    from selfmonitor.access import response_for
-    from selfmonitor.fhir import questionnaire_response
 
     return questionnaire_response(response_for(user, _number(r"response-(\d+)", rid), channel=API))
 
 
 def read_observation(user, rid: str) -> dict:
-    from selfmonitor.access import response_for
-    from selfmonitor.fhir import observations
 
     response = response_for(user, _number(r"response-(\d+)-.+", rid), channel=API)
     found = [o for o in observations(response) if o["id"] == rid]
@@ -240,16 +245,12 @@ def read_observation(user, rid: str) -> dict:
 
 
 def read_task(user, rid: str) -> dict:
-    from contacts.fhir import handover_task
-    from contacts.handover.access import handover_for
 
     return handover_task(handover_for(user, _number(r"handover-(\d+)", rid), channel=API))
 
 
 def _care_map_entry(user, rid: str):
     """A care-map entry, checked as the API checks it (relatives do not reach the map)."""
-    from contacts.models import CareMapEntry
-
     pk = _number(r"caremap-(\d+)", rid)
     entry = CareMapEntry.objects.select_related("care_map__patient").filter(pk=pk).first()
     if entry is None:
@@ -259,8 +260,6 @@ def _care_map_entry(user, rid: str):
 
 
 def read_related_person(user, rid: str) -> dict:
-    from contacts.fhir import care_map_entry
-    from contacts.models import EntryKind
 
     entry = _care_map_entry(user, rid)
     if entry.kind == EntryKind.CARE_CONTACT:
@@ -269,8 +268,6 @@ def read_related_person(user, rid: str) -> dict:
 
 
 def read_consent(user, rid: str) -> dict:
-    from contacts.fhir import grant_consent
-
     pk = _number(r"relative-grant-(\d+)", rid)
     grant = RelativeGrant.objects.select_related("patient", "relative").filter(pk=pk).first()
     if grant is None:
@@ -280,9 +277,6 @@ def read_consent(user, rid: str) -> dict:
 
 
 def read_goal(user, rid: str) -> dict:
-    from rehab.access import rehab_plan_by_id
-    from rehab.fhir import goal_resource
-    from rehab.models import Goal
 
     goal = Goal.objects.filter(pk=_number(r"rehab-goal-(\d+)", rid)).first()
     if goal is None:
@@ -292,8 +286,6 @@ def read_goal(user, rid: str) -> dict:
 
 
 def _intervention(user, pk: int):
-    from rehab.access import rehab_plan_by_id
-    from rehab.models import Intervention
 
     item = Intervention.objects.select_related("kva", "unit").filter(pk=pk).first()
     if item is None:
@@ -302,8 +294,6 @@ def _intervention(user, pk: int):
 
 
 def read_procedure(user, rid: str) -> dict:
-    from rehab.fhir import intervention_resource
-
     rehab, item = _intervention(user, _number(r"rehab-procedure-(\d+)", rid))
     data = intervention_resource(rehab, item)
     if data["resourceType"] != "Procedure":  # not done (yet): a ServiceRequest
@@ -314,12 +304,8 @@ def read_procedure(user, rid: str) -> dict:
 def read_service_request(user, rid: str) -> dict:
     """A rehab intervention not yet done, or what a handover asks of the receiver."""
     if rid.startswith("handover-"):
-        from contacts.fhir import handover_service_request
-        from contacts.handover.access import handover_for
-
         pk = _number(r"handover-(\d+)-request", rid)
         return handover_service_request(handover_for(user, pk, channel=API))
-    from rehab.fhir import intervention_resource
 
     rehab, item = _intervention(user, _number(r"rehab-request-(\d+)", rid))
     data = intervention_resource(rehab, item)
@@ -330,8 +316,6 @@ def read_service_request(user, rid: str) -> dict:
 
 def read_practitioner(user, rid: str) -> dict:
     """A member of staff by name, for staff (no patient data: not access-logged)."""
-    from .models import User
-
     staff = User.objects.filter(pk=_number(r"staff-(\d+)", rid), role=Role.STAFF).first()
     if staff is None or user.role != Role.STAFF:
         raise Http404
@@ -349,8 +333,6 @@ def read_practitioner_role(user, rid: str) -> dict:
     staff = unit.members.get(pk=m.group(1))
     # The direct phone as the patient's CareTeam gives it: the latest contact-nurse
     # assignment of this nurse in this unit.
-    from .models import ContactNurseAssignment
-
     phone = (
         ContactNurseAssignment.objects.filter(nurse=staff, unit=unit)
         .order_by("-started_on", "-id")
@@ -461,8 +443,6 @@ class SearchView(FhirView):
         return query, min(count, settings.CAREPLAN_FHIR_MAX_PAGE_SIZE), page
 
     def responses(self, query):
-        from selfmonitor.access import responses_for
-
         qs = responses_for(self.request.user)
         if "patient" in query:
             qs = qs.filter(patient_id__in=[_patient_param(v) for v in query["patient"]])
@@ -514,8 +494,6 @@ class QuestionnaireResponseSearch(SearchView):
     date_param = "authored"
 
     def get(self, request: Request) -> Response:
-        from selfmonitor.fhir import questionnaire_response
-
         query, count, page = self.parse(request)
         qs = self.responses(query)
         if "questionnaire" in query:
@@ -538,8 +516,6 @@ class ObservationSearch(SearchView):
     params = frozenset({"patient", "code", "date"})
 
     def get(self, request: Request) -> Response:
-        from selfmonitor.fhir import SCALE_SYSTEM, observation_id, observations
-
         query, count, page = self.parse(request)
         qs = self.responses(query)
         codes: set[str] = set()

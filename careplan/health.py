@@ -16,6 +16,9 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from django.conf import settings
 from django.db import connections
 
+from . import celery_app
+from .cache import FallbackRedisCache
+
 DEADLINE_SECONDS = 0.9
 PROBE_TIMEOUT_SECONDS = 0.5
 
@@ -32,8 +35,6 @@ def _database() -> dict:
 
 
 def _cache() -> dict:
-    from .cache import FallbackRedisCache
-
     if not settings.REDIS_URL:
         return {"backend": "file"}
     import redis
@@ -57,8 +58,6 @@ def _cache() -> dict:
 
 
 def _broker() -> dict:
-    from . import celery_app
-
     if celery_app.conf.task_always_eager:
         return {"skipped": "no broker: tasks run in-process"}
     with celery_app.connection_for_write() as conn:

@@ -14,8 +14,8 @@ Per run:
 - × bare Django: app CPU per request over the baseline's, measured just before.
 
 A page is one :class:`HttpPage` line in :data:`PAGES`: a key, a label, who asks (a
-sampled patient or a nurse) and how its path is made from a :class:`Who`. Figures,
-never pass/fail.
+sampled patient, a relative of one with every part shared, or a nurse of the largest
+unit) and how its path is made from a :class:`Who`. Figures, never pass/fail.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from selfmonitor import bench as selfmonitor_bench
+
 from . import bench as core
 from .models import (
     CarePlan,
@@ -52,8 +54,11 @@ from .models import (
     Message,
     MessageThread,
     Patient,
+    RelativeGrant,
     Role,
+    Scope,
     StaffMembership,
+    User,
 )
 from .testing import login
 
@@ -77,7 +82,7 @@ class Who:
 class HttpPage:
     key: str
     label: str
-    role: str  # "patient" or "nurse"
+    role: str  # "patient", "relative" or "nurse"
     path: Callable[[Who], str]
     # Ask every sampled path once before measuring (the PDF: measured as a reprint of an
     # unchanged plan, the common case; the first print of each plan builds it).
@@ -104,6 +109,9 @@ PAGES: list[HttpPage] = [
     ),
     HttpPage("pdf", "plan PDF (reprint, unchanged)", "patient", _plan("plan_pdf"), warm_all=True),
     HttpPage("messages", "messages", "patient", _fixed("message_list")),
+    HttpPage("relative_home", "relative's start page", "relative", _fixed("home")),
+    HttpPage("relative_plan", "relative's plan page", "relative", _plan("plan_detail")),
+    HttpPage("relative_calendar", "relative's calendar", "relative", _plan("plan_calendar")),
     HttpPage(
         "admin_patients",
         "admin patient list",
@@ -145,8 +153,6 @@ def sample_patient_ids(count: int) -> list[int]:
 
 def seed_workload(patient_ids: list[int], progress: Callable[[str], None]) -> dict:
     """The sampled patients' answers (with alerts) and message threads; idempotent."""
-    from selfmonitor import bench as selfmonitor_bench
-
     answers = selfmonitor_bench.seed_for_patients(
         patient_ids=patient_ids, per_patient=ANSWERS_PER_PATIENT, progress=progress
     )
@@ -212,6 +218,33 @@ def session_cookie(user) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
+def relatives(patient_ids: list[int]) -> dict[int, User]:
+    """One relative per sampled patient, given every part of the plan; idempotent."""
+    emails = {pid: f"bench-relative-{pid}@{core.EMAIL_DOMAIN}" for pid in patient_ids}
+    have = {u.email: u for u in User.objects.filter(email__in=emails.values())}
+    missing = [
+        User(email=email, first_name="Anhörig", last_name=f"Bench {pid}", role=Role.RELATIVE)
+        for pid, email in emails.items()
+        if email not in have
+    ]
+    for user in missing:
+        user.set_unusable_password()
+    with transaction.atomic():
+        for user in User.objects.bulk_create(missing):
+            have[user.email] = user
+        granted = set(
+            RelativeGrant.objects.active()
+            .filter(patient_id__in=patient_ids, relative__in=list(have.values()))
+            .values_list("patient_id", flat=True)
+        )
+        RelativeGrant.objects.bulk_create(
+            RelativeGrant(patient_id=pid, relative=have[emails[pid]], scopes=list(Scope.values))
+            for pid in patient_ids
+            if pid not in granted
+        )
+    return {pid: have[email] for pid, email in emails.items()}
+
+
 def askers(patient_ids: list[int], nurses: int) -> dict[str, list[Who]]:
     plans = dict(
         CarePlan.objects.filter(patient_id__in=patient_ids)
@@ -219,11 +252,15 @@ def askers(patient_ids: list[int], nurses: int) -> dict[str, list[Who]]:
         .values_list("patient_id", "id")
     )
     patients = Patient.objects.filter(id__in=patient_ids).select_related("user").order_by("id")
-    by_role: dict[str, list[Who]] = {"patient": [], "nurse": []}
+    their_relatives = relatives(patient_ids)
+    by_role: dict[str, list[Who]] = {"patient": [], "relative": [], "nurse": []}
     with override_settings(DEBUG=False):
         for p in patients:
             if p.id in plans:
                 by_role["patient"].append(Who(session_cookie(p.user), plan_id=plans[p.id]))
+                by_role["relative"].append(
+                    Who(session_cookie(their_relatives[p.id]), plan_id=plans[p.id])
+                )
         # The nurses of the first (largest) bench unit: the issue's 20 000-patient unit.
         unit = core.bench_units().order_by("id").first()
         memberships = StaffMembership.objects.filter(unit=unit, user__role=Role.STAFF)
@@ -540,7 +577,8 @@ def measure(
     lines = {page.key: [f"{page.path(w)}\t{w.cookie}" for w in who[page.role]] for page in pages}
     for v in lines.values():
         rng.shuffle(v)
-    patient_pages = [p.key for p in pages if p.role == "patient"]
+    # The mixed workload: patients and their relatives 80 %, nurses 20 %.
+    patient_pages = [p.key for p in pages if p.role != "nurse"]
     nurse_pages = [p.key for p in pages if p.role == "nurse"]
     mixed: list[str] = []
     for _i in range(2000):
@@ -580,6 +618,7 @@ def measure(
         "seconds_per_run": seconds,
         "rounds": rounds,
         "sampled_patients": len(who["patient"]),
+        "relatives": len(who["relative"]),
         "nurses": len({w.cookie for w in who["nurse"]}),
         "workload": workload,
         "load_avg_1m_at_start": round(load, 2),
@@ -596,7 +635,8 @@ def render(report: dict) -> str:
         f"over HTTP — {report['server']}; {report['client']}; {report['rounds']} round(s) of "
         f"{report['seconds_per_run']} s per page, each after a bare-Django baseline run; "
         f"medians over the rounds",
-        f"{report['sampled_patients']} sampled patients, {report['nurses']} nurses of "
+        f"{report['sampled_patients']} sampled patients (and a relative of each), "
+        f"{report['nurses']} nurses of "
         f"{report['units']}; {report['cpus']} CPUs, load average "
         f"{report['load_avg_1m_at_start']} → {report['load_avg_1m_at_end']} (other work on "
         "the machine makes p95 noisy; app CPU per request is the steadier figure)",

@@ -4,7 +4,7 @@ before the row was marked done) is the same message to the receiving side, which
 drop the copy (RFC 5322 Message-ID; many mail stores and clients do).
 
 Use ``send_mail`` here instead of ``django.core.mail.send_mail`` in every task that the
-outbox runs (``careplan.tasks.run_outbox`` sets the key).
+outbox runs (``careplan.outbox.run_outbox`` sets the key).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Messages between patient and care team, and the one notification mechanism.
 
 Writes here follow ``services.py``: typed, keyword-only, atomic. Side effects (e-mail) are
-stored in the outbox with the change and sent after commit (``services.outbox_enqueue``),
+stored in the outbox with the change and sent after commit (``outbox.outbox_enqueue``),
 so nothing is lost when the broker is down and a retry never sends twice.
 
 ``notify(...)`` is what every app calls to tell someone that something new is waiting:
@@ -29,9 +29,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from . import access
 from .models import (
     MESSAGE_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
@@ -43,7 +45,7 @@ from .models import (
     StaffEmail,
     User,
 )
-from .services import _responsible_unit_of, outbox_enqueue
+from .outbox import outbox_enqueue
 
 NOTIFICATION_EMAIL_TASK = "careplan.tasks.send_notification_email"
 
@@ -59,7 +61,7 @@ def notify(
     dedupe_key: str,
     url: str = "",
     patient: Patient | None = None,
-    text: str = "",
+    text: str | Promise = "",
     email: bool = True,
 ) -> list[Notification]:
     """Tell each recipient that something new is waiting.
@@ -67,7 +69,8 @@ def notify(
     One ``Notification`` per recipient and ``dedupe_key`` (a second call with the same
     key is a no-op for that person), the recipient's unread count, and, if ``email``, an
     outbox e-mail sent after commit that names no health data. ``text`` must not hold
-    health data either: it is short, generic wording for kinds added by other apps.
+    health data either: it is short, generic wording for kinds added by other apps; pass
+    it lazily (``gettext_lazy``) and each recipient gets it in their own language.
     Returns the notifications created now.
     """
     created: list[Notification] = []
@@ -76,13 +79,16 @@ def notify(
         if user is None or user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
+        # A lazy text (gettext_lazy) is written in each recipient's own language.
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            own_text = str(text)
         try:
             with transaction.atomic():
                 created.append(
                     Notification.objects.create(
                         recipient=user,
                         kind=kind,
-                        text=text[:200],
+                        text=own_text[:200],
                         url=url[:300],
                         patient=patient,
                         dedupe_key=dedupe_key[:200],
@@ -219,7 +225,7 @@ def message_send(
     if by.role == Role.PATIENT and by.pk == patient.user_id:
         from_patient, unit = True, None
     elif by.role == Role.STAFF:
-        unit = _responsible_unit_of(by, patient)
+        unit = access.responsible_unit_for_write(by, patient)
         from_patient = False
     else:
         raise PermissionDenied(_("Only the patient and the care team write messages."))
@@ -307,7 +313,7 @@ def message_send(
 def thread_mark_handled(*, thread: MessageThread, by: User) -> MessageThread:
     """The care team is done with the thread for now: it leaves the list of threads
     waiting for an answer until the patient writes again."""
-    _responsible_unit_of(by, thread.patient)
+    access.responsible_unit_for_write(by, thread.patient)
     now = timezone.now()
     thread.status = MessageThread.Status.HANDLED
     thread.handled_at = now

@@ -14,6 +14,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from careplan.api import _accept_language
+from careplan.eid.adapter import form_action_origins, is_strong_session
+
 from .models import Role
 
 _MFA_FREE_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/healthz")
@@ -24,8 +27,6 @@ def session_has_mfa(request: HttpRequest) -> bool:
     a strong authentication context (careplan.eid)."""
     from allauth.account.authentication import get_authentication_records
 
-    from careplan.eid.adapter import is_strong_session
-
     if is_strong_session(request):
         return True
     return any(r.get("method") == "mfa" for r in get_authentication_records(request, request.user))
@@ -34,8 +35,6 @@ def session_has_mfa(request: HttpRequest) -> bool:
 def content_security_policy() -> str:
     """The site's policy; form-action also allows the e-ID providers (a login button's
     and the logout's answer redirects to the IdP)."""
-    from careplan.eid.adapter import form_action_origins
-
     origins = form_action_origins()
     if not origins:
         return settings.CONTENT_SECURITY_POLICY
@@ -115,8 +114,6 @@ class StaffMfaRequiredMiddleware:
             and not session_has_mfa(request)
         ):
             if request.path.startswith("/api/"):
-                from careplan.api import _accept_language
-
                 # The API's rule, before any viewset runs: an explicit Accept-Language wins.
                 with translation.override(_accept_language(request) or translation.get_language()):
                     detail = _("Two-factor authentication is required for staff.")

@@ -48,8 +48,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from careplan.models import Scope
-
+from . import content
 from .models import (
     CalendarEvent,
     CarePlan,
@@ -57,6 +56,7 @@ from .models import (
     ContactNurseAssignment,
     PlanDocument,
     PlanSection,
+    Scope,
 )
 from .templatetags.careplan_tags import phase_text, status_text, text_blocks
 
@@ -282,6 +282,32 @@ def _text_flowables(text: str) -> list:
     return out
 
 
+def _content_flowables(obj, field: str = "body") -> list:
+    """A content text in the reader's language version (careplan/content.py), with the
+    same notes as on screen: Swedish shown for want of a version, or a draft translation."""
+    shown = content.shown(obj, field)
+    out: list = []
+    if shown.fallback and shown.text:
+        out.append(
+            _p(
+                _("This text is not yet available in your language. It is shown in Swedish."),
+                "small",
+            )
+        )
+    out += _text_flowables(shown.text)
+    if shown.is_draft:
+        out.append(_p(_("Translated text – ask your care team if anything is unclear"), "small"))
+    return out
+
+
+def _written_in(lang: str = content.ORIGINAL) -> str:
+    """The note under a text the care team wrote, when it is not in the reader's language."""
+    if lang == content.reader_language():
+        return ""
+    name = translation.get_language_info(lang)["name_translated"]
+    return _("Written by your care team in %(language)s.") % {"language": name}
+
+
 def _urgent_box(unit) -> Table:
     lines = [_p(_("If something is urgent"), "h3")]
     if unit is not None and unit.phone:
@@ -386,7 +412,7 @@ def _canvas_with_footer(footer: str, page_label: str, *, rtl: bool = False):
 
 # Part of every document's fingerprint: change it when the layout or its texts change, and
 # every kept document is built again on its next print.
-LAYOUT_VERSION = "2"  # 2: right-to-left layout for Arabic
+LAYOUT_VERSION = "3"  # 2: right-to-left layout for Arabic; 3: content language versions
 
 
 @dataclass
@@ -544,8 +570,11 @@ def _build(plan: CarePlan, shown: frozenset[str], inputs: _Inputs) -> bytes:
                 note = [(from_team, "")] + [
                     ("", line) for line in section.personal_note.splitlines()
                 ]
+                written_in = _written_in()
+                if written_in:
+                    note.append(("", written_in))
                 story.append(_lines(note, "note"))
-            story += _text_flowables(section.body)
+            story += _content_flowables(section)
         if plan.treatment_summary:
             story.append(_p(_("Summary of diagnosis and treatment"), "h2"))
             story += _text_flowables(plan.treatment_summary)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Model, OuterRef, QuerySet, Subquery
@@ -22,16 +23,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from rehab.services import worklist_reassessments  # rehab's part of the staff worklist
+
 from . import access
 from .models import (
     AccessLog,
     CalendarEvent,
     CarePlan,
+    CareRelation,
+    ContactNurseAssignment,
     EventChangeRequest,
     Message,
     MessageThread,
     Notification,
     Patient,
+    PlanSection,
     Role,
     User,
     VisitQuestion,
@@ -99,22 +105,13 @@ def register_worklist_source(
     return wrap
 
 
-def is_care_staff(user) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and user.is_staff
-        and user.role == Role.STAFF
-    )
-
-
 def of_my_units(qs: QuerySet, user, *, patient_path: str = "patient") -> QuerySet:
     """Rows whose patient one of my units is responsible for, each with its
     ``acting_unit_id`` (for the access log), through one join to the active care
     relation (one per patient, so no duplicates; the index ``carerelation_active_unit``
     serves it). Cheaper to build and to plan than ``patients_for`` plus
     ``with_acting_unit`` (a subquery each); staff only, nobody else lists a unit."""
-    if not is_care_staff(user):
+    if not access.is_care_staff(user):
         return qs.none()
     relation = f"{patient_path}__care_relations"
     return qs.filter(
@@ -130,7 +127,7 @@ def worklist(user, *, limit: int = 25) -> list[WorkItem] | None:
     (cached on the user) and one access-log insert per source that shows a row. None for
     users who are not care staff with a unit.
     """
-    if not is_care_staff(user) or not access.staff_unit_ids(user):
+    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     items: list[WorkItem] = []
     for source in WORKLIST_SOURCES.values():
@@ -264,23 +261,21 @@ def upcoming_events(user, *, days: int = 7, limit: int = 10) -> list[CalendarEve
     )
 
 
-def staff_worklist(user, *, days: int = 7, limit: int = 10) -> dict | None:
+def staff_worklist(user: User, *, days: int = 7, limit: int = 10) -> dict[str, Any] | None:
     """The unit's planning list on the admin index, below the worklist: patients of my
     units without a named contact nurse, draft plans not yet established, entries in the
     next ``days`` days, rehab's due reassessments.
 
     Five queries (four lists and the access-log rows, one per patient shown); none reads
     every patient of the unit (``tests/careplan/test_worklist_speed.py``)."""
-    if not is_care_staff(user) or not access.staff_unit_ids(user):
+    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
         return None
-    from rehab.services import worklist_reassessments  # rehab's part of the list
-
     no_nurse = patients_without_contact_nurse(user, limit=limit)
     drafts = draft_plans(user, limit=limit)
     events = upcoming_events(user, days=days, limit=limit)
     reassessments = worklist_reassessments(access.patients_for(user), user, limit=limit)
     rows: dict[int, tuple[int, int | None, Model]] = {}
-    shown: list[tuple[int, Model]] = [(p.pk, p) for p in no_nurse]
+    shown: list[tuple[int, Any]] = [(p.pk, p) for p in no_nurse]
     shown += [(p.patient_id, p) for p in drafts]
     shown += [(e.plan.patient_id, e) for e in events]
     shown += [(p.pk, p) for p in reassessments]
@@ -313,8 +308,6 @@ def notifications_of(user, *, limit: int = 50) -> list[Notification]:
 def overview_patient(user, pk) -> Patient | None:
     """The patient with my acting unit, the responsible unit and the contact nurse (one
     query). None when no unit of mine is responsible."""
-    from .models import CareRelation, ContactNurseAssignment
-
     relation = CareRelation.objects.filter(patient=OuterRef("pk"), ended_at__isnull=True)
     nurse = ContactNurseAssignment.objects.filter(patient=OuterRef("pk"), ended_on__isnull=True)
     qs = access.with_acting_unit(
@@ -336,6 +329,20 @@ def current_plan(patient: Patient) -> CarePlan | None:
         .order_by("-created_at")
         .first()
     )
+
+
+def plan_translation_gaps(plan: CarePlan | None, lang: str) -> list[PlanSection]:
+    """The plan's sections without a reviewed version in ``lang`` (the reader's language):
+    what the nurse sees on the plan and overview pages. Swedish readers: none, no query;
+    else one query whatever the number of sections."""
+    from . import content
+
+    if plan is None or lang == content.ORIGINAL:
+        return []
+    sections = PlanSection.objects.filter(plan=plan).only(
+        "id", "plan_id", "key", "order", "title_sv", "title_en", "translations"
+    )
+    return [s for s in sections if content.lacks_review(s, lang)]
 
 
 def next_events(patient: Patient, *, limit: int = 5) -> list[CalendarEvent]:

@@ -7,14 +7,16 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import access, content
 from . import personnummer as pnr
+from .messaging import notify
 from .models import (
     CalendarEvent,
     CarePlan,
@@ -23,95 +25,19 @@ from .models import (
     ContactNurseAssignment,
     EventChangeRequest,
     Language,
-    Outbox,
+    Notification,
     Patient,
     PlanChange,
     PlanSection,
     PlanTemplate,
+    PlanTemplateSection,
     Role,
     User,
+    VisitQuestion,
 )
 
-
-def _responsible_unit_of(by: User, patient: Patient) -> CareUnit:
-    """The unit ``by`` acts for: it must be the one responsible for the patient."""
-    relation = patient.responsible_relation()
-    if relation is None:
-        raise ValidationError(_("The patient has no responsible care unit."))
-    if by.role != Role.STAFF or not by.care_units.filter(pk=relation.unit_id).exists():
-        raise PermissionDenied(_("The patient belongs to another care unit."))
-    return relation.unit
-
-
-# --- Outbox -------------------------------------------------------------------------------
-
-
-def outbox_enqueue(*, task: str, kwargs: dict, dedupe_key: str) -> Outbox | None:
-    """Store a side effect with the change that caused it; send it after commit.
-
-    The same ``dedupe_key`` is stored once, so a retried request never sends twice. If the
-    broker is down at commit, ``relay_outbox`` (Celery beat) sends it later.
-    """
-    try:
-        with transaction.atomic():
-            row = Outbox.objects.create(task=task, kwargs=kwargs, dedupe_key=dedupe_key)
-    except IntegrityError:
-        return None
-    transaction.on_commit(lambda: outbox_dispatch(outbox_id=row.pk))
-    return row
-
-
-def outbox_dispatch(*, outbox_id: int) -> bool:
-    """Hand one row to the broker, once and briefly (short socket timeouts, no publish
-    retry). False if the broker is down or hung: the row stays for ``relay_outbox``, and
-    for ``CAREPLAN_BROKER_DOWN_SECONDS`` this process does not try again (a request must
-    never wait on a hung broker more than once per window)."""
-    import logging
-    import time
-
-    from django.conf import settings
-
-    from .tasks import run_outbox
-
-    if time.monotonic() < _broker_down_until[0]:
-        return False
-    try:
-        run_outbox.delay(outbox_id)
-    except Exception as exc:  # noqa: BLE001 - broker down: the relay picks it up later
-        if not run_outbox.app.conf.task_always_eager:
-            _broker_down_until[0] = time.monotonic() + settings.CAREPLAN_BROKER_DOWN_SECONDS
-        logging.getLogger(__name__).warning(
-            "outbox %s not handed to the broker (%s); the relay will retry",
-            outbox_id,
-            exc.__class__.__name__,
-        )
-        return False
-    Outbox.objects.filter(pk=outbox_id, sent_at__isnull=True).update(sent_at=timezone.now())
-    return True
-
-
-def outbox_retry(*, rows) -> int:
-    """Send parked (dead) or waiting rows again now, with a fresh count of attempts (the
-    admin's "retry"). Returns how many rows were reset; they go to the broker after
-    commit (or to the relay, if it is down)."""
-    with transaction.atomic():
-        ids = list(
-            Outbox.objects.select_for_update()
-            .filter(pk__in=[r.pk for r in rows])
-            .filter(status__in=[Outbox.Status.DEAD, Outbox.Status.PENDING])
-            .values_list("pk", flat=True)
-        )
-        Outbox.objects.filter(pk__in=ids).update(
-            status=Outbox.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
-        )
-        for outbox_id in ids:
-            transaction.on_commit(lambda outbox_id=outbox_id: outbox_dispatch(outbox_id=outbox_id))  # type: ignore[misc]
-    return len(ids)
-
-
-# Per process: until when (time.monotonic()) the broker counts as down.
-_broker_down_until = [0.0]
-
+# Re-exported: the other apps and older callers use ``services.outbox_*``.
+from .outbox import outbox_dispatch, outbox_enqueue, outbox_retry  # noqa: F401
 
 # --- Patients, responsibility, contact nurse ------------------------------------------------
 
@@ -183,7 +109,7 @@ def contact_nurse_assign(
     if relation is None:
         raise ValidationError(_("The patient has no responsible care unit."))
     if by is not None:
-        _responsible_unit_of(by, patient)
+        access.responsible_unit_for_write(by, patient)
     if nurse.role != Role.STAFF or not nurse.care_units.filter(pk=relation.unit_id).exists():
         raise ValidationError(
             {"nurse": _("The contact nurse must work in the responsible care unit.")}
@@ -232,7 +158,7 @@ def patient_login_invite(*, patient: Patient, by: User) -> User:
     commit, via the outbox) with a link to choose one. The e-mail holds no health data."""
     from allauth.account.models import EmailAddress
 
-    _responsible_unit_of(by, patient)
+    access.responsible_unit_for_write(by, patient)
     if patient.user_id is not None:
         raise ValidationError(_("%(patient)s already has a login.") % {"patient": patient})
     email = (patient.email or "").strip().lower()
@@ -324,7 +250,7 @@ def patient_login_from_eid(*, patient: Patient, relative: User | None = None) ->
 def plan_create_from_template(
     *, patient: Patient, template: PlanTemplate, by: User, diagnosis: str = ""
 ) -> CarePlan:
-    _responsible_unit_of(by, patient)
+    access.responsible_unit_for_write(by, patient)
     if CarePlan.objects.filter(patient=patient).exclude(status=CarePlan.Status.CLOSED).exists():
         raise ValidationError(
             _("The patient already has an open care plan. Close it before creating a new one.")
@@ -333,7 +259,7 @@ def plan_create_from_template(
     plan = CarePlan.objects.create(
         patient=patient,
         template=template,
-        title=template.title_en if lang == "en" else template.title_sv,
+        title=content.localized(template, "title", lang),
         diagnosis=diagnosis,
         created_by=by,
     )
@@ -346,6 +272,7 @@ def plan_create_from_template(
             title_en=s.title_en,
             body_sv=s.body_sv,
             body_en=s.body_en,
+            translations=s.translations,
         )
         for s in template.sections.all()
     )
@@ -359,7 +286,7 @@ def plan_create_from_template(
 @transaction.atomic
 def plan_establish(*, plan: CarePlan, by: User, on: dt.date | None = None) -> CarePlan:
     """The plan is established with the patient: needs a named contact nurse."""
-    _responsible_unit_of(by, plan.patient)
+    access.responsible_unit_for_write(by, plan.patient)
     # Established once: a second click, or two nurses at once, find it done.
     given, plan = plan, _locked_plan(plan)
     if plan.status != CarePlan.Status.DRAFT:
@@ -403,9 +330,6 @@ def plan_record_change(
     if by is not None and by.pk == plan.patient.user_id:
         return change
     if plan.patient.user_id and plan.status == CarePlan.Status.ACTIVE:
-        from .messaging import notify
-        from .models import Notification
-
         # One notification (and e-mail) per plan and day at most.
         notify(
             recipients=[plan.patient.user],  # type: ignore[list-item]  # user_id is set
@@ -468,6 +392,14 @@ def _locked_plan(plan: CarePlan) -> CarePlan:
     """The plan row, locked for this transaction: edits to a plan and its sections queue
     behind each other (plan first, then its sections: one lock order everywhere)."""
     return CarePlan.objects.select_for_update().select_related("patient").get(pk=plan.pk)
+
+
+def _stale_versions(section: PlanSection, changed: dict) -> list[str]:
+    """The languages whose version no longer matches a changed Swedish original (English,
+    kept in its own columns, is the editor's to change alongside)."""
+    if not {"title_sv", "body_sv"} & set(changed):
+        return []
+    return [lang for lang in (section.translations or {}) if lang not in ("sv", "en")]
 
 
 def plan_lock_for_edit(*, plan: CarePlan) -> CarePlan:
@@ -562,7 +494,7 @@ def plan_update(
     change and tells the patient once (``plan_record_change``). A save that changes
     nothing records nothing.
     """
-    _responsible_unit_of(by, plan.patient)
+    access.responsible_unit_for_write(by, plan.patient)
     current = _locked_plan(plan)
     fields = fields or {}
     if fields and (conflict := plan_conflict(plan=current, version=version)):
@@ -598,6 +530,12 @@ def plan_update(
             continue
         for name, value in section_changed.items():
             setattr(section, name, value)
+        stale = _stale_versions(section, section_changed)
+        if stale:
+            # A translation of a Swedish text that changed is never shown: the reader
+            # gets the new Swedish with the "not yet in your language" note.
+            section.translations = content.without(section.translations, stale)
+            section_changed["translations"] = section.translations
         section.version += 1
         section.full_clean(exclude=_unchanged(section, section_changed))
         section.save(update_fields=[*section_changed, "version", "updated_at"])
@@ -616,7 +554,7 @@ def plan_update(
         setattr(plan, name, getattr(current, name))
     for edit in sections:
         section = stored[edit.section.pk]
-        for name in [*SECTION_FIELDS, "version", "updated_at"]:
+        for name in [*SECTION_FIELDS, "translations", "version", "updated_at"]:
             setattr(edit.section, name, getattr(section, name))
     return plan
 
@@ -705,8 +643,6 @@ def event_change_request(*, event: CalendarEvent, by: User, text: str) -> EventC
     """The patient asks the care team to change one of the team's entries: one open
     request per entry (a second send adds nothing), on the unit's worklist at once, and
     the contact nurse is told (no health data)."""
-    from .messaging import notify
-    from .models import Notification
 
     text = (text or "").replace("\r\n", "\n").strip()
     if not text:
@@ -735,7 +671,7 @@ def event_change_request(*, event: CalendarEvent, by: User, text: str) -> EventC
     notify(
         recipients=recipients,
         kind=Notification.Kind.OTHER,
-        text=str(gettext_lazy("A patient asks to change a calendar entry")),
+        text=gettext_lazy("A patient asks to change a calendar entry"),
         dedupe_key=f"event-change-request:{request.pk}",
         url=reverse("admin:careplan_eventchangerequest_change", args=[request.pk]),
         patient=patient,
@@ -750,7 +686,7 @@ def event_change_request_handle(
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("Write a note on what was done.")})
-    _responsible_unit_of(by, change_request.patient)
+    access.responsible_unit_for_write(by, change_request.patient)
     updated = EventChangeRequest.objects.filter(
         pk=change_request.pk, handled_at__isnull=True
     ).update(handled_at=timezone.now(), handled_by=by, note=note)
@@ -765,8 +701,6 @@ def event_change_request_handle(
 
 def visit_question_add(*, patient: Patient, by: User, text: str):
     """The patient notes a question for the next visit (CR LF from browsers made LF)."""
-    from .models import VisitQuestion
-
     if by.role != Role.PATIENT or patient.user_id != by.pk:
         raise PermissionDenied
     text = (text or "").replace("\r\n", "\n").strip()
@@ -779,8 +713,6 @@ def visit_question_add(*, patient: Patient, by: User, text: str):
 
 def visit_question_set_answered(*, question, by: User, answered: bool) -> None:
     """The patient ticks a question off (or back on); only the patient's own."""
-    from .models import VisitQuestion
-
     if by.role != Role.PATIENT or question.patient.user_id != by.pk:
         raise PermissionDenied
     VisitQuestion.objects.filter(pk=question.pk).update(
@@ -792,3 +724,58 @@ def visit_question_delete(*, question, by: User) -> None:
     if by.role != Role.PATIENT or question.patient.user_id != by.pk:
         raise PermissionDenied
     question.delete()
+
+
+# --- Language versions of content -------------------------------------------------------------
+
+
+@transaction.atomic
+def translation_review(*, obj, lang: str, by: User) -> object:
+    """Mark ``obj``'s ``lang`` version reviewed by ``by`` now (any content with a
+    ``translations`` field: templates and their sections, plan sections, advice, the
+    symptom advice guide). Refused to anyone without the permission and for a language
+    the text has no version in. A template's review also reaches its sections and the plan
+    sections still carrying that same text."""
+    if not access.can_review_translations(by):
+        raise PermissionDenied(_("Only a translation reviewer can mark a text reviewed."))
+    if lang not in content.translated_languages():
+        raise ValidationError(_("Choose a language other than the original (Swedish)."))
+    model = type(obj)
+    rows = [model.objects.select_for_update().get(pk=obj.pk)]
+    if isinstance(obj, PlanTemplate):
+        rows += list(obj.sections.select_for_update())
+    reviewed = 0
+    for row in rows:
+        if not _has_version(row, lang):
+            continue
+        row.translations = content.reviewed(row.translations, lang, by=by)
+        row.save(update_fields=["translations"])
+        reviewed += 1
+        if isinstance(row, PlanTemplateSection):
+            _review_copies(row, lang)
+    if not reviewed:
+        raise ValidationError(_("This text has no version in that language to review."))
+    obj.translations = rows[0].translations
+    return obj
+
+
+def _has_version(row, lang: str) -> bool:
+    version = (row.translations or {}).get(lang)
+    if version is None:
+        return False
+    texts = [k for k in version if k not in content.META_KEYS]
+    return bool(texts) or hasattr(row, f"title_{lang}") or hasattr(row, f"body_{lang}")
+
+
+def _review_copies(source: PlanTemplateSection, lang: str) -> None:
+    """Plan sections copied from ``source`` whose Swedish and ``lang`` texts are still the
+    template's get its review (an individualised section keeps its own status)."""
+    version = source.translations.get(lang) or {}
+    for section in PlanSection.objects.filter(
+        plan__template_id=source.template_id, key=source.key, title_sv=source.title_sv
+    ).only("id", "body_sv", "translations"):
+        mine = (section.translations or {}).get(lang) or {}
+        texts = {k: v for k, v in version.items() if k not in content.META_KEYS}
+        if section.body_sv == source.body_sv and all(mine.get(k) == v for k, v in texts.items()):
+            section.translations = {**section.translations, lang: dict(version)}
+            section.save(update_fields=["translations"])

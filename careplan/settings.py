@@ -349,7 +349,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 # A dead or hung broker must not hang a web request: short socket timeouts, and the
 # outbox hands a task over once (the relay re-sends what did not get through).
-# The outbox (careplan.tasks.run_outbox): a claimed row is another worker's again after
+# The outbox (careplan.outbox.run_outbox): a claimed row is another worker's again after
 # the lease (longer than any task may run); failures back off 1, 2, 4, ... minutes and
 # after the last attempt the row is parked as dead for the admin.
 CAREPLAN_OUTBOX_LEASE_SECONDS = env.int(

@@ -15,6 +15,10 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from contacts.models import Handover, HandoverState
+from rehab.models import RehabPlan
+from selfmonitor.models import Assignment, Response
+
 from .models import CarePlan, MessageThread
 
 
@@ -29,9 +33,6 @@ class Todo:
 
 def todo_for_patient(plan: CarePlan) -> list[Todo]:
     """What waits for the patient of ``plan``, most pressing first."""
-    from contacts.models import Handover, HandoverState
-    from rehab.models import RehabPlan
-    from selfmonitor.models import Assignment, Response
 
     patient = plan.patient
     items: list[Todo] = []

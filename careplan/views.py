@@ -31,10 +31,9 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import reswap, retarget
 
-from careplan.models import Scope
-
 from . import access, pdf, services
 from .forms import CalendarEventForm
+from .health import health_report
 from .models import (
     AccessLog,
     CalendarEvent,
@@ -42,8 +41,11 @@ from .models import (
     Patient,
     PlanSection,
     Role,
+    Scope,
     UnitLink,
+    VisitQuestion,
 )
+from .selectors import visit_questions as selected
 from .todo import todo_for_patient
 
 Action = AccessLog.Action
@@ -193,8 +195,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
 def healthz(request: HttpRequest) -> JsonResponse:
     """Each dependency (database, cache, broker) within a second: 200 ``ok`` or
     ``degraded`` (Redis down: the site works on), 503 ``error`` (no database)."""
-    from .health import health_report
-
     status, checks = health_report()
     return JsonResponse(
         {"status": status, "checks": checks}, status=503 if status == "error" else 200
@@ -280,15 +280,20 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         changes = list(
             plan.changes_since(patient.last_seen_plan_at).exclude(by=request.user)[:CHANGES_SHOWN]
         )
-        # The patient has now seen the plan (only the patient moves this mark).
-        Patient.objects.filter(pk=patient.pk).update(last_seen_plan_at=timezone.now())
+        # The patient has now seen the plan (only the patient moves this mark). The mark
+        # only decides which changes are new: with none to show it need not move (no
+        # write on every visit), as the next visit shows the same changes either way.
+        if changes or patient.last_seen_plan_at is None:
+            Patient.objects.filter(pk=patient.pk).update(last_seen_plan_at=timezone.now())
 
     ctx.update(
         nurse=nurse,
         unit=unit,
         urgent_unit=unit,
         upcoming=list(_upcoming_events(plan)[:3]) if shared.calendar else [],
-        sections=list(plan.sections.only("id", "plan_id", "key", "title_sv", "title_en"))
+        sections=list(
+            plan.sections.only("id", "plan_id", "key", "title_sv", "title_en", "translations")
+        )
         if shared.sections
         else [],
         changes=changes,
@@ -317,7 +322,9 @@ def plan_section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         unit__care_relations__patient_id=plan.patient_id,
         unit__care_relations__ended_at__isnull=True,
     ).order_by("title")
-    siblings = list(plan.sections.only("id", "plan_id", "key", "title_sv", "title_en"))
+    siblings = list(
+        plan.sections.only("id", "plan_id", "key", "title_sv", "title_en", "translations")
+    )
     index = next((i for i, s in enumerate(siblings) if s.pk == section.pk), 0)
     return render(
         request,
@@ -482,8 +489,6 @@ def event_change_request(request: HttpRequest, pk: int, event_id: int) -> HttpRe
 @login_required
 def visit_questions(request: HttpRequest) -> HttpResponse:
     """Questions for my next visit: the patient's own list (add, tick off, remove)."""
-    from .models import VisitQuestion
-    from .selectors import visit_questions as selected
 
     if request.user.role != Role.PATIENT:
         raise Http404

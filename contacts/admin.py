@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from careplan import access
-from careplan.admin import STAFF, ActiveFilter, PatientRecordAdmin, RecordInline, is_care_staff
+from careplan.admin import STAFF, ActiveFilter, PatientRecordAdmin, RecordInline
 from careplan.admin.forms import call_service
 from careplan.models import AccessLog
 
@@ -308,7 +308,7 @@ def support_worklist(user, *, limit: int = 10) -> dict | None:
     Three queries: the flagged entries, the maps with missing support, and the access-log
     rows (one per patient shown).
     """
-    if not is_care_staff(user) or not access.staff_unit_ids(user):
+    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     patients = access.patients_for(user).values("pk")
     flagged = list(
@@ -373,7 +373,7 @@ class HandoverAdmin(PatientRecordAdmin):
     # --- scope and log: the narrow handover rule instead of the care relation alone
 
     def get_queryset(self, request):
-        if not is_care_staff(request.user):
+        if not access.is_care_staff(request.user):
             return Handover.objects.none()
         return handover_access.handovers_for(request.user).select_related(
             "patient", "from_unit", "to_unit"
@@ -731,7 +731,7 @@ def handover_worklist(user, *, limit: int = 10) -> dict | None:
 
     Two queries: the handovers (scoped by ``handover_access.handovers_for``, with the
     acting unit), and the access-log rows (one per patient shown, with its basis)."""
-    if not is_care_staff(user) or not access.staff_unit_ids(user):
+    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     units = access.staff_unit_ids(user)
     cutoff = handover_services.handover_overdue_cutoff()

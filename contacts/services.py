@@ -1,9 +1,10 @@
 """Writes for the care map, invitations and relatives' access. Typed, keyword-only, atomic.
 
-Who may call them is checked here as well as in the views: the map is the patient's, drawn
-by them or by the responsible unit's staff together with them (``_may_change_map``); the
-sharing is the patient's alone (``_own_patient``); relatives never write. Every change to the map saves
-a new version; every change to a grant takes effect on the relative's next request
+Who may call them is checked here as well as in the views, by ``careplan.access``: the map
+is the patient's, drawn by them or by the responsible unit's staff together with them
+(``require_care_map_writer``); the sharing is the patient's alone
+(``require_patient_self``); relatives never write. Every change to the map saves a new
+version; every change to a grant takes effect on the relative's next request
 (``careplan.access.reach`` reads the grant each time).
 """
 
@@ -14,15 +15,16 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from careplan import access
 from careplan.models import Patient, Role, User
-from careplan.services import outbox_enqueue
+from careplan.outbox import outbox_enqueue
 
 from .models import (
     INVITATION_DAYS,
@@ -44,26 +46,6 @@ def invitation_token(nonce: str) -> str:
     outbox row keeps the nonce so the e-mail can be (re)sent after commit, but neither
     the database nor the broker ever holds the token itself (only its hash)."""
     return salted_hmac("careplan.contacts.invitation", nonce, algorithm="sha256").hexdigest()
-
-
-def _own_patient(by: User, patient: Patient) -> None:
-    """The care map and the sharing belong to the patient: nobody else writes them."""
-    if not getattr(by, "is_authenticated", False) or by.role != Role.PATIENT:
-        raise PermissionDenied(_("Only the patient can change this."))
-    if patient.user_id != by.pk:
-        raise PermissionDenied(_("Only the patient can change this."))
-
-
-def _may_change_map(by: User, patient: Patient) -> None:
-    """The map is the patient's; the contact nurse's unit may draw it together with them
-    (in the admin). Sharing stays the patient's alone (``_own_patient``)."""
-    if getattr(by, "is_authenticated", False) and by.role == Role.STAFF:
-        from careplan import access
-
-        if access.reach(by, patient).basis == "care_relation":
-            return
-        raise PermissionDenied(_("The patient belongs to another care unit."))
-    _own_patient(by, patient)
 
 
 def _clean_scopes(scopes: Iterable[str]) -> list[str]:
@@ -115,7 +97,7 @@ def _save_version(*, care_map: CareMap, by: User | None, what, **params) -> Care
 
 @transaction.atomic
 def care_map_entry_save(*, entry: CareMapEntry, by: User, creating: bool) -> CareMapEntry:
-    _may_change_map(by, entry.care_map.patient)
+    access.require_care_map_writer(by, entry.care_map.patient)
     entry.full_clean()
     entry.save()
     what = gettext_lazy("Added %(name)s") if creating else gettext_lazy("Changed %(name)s")
@@ -126,7 +108,7 @@ def care_map_entry_save(*, entry: CareMapEntry, by: User, creating: bool) -> Car
 @transaction.atomic
 def care_map_entry_delete(*, entry: CareMapEntry, by: User) -> None:
     care_map = entry.care_map
-    _may_change_map(by, care_map.patient)
+    access.require_care_map_writer(by, care_map.patient)
     name = entry.name
     entry.delete()
     _save_version(care_map=care_map, by=by, what=gettext_lazy("Removed %(name)s"), name=name)
@@ -134,7 +116,7 @@ def care_map_entry_delete(*, entry: CareMapEntry, by: User) -> None:
 
 @transaction.atomic
 def care_map_support_update(*, care_map: CareMap, missing_support: str, by: User) -> CareMap:
-    _may_change_map(by, care_map.patient)
+    access.require_care_map_writer(by, care_map.patient)
     care_map.missing_support = missing_support.strip()
     care_map.full_clean(exclude=["patient"])
     _save_version(
@@ -167,7 +149,7 @@ def invitation_create(
 ) -> tuple[Invitation, str]:
     """Invite a relative by e-mail. Returns the invitation and the token for the link
     (only its hash is stored). The e-mail goes after commit and holds no health data."""
-    _own_patient(by, patient)
+    access.require_patient_self(by, patient)
     email = (email or "").strip().lower()
     if not email:
         raise ValidationError({"email": _("Enter the relative's e-mail address.")})
@@ -241,7 +223,7 @@ def invitation_create(
 
 @transaction.atomic
 def invitation_cancel(*, invitation: Invitation, by: User) -> Invitation:
-    _own_patient(by, invitation.patient)
+    access.require_patient_self(by, invitation.patient)
     if invitation.status == Invitation.Status.PENDING:
         invitation.status = Invitation.Status.CANCELLED
         invitation.save(update_fields=["status"])
@@ -388,7 +370,7 @@ def grant_update(
     *, grant: RelativeGrant, by: User, scopes: Iterable[str], valid_until: dt.date | None
 ) -> RelativeGrant:
     """Change what is shared; the relative sees the change on their next request."""
-    _own_patient(by, grant.patient)
+    access.require_patient_self(by, grant.patient)
     if grant.revoked_at is not None:
         raise ValidationError(_("This access has ended. Invite the relative again."))
     grant.scopes = _clean_scopes(scopes)
@@ -401,7 +383,7 @@ def grant_update(
 @transaction.atomic
 def grant_revoke(*, grant: RelativeGrant, by: User) -> RelativeGrant:
     """End the access now; the relative is locked out on their next request."""
-    _own_patient(by, grant.patient)
+    access.require_patient_self(by, grant.patient)
     if grant.revoked_at is None:
         grant.revoked_at = timezone.now()
         grant.save(update_fields=["revoked_at"])

@@ -8,6 +8,10 @@ weekly, dotted: now and then) and its arrows who cares for whom. The picture has
 
 No inline ``style`` (the CSP forbids it): only SVG presentation attributes. Works from a
 snapshot (``CareMapEntry.as_snapshot``) so earlier versions draw the same way.
+
+In a right-to-left language (Arabic) the picture is mirrored: people on the right (where
+reading starts), care contacts on the left; every x goes through ``mirror`` and the root
+says ``direction="rtl"``, so each text's anchor keeps hugging the same side.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Iterable
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
 
 from .models import Closeness, Direction, EntryKind, Frequency
@@ -90,22 +95,43 @@ def describe(entry: dict) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def render(entries: Iterable[dict], *, patient_name: str, ident: str = "care-map") -> SafeString:
-    """The SVG markup for a care map (a list of snapshot dicts)."""
+def render(
+    entries: Iterable[dict],
+    *,
+    patient_name: str,
+    ident: str = "care-map",
+    rtl: bool | None = None,
+) -> SafeString:
+    """The SVG markup for a care map (a list of snapshot dicts); ``rtl``: mirrored for a
+    right-to-left reader (default: the active language's)."""
     entries = list(entries)
+    rtl = get_language_bidi() if rtl is None else rtl
+
+    def mirror(x: float) -> float:
+        return round(SIZE - x, 1) if rtl else x
+
     title = _("Care map of %(name)s") % {"name": patient_name}
     people = sum(1 for e in entries if e.get("kind") == EntryKind.PERSON)
     contacts = len(entries) - people
-    desc = _(
-        "Concentric circles with %(name)s in the centre: closest people in the inner circle. "
-        "%(people)d people on the left, %(contacts)d care contacts on the right. "
-        "Solid thick lines: daily contact, dashed: weekly, dotted: now and then. "
-        "The same content is listed below the picture."
-    ) % {"name": patient_name, "people": people, "contacts": contacts}
+    if rtl:
+        desc = _(
+            "Concentric circles with %(name)s in the centre: closest people in the inner "
+            "circle. %(people)d people on the right, %(contacts)d care contacts on the left. "
+            "Solid thick lines: daily contact, dashed: weekly, dotted: now and then. "
+            "The same content is listed below the picture."
+        )
+    else:
+        desc = _(
+            "Concentric circles with %(name)s in the centre: closest people in the inner circle. "
+            "%(people)d people on the left, %(contacts)d care contacts on the right. "
+            "Solid thick lines: daily contact, dashed: weekly, dotted: now and then. "
+            "The same content is listed below the picture."
+        )
+    desc %= {"name": patient_name, "people": people, "contacts": contacts}
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SIZE} {SIZE}" '
         f'class="care-map__svg" role="img" aria-labelledby="{ident}-title {ident}-desc" '
-        f'id="{ident}" focusable="false">',
+        f'id="{ident}" focusable="false" direction="{"rtl" if rtl else "ltr"}">',
         f'<title id="{ident}-title">{escape(title)}</title>',
         f'<desc id="{ident}-desc">{escape(desc)}</desc>',
         "<defs>",
@@ -123,14 +149,16 @@ def render(entries: Iterable[dict], *, patient_name: str, ident: str = "care-map
         )
     # The halves' labels.
     out.append(
-        f'<text x="24" y="30" font-size="21" font-family="sans-serif" fill="{INK}">'
+        f'<text x="{mirror(24)}" y="30" font-size="21" font-family="sans-serif" '
+        f'fill="{INK}" class="care-map__half care-map__half--person">'
         f"{escape(_('People'))}</text>"
     )
     out.append(
-        f'<text x="{SIZE - 24}" y="30" font-size="21" font-family="sans-serif" '
-        f'text-anchor="end" fill="{INK}">{escape(_("Care contacts"))}</text>'
+        f'<text x="{mirror(SIZE - 24)}" y="30" font-size="21" font-family="sans-serif" '
+        f'text-anchor="end" fill="{INK}" class="care-map__half care-map__half--care_contact">'
+        f"{escape(_('Care contacts'))}</text>"
     )
-    placed = positions(entries)
+    placed = [(e, mirror(x), y) for e, x, y in positions(entries)]
     # Lines first, then the nodes over them.
     for e, x, y in placed:
         line = LINE.get(e.get("frequency"), LINE[Frequency.SOMETIMES])

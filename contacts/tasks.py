@@ -9,12 +9,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from careplan.mail import send_mail
+from careplan.outbox import outbox_task
 
 from .handover.services import handovers_remind_overdue
 from .models import Invitation
 from .services import invitation_token, invitations_expire, token_hash
 
 
+@outbox_task("contacts.tasks.send_invitation_email")
 def send_invitation_email(*, invitation_id: int, nonce: str) -> None:
     """Outbox task of ``services.invitation_create``: rebuild the link's token from the
     nonce and e-mail it. An invitation no longer waiting is not sent. A token that no

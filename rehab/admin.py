@@ -34,9 +34,9 @@ from careplan.admin import (
     PatientRecordAdmin,
     RecordInline,
     RoleAdminMixin,
-    is_care_staff,
 )
 from careplan.admin.forms import DATE_INPUT, PatientChoiceField, PlanChoiceField, call_service
+from careplan.admin.translations import LacksReviewFilter, TranslationReviewMixin
 from careplan.models import AccessLog, CarePlan, CareRelation, CareUnit, Patient
 
 from . import (
@@ -124,10 +124,11 @@ class KvaSearchInput(forms.TextInput):
 
 
 @admin.register(SelfCareAdvice)
-class SelfCareAdviceAdmin(RoleAdminMixin, admin.ModelAdmin):
+class SelfCareAdviceAdmin(TranslationReviewMixin, RoleAdminMixin, admin.ModelAdmin):
     add_by = change_by = delete_by = SUPERUSER
-    list_display = ("title_sv", "area", "is_active")
-    list_filter = ("area", "is_active")
+    list_display = ("title_sv", "area", "is_active", "language_versions")
+    list_filter = ("area", "is_active", LacksReviewFilter)
+    readonly_fields = ("language_versions",)
     search_fields = ("title_sv", "title_en")
 
 
@@ -381,7 +382,7 @@ class ReferralAdmin(PatientRecordAdmin):
             "patient", "assessment", "from_unit", "to_unit", "sent_by", "decided_by"
         )
         user = request.user
-        if not is_care_staff(user):
+        if not access.is_care_staff(user):
             return qs.none()
         units = access.staff_unit_ids(user)
         relation = CareRelation.objects.filter(
@@ -727,7 +728,7 @@ class RehabPlanAdmin(PatientRecordAdmin):
         ]
 
     def report_view(self, request: HttpRequest) -> HttpResponse:
-        if not is_care_staff(request.user):
+        if not access.is_care_staff(request.user):
             raise PermissionDenied
         units = CareUnit.objects.filter(pk__in=access.staff_unit_ids(request.user))
         today = timezone.localdate()

@@ -17,7 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from careplan.models import CarePlan, CareUnit, Patient, _localized
+from careplan import content
+from careplan.models import CarePlan, CareUnit, Patient
 
 
 class Level(models.TextChoices):
@@ -141,6 +142,8 @@ class SelfCareAdvice(models.Model):
     title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
     body_sv = models.TextField(_("text (Swedish)"))
     body_en = models.TextField(_("text (English)"), blank=True)
+    #: Versions in the other languages and their review status (careplan/content.py).
+    translations = models.JSONField(_("language versions"), default=dict, blank=True)
     is_active = models.BooleanField(_("offered"), default=True)
 
     class Meta:
@@ -153,11 +156,15 @@ class SelfCareAdvice(models.Model):
 
     @property
     def title(self) -> str:
-        return _localized(self, "title")
+        return content.localized(self, "title")
 
     @property
     def body(self) -> str:
-        return _localized(self, "body")
+        return content.localized(self, "body")
+
+    @property
+    def shown_body(self) -> content.Shown:
+        return content.shown(self, "body")
 
 
 # --- Needs assessment ---------------------------------------------------------------------

@@ -11,7 +11,14 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
 from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer
 
-from careplan.pdf import _canvas_with_footer, _p, _plain, _text_flowables
+from careplan.pdf import (
+    _canvas_with_footer,
+    _content_flowables,
+    _p,
+    _plain,
+    _text_flowables,
+    _written_in,
+)
 
 from .models import Area, RehabPlan
 
@@ -103,9 +110,11 @@ def _build(rehab: RehabPlan) -> bytes:
                 story.append(_p(area.label, "h3"))
                 for a in items:
                     story.append(_p(a.title, bold_label="•"))
-                    story += _text_flowables(a.body)
+                    story += _content_flowables(a)
         if rehab.self_care_text:
             story += _text_flowables(rehab.self_care_text)
+            if _written_in():
+                story.append(_p(_written_in(), "small"))
 
     # A trailing spacer that no longer fits would start a page of its own: a blank last
     # page with only the footer.

@@ -24,7 +24,8 @@ from django.utils.translation import gettext_lazy
 from careplan import access
 from careplan.messaging import notify
 from careplan.models import CarePlan, CareRelation, CareUnit, Notification, Patient, Role, User
-from careplan.services import outbox_enqueue, patient_text, plan_record_change
+from careplan.outbox import outbox_enqueue
+from careplan.services import patient_text, plan_record_change
 
 from .models import (
     ASSESSMENT_CODE,

@@ -10,6 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from careplan.mail import send_mail
+from careplan.outbox import outbox_task
 
 from .models import FollowUp
 from .services import followup_reminders_queue
@@ -22,6 +23,7 @@ def queue_followup_reminders() -> int:
     return followup_reminders_queue()
 
 
+@outbox_task("rehab.tasks.send_followup_reminder")
 def send_followup_reminder(*, followup_id: int) -> None:
     """E-mail the patient that a follow-up is coming. No health data: only that there is
     a follow-up and where to read about it."""

@@ -31,9 +31,9 @@ from careplan.admin import (
     DefaultListFilter,
     PatientRecordAdmin,
     RoleAdminMixin,
-    is_care_staff,
 )
 from careplan.admin.forms import PatientChoiceField, call_service
+from careplan.admin.translations import LacksReviewFilter, TranslationReviewMixin
 from careplan.models import AccessLog
 
 from . import reports, selectors, services, symptom_services
@@ -44,6 +44,7 @@ from .models import (
     Response,
     Schedule,
     TemplateSchedule,
+    TriageGuide,
     UnitAdvice,
     pick,
 )
@@ -224,12 +225,20 @@ class AlertAdmin(PatientRecordAdmin):
 class ResponseAdmin(PatientRecordAdmin):
     """Completed PROM answers (a PREM is shown only in aggregate, in the reports)."""
 
-    list_display = ("instrument", "patient_display", "submitted_at", "entered_by", "read_link")
-    list_filter = ("instrument_key",)
+    list_display = (
+        "instrument",
+        "patient_display",
+        "answered_in",
+        "submitted_at",
+        "entered_by",
+        "read_link",
+    )
+    list_filter = ("instrument_key", "instrument__language")
     search_fields = ("patient__first_name", "patient__last_name")
     fields = (
         "patient_display",
         "instrument",
+        "answered_in",
         "submitted_at",
         "entered_by",
         "scores_display",
@@ -237,6 +246,10 @@ class ResponseAdmin(PatientRecordAdmin):
         "read_link",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("answered in"), ordering="instrument__language")
+    def answered_in(self, obj: Response) -> str:
+        return obj.instrument.language_label
 
     @admin.display(description=_("scores"))
     def scores_display(self, obj: Response) -> str:
@@ -290,9 +303,11 @@ class SendForm(forms.Form):
         self.fields["patient"].queryset = patients.order_by("last_name", "first_name")
         latest = {}
         # The symptom report is the patient's own initiative, never sent.
-        for instrument in Instrument.objects.exclude(
-            key=symptom_services.SYMPTOM_INSTRUMENT
-        ).order_by("key", "-version"):
+        for instrument in (
+            Instrument.objects.filter(language="")
+            .exclude(key=symptom_services.SYMPTOM_INSTRUMENT)
+            .order_by("key", "-version")
+        ):
             latest.setdefault(instrument.key, instrument.pk)
         self.fields["instrument"].queryset = Instrument.objects.filter(pk__in=latest.values())
 
@@ -465,7 +480,7 @@ class ScheduleForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         titles = {}
-        for instrument in Instrument.objects.order_by("key", "-version"):
+        for instrument in Instrument.objects.filter(language="").order_by("key", "-version"):
             titles.setdefault(instrument.key, instrument.title)
         self.fields["instrument_key"].choices = sorted(titles.items(), key=lambda kv: kv[1])
 
@@ -531,10 +546,23 @@ class InstrumentAdmin(RoleAdminMixin, admin.ModelAdmin):
     """Loaded instruments, read only: they change by loading a new version
     (``manage.py load_instruments``)."""
 
-    list_display = ("title_display", "key", "version", "kind", "loaded_at")
+    list_display = (
+        "title_display",
+        "key",
+        "version",
+        "language",
+        "text_status",
+        "kind",
+        "loaded_at",
+    )
+    list_filter = ("language", "text_status")
     fields = (
         "key",
         "version",
+        "language",
+        "original",
+        "text_status",
+        "reviewed_by",
         "kind",
         "title_sv",
         "title_en",
@@ -566,7 +594,7 @@ def alert_worklist(user, *, limit: int = 10) -> dict | None:
     """The alerts part of the worklist on the admin index: open alerts of my units, most
     severe first, oldest first. Two queries (the alerts with their patients, the
     access-log rows: one per patient shown)."""
-    if not is_care_staff(user) or not access.staff_unit_ids(user):
+    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     alerts = list(
         access.with_acting_unit(
@@ -611,6 +639,17 @@ class UnitAdviceForm(forms.ModelForm):
             self.fields["unit"].queryset = self.fields["unit"].queryset.filter(
                 pk__in=access.staff_unit_ids(request.user)
             )
+
+
+@admin.register(TriageGuide)
+class TriageGuideAdmin(TranslationReviewMixin, RoleAdminMixin, admin.ModelAdmin):
+    """The symptom advice guide, read only (loaded from ``selfmonitor/symptoms/``); a
+    reviewer marks a language version of its texts reviewed."""
+
+    list_display = ("key", "version", "loaded_at", "language_versions")
+    list_filter = (LacksReviewFilter,)
+    fields = ("key", "version", "source_file", "loaded_at", "language_versions")
+    readonly_fields = fields
 
 
 @admin.register(UnitAdvice)

@@ -35,7 +35,17 @@ class QuestionnaireInstrumentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Instrument
-        fields = ["id", "key", "version", "kind", "title", "definition", "loaded_at"]
+        fields = [
+            "id",
+            "key",
+            "version",
+            "language",
+            "text_status",
+            "kind",
+            "title",
+            "definition",
+            "loaded_at",
+        ]
         read_only_fields = fields
 
 

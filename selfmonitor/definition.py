@@ -21,13 +21,23 @@ drawn), ``missing`` (``{"min_answered": n, "prorate": bool}``), ``bands``
 
 ALERT: ``key``, ``scale`` or ``item``, ``op`` (``>=``, ``>``, ``<=``, ``<``, ``==``,
 ``includes``), ``value``, ``severity`` (``low``/``medium``/``high``), ``text``.
+
+A LANGUAGE VERSION (``languages/<id>.v<N>.<lang>.json``, e.g. ``…v1.ar.json``)
+is the original file of the same ``id`` and ``version`` with ``"language": "ar"`` and
+``"status": "draft" | "reviewed"`` added and an ``ar`` text beside ``sv`` and ``en`` in
+every text; nothing else may differ (``validate_language_version``), so its answers score
+exactly like the original's and the two stay one series in trends and alerts. It is its
+own instrument version: answered once, it is never edited either.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
+
+from careplan import content
 
 ITEM_TYPES = {"scale", "single", "multiple", "yesno", "text"}
 METHODS = {"sum", "mean", "max", "value", "count"}
@@ -36,6 +46,14 @@ CONDITION_OPS = OPS | {"answered"}
 SEVERITIES = {"low": 1, "medium": 2, "high": 3}
 KINDS = {"prom", "prem"}
 LANGS = ("sv", "en")
+# The languages a language version may be in: the site's others (the original holds sv
+# and en), so a new language in settings.LANGUAGES needs no change here.
+VERSION_LANGS = tuple(code for code, _name in settings.LANGUAGES if code not in LANGS)
+# A translation's status, as for every other translated text (careplan.content).
+TEXT_STATUSES = content.STATUSES
+# Keys of a language version that are about the translation, not the instrument: a
+# review (draft → reviewed) is no edit of the version.
+REVIEW_KEYS = content.META_KEYS
 TEXT_MAX_LENGTH = 2000
 
 
@@ -330,3 +348,65 @@ def missing_required(definition: dict, answers: dict) -> list[str]:
         for item in items_of(definition)
         if item.get("required") and is_shown(item, answers) and item["id"] not in answers
     ]
+
+
+def language_of(data: dict) -> str:
+    """The language a file is a language version in; "" for an original (sv and en)."""
+    return data.get("language", "") if isinstance(data, dict) else ""
+
+
+def _is_text_dict(value) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("sv"), str)
+
+
+def _without(value, lang: str):
+    if _is_text_dict(value):
+        return {k: v for k, v in value.items() if k != lang}
+    if isinstance(value, dict):
+        return {k: _without(v, lang) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without(v, lang) for v in value]
+    return value
+
+
+def _untranslated(value, lang: str, path: str) -> list[str]:
+    if _is_text_dict(value):
+        text = value.get(lang)
+        return [] if isinstance(text, str) and text.strip() else [path or "top level"]
+    if isinstance(value, dict):
+        return [
+            p for k, v in value.items() for p in _untranslated(v, lang, f"{path}.{k}".strip("."))
+        ]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _untranslated(v, lang, f"{path}[{i}]")]
+    return []
+
+
+def content_of(data: dict) -> dict:
+    """A language version without its review keys (what its checksum covers)."""
+    return {k: v for k, v in data.items() if k not in REVIEW_KEYS}
+
+
+def validate_language_version(data: dict, *, original: dict, where: str) -> dict:
+    """Check a language version against its original: the same instrument in every
+    respect (items, options, values, scales, alerts) plus a text in its language for every
+    text. Returns it or raises ``DefinitionError``."""
+    lang = language_of(data)
+    errors: list[str] = []
+    if lang not in VERSION_LANGS:
+        errors.append(f"{where}: language: must be one of {list(VERSION_LANGS)}")
+    if data.get("status") not in TEXT_STATUSES:
+        errors.append(f"{where}: status: must be one of {list(TEXT_STATUSES)}")
+    if errors:
+        raise DefinitionError(errors)
+    for path in _untranslated(data, lang, ""):
+        errors.append(f"{where}: {path}: needs {lang} text")
+    own = {k: v for k, v in content_of(data).items() if k != "language"}
+    if _without(own, lang) != original:
+        errors.append(
+            f"{where}: differs from {data['id']} v{data['version']} in more than its {lang} "
+            "texts (its answers would not score like the original's): load a new version"
+        )
+    if errors:
+        raise DefinitionError(errors)
+    return data

@@ -13,10 +13,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from careplan.models import CarePlan, CareUnit, Patient, PlanTemplate
+from careplan import content
+from careplan.models import CarePlan, CareUnit, Language, Patient, PlanTemplate
 
 
 def pick(text: dict | str | None, lang: str | None = None) -> str:
@@ -34,11 +35,34 @@ class Instrument(models.Model):
         PROM = "prom", _("Patient-reported outcome (PROM)")
         PREM = "prem", _("Patient-reported experience (PREM)")
 
+    class TextStatus(models.TextChoices):  # careplan.content's DRAFT and REVIEWED
+        DRAFT = "draft", _("Draft")
+        REVIEWED = "reviewed", _("Reviewed")
+
     key = models.SlugField(_("identifier"), max_length=60)
     version = models.PositiveIntegerField(_("version"))
+    # A language version (Arabic, Finnish, …) is its own row of the same key and version:
+    # the original's items, values and scoring with texts in one more language. Empty for
+    # the original (Swedish and English).
+    language = models.CharField(
+        _("language version"), max_length=2, choices=Language.choices, blank=True, default=""
+    )
+    original = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="language_versions",
+        verbose_name=_("translation of"),
+    )
+    text_status = models.CharField(
+        _("translation status"), max_length=10, choices=TextStatus.choices, blank=True
+    )
+    reviewed_by = models.CharField(_("reviewed by"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     title_sv = models.CharField(_("title (Swedish)"), max_length=200)
     title_en = models.CharField(_("title (English)"), max_length=200)
+    title_local = models.CharField(_("title (its language)"), max_length=200, blank=True)
     definition = models.JSONField(_("definition"))
     checksum = models.CharField(_("checksum"), max_length=64)
     source_file = models.CharField(_("file"), max_length=300, blank=True)
@@ -51,19 +75,65 @@ class Instrument(models.Model):
         verbose_name_plural = _("questionnaires")
         ordering = ["key", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["key", "version"], name="instrument_key_version"),
+            models.UniqueConstraint(
+                fields=["key", "version", "language"], name="instrument_key_version_language"
+            ),
+            models.CheckConstraint(
+                condition=Q(language="", original__isnull=True, text_status="")
+                | (~Q(language="") & Q(original__isnull=False) & ~Q(text_status="")),
+                name="instrument_language_version_has_original",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.language:
+            return f"{self.title} (v{self.version}, {self.get_language_display()})"
         return f"{self.title} (v{self.version})"
 
     @property
     def title(self) -> str:
-        return pick({"sv": self.title_sv, "en": self.title_en})
+        texts = {"sv": self.title_sv, "en": self.title_en}
+        if self.language:
+            texts[self.language] = self.title_local
+        return pick(texts)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages a reader can read this version in."""
+        return ("sv", "en", self.language) if self.language else ("sv", "en")
+
+    @property
+    def language_label(self) -> str:
+        """The language answers to this version were given in, as the nurse reads it."""
+        if not self.language:
+            return gettext("Swedish or English (the original)")
+        if self.text_status == self.TextStatus.DRAFT:
+            return gettext("%(language)s (draft translation)") % {
+                "language": self.get_language_display()
+            }
+        return str(self.get_language_display())
+
+    def reads_in(self, lang: str | None = None) -> bool:
+        """Whether a reader of ``lang`` (the active language) reads it in their own."""
+        return (lang or get_language() or "sv")[:2] in self.languages
+
+    def in_language(self, lang: str | None) -> Instrument:
+        """This version as a reader of ``lang`` is given it: its language version in
+        ``lang`` if there is one, else the original (Swedish and English)."""
+        lang = (lang or "")[:2]
+        if self.language == lang:
+            return self
+        original_id = self.original_id or self.pk
+        if lang and lang not in ("sv", "en"):
+            found = Instrument.objects.filter(original_id=original_id, language=lang).first()
+            if found is not None:
+                return found
+        return self if not self.language else Instrument.objects.get(pk=original_id)
 
     @classmethod
     def current(cls, key: str) -> Instrument | None:
-        return cls.objects.filter(key=key).order_by("-version").first()
+        """The newest version of ``key`` (the original; see ``in_language``)."""
+        return cls.objects.filter(key=key, language="").order_by("-version").first()
 
     # A version's definition never changes once loaded (a change is a new version), so a
     # process keeps the parsed rows: a page that names 50 answers does not decode the same
@@ -87,7 +157,12 @@ class Instrument(models.Model):
     @classmethod
     def current_parsed(cls, key: str) -> Instrument | None:
         """``current``, read-only and shared: one small query, no JSON decoded."""
-        light = cls.objects.filter(key=key).order_by("-version").only(*cls.LIGHT_FIELDS).first()
+        light = (
+            cls.objects.filter(key=key, language="")
+            .order_by("-version")
+            .only(*cls.LIGHT_FIELDS)
+            .first()
+        )
         return None if light is None else cls.parsed(light)
 
     @classmethod
@@ -431,6 +506,11 @@ class TriageGuide(models.Model):
     checksum = models.CharField(_("checksum"), max_length=64)
     source_file = models.CharField(_("file"), max_length=300, blank=True)
     loaded_at = models.DateTimeField(_("loaded"), default=timezone.now)
+    #: Versions of its texts in languages the definition lacks, and every language's review
+    #: status (careplan/content.py), loaded from ``symptoms/languages/triage.v<N>.json``.
+    #: Not part of the checksum: a version is added to a guide that reports already used
+    #: (the Swedish original and the rules never change).
+    translations = models.JSONField(_("language versions"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("symptom advice guide")
@@ -442,6 +522,36 @@ class TriageGuide(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} v{self.version}"
+
+    def original(self, key: str) -> str:
+        """The Swedish text of ``key``: "review_note", "levels.<level>", "advice.<rule>"."""
+        d = self.definition
+        kind, _dot, name = key.partition(".")
+        if kind == "review_note":
+            text = d.get("review_note")
+        elif kind == "levels":
+            text = (d["levels"].get(name) or {}).get("title")
+        else:
+            text = next((r["advice"] for r in d["rules"] if r["key"] == name), None)
+        return pick(text, content.ORIGINAL)
+
+    def shown(self, key: str, text: dict | None = None, lang: str | None = None) -> content.Shown:
+        """The text of ``key`` for a reader of ``lang``. ``text`` is the ``{"sv", "en"}``
+        dict actually to be shown (a report's stored advice, a unit's own wording); a
+        version from ``translations`` is used only while its Swedish original is that
+        text's (a unit's own wording has no Arabic version of the guide's)."""
+        lang = content.reader_language(lang)
+        if text is None:
+            text = {content.ORIGINAL: self.original(key)}
+        sv = pick(text, content.ORIGINAL)
+        if lang == content.ORIGINAL:
+            return content.Shown(sv, lang, None, False)
+        if isinstance(text, dict) and text.get(lang):
+            return content.Shown(text[lang], lang, content.version_status(self, lang), False)
+        version = (self.translations or {}).get(lang) or {}
+        if version.get(key) and self.original(key) == sv:
+            return content.Shown(version[key], lang, content.version_status(self, lang), False)
+        return content.Shown(sv, content.ORIGINAL, None, True)
 
 
 class UnitAdvice(models.Model):

@@ -136,6 +136,10 @@ def open_alerts(patient: Patient, *, limit: int = 10) -> list[dict]:
             "alert": a,
             "instrument": pick(a.response.instrument.definition["title"]),
             "answered_at": a.response.submitted_at,
+            # Only said when it was not the original (Swedish/English) version.
+            "answered_in": a.response.instrument.language_label
+            if a.response.instrument.language
+            else "",
             "scales": scale_rows(a.response),
             "answers": answers_in_words(a.response),
         }
@@ -156,7 +160,7 @@ def trend_charts(patient: Patient, *, points_per_chart: int = 20) -> list[dict]:
         return []
     keys = {key for key, _when, _scores in rows}
     current: dict[str, Instrument] = {}
-    for latest in Instrument.objects.filter(key__in=keys).order_by("key", "-version"):
+    for latest in Instrument.objects.filter(key__in=keys, language="").order_by("key", "-version"):
         current.setdefault(latest.key, latest)
     charts = []
     for key in sorted(keys):

@@ -2,7 +2,7 @@
 acknowledge alerts, the beat jobs (dispatch, reminders, expiry, escalation).
 
 Typed, keyword-only, atomic; side effects (e-mails, never with health data) go through
-``careplan.services.outbox_enqueue`` with a dedupe key, so a retried job sends once.
+``careplan.outbox.outbox_enqueue`` with a dedupe key, so a retried job sends once.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from careplan import messaging
 from careplan.models import CarePlan, CareRelation, Notification, Patient, Role, User
-from careplan.services import outbox_enqueue
+from careplan.outbox import outbox_enqueue
 
 from . import definition as defn
 from . import scoring
@@ -35,6 +35,8 @@ from .models import (
 )
 
 INSTRUMENT_DIR = Path(__file__).resolve().parent / "instruments"
+# Their language versions (``<id>.v<N>.<lang>.json``), loaded after the originals.
+LANGUAGE_VERSION_DIR = INSTRUMENT_DIR / "languages"
 
 # How long the care team has to acknowledge an alert before it escalates (once).
 ACKNOWLEDGE_WITHIN = {
@@ -69,11 +71,28 @@ def checksum_of(data: dict) -> str:
 def instrument_load(*, data: dict, source_file: str = "") -> tuple[Instrument, str]:
     """Store one validated instrument version. Returns (instrument, what happened:
     ``created``, ``unchanged`` or ``updated``). A version with answers is never edited:
-    a changed file for it is refused (load it as a new version)."""
-    checksum = checksum_of(data)
+    a changed file for it is refused (load it as a new version).
+
+    A language version (``"language": "ar"``) needs its original loaded first and is
+    checked against it (``definition.validate_language_version``); its review status may
+    change after answers (a review is no edit of the texts answered)."""
+    lang = defn.language_of(data)
+    original = None
+    if lang:
+        original = Instrument.objects.filter(
+            key=data["id"], version=data["version"], language=""
+        ).first()
+        if original is None:
+            raise defn.DefinitionError(
+                [f"{source_file or data['id']}: load {data['id']} v{data['version']} first"]
+            )
+        defn.validate_language_version(
+            data, original=original.definition, where=source_file or data["id"]
+        )
+    checksum = checksum_of(defn.content_of(data) if lang else data)
     existing = (
         Instrument.objects.select_for_update()
-        .filter(key=data["id"], version=data["version"])
+        .filter(key=data["id"], version=data["version"], language=lang)
         .first()
     )
     fields = {
@@ -86,11 +105,24 @@ def instrument_load(*, data: dict, source_file: str = "") -> tuple[Instrument, s
         "source_note": data.get("source", ""),
         "licence_note": data.get("licence", ""),
     }
+    if lang:
+        fields |= {
+            "original": original,
+            "title_local": data["title"][lang],
+            "text_status": data["status"],
+            "reviewed_by": data.get("reviewed_by", ""),
+        }
     if existing is None:
-        return Instrument.objects.create(key=data["id"], version=data["version"], **fields), (
-            "created"
-        )
+        return Instrument.objects.create(
+            key=data["id"], version=data["version"], language=lang, **fields
+        ), "created"
     if existing.checksum == checksum:
+        review = {"text_status", "reviewed_by", "definition"}
+        if lang and any(getattr(existing, f) != fields[f] for f in review):
+            for name in review:
+                setattr(existing, name, fields[name])
+            existing.save(update_fields=sorted(review))
+            return existing, "updated"
         return existing, "unchanged"
     if Response.objects.filter(instrument=existing).exists():
         raise defn.DefinitionError(
@@ -150,7 +182,7 @@ def assignment_send(
         created_by=by,
     )
     assignment_dispatch(assignment_id=assignment.pk)
-    assignment.refresh_from_db(fields=["status", "dispatched_at"])
+    assignment.refresh_from_db(fields=["status", "dispatched_at", "instrument"])
     return assignment
 
 
@@ -164,6 +196,7 @@ def assignment_dispatch(*, assignment_id: int) -> bool:
         ).update(status=Assignment.Status.OPEN, dispatched_at=now)
         if not opened:
             return False
+        assignment_match_language(assignment_id=assignment_id)
         outbox_enqueue(
             task="selfmonitor.tasks.email_patient",
             kwargs={"assignment_id": assignment_id, "kind": "new"},
@@ -171,6 +204,24 @@ def assignment_dispatch(*, assignment_id: int) -> bool:
         )
         _notify_patient_of(assignment_id)
     return True
+
+
+def assignment_match_language(*, assignment_id: int) -> Instrument:
+    """Give the patient the version of the questionnaire in their language (the original,
+    Swedish/English, when there is none) while nothing is answered yet; once answers
+    exist the assignment keeps the version they were given in. Returns the version."""
+    with transaction.atomic():
+        assignment = (
+            Assignment.objects.select_related("instrument", "patient")
+            .select_for_update(of=("self",))
+            .get(pk=assignment_id)
+        )
+        if Response.objects.filter(assignment_id=assignment_id).exists():
+            return assignment.instrument
+        wanted = assignment.instrument.in_language(assignment.patient.language)
+        if wanted.pk != assignment.instrument_id:
+            Assignment.objects.filter(pk=assignment_id).update(instrument=wanted)
+        return wanted
 
 
 def schedule_check(schedule: Schedule) -> None:

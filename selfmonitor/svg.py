@@ -1,5 +1,10 @@
 """Trend charts as server-rendered SVG: no JavaScript, no inline style (CSP), a title
-and description for screen readers; the page shows the same figures as a table."""
+and description for screen readers; the page shows the same figures as a table.
+
+In a right-to-left language (Arabic) the chart is mirrored: time runs from right to left,
+the value axis and its labels are on the right. Every x is drawn through ``mirror`` and
+the root says ``direction="rtl"``, so a text's ``text-anchor`` (start/end, which follow the
+direction) still hugs the same side of the plot as in the left-to-right chart."""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language_bidi
 
 # Drawn at about its own size on a phone (a 360 px screen leaves ~330 px), so the 12-unit
 # text stays at least 12 px there; the stylesheet caps the width on larger screens.
@@ -18,18 +24,22 @@ LEFT, RIGHT, TOP, BOTTOM = 30, 8, 12, 34
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    """A value as the active language writes numbers (one decimal at most: 4,5 in
+    Swedish and Finnish)."""
+    value = round(float(value), 1)
+    return str(int(value)) if value == int(value) else number_format(value, 1)
 
 
 def day_label() -> Callable[[dt.date], str]:
     """``date_format(d, "j M Y")`` for the active language, with the twelve month names
     looked up once: a chart of 200 answers formats 200 dates twice (chart and table)."""
     months = [date_format(dt.date(2000, m, 1), "M") for m in range(1, 13)]
+    tz = timezone.get_current_timezone()  # once, not once per date (a thread-local lookup)
 
     def label(d: dt.date) -> str:
         # The day in Europe/Stockholm: an answer at 00:15 on the 30th shows on the 30th.
-        if isinstance(d, dt.datetime) and timezone.is_aware(d):
-            d = timezone.localtime(d)
+        if isinstance(d, dt.datetime) and d.utcoffset() is not None:
+            d = d.astimezone(tz)
         return f"{d.day} {months[d.month - 1]} {d.year}"
 
     return label
@@ -45,12 +55,18 @@ def trend_svg(
     desc: str,
     chart_id: str,
     label: Callable[[dt.datetime], str] | None = None,
+    rtl: bool | None = None,
 ) -> SafeString:
     """A line over time with dots, y from ``lo`` to ``hi``, thresholds as dashed lines.
-    ``label`` writes a point's date (default: ``day_label()``); pass local times."""
+    ``label`` writes a point's date (default: ``day_label()``); pass local times.
+    ``rtl``: mirrored for a right-to-left reader (default: the active language's)."""
     day = label or day_label()
+    rtl = get_language_bidi() if rtl is None else rtl
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     span = (hi - lo) or 1
+
+    def mirror(x: float) -> str:
+        return f"{(WIDTH - x) if rtl else x:.1f}"
 
     def y(value: float) -> float:
         value = min(max(value, lo), hi)
@@ -61,28 +77,28 @@ def trend_svg(
         total = (last - first).total_seconds() or 1
     parts = [
         f'<svg class="trend-chart" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" direction="{"rtl" if rtl else "ltr"}" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
-        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#ffffff" '
-        'stroke="#6b6b6b" stroke-width="1"/>',
+        f'<rect x="{RIGHT if rtl else LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" '
+        'fill="#ffffff" stroke="#6b6b6b" stroke-width="1"/>',
     ]
     step = 1 if span <= 10 else max(1, round(span / 5))
     tick = lo
     while tick <= hi:
         parts.append(
-            f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="12" '
+            f'<text x="{mirror(LEFT - 6)}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="12" '
             f'fill="#1a1a1a">{_fmt(tick)}</text>'
         )
         tick += step * (2 if span == 10 else 1)
     for value, label in thresholds:
         ty = y(value)
         parts.append(
-            f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{ty:.1f}" y2="{ty:.1f}" '
+            f'<line x1="{mirror(LEFT)}" x2="{mirror(LEFT + plot_w)}" y1="{ty:.1f}" y2="{ty:.1f}" '
             'stroke="#a4262c" stroke-width="1.5" stroke-dasharray="6 4"/>'
-            f'<text x="{LEFT + plot_w - 4}" y="{ty - 4:.1f}" text-anchor="end" font-size="12" '
-            f'fill="#a4262c">{escape(label)}</text>'
+            f'<text x="{mirror(LEFT + plot_w - 4)}" y="{ty - 4:.1f}" text-anchor="end" '
+            f'font-size="12" fill="#a4262c">{escape(label)}</text>'
         )
     coords = []
     for when, value in points:
@@ -91,18 +107,18 @@ def trend_svg(
         )
         coords.append((x, y(value), when, value))
     if len(coords) > 1:
-        line = " ".join(f"{x:.1f},{yy:.1f}" for x, yy, *_ in coords)
+        line = " ".join(f"{mirror(x)},{yy:.1f}" for x, yy, *_ in coords)
         parts.append(f'<polyline points="{line}" fill="none" stroke="#005ea5" stroke-width="2.5"/>')
     for x, yy, when, value in coords:
         parts.append(
-            f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="4.5" fill="#005ea5">'
+            f'<circle cx="{mirror(x)}" cy="{yy:.1f}" r="4.5" fill="#005ea5">'
             f"<title>{escape(day(when))}: {_fmt(value)}</title></circle>"
         )
     if points:
         for x, when in ((LEFT, first), (LEFT + plot_w, last)):
             anchor = "start" if x == LEFT else "end"
             parts.append(
-                f'<text x="{x}" y="{HEIGHT - 12}" text-anchor="{anchor}" font-size="12" '
+                f'<text x="{mirror(x)}" y="{HEIGHT - 12}" text-anchor="{anchor}" font-size="12" '
                 f'fill="#1a1a1a">{escape(day(when))}</text>'
             )
     parts.append("</svg>")

@@ -49,10 +49,14 @@ def symptom_files_load() -> tuple[Instrument, TriageGuide]:
     instrument = None
     for path in sorted(SYMPTOM_DIR.glob("symptom-report.v*.json")):
         instrument, _what = instrument_load(data=read_instrument_file(path), source_file=path.name)
+    for path in sorted((SYMPTOM_DIR / "languages").glob("symptom-report.v*.json")):
+        instrument_load(data=read_instrument_file(path), source_file=path.name)
     guide = None
     for path in sorted(SYMPTOM_DIR.glob("triage.v*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
-        target = Instrument.objects.get(key=data.get("instrument"), version=data.get("version"))
+        target = Instrument.objects.get(
+            key=data.get("instrument"), version=data.get("version"), language=""
+        )
         triage.validate_guide(data, instrument=target.definition, where=path.name)
         checksum = checksum_of(data)
         guide = TriageGuide.objects.filter(key=data["id"], version=data["version"]).first()
@@ -71,8 +75,22 @@ def symptom_files_load() -> tuple[Instrument, TriageGuide]:
                 )
             guide.definition, guide.checksum = data, checksum
             guide.save(update_fields=["definition", "checksum"])
+        triage_guide_versions_load(guide=guide)
     assert instrument is not None and guide is not None
     return instrument, guide
+
+
+def triage_guide_versions_load(*, guide: TriageGuide) -> TriageGuide:
+    """The guide's language versions from ``symptoms/languages/<its file>``, as drafts
+    (a version whose texts did not change keeps its review), and the English texts' status.
+    The definition is not touched: a guide that reports used gets versions too."""
+    path = SYMPTOM_DIR / "languages" / (guide.source_file or f"triage.v{guide.version}.json")
+    shipped = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    updated = triage.guide_versions(guide.definition, guide.translations, shipped)
+    if updated != guide.translations:
+        guide.translations = updated
+        guide.save(update_fields=["translations"])
+    return guide
 
 
 def symptom_setup() -> tuple[Instrument, TriageGuide]:
@@ -128,6 +146,7 @@ def symptom_report_submit(
     if existing is not None:
         return SymptomOutcome(existing, already=True)
     instrument, guide = symptom_setup()
+    instrument = instrument.in_language(patient.language)  # what the patient was shown
     definition = instrument.definition
     answers, errors = defn.clean_answers(definition, raw)
     symptom_ids = {item["id"] for item in symptom_items(instrument)}

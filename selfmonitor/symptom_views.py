@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -113,6 +114,7 @@ def _token(value) -> uuid.UUID | None:
 def symptom_new(request: HttpRequest) -> HttpResponse:
     patient = _own_patient(request)
     instrument, _guide = symptom_services.symptom_setup()
+    instrument = instrument.in_language(patient.language)
     symptom_ids = [item["id"] for item in symptom_services.symptom_items(instrument)]
     source = request.POST if request.method == "POST" else request.GET
     picked = [s for s in dict.fromkeys(source.getlist("s")) if s in symptom_ids]
@@ -197,8 +199,11 @@ def symptom_report(request: HttpRequest, report_id: int) -> HttpResponse:
                 "symptom": pick(item.get("text")),
                 "severity": pick(option["text"]) if option else "",
                 "level": result["level"],
-                "level_title": pick(guide["levels"][result["level"]]["title"]),
-                "advice": pick(result["text"]),
+                "level_title": report.guide.shown(
+                    f"levels.{result['level']}", guide["levels"][result["level"]]["title"]
+                ),
+                "advice": report.guide.shown(f"advice.{result['rule']}", result["text"]),
+                "advice_original": pick(result["text"], "sv"),
                 "source": result["source"],
             }
         )
@@ -220,10 +225,12 @@ def symptom_report(request: HttpRequest, report_id: int) -> HttpResponse:
         "report": report,
         "is_self": report.reach.is_self,
         "level": report.level,
-        "level_title": pick(guide["levels"][report.level]["title"]),
+        "level_title": report.guide.shown(
+            f"levels.{report.level}", guide["levels"][report.level]["title"]
+        ),
         "rank": triage.RANK[report.level],
         "rows": rows,
-        "review_note": pick(guide.get("review_note")),
+        "review_note": report.guide.shown("review_note", guide.get("review_note")),
         "unit": unit,
         "urgent_unit": unit,
         "open_now": open_now,
@@ -242,6 +249,7 @@ def symptom_advice(request: HttpRequest, symptom: str) -> HttpResponse:
     linked from a questionnaire result with a high score. General text, no patient data;
     the unit's own wording where the unit adapted it."""
     instrument, guide = symptom_services.symptom_setup()
+    instrument = instrument.in_language(get_language())
     items = {item["id"]: item for item in symptom_services.symptom_items(instrument)}
     item = items.get(symptom)
     if item is None:
@@ -266,8 +274,9 @@ def symptom_advice(request: HttpRequest, symptom: str) -> HttpResponse:
             {
                 "severity": pick(option["text"]),
                 "level": advice.level,
-                "level_title": pick(levels[advice.level]["title"]),
-                "advice": pick(advice.text),
+                "level_title": guide.shown(f"levels.{advice.level}", levels[advice.level]["title"]),
+                "advice": guide.shown(f"advice.{advice.rule}", advice.text),
+                "advice_original": pick(advice.text, "sv"),
                 "source": advice.source,
             }
         )
@@ -278,7 +287,7 @@ def symptom_advice(request: HttpRequest, symptom: str) -> HttpResponse:
             "symptom": pick(item["text"]),
             "symptom_id": symptom,
             "rows": rows,
-            "review_note": pick(guide.definition.get("review_note")),
+            "review_note": guide.shown("review_note", guide.definition.get("review_note")),
             "urgent_unit": unit,
             "is_patient": request.user.role == Role.PATIENT,
         },

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from careplan.mail import send_mail
 from careplan.models import StaffEmail, User
+from careplan.outbox import outbox_task
 
 from . import services
 from .models import Alert, Assignment
@@ -35,6 +36,7 @@ def escalate_alerts() -> int:
     return services.alerts_escalate()
 
 
+@outbox_task("selfmonitor.tasks.email_patient")
 def email_patient(*, assignment_id: int, kind: str) -> None:
     """A questionnaire waits (new or reminder). No health data: not even its name."""
     assignment = Assignment.objects.select_related("patient__user").filter(pk=assignment_id).first()
@@ -60,6 +62,7 @@ def email_patient(*, assignment_id: int, kind: str) -> None:
         )
 
 
+@outbox_task("selfmonitor.tasks.email_care_team")
 def email_care_team(*, alert_id: int, kind: str) -> None:
     """Tell the contact nurse (escalated: everyone in the unit) that an alert waits.
     No patient name, no answer: only a link to the worklist."""
@@ -70,28 +73,30 @@ def email_care_team(*, alert_id: int, kind: str) -> None:
     if relation is None:
         return
     if kind == "escalated":
-        recipients = list(
-            User.objects.filter(care_units=relation.unit_id, is_active=True).values_list(
-                "email", flat=True
-            )
-        )
+        nurses = list(User.objects.filter(care_units=relation.unit_id, is_active=True))
     else:
         nurse = alert.patient.contact_nurse_assignment()
         # The nurse's own choice: at once here; a digest or nothing comes from careplan.
         at_once = nurse is not None and nurse.nurse.staff_email == StaffEmail.AT_ONCE
-        recipients = [nurse.nurse.email] if at_once else []
+        nurses = [nurse.nurse] if at_once else []
+    # Each in their own language (the unit's shared address in the site's).
+    by_language: dict[str, set[str]] = {}
+    for user in nurses:
+        if user.email:
+            by_language.setdefault(user.language or settings.LANGUAGE_CODE, set()).add(user.email)
     if relation.unit.email:
-        recipients.append(relation.unit.email)
-    if not recipients:
-        return
+        by_language.setdefault(settings.LANGUAGE_CODE, set()).add(relation.unit.email)
     url = settings.CAREPLAN_SITE_URL + reverse("admin:selfmonitor_alert_changelist")
-    with translation.override(settings.LANGUAGE_CODE):
-        send_mail(
-            subject=_("An alert has not been acknowledged")
-            if kind == "escalated"
-            else _("A new alert in the worklist"),
-            message=_("An alert from a questionnaire waits in the care team's worklist: %(url)s")
-            % {"url": url},
-            from_email=None,
-            recipient_list=sorted(set(recipients)),
-        )
+    for language, recipients in sorted(by_language.items()):
+        with translation.override(language):
+            send_mail(
+                subject=_("An alert has not been acknowledged")
+                if kind == "escalated"
+                else _("A new alert in the worklist"),
+                message=_(
+                    "An alert from a questionnaire waits in the care team's worklist: %(url)s"
+                )
+                % {"url": url},
+                from_email=None,
+                recipient_list=sorted(recipients),
+            )

@@ -135,3 +135,27 @@ def advise(
 
 def overall(advice: list[Advice]) -> str:
     return max((a.level for a in advice), key=RANK.__getitem__, default="self_care")
+
+
+def guide_versions(definition: dict, translations: dict | None, shipped: dict) -> dict:
+    """A guide's ``translations`` (careplan/content.py) updated from a languages file
+    (``symptoms/languages/triage.v<N>.json``: ``{"languages": {lang: {"review_note",
+    "levels": {level: title}, "advice": {rule: text}}}}``). Keys: "review_note",
+    "levels.<level>", "advice.<rule>". Plain dicts: usable from a data migration."""
+    from django.conf import settings
+
+    from careplan.content import ORIGINAL, loaded
+
+    known = {code for code, _name in settings.LANGUAGES}
+    texts: dict[str, dict[str, str]] = {"review_note": {}}
+    for lang, version in (shipped.get("languages") or {}).items():
+        if lang == ORIGINAL or lang not in known:
+            continue
+        texts["review_note"][lang] = version.get("review_note", "")
+        for k, title in (version.get("levels") or {}).items():
+            texts.setdefault(f"levels.{k}", {})[lang] = title
+        for k, advice in (version.get("advice") or {}).items():
+            texts.setdefault(f"advice.{k}", {})[lang] = advice
+    # English lives in the definition: only its status is kept in ``translations``.
+    texts["review_note"]["en"] = (definition.get("review_note") or {}).get("en", "")
+    return loaded(translations, texts)

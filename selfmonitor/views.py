@@ -15,7 +15,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, localize
+from django.utils.html import format_html_join
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -141,8 +143,20 @@ def _render_answer(
         "on_behalf": assignment.reach.basis == AccessLog.Basis.CARE_RELATION,
         "version_tag": f"{assignment.instrument.key}:{assignment.instrument.version}",
         "urgent_unit": _urgent_unit(assignment.patient),
-    }
+    } | _language_ctx(assignment.instrument, page)
     return render(request, "selfmonitor/answer.html", ctx, status=status)
+
+
+def _language_ctx(instrument: Instrument, page: dict) -> dict:
+    """The notes on a questionnaire's language: shown in Swedish because the reader's
+    language has no version, or a draft translation with the page's Swedish original one
+    tap away."""
+    draft = bool(instrument.language) and instrument.text_status == Instrument.TextStatus.DRAFT
+    return {
+        "not_in_language": not instrument.reads_in(),
+        "draft_translation": draft and instrument.reads_in(),
+        "original_texts": [pick(i["text"], "sv") for i in page["items"]] if draft else [],
+    }
 
 
 def _urgent_unit(patient):
@@ -171,6 +185,11 @@ def answer(request: HttpRequest, assignment_id: int) -> HttpResponse:
         return redirect("selfmonitor_response", response_id=response.pk)
 
     if request.method == "GET":
+        if response is None and assignment.is_answerable:
+            # The version in the patient's language (they may have changed it since).
+            instrument = services.assignment_match_language(assignment_id=assignment.pk)
+            if instrument.pk != assignment.instrument_id:
+                assignment.instrument = instrument
         if request.GET.get("page") is None and response is not None:
             page_no = _resume_page(assignment.instrument.definition, response.answers)
         else:
@@ -386,6 +405,9 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     instrument = Instrument.current_parsed(key)
     if instrument is None or instrument.kind == Instrument.Kind.PREM:
         raise Http404
+    # Scale titles and bands in the reader's language (its language version, when there
+    # is one). The series is the key's: every language version scores alike.
+    instrument = instrument.in_language(get_language())
     # One indexed query (response_trend: patient, instrument_key, submitted_at).
     rows = list(
         Response.objects.filter(
@@ -399,7 +421,11 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     rows.reverse()
     # Local time once per answer; each date is written twice (chart and table).
     day = day_label()
-    rows = [(timezone.localtime(when), scores) for when, scores in rows]
+    tz = timezone.get_current_timezone()
+    rows = [
+        (when.astimezone(tz) if when is not None else timezone.localtime(when), scores)
+        for when, scores in rows
+    ]
     charts = []
     for scale in instrument.definition.get("scales", []):
         points = [
@@ -440,6 +466,13 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                 else "",
                 "thresholds": thresholds,
                 "table": table,
+                # Up to 200 rows: joined here rather than by the template engine's loop (a
+                # third of the page's CPU); escaped and localized as the template would.
+                "table_rows": format_html_join(
+                    "",
+                    '<tr><td><time datetime="{}">{}</time></td><td>{}</td><td>{}</td></tr>',
+                    ((r["iso"], r["day"], localize(r["value"]), r["band"]) for r in table),
+                ),
             }
         )
     ctx = _plan_ctx(plan) | {

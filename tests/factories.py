@@ -188,6 +188,7 @@ class CarePlanFactory(factory.django.DjangoModelFactory):
                 title_en=s.title_en,
                 body_sv=s.body_sv,
                 body_en=s.body_en,
+                translations=s.translations,
             )
 
 

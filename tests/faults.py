@@ -119,7 +119,7 @@ def own_redis(workdir: Path) -> Iterator[OwnRedis]:
 @contextlib.contextmanager
 def broker_at(url: str) -> Iterator[None]:
     """This process publishes tasks to ``url`` (not eagerly) for the block."""
-    from careplan import celery_app, services
+    from careplan import celery_app, outbox
 
     conf = celery_app.conf
     saved = conf.broker_url, conf.task_always_eager
@@ -129,7 +129,7 @@ def broker_at(url: str) -> Iterator[None]:
         # keyed by connection, and a closed one would be handed out again.
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
-        services._broker_down_until[0] = 0.0
+        outbox._broker_down_until[0] = 0.0
 
     reset_pools()
     conf.broker_url, conf.task_always_eager = url, False

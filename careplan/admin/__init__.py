@@ -9,6 +9,7 @@ Importing the package registers every model admin; the names other apps build on
 re-exported here.
 """
 
+from ..selectors import staff_worklist
 from . import accesslog, messages, outbox, patients, plans, units, worklist  # noqa: F401  (registers)
 from .base import (
     STAFF,
@@ -24,7 +25,6 @@ from .base import (
     plan_pdf_url,
 )
 from .filters import ActiveFilter, ContactNurseFilter, DefaultListFilter, MyUnitFilter, WhenFilter
-from .worklist import staff_worklist
 
 __all__ = [
     "STAFF",

@@ -33,23 +33,14 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from .. import access
-from ..models import AccessLog, CarePlan, Patient, Role
+from ..access import is_care_staff  # re-exported (it was defined here)
+from ..models import AccessLog, CarePlan, Patient
 
 Action = AccessLog.Action
 
 #: Values for ``RoleAdminMixin.view_by`` and friends.
 STAFF = "staff"
 SUPERUSER = "superuser"
-
-
-def is_care_staff(user) -> bool:
-    """Works in the admin: an active user with admin access and the care team role."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and user.is_staff
-        and user.role == Role.STAFF
-    )
 
 
 def plan_pdf_url(plan: CarePlan) -> str:

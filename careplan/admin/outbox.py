@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import services
+from .. import outbox
 from ..models import Outbox
 from .filters import DefaultListFilter
 
@@ -89,7 +89,7 @@ class OutboxAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry the selected entries now"), permissions=["retry"])
     def retry(self, request: HttpRequest, queryset) -> None:
-        count = services.outbox_retry(rows=list(queryset))
+        count = outbox.outbox_retry(rows=list(queryset))
         self.message_user(
             request,
             ngettext(

@@ -33,7 +33,7 @@ def patient_overview(request: HttpRequest, object_id: str) -> HttpResponse:
     Patients not in my units: 404 and, if the patient exists, a denied row."""
     user = request.user
     pk = int(object_id) if str(object_id).isdigit() else None
-    patient = selectors.overview_patient(user, pk) if pk and selectors.is_care_staff(user) else None
+    patient = selectors.overview_patient(user, pk) if pk and access.is_care_staff(user) else None
     if patient is None:
         other = Patient.objects.filter(pk=pk).first() if pk else None
         if other is not None:
@@ -70,7 +70,8 @@ def patient_overview(request: HttpRequest, object_id: str) -> HttpResponse:
         "subtitle": f"{patient.last_name}, {patient.first_name}",
         "patient": patient,
         "here": here,
-        "plan": selectors.current_plan(patient),
+        "plan": (plan := selectors.current_plan(patient)),
+        "translation_gaps": selectors.plan_translation_gaps(plan, patient.language),
         "events": selectors.next_events(patient),
         "change_requests": selectors.open_change_requests(patient),
         "visit_questions": list(selectors.visit_questions(patient)),

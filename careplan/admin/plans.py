@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from .. import access, services
+from .. import access, selectors, services
 from ..models import (
     CalendarEvent,
     CarePlan,
@@ -43,6 +43,7 @@ from .forms import (
     PlanSectionForm,
     call_service,
 )
+from .translations import LacksReviewFilter, TranslationReviewMixin
 
 
 class PlanSectionInline(RecordInline, admin.StackedInline):
@@ -135,6 +136,8 @@ class CarePlanAdmin(PatientRecordAdmin):
                 self.has_change_permission(request, obj)
             )
             context["establish_url"] = reverse("admin:careplan_careplan_establish", args=[obj.pk])
+            context["reader_language"] = obj.patient.get_language_display()
+            context["translation_gaps"] = selectors.plan_translation_gaps(obj, obj.patient.language)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_record(self, request, obj, form, change) -> None:
@@ -330,19 +333,29 @@ class UnitLinkAdmin(RoleAdminMixin, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class PlanTemplateSectionInline(RoleAdminMixin, admin.StackedInline):
+class PlanTemplateSectionInline(TranslationReviewMixin, RoleAdminMixin, admin.StackedInline):
     model = PlanTemplateSection
-    fields = ("key", "order", "title_sv", "title_en", "body_sv", "body_en")
+    fields = ("key", "order", "title_sv", "title_en", "body_sv", "body_en", "language_versions")
+    readonly_fields = ("language_versions",)
     extra = 0
     add_by = change_by = delete_by = SUPERUSER
     classes = ["collapse"]
 
 
 @admin.register(PlanTemplate)
-class PlanTemplateAdmin(RoleAdminMixin, admin.ModelAdmin):
-    """The diagnosis templates: read by the care team, edited by superusers."""
+class PlanTemplateAdmin(TranslationReviewMixin, RoleAdminMixin, admin.ModelAdmin):
+    """The diagnosis templates: read by the care team, edited by superusers; a reviewer
+    marks a language version reviewed (template and sections; plan sections still carrying
+    the same text follow)."""
 
     add_by = change_by = delete_by = SUPERUSER
-    list_display = ("title_sv", "title_en", "diagnosis_area", "version", "is_active")
-    list_filter = ("diagnosis_area", "is_active")
+    list_display = (
+        "title_sv",
+        "title_en",
+        "diagnosis_area",
+        "version",
+        "is_active",
+        "language_versions",
+    )
+    list_filter = ("diagnosis_area", "is_active", LacksReviewFilter)
     inlines = [PlanTemplateSectionInline]

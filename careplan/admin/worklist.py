@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from .. import messaging, selectors
+from .. import access, messaging, selectors
 from ..models import (
     Notification,
     StaffEmail,
@@ -29,7 +29,7 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     """``/admin/login/``: staff go to allauth's login (with TOTP); a logged-in patient or
     relative is told the admin is the care team's and gets a link home."""
     user = request.user
-    if user.is_authenticated and not selectors.is_care_staff(user):
+    if user.is_authenticated and not access.is_care_staff(user):
         return render(request, "admin/careplan/not_for_you.html", status=403)
     target = reverse("account_login")
     query = request.META.get("QUERY_STRING", "")  # passed on as it came (RedirectView)
@@ -88,7 +88,3 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 __all__ = ["StaffEmail", "admin_login", "notifications_view", "open_notification"]
-
-
-# The short "my worklist" on the admin index is a selector (careplan.selectors).
-staff_worklist = selectors.staff_worklist

@@ -20,7 +20,10 @@ from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from careplan import services
 from careplan.models import Patient, Role, User
+from contacts import services as contacts_services
+from contacts.views import SESSION_KEY
 
 from .config import PATIENT, STAFF
 from .provider import NONCE_STATE_KEY, IdentityError
@@ -162,8 +165,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return user
 
     def _patient_or_relative(self, request, number: str, *, uid: str, provider_id: str) -> User:
-        from careplan import services
-
         patient = Patient.objects.select_related("user").filter(personnummer=number).first()
         bound = (
             SocialAccount.objects.select_related("user")
@@ -189,8 +190,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             return bound.user
         invitation = _pending_invitation(request)
         if invitation is not None:
-            from contacts import services as contacts_services
-
             try:
                 return contacts_services.relative_account_from_eid(invitation=invitation)
             except contacts_services.InvitationError as exc:
@@ -280,8 +279,6 @@ def form_action_origins() -> list[str]:
 
 
 def _pending_invitation(request: HttpRequest):
-    from contacts import services as contacts_services
-    from contacts.views import SESSION_KEY
 
     token = request.session.get(SESSION_KEY)
     if not token:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from careplan.management.commands import seed_demo as demo
+
 from .config import HSA_CLAIM_DEFAULT, LOA3, PNR_CLAIMS
 
 LOA2 = "http://id.elegnamnden.se/loa/1.0/loa2"
@@ -22,7 +24,6 @@ KARIN_WEAK = "Karin Kontaktsson (lösenord, LoA2)"
 
 def identities() -> dict[str, dict]:
     """sub -> claims. The personal identity numbers come from seed_demo."""
-    from careplan.management.commands import seed_demo as demo
 
     def person(number: str, given: str, family: str) -> dict:
         return {

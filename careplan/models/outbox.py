@@ -15,7 +15,7 @@ class Outbox(models.Model):
     A worker claims a row (``sending`` with a lease in ``next_attempt_at``), commits the
     claim, does the work outside any transaction, then marks it ``done``. A failure backs
     off (``next_attempt_at``) and after ``CAREPLAN_OUTBOX_MAX_ATTEMPTS`` parks the row as
-    ``dead`` with its error for the admin (``careplan.tasks.run_outbox``)."""
+    ``dead`` with its error for the admin (``careplan.outbox.run_outbox``)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting")

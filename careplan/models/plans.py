@@ -7,23 +7,31 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .. import content
 from .patients import Patient
 from .users import CareUnit
 
 
 def _localized(obj, field: str, lang: str | None = None) -> str:
-    return getattr(obj, f"{field}_{_localized_language(obj, field, lang)}")
+    """``field`` in the reader's language version, else Swedish (careplan/content.py)."""
+    return content.localized(obj, field, lang)
 
 
 def _localized_language(obj, field: str, lang: str | None = None) -> str:
     """The language ``field`` is shown in: the reader's if the text has a version in it,
-    else Swedish (content has Swedish and English versions so far)."""
-    lang = (lang or get_language() or "sv")[:2]
-    has_version = lang in ("sv", "en") and getattr(obj, f"{field}_{lang}", "")
-    return lang if has_version else "sv"
+    else Swedish."""
+    return content.localized_language(obj, field, lang)
+
+
+def _translations_field():
+    return models.JSONField(
+        _("language versions"),
+        default=dict,
+        blank=True,
+        help_text=_("Versions in other languages and their review status."),
+    )
 
 
 class DiagnosisArea(models.TextChoices):
@@ -44,6 +52,8 @@ class PlanTemplate(models.Model):
     )
     title_sv = models.CharField(_("title (Swedish)"), max_length=200)
     title_en = models.CharField(_("title (English)"), max_length=200)
+    #: Versions in the other languages and their review status (careplan/content.py).
+    translations = _translations_field()
     is_active = models.BooleanField(_("offered for new plans"), default=True)
 
     class Meta:
@@ -53,6 +63,8 @@ class PlanTemplate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["slug", "version"], name="plantemplate_slug_version"),
         ]
+        # Marking a language version of any content reviewed (careplan/content.py).
+        permissions = [("review_translation", _("Can mark a translated text reviewed"))]
 
     def __str__(self) -> str:
         return f"{self.title} (v{self.version})"
@@ -70,6 +82,7 @@ class PlanTemplateSection(models.Model):
     title_en = models.CharField(max_length=200)
     body_sv = models.TextField()
     body_en = models.TextField()
+    translations = _translations_field()
 
     class Meta:
         ordering = ["order"]
@@ -236,6 +249,9 @@ class PlanSection(models.Model):
     title_en = models.CharField(_("title (English)"), max_length=200)
     body_sv = models.TextField(_("text (Swedish)"))
     body_en = models.TextField(_("text (English)"))
+    #: Copied from the template section with the texts; a version whose Swedish original
+    #: the nurse changes is dropped (``services.plan_update``): never an outdated translation.
+    translations = _translations_field()
     personal_note = models.TextField(
         _("personal note from the care team"),
         blank=True,

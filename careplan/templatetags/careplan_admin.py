@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django import template
 
+from careplan.selectors import staff_worklist as build
+from careplan.selectors import worklist
+
 register = template.Library()
 
 
@@ -11,8 +14,6 @@ register = template.Library()
 def staff_worklist(user):
     """``{% staff_worklist request.user as worklist %}`` on the admin index: the data and
     its access-log rows come from ``careplan.selectors.staff_worklist``."""
-    from careplan.selectors import staff_worklist as build
-
     return build(user)
 
 
@@ -20,6 +21,4 @@ def staff_worklist(user):
 def care_worklist(user):
     """``{% care_worklist request.user as items %}``: everything waiting for my units, most
     severe and oldest first (``careplan.selectors.worklist``, which logs the rows shown)."""
-    from careplan.selectors import worklist
-
     return worklist(user)

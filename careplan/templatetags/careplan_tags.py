@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language_bidi, gettext_lazy
 from django.utils.translation import gettext as _
 
+from careplan.eid.adapter import providers_for
 from careplan.models import CarePlan, RelativeGrant, Scope
 
 register = template.Library()
@@ -174,8 +175,6 @@ def eid_providers(who: str = "patient") -> list[dict]:
     "staff": the care team), each with its button label and login URL."""
     from django.urls import reverse
 
-    from careplan.eid.adapter import providers_for
-
     return [
         {
             "id": app["provider_id"],
@@ -184,3 +183,60 @@ def eid_providers(who: str = "patient") -> list[dict]:
         }
         for app in providers_for(who)
     ]
+
+
+@register.inclusion_tag("careplan/_content_text.html", takes_context=True)
+def content_text(context, obj, field: str = "body", fallback_note: bool = True, css: str = "prose"):
+    """A content text (plan section, advice…) in the reader's language: the language
+    version if there is one, else Swedish with a note; under a draft translation a notice
+    and the Swedish original one tap away (a <details>, no JavaScript). ``lang``/``dir``
+    are set on the text whenever it differs from the page's language."""
+    from careplan import content
+
+    shown = content.shown(obj, field)
+    page = content.reader_language(context.get("LANGUAGE_CODE"))
+    original = getattr(obj, f"{field}_{content.ORIGINAL}", "") if shown.is_draft else ""
+    return {
+        "shown": shown,
+        "foreign": shown.lang != page,
+        "fallback": shown.fallback and fallback_note and bool(shown.text),
+        "original": original,
+        "css": css,
+    }
+
+
+@register.inclusion_tag("careplan/_written_in.html", takes_context=True)
+def written_in(context, lang: str = "sv"):
+    """Under a note the care team wrote for this patient: the language it was written in,
+    when that is not the reader's (notes are never machine-translated)."""
+    from careplan import content
+
+    page = content.reader_language(context.get("LANGUAGE_CODE"))
+    return {"lang": lang, "differs": lang != page}
+
+
+@register.simple_tag(takes_context=True)
+def lang_attrs(context, shown) -> SafeString:
+    """` lang="…" dir="…"` for a content text (careplan.content.Shown) not in the page's
+    language, else nothing."""
+    from careplan import content
+
+    page = content.reader_language(context.get("LANGUAGE_CODE"))
+    if not isinstance(shown, content.Shown) or shown.lang == page:
+        return mark_safe("")
+    return format_html(' lang="{}" dir="{}"', shown.lang, shown.dir)
+
+
+@register.inclusion_tag("careplan/_draft_notice.html")
+def draft_notice(original: str, css: str = "prose"):
+    """The notice under a draft translation, with the Swedish original one tap away."""
+    return {"original": original, "css": css}
+
+
+@register.simple_tag(takes_context=True)
+def field_lang(context, obj, field: str = "title") -> SafeString:
+    """` lang="…" dir="…"` for ``field`` of a content row when the reader sees it in
+    another language than the page's (a Swedish title on an Arabic page)."""
+    from careplan import content
+
+    return lang_attrs(context, content.shown(obj, field))

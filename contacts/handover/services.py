@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from careplan import access
 from careplan.messaging import notify
 from careplan.models import (
     CarePlan,
@@ -29,25 +30,12 @@ from careplan.models import (
     Role,
     User,
 )
-from careplan.services import (
-    _responsible_unit_of,
-    contact_nurse_flag_sync,
-    patient_lock_responsibility,
-)
+from careplan.services import contact_nurse_flag_sync, patient_lock_responsibility
 from rehab.models import RehabPlan
 from selfmonitor import services as selfmonitor_services
 
 from ..models import Handover, HandoverEvent
-from ..services import _own_patient
 from .access import grace_hours
-
-
-def _staff_of(by: User, unit_id: int) -> bool:
-    return (
-        getattr(by, "is_authenticated", False)
-        and by.role == Role.STAFF
-        and by.care_units.filter(pk=unit_id).exists()
-    )
 
 
 def _handover_event(*, handover, from_state: str, by: User | None, what: str = ""):
@@ -159,7 +147,7 @@ def handover_create(
     needs_and_wishes: str = "",
 ):
     """A draft handover from the patient's responsible unit (``by`` works there)."""
-    from_unit = _responsible_unit_of(by, patient)
+    from_unit = access.responsible_unit_for_write(by, patient)
     if to_unit is None:
         raise ValidationError({"to_unit": _("Choose the unit that takes over.")})
     if to_unit.pk == from_unit.pk:
@@ -203,9 +191,9 @@ def handover_update(*, handover, by: User, **fields):
     if handover.state != handover.State.DRAFT:
         raise ValidationError(_("Only a draft handover can be changed."))
     if getattr(by, "is_authenticated", False) and by.role == Role.PATIENT:
-        _own_patient(by, handover.patient)
+        access.require_patient_self(by, handover.patient)
         allowed = {"needs_and_wishes"}
-    elif _staff_of(by, handover.from_unit_id):
+    elif access.is_staff_of(by, handover.from_unit_id):
         allowed = {"situation", "background", "assessment", "recommendation", "needs_and_wishes"}
     else:
         raise PermissionDenied(_("Only the sending unit or the patient can change this."))
@@ -229,7 +217,7 @@ def handover_update(*, handover, by: User, **fields):
 def handover_send(*, handover, by: User):
     """The sender sends the draft; the receiving unit's staff are told (no health data)."""
     handover = _locked_handover(handover)
-    if not _staff_of(by, handover.from_unit_id):
+    if not access.is_staff_of(by, handover.from_unit_id):
         raise PermissionDenied(_("Only the sending unit can send this handover."))
     old = _move(handover, handover.State.SENT)
     if not (handover.situation.strip() and handover.recommendation.strip()):
@@ -281,7 +269,7 @@ def handover_accept(
     # The same lock as ``contact_nurse_assign``: a sender naming a new contact nurse at
     # this moment waits, then finds the receiver responsible and is refused.
     patient_lock_responsibility(patient=handover.patient)
-    if not _staff_of(by, handover.to_unit_id):
+    if not access.is_staff_of(by, handover.to_unit_id):
         raise PermissionDenied(_("Only the receiving unit can accept this handover."))
     if handover.state == handover.State.ACCEPTED:
         raise ValidationError(_("This handover has already been accepted."))
@@ -289,7 +277,7 @@ def handover_accept(
     errors: dict[str, str] = {}
     if contact_nurse is None:
         errors["contact_nurse"] = _("Name the patient's new contact nurse.")
-    elif not _staff_of(contact_nurse, handover.to_unit_id):
+    elif not access.is_staff_of(contact_nurse, handover.to_unit_id):
         errors["contact_nurse"] = _("The contact nurse must work in the receiving unit.")
     today = timezone.localdate()
     if contact_made_on is None:
@@ -377,7 +365,7 @@ def _handover_access_end_text() -> str:
 def handover_decline(*, handover, by: User, reason: str):
     """The receiver declines with a reason; the sender stays responsible."""
     handover = _locked_handover(handover)
-    if not _staff_of(by, handover.to_unit_id):
+    if not access.is_staff_of(by, handover.to_unit_id):
         raise PermissionDenied(_("Only the receiving unit can decline this handover."))
     old = _move(handover, handover.State.DECLINED)
     reason = (reason or "").strip()
@@ -395,7 +383,7 @@ def handover_decline(*, handover, by: User, reason: str):
 def handover_cancel(*, handover, by: User):
     """The sender withdraws a draft or a sent handover."""
     handover = _locked_handover(handover)
-    if not _staff_of(by, handover.from_unit_id):
+    if not access.is_staff_of(by, handover.from_unit_id):
         raise PermissionDenied(_("Only the sending unit can cancel this handover."))
     old = _move(handover, handover.State.CANCELLED)
     handover.closed_at = timezone.now()
@@ -408,7 +396,7 @@ def handover_cancel(*, handover, by: User):
 def handover_complete(*, handover, by: User):
     """The receiver (now responsible) closes an accepted handover."""
     handover = _locked_handover(handover)
-    if not _staff_of(by, handover.to_unit_id):
+    if not access.is_staff_of(by, handover.to_unit_id):
         raise PermissionDenied(_("Only the receiving unit can complete this handover."))
     old = _move(handover, handover.State.COMPLETED)
     handover.closed_at = timezone.now()
@@ -442,7 +430,7 @@ def handovers_remind_overdue(*, now: dt.datetime | None = None) -> int:
                 dedupe_key=f"{step}:receiver",
                 url=handover_inbox_url(handover),
                 patient=handover.patient,
-                text=str(gettext_lazy("A handover to your unit is waiting for acceptance")),
+                text=gettext_lazy("A handover to your unit is waiting for acceptance"),
             )
             sender = notify(
                 recipients=User.objects.filter(
@@ -452,7 +440,7 @@ def handovers_remind_overdue(*, now: dt.datetime | None = None) -> int:
                 dedupe_key=f"{step}:sender",
                 url=handover_inbox_url(handover),
                 patient=handover.patient,
-                text=str(gettext_lazy("A handover from your unit has not been accepted in time")),
+                text=gettext_lazy("A handover from your unit has not been accepted in time"),
             )
         told += bool(receiver or sender)
     return told

@@ -186,6 +186,9 @@ def test_the_http_bench_lists_every_page_of_the_issue():
         "admin alerts",
         "admin message inbox",
         "/api/v1/plans/ (nurse)",
+        "relative's start page",
+        "relative's plan page",
+        "relative's calendar",
         "admin worklist (start page)",
         "admin patient overview",
     ):
@@ -232,7 +235,7 @@ def test_the_http_bench_measures_over_gunicorn_and_wrk(tmp_path):
     if not Path(httpbench.WRK).is_file():
         pytest.skip("no wrk (Debian: apt-get install wrk)")
     bench.seed(patients=10, units=2)
-    keys = ("plan", "trend", "admin_patients")
+    keys = ("plan", "trend", "admin_patients", "relative_plan", "admin_overview")
     pages = [p for p in httpbench.PAGES if p.key in keys]
     report = httpbench.measure(
         sample=3, nurses=1, seconds=1, rounds=1, mixed_connections=(4,), pages=pages

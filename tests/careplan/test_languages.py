@@ -273,7 +273,7 @@ def test_a_section_without_a_version_in_the_readers_language_is_swedish_and_says
 
     assert note in body
     # The Swedish text, marked as Swedish (screen readers pronounce it right).
-    assert '<div class="prose" lang="sv">' in body and "Text om treatment." in body
+    assert '<div class="prose" lang="sv" dir="ltr">' in body and "Text om treatment." in body
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])

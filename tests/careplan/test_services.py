@@ -20,11 +20,13 @@ from careplan.models import (
     Patient,
     PlanChange,
 )
+from careplan.outbox import outbox_task
 from tests import factories as f
 
 CALLS: list[dict] = []
 
 
+@outbox_task("tests.careplan.test_services.record_call")
 def record_call(**kwargs) -> None:
     """An outbox target for these tests: remembers each run."""
     CALLS.append(kwargs)

@@ -227,6 +227,23 @@ def test_plan_detail_query_count_for_the_patient_is_pinned(cast, django_assert_n
     assert response.content.decode().count("Ändring") == n
 
 
+def test_a_visit_with_nothing_new_since_the_last_leaves_the_mark_alone(
+    cast, django_assert_num_queries
+):
+    client = cast.client("patient")
+    _detail(cast, "patient", client)  # first visit: sets the mark
+    cast.patient.refresh_from_db()
+    mark = cast.patient.last_seen_plan_at
+    assert mark is not None
+
+    # As above without 6, the UPDATE of the last-seen mark: nothing new to mark as seen.
+    with django_assert_num_queries(12):
+        body = _detail(cast, "patient", client).content.decode()
+    cast.patient.refresh_from_db()
+    assert cast.patient.last_seen_plan_at == mark
+    assert "Inget nytt sedan ditt senaste besök." in body
+
+
 @pytest.mark.parametrize("n", [1, 3])
 def test_plan_detail_query_count_for_the_nurse_is_pinned(cast, django_assert_num_queries, n):
     client = cast.client("nurse")

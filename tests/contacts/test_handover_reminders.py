@@ -52,6 +52,8 @@ def test_a_handover_not_accepted_in_time_reminds_receiver_and_alerts_sender_once
     cast, django_capture_on_commit_callbacks
 ):
     handover = _sent(cast)
+    cast.nurse.language = "en"  # each nurse is told in their own language
+    cast.nurse.save(update_fields=["language"])
     assert tasks.remind_overdue_handovers() == 0  # not yet due
     _overdue(handover)
     with django_capture_on_commit_callbacks(execute=True):
@@ -59,6 +61,9 @@ def test_a_handover_not_accepted_in_time_reminds_receiver_and_alerts_sender_once
     assert _reminders(cast.other_nurse).count() == 1
     assert _reminders(cast.nurse).count() == 1
     assert "not been accepted in time" in _reminders(cast.nurse).get().text
+    assert _reminders(cast.other_nurse).get().text == (
+        "En överlämning till din enhet väntar på att tas emot"
+    )
     emails = Outbox.objects.filter(dedupe_key__startswith="notification-email:").count()
     # Running again (or after a broker outage, when beat retries) tells nobody twice.
     assert tasks.remind_overdue_handovers() == 0

@@ -123,3 +123,58 @@ def test_long_names_stay_inside_the_picture():
         t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text.startswith("Onkolog")
     ][0]
     assert float(label.get("x")) + len(label.text) * 5.5 <= svg.SIZE
+
+
+# --- Right to left (issue 14) ------------------------------------------------------------
+
+
+def _nodes(root):
+    found = {}
+    for g in root.iter(f"{{{NS['s']}}}g"):
+        cls = g.get("class", "")
+        shape = g.find("s:circle", NS) if "person" in cls else g.find("s:rect", NS)
+        if shape is None:
+            continue
+        x = float(shape.get("cx") or float(shape.get("x")) + 21)
+        found[g.find("s:title", NS).text.split(",")[0]] = x
+    return found
+
+
+def _halves(root):
+    return {
+        t.get("class").split("--")[1]: (float(t.get("x")), t.get("text-anchor", "start"))
+        for t in root.iter(f"{{{NS['s']}}}text")
+        if "care-map__half--" in (t.get("class") or "")
+    }
+
+
+def test_in_arabic_the_care_map_is_mirrored():
+    with translation.override("sv"):
+        ltr = ET.fromstring(str(svg.render(ENTRIES, patient_name="Alva")))
+    with translation.override("ar"):
+        rtl = ET.fromstring(str(svg.render(ENTRIES, patient_name="Alva")))
+    assert (ltr.get("direction"), rtl.get("direction")) == ("ltr", "rtl")
+    left, right = _nodes(ltr), _nodes(rtl)
+    centre = svg.SIZE / 2
+    # People where reading starts (the right), care contacts on the left, each mirrored.
+    assert left["Ella"] < centre < right["Ella"]
+    assert right["Hemtjänsten <&>"] < centre < left["Hemtjänsten <&>"]
+    for name, x in left.items():
+        assert math.isclose(right[name], svg.SIZE - x, abs_tol=0.2)
+    # The halves' labels swap sides; with direction="rtl" "start" is the right edge, so
+    # "People" hugs the right edge of the picture and "Care contacts" the left.
+    halves = _halves(rtl)
+    assert halves["person"] == (svg.SIZE - 24, "start")
+    assert halves["care_contact"] == (24, "end")
+    with translation.override("en"):
+        described = ET.fromstring(str(svg.render(ENTRIES, patient_name="Alva", rtl=True)))
+    assert "2 people on the right, 1 care contacts on the left" in (
+        described.find("s:desc", NS).text
+    )
+
+
+def test_the_care_map_direction_can_be_asked_for_explicitly():
+    with translation.override("ar"):
+        root = ET.fromstring(str(svg.render(ENTRIES, patient_name="Alva", rtl=False)))
+    assert root.get("direction") == "ltr"
+    assert _nodes(root)["Ella"] < svg.SIZE / 2

@@ -67,13 +67,27 @@ def test_rehab_screening_covers_the_four_areas():
 def test_load_instruments_loads_the_shipped_files_once(db):
     from selfmonitor.models import TriageGuide
 
-    # Four questionnaires and the symptom report (issue 11), with its advice guide.
+    # Four questionnaires and the symptom report (issue 11), with its advice guide; each
+    # with an Arabic and a Finnish version (issue 14).
     call_command("load_instruments")
-    assert Instrument.objects.count() == 5
+    assert Instrument.objects.count() == 5 + 10
     assert TriageGuide.objects.count() == 1
     call_command("load_instruments")  # unchanged: nothing new
-    assert Instrument.objects.count() == 5
+    assert Instrument.objects.count() == 5 + 10
     assert TriageGuide.objects.count() == 1
+    versions = Instrument.objects.exclude(language="").select_related("original")
+    assert {(i.key, i.language) for i in versions} == {
+        (key, lang)
+        for key in (
+            "care-experience",
+            "distress-thermometer",
+            "rehab-needs",
+            "symptom-scale",
+            "symptom-report",
+        )
+        for lang in ("ar", "fi")
+    }
+    assert all(i.text_status == "draft" and i.original.key == i.key for i in versions)
 
 
 def test_a_broken_definition_is_refused_with_file_item_and_reason(db, tmp_path: Path):

@@ -4,6 +4,7 @@ inline style (CSP), text escaped; the trend page also shows the figures as a tab
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 from django.urls import reverse
@@ -101,3 +102,64 @@ def test_chart_dates_are_local_not_utc(settings):
     late = _dt.datetime(2026, 3, 31, 23, 30, tzinfo=_dt.UTC)
     svg = trend_svg([(late, 3)], lo=0, hi=10, title="t", desc="d", chart_id="c")
     assert "1 apr 2026" in svg.lower() and "31 mar" not in svg.lower()
+
+
+# --- Right to left and numbers per language (issue 14) ------------------------------------
+
+
+def _svg_root(language, points, **kwargs):
+    import xml.etree.ElementTree as ET
+
+    from django.utils import translation
+
+    with translation.override(language):
+        svg = trend_svg(
+            points,
+            lo=0,
+            hi=10,
+            thresholds=[(4, "4")],
+            title="t",
+            desc="d",
+            chart_id="c",
+            **kwargs,
+        )
+    return ET.fromstring(str(svg))
+
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def test_in_arabic_time_runs_right_to_left_and_the_axis_is_on_the_right():
+    points = [(T0, 2), (T0 + dt.timedelta(days=7), 5), (T0 + dt.timedelta(days=14), 8)]
+    ltr, rtl = _svg_root("sv", points), _svg_root("ar", points)
+    assert (ltr.get("direction"), rtl.get("direction")) == ("ltr", "rtl")
+    xs = [float(c.get("cx")) for c in rtl.iter(f"{SVG_NS}circle")]
+    assert xs[0] > xs[1] > xs[2]  # the first answer on the right, the latest on the left
+    ltr_xs = [float(c.get("cx")) for c in ltr.iter(f"{SVG_NS}circle")]
+    assert xs == [round(svg_module.WIDTH - x, 1) for x in ltr_xs]
+    rect = rtl.find(f"{SVG_NS}rect")
+    plot_right = float(rect.get("x")) + float(rect.get("width"))
+    texts = list(rtl.iter(f"{SVG_NS}text"))
+    ticks = [t for t in texts if t.text in {"0", "2", "6", "8", "10"}]
+    # The value axis' labels stand right of the plot; "end" in rtl is their left edge.
+    assert ticks and all(float(t.get("x")) > plot_right for t in ticks)
+    assert {t.get("text-anchor") for t in ticks} == {"end"}
+    first_day, last_day = texts[-2], texts[-1]
+    assert float(first_day.get("x")) > float(last_day.get("x"))  # 1 Jan right, 15 Jan left
+    assert "1 " in first_day.text and "15 " in last_day.text
+
+
+def test_a_chart_with_one_point_is_mirrored_in_its_middle():
+    rtl = _svg_root("ar", [(T0, 3)])
+    (circle,) = rtl.iter(f"{SVG_NS}circle")
+    rect = rtl.find(f"{SVG_NS}rect")
+    assert math.isclose(
+        float(circle.get("cx")), float(rect.get("x")) + float(rect.get("width")) / 2, abs_tol=0.1
+    )
+
+
+@pytest.mark.parametrize(("language", "written"), [("fi", "4,5"), ("sv", "4,5"), ("en", "4.5")])
+def test_a_value_is_written_as_the_language_writes_numbers(language, written):
+    root = _svg_root(language, [(T0, 4.5)])
+    (circle,) = root.iter(f"{SVG_NS}circle")
+    assert circle.find(f"{SVG_NS}title").text.endswith(f": {written}")

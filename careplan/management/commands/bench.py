@@ -21,7 +21,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from careplan import bench
+from careplan import bench, httpbench
+from selfmonitor import bench as selfmonitor_bench
 
 
 class Command(BaseCommand):
@@ -122,8 +123,6 @@ class Command(BaseCommand):
             "peak_rss_mb": bench.peak_rss_mb(),
         }
         if options["selfmonitor_responses"] > 0:
-            from selfmonitor import bench as selfmonitor_bench
-
             progress(f"seeding {options['selfmonitor_responses']} questionnaire answers")
             seeded = selfmonitor_bench.seed(
                 total=options["selfmonitor_responses"], progress=progress
@@ -140,8 +139,6 @@ class Command(BaseCommand):
             self.stdout.write(f"JSON report written to {options['json']}")
 
     def _http(self, options, seed, progress) -> None:
-        from careplan import httpbench
-
         if not Path(httpbench.WRK).is_file():
             raise CommandError("--http needs wrk (Debian: apt-get install wrk)")
         report = {

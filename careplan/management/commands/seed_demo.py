@@ -28,12 +28,16 @@ from django.utils import timezone
 
 from careplan import personnummer as pnr
 from careplan import services
+from careplan.eid.config import DEV_PATIENT_PROVIDER
+from careplan.eid.provider import number_hash
+from careplan.messaging import message_send
 from careplan.models import (
     CalendarEvent,
     CarePlan,
     CareRelation,
     CareUnit,
     ContactNurseAssignment,
+    MessageThread,
     Outbox,
     Patient,
     PlanChange,
@@ -45,6 +49,15 @@ from careplan.models import (
     StaffMembership,
     User,
 )
+from contacts import services as contact_services
+from contacts.handover import services as handover_services
+from contacts.models import CareMapEntry, EntryKind
+from rehab import services as rehab_services
+from rehab.models import Area, FollowUp, Goal, Intervention, KvaCode, Profession
+from selfmonitor import services as sm_services
+from selfmonitor.definition import item_map
+from selfmonitor.models import Assignment, Instrument
+from selfmonitor.services import assignment_send
 
 # Every demo account has this password (documented in README.md). Never in production.
 DEMO_PASSWORD = "careplan-demo"
@@ -216,10 +229,8 @@ def _quiet(*names: str):
 
 def _latest_instruments():
     """The newest version of each loaded instrument."""
-    from selfmonitor.models import Instrument
-
     latest = {}
-    for instrument in Instrument.objects.order_by("key", "-version"):
+    for instrument in Instrument.objects.filter(language="").order_by("key", "-version"):
         latest.setdefault(instrument.key, instrument)
     return list(latest.values())
 
@@ -294,13 +305,6 @@ class Command(BaseCommand):
         KVÅ-coded interventions in each status and a follow-up, a care map with a person,
         a child and a care contact, a revoked grant beside an active one, and a handover
         sent to the primary care unit."""
-        from contacts import services as contact_services
-        from contacts.handover import services as handover_services
-        from contacts.models import CareMapEntry, EntryKind
-        from rehab import services as rehab_services
-        from rehab.models import Area, FollowUp, Goal, Intervention, KvaCode, Profession
-        from selfmonitor import services as sm_services
-        from selfmonitor.definition import item_map
 
         anna = Patient.objects.filter(personnummer=demo_personnummer("19550923", "984")).first()
         if anna is None or anna.rehab_plans.exists():
@@ -405,14 +409,8 @@ class Command(BaseCommand):
 
     def _questionnaire_and_message(self, patient: Patient, nurse: User) -> None:
         """An open distress thermometer to answer and a thread the nurse has answered."""
-        from careplan.messaging import message_send
-        from careplan.models import MessageThread
-        from selfmonitor.models import Assignment, Instrument
-        from selfmonitor.services import assignment_send
 
-        distress = (
-            Instrument.objects.filter(key="distress-thermometer").order_by("-version").first()
-        )
+        distress = Instrument.current("distress-thermometer")
         if distress and not Assignment.objects.filter(patient=patient).exists():
             assignment_send(patient=patient, instrument=distress, by=nurse)
         if not MessageThread.objects.filter(patient=patient).exists():
@@ -626,9 +624,6 @@ class Command(BaseCommand):
             )
         # Erik bound his e-ID when he accepted Eva's invitation: "BankID (test)" logs him in.
         from allauth.socialaccount.models import SocialAccount
-
-        from careplan.eid.config import DEV_PATIENT_PROVIDER
-        from careplan.eid.provider import number_hash
 
         SocialAccount.objects.get_or_create(
             provider=DEV_PATIENT_PROVIDER,
