@@ -673,6 +673,13 @@ class RehabPlanComment(models.Model):
                 condition=Q(handled_at__isnull=True),
                 name="rehabplancomment_open",
             ),
+            # The patient overview: one patient's open comments (not a walk through
+            # everyone's open comments in time order).
+            models.Index(
+                fields=["patient", "created_at"],
+                condition=Q(handled_at__isnull=True),
+                name="rehabplancomment_open_patient",
+            ),
         ]
 
     def __str__(self) -> str:

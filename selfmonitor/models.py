@@ -468,6 +468,13 @@ class Alert(models.Model):
                 condition=Q(acknowledged_at__isnull=True),
                 name="alert_open_worklist",
             ),
+            # the patient overview: one patient's open alerts in worklist order (without
+            # it the planner walks every open alert of every patient in that order)
+            models.Index(
+                fields=["patient", "-severity", "created_at"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="alert_open_patient",
+            ),
         ]
 
     def __str__(self) -> str:

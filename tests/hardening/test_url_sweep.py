@@ -123,6 +123,8 @@ def _build_world(cast) -> World:
         )
     )
 
+    # The symptom advice guide (content, with its language versions; read by the care team).
+    _symptoms, guide = symptom_services.symptom_setup()
     instruments = {}
     for path in sorted(sm_services.INSTRUMENT_DIR.glob("*.json")):
         instrument, _what = sm_services.instrument_load(
@@ -266,6 +268,7 @@ def _build_world(cast) -> World:
         "draft": draft.pk,
         "alert": alert.pk,
         "instrument": thermometer.pk,
+        "guide": guide.pk,
         "trend_key": "distress-thermometer",
         "schedule": schedule.pk,
         "template_schedule": template_schedule.pk if template_schedule else 1,
@@ -596,6 +599,7 @@ ADMIN_MODELS = {
     "selfmonitor_schedule": "schedule",
     "selfmonitor_templateschedule": "template_schedule",
     "selfmonitor_instrument": "instrument",
+    "selfmonitor_triageguide": "guide",
     "rehab_kvacode": "kva",
     "rehab_selfcareadvice": "advice",
     "rehab_needsassessment": "assessment",
