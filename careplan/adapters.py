@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from careplan.eid.adapter import PROVIDER_SESSION_KEY, STRONG_SESSION_KEY
 from careplan.eid.logout import end_session_url
 
-from .models import Role
+from .models import Role, User
 from .outbox import outbox_enqueue
 
 
@@ -158,8 +158,6 @@ class MFAAdapter(DefaultMFAAdapter):
 
 def _recipient_language(email: str, context: dict) -> str:
     """The language of the account an allauth e-mail goes to ("" when there is none)."""
-    from .models import User
-
     user = context.get("user")
     if not isinstance(user, User):
         user = User.objects.filter(email__iexact=email).only("language").first()

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rehab.services import worklist_reassessments  # rehab's part of the staff worklist
 
-from . import access
+from . import access, content
 from .models import (
     AccessLog,
     CalendarEvent,
@@ -335,8 +335,6 @@ def plan_translation_gaps(plan: CarePlan | None, lang: str) -> list[PlanSection]
     """The plan's sections without a reviewed version in ``lang`` (the reader's language):
     what the nurse sees on the plan and overview pages. Swedish readers: none, no query;
     else one query whatever the number of sections."""
-    from . import content
-
     if plan is None or lang == content.ORIGINAL:
         return []
     sections = PlanSection.objects.filter(plan=plan).only(

@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language_bidi, gettext_lazy
 from django.utils.translation import gettext as _
 
+from careplan import content
 from careplan.eid.adapter import providers_for
 from careplan.models import CarePlan, RelativeGrant, Scope
 
@@ -191,8 +192,6 @@ def content_text(context, obj, field: str = "body", fallback_note: bool = True, 
     version if there is one, else Swedish with a note; under a draft translation a notice
     and the Swedish original one tap away (a <details>, no JavaScript). ``lang``/``dir``
     are set on the text whenever it differs from the page's language."""
-    from careplan import content
-
     shown = content.shown(obj, field)
     page = content.reader_language(context.get("LANGUAGE_CODE"))
     original = getattr(obj, f"{field}_{content.ORIGINAL}", "") if shown.is_draft else ""
@@ -209,8 +208,6 @@ def content_text(context, obj, field: str = "body", fallback_note: bool = True, 
 def written_in(context, lang: str = "sv"):
     """Under a note the care team wrote for this patient: the language it was written in,
     when that is not the reader's (notes are never machine-translated)."""
-    from careplan import content
-
     page = content.reader_language(context.get("LANGUAGE_CODE"))
     return {"lang": lang, "differs": lang != page}
 
@@ -219,8 +216,6 @@ def written_in(context, lang: str = "sv"):
 def lang_attrs(context, shown) -> SafeString:
     """` lang="…" dir="…"` for a content text (careplan.content.Shown) not in the page's
     language, else nothing."""
-    from careplan import content
-
     page = content.reader_language(context.get("LANGUAGE_CODE"))
     if not isinstance(shown, content.Shown) or shown.lang == page:
         return mark_safe("")
@@ -237,6 +232,4 @@ def draft_notice(original: str, css: str = "prose"):
 def field_lang(context, obj, field: str = "title") -> SafeString:
     """` lang="…" dir="…"` for ``field`` of a content row when the reader sees it in
     another language than the page's (a Swedish title on an Arabic page)."""
-    from careplan import content
-
     return lang_attrs(context, content.shown(obj, field))

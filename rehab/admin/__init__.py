@@ -12,7 +12,8 @@
 
 from .assessments import AssessmentForm, NeedsAssessmentAdmin
 from .catalogues import KvaCodeAdmin, KvaSearchInput, SelfCareAdviceAdmin, kva_search
-from .plans import RehabPlanAdmin, RehabPlanCommentAdmin
+from .comments import RehabPlanCommentAdmin
+from .plans import RehabPlanAdmin
 from .referrals import DecisionForm, IncomingFilter, ReferralAdmin
 
 __all__ = [

@@ -147,6 +147,9 @@ def test_the_patient_reads_the_plan_and_answers_a_questionnaire(new_browsing, pe
     expect(page.locator(".translation-draft__original ul")).to_contain_text(
         definition["pages"][0]["items"][0]["text"]["sv"]
     )
+    # The tap on 3 autosaved the draft (htmx, after 500 ms): wait for it, so the next
+    # page's save is not a second write racing it.
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"\S"))
     with page.expect_navigation():
         page.locator("button[name=action][value=next]").click()
     check("questionnaire-2")
