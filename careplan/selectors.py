@@ -15,15 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Model, OuterRef, QuerySet, Subquery
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-from rehab.services import worklist_reassessments  # rehab's part of the staff worklist
 
 from . import access, content
 from .models import (
@@ -74,6 +71,22 @@ class WorkItem:
         return str({HIGH: _("High"), MEDIUM: _("Medium"), LOW: _("Low")}.get(self.severity, ""))
 
 
+_URL_HEADS: dict[tuple[str, str], tuple[str, str]] = {}
+_PK = 987654321  # a stand-in primary key, replaced in the reversed path
+
+
+def row_url(name: str, pk: object) -> str:
+    """``reverse(name, args=[pk])`` for lists of many rows: the pattern is reversed once
+    per process and script prefix, then each row's path is a concatenation (the worklist
+    builds a path per candidate row; ``reverse`` costs more than everything else per row)."""
+    key = (name, get_script_prefix())
+    parts = _URL_HEADS.get(key)
+    if parts is None:
+        head, _sep, tail = reverse(name, args=[_PK]).partition(str(_PK))
+        parts = _URL_HEADS[key] = (head, tail)
+    return f"{parts[0]}{pk}{parts[1]}"
+
+
 def log_care_relation_rows(user, items: Iterable[WorkItem]) -> None:
     """The default access-log writer of a source: one ``list`` row per patient shown, on
     the basis of the care relation (``access.log_list``)."""
@@ -88,18 +101,22 @@ class WorklistSource:
     key: str
     items: Callable[..., list[WorkItem]]  # (user, *, limit) -> items, one query
     log: Callable[[object, list[WorkItem]], None] = field(default=log_care_relation_rows)
+    # The highest severity the source's items can have: a source whose items could not
+    # reach the list any more (``limit`` more severe items are already there) is not asked.
+    top: int = HIGH
 
 
 WORKLIST_SOURCES: dict[str, WorklistSource] = {}
 
 
 def register_worklist_source(
-    key: str, *, log: Callable[[object, list[WorkItem]], None] | None = None
+    key: str, *, top: int = HIGH, log: Callable[[object, list[WorkItem]], None] | None = None
 ) -> Callable:
-    """Decorator: ``@register_worklist_source("alert")`` over ``def f(user, *, limit)``."""
+    """Decorator: ``@register_worklist_source("alert")`` over ``def f(user, *, limit)``;
+    ``top`` is the highest severity its items can have (planning items are ``LOW``)."""
 
     def wrap(func: Callable[..., list[WorkItem]]) -> Callable[..., list[WorkItem]]:
-        WORKLIST_SOURCES[key] = WorklistSource(key, func, log or log_care_relation_rows)
+        WORKLIST_SOURCES[key] = WorklistSource(key, func, log or log_care_relation_rows, top)
         return func
 
     return wrap
@@ -121,23 +138,34 @@ def of_my_units(qs: QuerySet, user, *, patient_path: str = "patient") -> QuerySe
 
 
 def worklist(user, *, limit: int = 25) -> list[WorkItem] | None:
-    """Everything waiting for my units, most severe first, then oldest first.
+    """Everything waiting for my units, most severe first, then oldest first: what needs
+    an answer (messages, alerts, symptoms, handovers, …) and the unit's planning (patients
+    without a contact nurse, draft plans, due rehab reassessments, relatives who need
+    support).
 
-    One query per source (messages, alerts, handovers, …), the staff member's units
-    (cached on the user) and one access-log insert per source that shows a row. None for
-    users who are not care staff with a unit.
+    One query per source asked, the staff member's units (cached on the user) and one
+    access-log insert: one row for every patient shown. Sources are asked most severe first; a
+    source is skipped when ``limit`` items more severe than any of its own are already
+    found (its items could not be shown: the list is the same, only cheaper on a busy
+    unit). None for users who are not care staff with a unit.
     """
     if not access.is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     items: list[WorkItem] = []
-    for source in WORKLIST_SOURCES.values():
+    sources = sorted(WORKLIST_SOURCES.values(), key=lambda s: -s.top)  # stable
+    for source in sources:
+        if sum(1 for i in items if i.severity > source.top) >= limit:
+            continue
         items.extend(source.items(user, limit=limit))
     items.sort(key=lambda i: (-i.severity, i.since))
     shown = items[:limit]
-    for source in WORKLIST_SOURCES.values():
-        mine = [i for i in shown if i.kind == source.key]
-        if mine:
-            source.log(user, mine)
+    logged: set[int] = set()  # one row per patient shown, at their first source's item
+    with access.one_log_insert():
+        for source in sources:
+            mine = [i for i in shown if i.kind == source.key and i.patient.pk not in logged]
+            logged.update(i.patient.pk for i in mine)
+            if mine:
+                source.log(user, mine)
     return shown
 
 
@@ -170,7 +198,7 @@ def message_items(user, *, limit: int) -> list[WorkItem]:
                 since=t.awaiting_reply_since,
                 patient=t.patient,
                 title=t.subject,
-                url=reverse("admin:careplan_messagethread_change", args=[t.pk]),
+                url=row_url("admin:careplan_messagethread_change", t.pk),
                 obj=t,
                 acting_unit_id=t.acting_unit_id,
                 due_at=due,
@@ -179,7 +207,7 @@ def message_items(user, *, limit: int) -> list[WorkItem]:
     return items
 
 
-@register_worklist_source("change_request")
+@register_worklist_source("change_request", top=MEDIUM)
 def change_request_items(user, *, limit: int) -> list[WorkItem]:
     """Patients' open requests to change one of the care team's calendar entries, oldest
     first (one query: requests, patients, entries, acting unit). Medium when the entry is
@@ -202,7 +230,7 @@ def change_request_items(user, *, limit: int) -> list[WorkItem]:
                 since=r.created_at,
                 patient=r.patient,
                 title=f"{r.event.title} {starts:%Y-%m-%d %H:%M}",
-                url=reverse("admin:careplan_eventchangerequest_change", args=[r.pk]),
+                url=row_url("admin:careplan_eventchangerequest_change", r.pk),
                 obj=r,
                 acting_unit_id=r.acting_unit_id,
                 due_at=r.event.starts_at,
@@ -212,84 +240,73 @@ def change_request_items(user, *, limit: int) -> list[WorkItem]:
     return items
 
 
-# --- The unit's planning list (below the worklist on the admin index) -----------------------
+# --- The unit's planning, on the same list -----------------------------------------------
 
 
-def patients_without_contact_nurse(user, *, limit: int = 10) -> list[Patient]:
-    """Patients of my units without a named contact nurse, by name (one query).
+@register_worklist_source("no_contact_nurse", top=LOW)
+def no_contact_nurse_items(user, *, limit: int) -> list[WorkItem]:
+    """Patients of my units without a named contact nurse, longest first (one query).
 
     Read from the care relation's maintained ``needs_contact_nurse`` flag (set and
     cleared by the services that name a contact nurse and move responsibility) through
     the partial index ``carerelation_needs_nurse``: the rows read are the patients
     without a nurse, never every patient of the unit (no anti-join over the unit)."""
-    units = access.staff_unit_ids(user)
-    return list(
-        Patient.objects.filter(
-            care_relations__unit_id__in=units,
-            care_relations__ended_at__isnull=True,
-            care_relations__needs_contact_nurse=True,
+    relations = list(
+        CareRelation.objects.filter(
+            unit_id__in=access.staff_unit_ids(user),
+            ended_at__isnull=True,
+            needs_contact_nurse=True,
         )
-        .annotate(acting_unit_id=F("care_relations__unit_id"))
-        .order_by("last_name", "first_name", "id")[:limit]
+        .select_related("patient")
+        .order_by("started_at", "id")[:limit]
     )
+    label = str(_("No named contact nurse"))
+    title = str(_("Name a contact nurse"))
+    return [
+        WorkItem(
+            kind="no_contact_nurse",
+            kind_label=label,
+            severity=LOW,
+            since=r.started_at,
+            patient=r.patient,
+            title=title,
+            url=row_url("admin:careplan_patient_contact_nurse", r.patient_id),
+            obj=r.patient,
+            acting_unit_id=r.unit_id,
+        )
+        for r in relations
+    ]
 
 
-def draft_plans(user, *, limit: int = 10) -> list[CarePlan]:
+def patients_without_contact_nurse(user, *, limit: int = 10) -> list[Patient]:
+    """The patients of ``no_contact_nurse_items`` (one query)."""
+    return [i.patient for i in no_contact_nurse_items(user, limit=limit)]
+
+
+@register_worklist_source("draft_plan", top=LOW)
+def draft_plan_items(user, *, limit: int) -> list[WorkItem]:
     """Care plans of my units' patients not yet established, oldest first (one query,
     from the partial index of draft plans)."""
-    return list(
+    plans = list(
         of_my_units(CarePlan.objects.filter(status=CarePlan.Status.DRAFT), user)
         .select_related("patient")
         .order_by("created_at", "id")[:limit]
     )
-
-
-def upcoming_events(user, *, days: int = 7, limit: int = 10) -> list[CalendarEvent]:
-    """My units' calendar entries in the next ``days`` days, soonest first (one query,
-    walking the entries' time index)."""
-    now = timezone.now()
-    return list(
-        of_my_units(
-            CalendarEvent.objects.filter(
-                starts_at__gte=now, starts_at__lt=now + dt.timedelta(days=days)
-            ),
-            user,
-            patient_path="plan__patient",
+    label = str(_("Draft plan not yet established"))
+    return [
+        WorkItem(
+            kind="draft_plan",
+            kind_label=label,
+            severity=LOW,
+            since=p.created_at,
+            patient=p.patient,
+            title=p.title,
+            url=row_url("admin:careplan_careplan_change", p.pk),
+            obj=p,
+            acting_unit_id=p.acting_unit_id,
         )
-        .select_related("plan__patient")
-        .order_by("starts_at")[:limit]
-    )
-
-
-def staff_worklist(user: User, *, days: int = 7, limit: int = 10) -> dict[str, Any] | None:
-    """The unit's planning list on the admin index, below the worklist: patients of my
-    units without a named contact nurse, draft plans not yet established, entries in the
-    next ``days`` days, rehab's due reassessments.
-
-    Five queries (four lists and the access-log rows, one per patient shown); none reads
-    every patient of the unit (``tests/careplan/test_worklist_speed.py``)."""
-    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
-        return None
-    no_nurse = patients_without_contact_nurse(user, limit=limit)
-    drafts = draft_plans(user, limit=limit)
-    events = upcoming_events(user, days=days, limit=limit)
-    reassessments = worklist_reassessments(access.patients_for(user), user, limit=limit)
-    rows: dict[int, tuple[int, int | None, Model]] = {}
-    shown: list[tuple[int, Any]] = [(p.pk, p) for p in no_nurse]
-    shown += [(p.patient_id, p) for p in drafts]
-    shown += [(e.plan.patient_id, e) for e in events]
-    shown += [(p.pk, p) for p in reassessments]
-    for patient_id, obj in shown:
-        # Every row was annotated with the acting unit (``with_acting_unit`` or the join).
-        rows.setdefault(patient_id, (patient_id, getattr(obj, "acting_unit_id", None), obj))
-    access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
-    return {
-        "no_contact_nurse": no_nurse,
-        "draft_plans": drafts,
-        "upcoming_events": events,
-        "rehab_reassessments": reassessments,
-        "days": days,
-    }
+        for p in plans
+    ]
 
 
 def unread_count(user) -> int:

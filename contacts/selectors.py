@@ -7,16 +7,15 @@ import datetime as dt
 from typing import cast
 
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from careplan import access
 from careplan.models import AccessLog, Patient
-from careplan.selectors import HIGH, MEDIUM, WorkItem, register_worklist_source
+from careplan.selectors import HIGH, LOW, MEDIUM, WorkItem, register_worklist_source, row_url
 
 from .handover import access as handover_access
 from .handover.services import handover_overdue_cutoff
-from .models import CareMapEntry, Handover, RelativeGrant, Scope
+from .models import CareMap, CareMapEntry, Handover, RelativeGrant, Scope
 
 
 def _log_handovers(user, items: list[WorkItem]) -> None:
@@ -58,12 +57,82 @@ def handover_items(user, *, limit: int) -> list[WorkItem]:
                     if incoming
                     else _("to %(unit)s") % {"unit": h.to_unit}
                 ),
-                url=reverse("admin:contacts_handover_change", args=[h.pk]),
+                url=row_url("admin:contacts_handover_change", h.pk),
                 obj=h,
                 acting_unit_id=h.acting_unit_id,  # type: ignore[attr-defined]  # handovers_for
             )
         )
     return items
+
+
+@register_worklist_source("relative_support", top=LOW)
+def relative_support_items(user, *, limit: int) -> list[WorkItem]:
+    """Relatives of my units' patients flagged as needing support themselves (children
+    in particular), the longest waiting first (one query)."""
+    entries = list(
+        access.with_acting_unit(
+            CareMapEntry.objects.needing_support().filter(
+                care_map__patient__in=access.patients_for(user).values("pk")
+            ),
+            user,
+            patient_path="care_map__patient",
+        )
+        .select_related("care_map__patient")
+        .order_by("updated_at", "id")[:limit]
+    )
+    label = _("Relative who needs support")
+    items = []
+    for e in entries:
+        flags = [e.relation] if e.relation else []
+        if e.is_child:
+            flags.append(_("a child"))
+        if e.needs_support:
+            flags.append(_("needs support"))
+        items.append(
+            WorkItem(
+                kind="relative_support",
+                kind_label=label,
+                severity=LOW,
+                since=e.updated_at,
+                patient=e.care_map.patient,
+                title=f"{e.name} ({', '.join(str(x) for x in flags)})" if flags else e.name,
+                url=row_url("admin:contacts_caremap_change", e.care_map_id),
+                obj=e,
+                acting_unit_id=e.acting_unit_id,
+            )
+        )
+    return items
+
+
+@register_worklist_source("missing_support", top=LOW)
+def missing_support_items(user, *, limit: int) -> list[WorkItem]:
+    """My units' patients who marked that they miss support, the longest waiting first
+    (one query)."""
+    maps = list(
+        access.with_acting_unit(
+            CareMap.objects.filter(patient__in=access.patients_for(user).values("pk")).exclude(
+                missing_support=""
+            ),
+            user,
+        )
+        .select_related("patient")
+        .order_by("updated_at", "id")[:limit]
+    )
+    label = _("Misses support")
+    return [
+        WorkItem(
+            kind="missing_support",
+            kind_label=label,
+            severity=LOW,
+            since=m.updated_at,
+            patient=m.patient,
+            title=m.missing_support[:80],
+            url=row_url("admin:contacts_caremap_change", m.pk),
+            obj=m,
+            acting_unit_id=m.acting_unit_id,
+        )
+        for m in maps
+    ]
 
 
 def care_map_flags(patient: Patient) -> list[CareMapEntry]:

@@ -10,17 +10,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from careplan import access
 from careplan.models import Patient
 from careplan.selectors import (
     HIGH,
+    LOW,
     MEDIUM,
     WorkItem,
     answer_by,
     of_my_units,
     register_worklist_source,
+    row_url,
 )
 
 from .models import Intervention, NeedsAssessment, RehabPlan, RehabPlanComment
+from .services import worklist_reassessments
 
 
 @register_worklist_source("rehab_comment")
@@ -45,13 +49,37 @@ def rehab_comment_items(user, *, limit: int) -> list[WorkItem]:
                 since=c.created_at,
                 patient=c.patient,
                 title=c.text[:80],
-                url=reverse("admin:rehab_rehabplancomment_change", args=[c.pk]),
+                url=row_url("admin:rehab_rehabplancomment_change", c.pk),
                 obj=c,
                 acting_unit_id=c.acting_unit_id,
                 due_at=due,
             )
         )
     return items
+
+
+@register_worklist_source("rehab_reassessment", top=LOW)
+def rehab_reassessment_items(user, *, limit: int) -> list[WorkItem]:
+    """My units' patients whose rehabilitation needs are due to be (re)assessed, with the
+    reasons (one query, ``services.worklist_reassessments``). Waiting since the latest
+    assessment, or since the unit took over when never assessed."""
+    rows = worklist_reassessments(access.patients_for(user), user, limit=limit)
+    label = _("Rehabilitation needs to (re)assess")
+    add = reverse("admin:rehab_needsassessment_add")
+    return [
+        WorkItem(
+            kind="rehab_reassessment",
+            kind_label=label,
+            severity=LOW,
+            since=p.rehab_last_at or p.rehab_relation_since,
+            patient=p,
+            title=", ".join(str(r) for r in p.rehab_due_reasons),
+            url=f"{add}?patient={p.pk}",
+            obj=p,
+            acting_unit_id=p.acting_unit_id,
+        )
+        for p in rows
+    ]
 
 
 def open_comments(patient: Patient, *, limit: int = 10) -> list[RehabPlanComment]:

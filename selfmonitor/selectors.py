@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from careplan import access
 from careplan.models import Patient
-from careplan.selectors import WorkItem, register_worklist_source
+from careplan.selectors import WorkItem, register_worklist_source, row_url
 
 from . import scoring
 from .definition import item_map
@@ -114,7 +114,7 @@ def alert_items(user, *, limit: int) -> list[WorkItem]:
             since=a.created_at,
             patient=a.patient,
             title=a.text,
-            url=reverse("admin:selfmonitor_alert_acknowledge", args=[a.pk]),
+            url=row_url("admin:selfmonitor_alert_acknowledge", a.pk),
             obj=a,
             acting_unit_id=a.acting_unit_id,
             due_at=a.acknowledge_by,
