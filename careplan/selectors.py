@@ -122,6 +122,16 @@ def register_worklist_source(
     return wrap
 
 
+# What a worklist row shows of its patient (``.only()`` with ``select_related("patient")``:
+# a source reads up to ``limit`` rows of which only some are shown).
+PATIENT_FIELDS = (
+    "patient__id",
+    "patient__first_name",
+    "patient__last_name",
+    "patient__personnummer",
+)
+
+
 def of_my_units(qs: QuerySet, user, *, patient_path: str = "patient") -> QuerySet:
     """Rows whose patient one of my units is responsible for, each with its
     ``acting_unit_id`` (for the access log), through one join to the active care
@@ -183,6 +193,14 @@ def message_items(user, *, limit: int) -> list[WorkItem]:
     threads = list(
         of_my_units(MessageThread.objects.waiting(), user)
         .select_related("patient")
+        .only(
+            "patient_id",
+            "subject",
+            "awaiting_reply_since",
+            "last_staff_message_at",
+            "escalated_at",
+            *PATIENT_FIELDS,
+        )
         .order_by("awaiting_reply_since", "id")[:limit]
     )
     now = timezone.now()
@@ -258,6 +276,7 @@ def no_contact_nurse_items(user, *, limit: int) -> list[WorkItem]:
             needs_contact_nurse=True,
         )
         .select_related("patient")
+        .only("patient_id", "unit_id", "started_at", *PATIENT_FIELDS)
         .order_by("started_at", "id")[:limit]
     )
     label = str(_("No named contact nurse"))
@@ -290,6 +309,7 @@ def draft_plan_items(user, *, limit: int) -> list[WorkItem]:
     plans = list(
         of_my_units(CarePlan.objects.filter(status=CarePlan.Status.DRAFT), user)
         .select_related("patient")
+        .only("patient_id", "title", "created_at", *PATIENT_FIELDS)
         .order_by("created_at", "id")[:limit]
     )
     label = str(_("Draft plan not yet established"))

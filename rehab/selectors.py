@@ -16,6 +16,7 @@ from careplan.selectors import (
     HIGH,
     LOW,
     MEDIUM,
+    PATIENT_FIELDS,
     WorkItem,
     answer_by,
     of_my_units,
@@ -35,6 +36,7 @@ def rehab_comment_items(user, *, limit: int) -> list[WorkItem]:
     comments = list(
         of_my_units(RehabPlanComment.objects.open(), user)
         .select_related("patient")
+        .only("patient_id", "text", "created_at", *PATIENT_FIELDS)
         .order_by("created_at", "id")[:limit]
     )
     now = timezone.now()

@@ -7,9 +7,14 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from careplan import access
 from careplan.models import Patient
-from careplan.selectors import WorkItem, register_worklist_source, row_url
+from careplan.selectors import (
+    PATIENT_FIELDS,
+    WorkItem,
+    of_my_units,
+    register_worklist_source,
+    row_url,
+)
 
 from . import scoring
 from .definition import item_map
@@ -97,10 +102,18 @@ def alert_items(user, *, limit: int) -> list[WorkItem]:
     symptom the patient reported is an alert too: graded by its triage (call now = high,
     call today = medium, self-care = low), its text naming the advice given in words."""
     alerts = list(
-        access.with_acting_unit(
-            Alert.objects.worklist().filter(patient__in=access.patients_for(user).values("pk")),
-            user,
-        ).select_related("patient")[:limit]
+        of_my_units(Alert.objects.worklist(), user)
+        .select_related("patient")
+        .only(
+            "patient_id",
+            "rule",
+            "severity",
+            "created_at",
+            "acknowledge_by",
+            "text_sv",
+            "text_en",
+            *PATIENT_FIELDS,
+        )[:limit]
     )
     return [
         WorkItem(
