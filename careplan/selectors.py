@@ -343,20 +343,29 @@ def notifications_of(user, *, limit: int = 50) -> list[Notification]:
 
 
 def overview_patient(user, pk) -> Patient | None:
-    """The patient with my acting unit, the responsible unit and the contact nurse (one
-    query). None when no unit of mine is responsible."""
-    relation = CareRelation.objects.filter(patient=OuterRef("pk"), ended_at__isnull=True)
-    nurse = ContactNurseAssignment.objects.filter(patient=OuterRef("pk"), ended_on__isnull=True)
-    qs = access.with_acting_unit(
-        access.patients_for(user).filter(pk=pk), user, patient_path="pk"
-    ).annotate(
-        responsible_unit_name=Subquery(relation.values("unit__name")[:1]),
-        responsible_unit_phone=Subquery(relation.values("unit__phone")[:1]),
-        nurse_first=Subquery(nurse.values("nurse__first_name")[:1]),
-        nurse_last=Subquery(nurse.values("nurse__last_name")[:1]),
-        nurse_phone=Subquery(nurse.values("direct_phone")[:1]),
+    """The patient with my acting unit, the responsible unit and the contact nurse (two
+    plain queries: the active care relation of one of my units with its patient and
+    unit, and the patient's contact nurse). None when no unit of mine is responsible."""
+    relation = CareRelation.objects.filter(
+        patient_id=pk, ended_at__isnull=True, unit_id__in=access.staff_unit_ids(user)
+    ).select_related("patient", "unit")[:1]
+    found = next(iter(relation), None)
+    if found is None:
+        return None
+    patient = found.patient
+    patient.acting_unit_id = found.unit_id  # type: ignore[attr-defined]  # for the log
+    patient.responsible_unit_name = found.unit.name  # type: ignore[attr-defined]
+    patient.responsible_unit_phone = found.unit.phone  # type: ignore[attr-defined]
+    nurse = (
+        ContactNurseAssignment.objects.filter(patient_id=pk, ended_on__isnull=True)
+        .select_related("nurse")
+        .only("direct_phone", "nurse_id", "nurse__first_name", "nurse__last_name")[:1]
     )
-    return qs.first()
+    assignment = next(iter(nurse), None)
+    patient.nurse_first = assignment.nurse.first_name if assignment else None  # type: ignore[attr-defined]
+    patient.nurse_last = assignment.nurse.last_name if assignment else None  # type: ignore[attr-defined]
+    patient.nurse_phone = assignment.direct_phone if assignment else None  # type: ignore[attr-defined]
+    return patient
 
 
 def current_plan(patient: Patient) -> CarePlan | None:
