@@ -6,12 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from careplan import access
-from careplan.models import AccessLog, Patient
-from careplan.selectors import HIGH, LOW, MEDIUM, WorkItem, register_worklist_source, row_url
+from careplan.models import AccessLog, CareRelation, Patient
+from careplan.selectors import (
+    HIGH,
+    LOW,
+    MEDIUM,
+    PATIENT_FIELDS,
+    WorkItem,
+    register_worklist_source,
+    row_url,
+)
 
 from .handover import access as handover_access
 from .handover.services import handover_overdue_cutoff
@@ -28,19 +36,36 @@ def _log_handovers(user, items: list[WorkItem]) -> None:
 @register_worklist_source("handover", log=_log_handovers)
 def handover_items(user, *, limit: int) -> list[WorkItem]:
     """Sent handovers waiting for my units, and my units' handovers not accepted in time
-    (one query)."""
+    (one query). The filter is the scope: both are among ``handovers_for``'s rows (a sent
+    handover is the receiver's to see; an unaccepted one is still the sender's patient),
+    so the rows carry what the access log needs without its general-purpose annotations:
+    the patient's care relation with one of my units, if any, decides the basis."""
     units = access.staff_unit_ids(user)
     cutoff = handover_overdue_cutoff()
+    relation = CareRelation.objects.filter(
+        patient_id=OuterRef("patient_id"), ended_at__isnull=True, unit_id__in=units
+    )
     rows = list(
-        handover_access.handovers_for(user)
-        .filter(state=Handover.State.SENT)
+        Handover.objects.filter(state=Handover.State.SENT)
         .filter(Q(to_unit__in=units) | Q(from_unit__in=units, sent_at__lte=cutoff))
+        .annotate(relation_unit_id=Subquery(relation.values("unit_id")[:1]))
         .select_related("patient", "from_unit", "to_unit")
+        .only(
+            "patient_id",
+            "state",
+            "sent_at",
+            "from_unit__name",
+            "to_unit__name",
+            *PATIENT_FIELDS,
+        )
         .order_by("sent_at", "id")[:limit]
     )
     items = []
     for h in rows:
         incoming = h.to_unit_id in units
+        h.acting_unit_id = h.relation_unit_id or (  # type: ignore[attr-defined]
+            h.to_unit_id if incoming else h.from_unit_id
+        )
         sent_at = cast(dt.datetime, h.sent_at)  # a sent handover has one
         overdue = sent_at <= cutoff
         items.append(
@@ -59,7 +84,7 @@ def handover_items(user, *, limit: int) -> list[WorkItem]:
                 ),
                 url=row_url("admin:contacts_handover_change", h.pk),
                 obj=h,
-                acting_unit_id=h.acting_unit_id,  # type: ignore[attr-defined]  # handovers_for
+                acting_unit_id=h.acting_unit_id,  # type: ignore[attr-defined]
             )
         )
     return items

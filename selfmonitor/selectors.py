@@ -147,6 +147,8 @@ def open_alerts(patient: Patient, *, limit: int = 10) -> list[dict]:
     return [
         {
             "alert": a,
+            "severity_label": a.get_severity_display(),
+            "ack_url": row_url("admin:selfmonitor_alert_acknowledge", a.pk),
             "instrument": pick(a.response.instrument.definition["title"]),
             "answered_at": a.response.submitted_at,
             # Only said when it was not the original (Swedish/English) version.

@@ -74,7 +74,7 @@ def worklist_rows(items: list[WorkItem]) -> SafeString:
             p.first_name,
             p.personnummer_masked,
             _time(item.since),
-            ago % {"age": timesince(item.since, now)},
+            ago % {"age": timesince(item.since, now, depth=1)},
             due,
         )
 
