@@ -39,6 +39,7 @@ from .models import (
     User,
     VisitQuestion,
 )
+from .prepared import prepared
 
 # Severity of a work item: alerts keep their own (1 low … 3 high); a waiting message is
 # "medium" until it passes its answer-by time, then "high".
@@ -342,39 +343,51 @@ def notifications_of(user, *, limit: int = 50) -> list[Notification]:
 # --- The patient overview: careplan's parts -------------------------------------------------
 
 
-def overview_patient(user, pk) -> Patient | None:
-    """The patient with my acting unit, the responsible unit and the contact nurse (two
-    plain queries: the active care relation of one of my units with its patient and
-    unit, and the patient's contact nurse). None when no unit of mine is responsible."""
-    relation = CareRelation.objects.filter(
-        patient_id=pk, ended_at__isnull=True, unit_id__in=access.staff_unit_ids(user)
+# The overview's fixed queries, compiled once per process (careplan.prepared): on this
+# page of twenty small queries, building the SQL cost more than running it.
+_active_relation = prepared(
+    lambda patient_id: CareRelation.objects.filter(
+        patient_id=patient_id, ended_at__isnull=True
     ).select_related("patient", "unit")[:1]
-    found = next(iter(relation), None)
-    if found is None:
-        return None
-    patient = found.patient
-    patient.acting_unit_id = found.unit_id  # type: ignore[attr-defined]  # for the log
-    patient.responsible_unit_name = found.unit.name  # type: ignore[attr-defined]
-    patient.responsible_unit_phone = found.unit.phone  # type: ignore[attr-defined]
-    nurse = (
-        ContactNurseAssignment.objects.filter(patient_id=pk, ended_on__isnull=True)
+)
+_contact_nurse = prepared(
+    lambda patient_id: (
+        ContactNurseAssignment.objects.filter(patient_id=patient_id, ended_on__isnull=True)
         .select_related("nurse")
         .only("direct_phone", "nurse_id", "nurse__first_name", "nurse__last_name")[:1]
     )
-    assignment = next(iter(nurse), None)
-    patient.nurse_first = assignment.nurse.first_name if assignment else None  # type: ignore[attr-defined]
-    patient.nurse_last = assignment.nurse.last_name if assignment else None  # type: ignore[attr-defined]
-    patient.nurse_phone = assignment.direct_phone if assignment else None  # type: ignore[attr-defined]
+)
+
+
+def overview_patient(user, pk) -> Patient | None:
+    """The patient with my acting unit, the responsible unit and the contact nurse (two
+    plain queries: the patient's active care relation with the patient and the unit, and
+    the contact nurse). None when no unit of mine is responsible."""
+    found = next(iter(_active_relation(patient_id=int(pk))), None)
+    if found is None or found.unit_id not in access.staff_unit_ids(user):
+        return None
+    patient = found.patient
+    patient.acting_unit_id = found.unit_id  # for the log
+    patient.responsible_unit_name = found.unit.name
+    patient.responsible_unit_phone = found.unit.phone
+    assignment = next(iter(_contact_nurse(patient_id=int(pk))), None)
+    patient.nurse_first = assignment.nurse.first_name if assignment else None
+    patient.nurse_last = assignment.nurse.last_name if assignment else None
+    patient.nurse_phone = assignment.direct_phone if assignment else None
     return patient
 
 
-def current_plan(patient: Patient) -> CarePlan | None:
-    return (
-        CarePlan.objects.filter(patient=patient)
+_current_plan = prepared(
+    lambda patient_id: (
+        CarePlan.objects.filter(patient_id=patient_id)
         .exclude(status=CarePlan.Status.CLOSED)
-        .order_by("-created_at")
-        .first()
+        .order_by("-created_at", "-id")[:1]
     )
+)
+
+
+def current_plan(patient: Patient) -> CarePlan | None:
+    return next(iter(_current_plan(patient_id=patient.pk)), None)
 
 
 def plan_translation_gaps(plan: CarePlan | None, lang: str) -> list[PlanSection]:
@@ -391,43 +404,68 @@ def plan_translation_gaps(plan: CarePlan | None, lang: str) -> list[PlanSection]
 
 def next_events(patient: Patient, *, limit: int = 5) -> list[CalendarEvent]:
     return list(
-        CalendarEvent.objects.filter(plan__patient=patient, starts_at__gte=timezone.now()).order_by(
-            "starts_at", "id"
-        )[:limit]
+        CalendarEvent.objects.filter(plan__patient=patient, starts_at__gte=timezone.now())
+        .only("title", "starts_at", "location")
+        .order_by("starts_at", "id")[:limit]
     )
 
 
-def open_threads(patient: Patient, *, limit: int = 10) -> list[MessageThread]:
-    """Open threads, waiting ones first, each with its last message (one query, whatever
-    the number of messages)."""
-    last = Message.objects.filter(thread=OuterRef("pk")).order_by("-created_at", "-id")
-    return list(
-        MessageThread.objects.filter(patient=patient, status=MessageThread.Status.OPEN)
+_open_threads = prepared(
+    lambda patient_id: (
+        MessageThread.objects.filter(patient_id=patient_id, status=MessageThread.Status.OPEN)
         .annotate(
-            last_body=Subquery(last.values("body")[:1]),
-            last_from_patient=Subquery(last.values("from_patient")[:1]),
+            last_body=Subquery(
+                Message.objects.filter(thread=OuterRef("pk"))
+                .order_by("-created_at", "-id")
+                .values("body")[:1]
+            ),
+            last_from_patient=Subquery(
+                Message.objects.filter(thread=OuterRef("pk"))
+                .order_by("-created_at", "-id")
+                .values("from_patient")[:1]
+            ),
         )
-        .inbox_order()[:limit]
+        .inbox_order()[:10]
     )
+)
 
 
-def open_change_requests(patient: Patient, *, limit: int = 10) -> list[EventChangeRequest]:
-    """The patient's open calendar change requests with their entries, oldest first (one
-    query)."""
-    return list(
+def open_threads(patient: Patient) -> list[MessageThread]:
+    """The 10 latest open threads, waiting ones first, each with its last message (one
+    query, whatever the number of messages)."""
+    return _open_threads(patient_id=patient.pk)
+
+
+_open_change_requests = prepared(
+    lambda patient_id: (
         EventChangeRequest.objects.open()
-        .filter(patient=patient)
+        .filter(patient_id=patient_id)
         .select_related("event")
-        .order_by("created_at", "id")[:limit]
+        .only("text", "created_at", "event__title", "event__starts_at")
+        .order_by("created_at", "id")[:10]
     )
+)
 
 
-def access_log_tail(patient: Patient, *, limit: int = 10) -> list[AccessLog]:
-    return list(
-        AccessLog.objects.filter(patient=patient)
+def open_change_requests(patient: Patient) -> list[EventChangeRequest]:
+    """The patient's 10 oldest open calendar change requests with their entries (one
+    query)."""
+    return _open_change_requests(patient_id=patient.pk)
+
+
+_access_log_tail = prepared(
+    lambda patient_id: (
+        AccessLog.objects.filter(patient_id=patient_id)
         .select_related("acting_unit")
-        .order_by("-at", "-id")[:limit]
+        .only("at", "user_name", "action", "outcome", "channel", "acting_unit__name")
+        .order_by("-at", "-id")[:10]
     )
+)
+
+
+def access_log_tail(patient: Patient) -> list[AccessLog]:
+    """The patient's 10 latest access-log rows (one query)."""
+    return _access_log_tail(patient_id=patient.pk)
 
 
 def staff_of_units(unit_ids: Iterable[int]) -> QuerySet[User]:

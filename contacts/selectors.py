@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from careplan import access
 from careplan.models import AccessLog, CareRelation, Patient
+from careplan.prepared import prepared
 from careplan.selectors import (
     HIGH,
     LOW,
@@ -160,9 +161,18 @@ def missing_support_items(user, *, limit: int) -> list[WorkItem]:
     ]
 
 
+_care_map_flags = prepared(
+    lambda patient_id: (
+        CareMapEntry.objects.filter(care_map__patient_id=patient_id)
+        .needing_support()
+        .order_by("id")
+    )
+)
+
+
 def care_map_flags(patient: Patient) -> list[CareMapEntry]:
     """Children and relatives who need support themselves (one query)."""
-    return list(CareMapEntry.objects.filter(care_map__patient=patient).needing_support())
+    return _care_map_flags(patient_id=patient.pk)
 
 
 def relatives_with_access(patient: Patient) -> list[RelativeGrant]:
@@ -181,11 +191,16 @@ def relatives_with_access(patient: Patient) -> list[RelativeGrant]:
     return grants
 
 
+_handover_state = prepared(
+    lambda patient_id: (
+        Handover.objects.filter(patient_id=patient_id)
+        .select_related("from_unit", "to_unit")
+        .only("state", "from_unit__name", "to_unit__name")
+        .order_by("-created_at", "-id")[:1]
+    )
+)
+
+
 def handover_state(patient: Patient) -> Handover | None:
     """The patient's latest handover (open or not), with both units (one query)."""
-    return (
-        Handover.objects.filter(patient=patient)
-        .select_related("from_unit", "to_unit")
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    return next(iter(_handover_state(patient_id=patient.pk)), None)

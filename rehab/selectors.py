@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from careplan import access
 from careplan.models import Patient
+from careplan.prepared import prepared
 from careplan.selectors import (
     HIGH,
     LOW,
@@ -84,31 +85,42 @@ def rehab_reassessment_items(user, *, limit: int) -> list[WorkItem]:
     ]
 
 
-def open_comments(patient: Patient, *, limit: int = 10) -> list[RehabPlanComment]:
-    """The patient's comments on the rehabilitation plan not yet handled, oldest first
-    (one query)."""
-    return list(
-        RehabPlanComment.objects.open().filter(patient=patient).order_by("created_at", "id")[:limit]
+_open_comments = prepared(
+    lambda patient_id: (
+        RehabPlanComment.objects.open()
+        .filter(patient_id=patient_id)
+        .order_by("created_at", "id")[:10]
     )
-
-
-def latest_assessment(patient: Patient) -> NeedsAssessment | None:
-    return (
-        NeedsAssessment.objects.filter(patient=patient)
-        .select_related("assessed_by", "kva")
-        .order_by("-assessed_at", "-id")
-        .first()
+)
+_latest_assessment = prepared(
+    lambda patient_id: (
+        NeedsAssessment.objects.filter(patient_id=patient_id)
+        .only("patient_id", "assessed_at", "level", "summary")
+        .order_by("-assessed_at", "-id")[:1]
     )
-
-
-def current_rehab_plan(patient: Patient) -> RehabPlan | None:
-    """The latest rehab plan with goals and coded interventions (three queries)."""
-    return (
-        RehabPlan.objects.filter(patient=patient)
+)
+_current_rehab_plan = prepared(
+    lambda patient_id: (
+        RehabPlan.objects.filter(patient_id=patient_id)
         .prefetch_related(
             "goals",
             Prefetch("interventions", queryset=Intervention.objects.select_related("kva")),
         )
-        .order_by("-updated_at", "-id")
-        .first()
+        .order_by("-updated_at", "-id")[:1]
     )
+)
+
+
+def open_comments(patient: Patient) -> list[RehabPlanComment]:
+    """The patient's 10 oldest comments on the rehabilitation plan not yet handled (one
+    query)."""
+    return _open_comments(patient_id=patient.pk)
+
+
+def latest_assessment(patient: Patient) -> NeedsAssessment | None:
+    return next(iter(_latest_assessment(patient_id=patient.pk)), None)
+
+
+def current_rehab_plan(patient: Patient) -> RehabPlan | None:
+    """The latest rehab plan with goals and coded interventions (three queries)."""
+    return next(iter(_current_rehab_plan(patient_id=patient.pk)), None)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from careplan.models import Patient
+from careplan.prepared import prepared
 from careplan.selectors import (
     PATIENT_FIELDS,
     WorkItem,
@@ -136,14 +137,20 @@ def alert_items(user, *, limit: int) -> list[WorkItem]:
     ]
 
 
-def open_alerts(patient: Patient, *, limit: int = 10) -> list[dict]:
-    """Open alerts with the score and the answers that raised them, in words (one query:
-    alerts, responses and instruments; the answers are on the response row)."""
-    alerts = list(
+_open_alerts = prepared(
+    lambda patient_id: (
         Alert.objects.worklist()
-        .filter(patient=patient)
-        .select_related("response__instrument")[:limit]
+        .filter(patient_id=patient_id)
+        .select_related("response__instrument")[:10]
     )
+)
+
+
+def open_alerts(patient: Patient) -> list[dict]:
+    """The 10 most severe, oldest open alerts with the score and the answers that raised
+    them, in words (one query: alerts, responses and instruments; the answers are on the
+    response row)."""
+    alerts = _open_alerts(patient_id=patient.pk)
     return [
         {
             "alert": a,
@@ -162,15 +169,20 @@ def open_alerts(patient: Patient, *, limit: int = 10) -> list[dict]:
     ]
 
 
-def trend_charts(patient: Patient, *, points_per_chart: int = 20) -> list[dict]:
-    """The patient's PROM trends, the same SVG charts the patient sees (two queries: the
-    latest completed answers, the current instruments)."""
-    rows = list(
-        Response.objects.filter(patient=patient, status=Response.Status.COMPLETED)
+_trend_rows = prepared(
+    lambda patient_id: (
+        Response.objects.filter(patient_id=patient_id, status=Response.Status.COMPLETED)
         .exclude(instrument__kind=Instrument.Kind.PREM)
         .order_by("-submitted_at")
         .values_list("instrument_key", "submitted_at", "scores")[:TREND_POINTS]
     )
+)
+
+
+def trend_charts(patient: Patient, *, points_per_chart: int = 20) -> list[dict]:
+    """The patient's PROM trends, the same SVG charts the patient sees (two queries: the
+    latest completed answers, the current instruments)."""
+    rows = _trend_rows(patient_id=patient.pk)
     if not rows:
         return []
     keys = {key for key, _when, _scores in rows}
