@@ -14,8 +14,8 @@ them (model instances, ``select_related`` objects, ``values()`` dicts, converter
     )
     plan = next(iter(_plan(patient_id=7)), None)  # a list of rows
 
-The values are integers (ids) or tuples of integers (``unit_id__in``), given as
-keyword arguments. The rows come as a list
+The values are integers (ids), strings (a session key) or tuples of integers
+(``unit_id__in``), given as keyword arguments. The rows come as a list
 (nothing can be chained onto compiled SQL); reads go where the database router sends
 them, as the ORM's do. Everything else in the
 queryset must be fixed: the builder is run twice on first use and must give the same
@@ -40,7 +40,7 @@ from django.db.models import QuerySet
 _SENTINEL_BASE = -7_340_021_000_000
 
 
-Value = int | tuple[int, ...]
+Value = int | str | tuple[int, ...]
 
 
 class Prepared:
@@ -54,14 +54,17 @@ class Prepared:
         self._lock = threading.Lock()
         self._model_cls: Any = None
 
-    def _sentinels(self, shape: tuple) -> tuple[dict[str, Value], dict[int, tuple]]:
-        """Stand-in values of this shape (None: an int; n: a tuple of n ints), and where
-        each stand-in belongs: sentinel -> (name, index in the tuple or None)."""
+    def _sentinels(self, shape: tuple) -> tuple[dict[str, Value], dict[Value, tuple]]:
+        """Stand-in values of this shape (None: an int; "str": a string; n: a tuple of n
+        ints), and where each belongs: stand-in -> (name, index in the tuple or None)."""
         values: dict[str, Value] = {}
-        where: dict[int, tuple] = {}
+        where: dict[Value, tuple] = {}
         for i, (name, length) in enumerate(zip(self.names, shape, strict=True)):
             base = _SENTINEL_BASE - 1000 * i
-            if length is None:
+            if length == "str":
+                values[name] = f"prepared-stand-in-{base}"
+                where[values[name]] = (name, None)
+            elif length is None:
                 values[name] = base
                 where[base] = (name, None)
             else:
@@ -87,7 +90,7 @@ class Prepared:
         positions = {
             i: where[value]
             for i, value in enumerate(params)
-            if isinstance(value, int) and value in where
+            if isinstance(value, (int, str)) and value in where
         }
         missing = set(where.values()) - set(positions.values())
         if missing:
@@ -100,12 +103,15 @@ class Prepared:
         so no queryset is handed out to chain them onto)."""
         if set(values) != set(self.names):
             raise TypeError(f"prepared(): give exactly {self.names}, got {sorted(values)}")
-        shape = []
+        shape: list[int | str | None] = []
         for name in self.names:
             value = values[name]
+            if isinstance(value, str):
+                shape.append("str")
+                continue
             items = value if isinstance(value, tuple) else (value,)
             if not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
-                raise TypeError(f"prepared(): {name} must be an int or a tuple of ints")
+                raise TypeError(f"prepared(): {name} must be an int, a str or a tuple of ints")
             shape.append(len(value) if isinstance(value, tuple) else None)
         if 0 in shape:  # ``x__in=()`` compiles to no SQL at all: the ORM answers it
             return list(self.build(**values))

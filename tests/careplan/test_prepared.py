@@ -71,9 +71,11 @@ def test_a_value_the_query_does_not_use_is_refused():
         ignored(patient_id=1)
 
 
-def test_values_must_be_the_named_ints():
-    with pytest.raises(TypeError):
+def test_values_must_be_the_named_ints_strs_or_tuples_of_ints():
+    with pytest.raises(ValueError):  # a str where the query compares an id: Django refuses
         _relation(patient_id="1")
+    with pytest.raises(TypeError):
+        _relation(patient_id=1.5)
     with pytest.raises(TypeError):
         _relation(patient=1)
     with pytest.raises(TypeError):
