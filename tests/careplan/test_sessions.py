@@ -54,3 +54,15 @@ def test_an_expired_session_logs_the_user_out(cast):
     Session.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
     response = client.get(url)
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_the_users_pk_lookup_is_djangos_in_one_query(cast, django_assert_num_queries):
+    from careplan.models import User
+
+    with django_assert_num_queries(1):
+        found = User.objects.get(pk=cast.nurse.pk)
+    assert found == cast.nurse and found.email == cast.nurse.email
+    assert User.objects.get(id=cast.patient_user.pk).role == cast.patient_user.role
+    with pytest.raises(User.DoesNotExist):
+        User.objects.get(pk=0)
+    assert User.objects.get(email=cast.nurse.email) == cast.nurse  # other lookups: Django's
