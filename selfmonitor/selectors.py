@@ -196,6 +196,11 @@ _trend_rows = prepared(
 )
 
 
+_instruments = prepared(
+    lambda keys: Instrument.objects.filter(key__in=keys, language="").order_by("key", "-version")
+)
+
+
 def trend_charts(patient: Patient, *, points_per_chart: int = CHART_POINTS) -> list[dict]:
     """The patient's PROM trends, the same SVG charts the patient sees (two queries: the
     latest completed answers, the current instruments)."""
@@ -204,7 +209,7 @@ def trend_charts(patient: Patient, *, points_per_chart: int = CHART_POINTS) -> l
         return []
     keys = {key for key, _when, _scores in rows}
     current: dict[str, Instrument] = {}
-    for latest in Instrument.objects.filter(key__in=keys, language="").order_by("key", "-version"):
+    for latest in _instruments(keys=tuple(sorted(keys))):
         current.setdefault(latest.key, latest)
     charts = []
     for key in sorted(keys):

@@ -106,5 +106,13 @@ def test_a_tuple_is_compiled_once_per_length_and_an_empty_one_finds_nothing(cast
     assert _in_units(units=(cast.other_unit.pk,)) == orm([cast.other_unit.pk])
     assert _in_units(units=both) == orm(both) and len(orm(both)) >= 2
     assert _in_units(units=()) == []
+    last_names = prepared(
+        lambda names: Patient.objects.filter(last_name__in=names).values_list("pk", flat=True)
+    )
+    name = cast.patient.last_name
+    assert list(last_names(names=(name,))) == list(
+        Patient.objects.filter(last_name=name).values_list("pk", flat=True)
+    )
+    assert last_names(names=("Ingen", "Sådan")) == []
     with pytest.raises(TypeError):
         _in_units(units=[cast.unit.pk])  # a list is not a shape
