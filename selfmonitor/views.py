@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from careplan import access
 from careplan.models import AccessLog, Scope
+from careplan.rendering import day_month, iso, route
 from careplan.views import Shared
 
 from . import access as sm_access
@@ -388,9 +389,49 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
     for r in done:
         if r.instrument.kind == Instrument.Kind.PROM:
             trends.setdefault(r.instrument_key, r.instrument.title)
+    # Up to 50 rows: joined here rather than by the template engine's loop (most of the
+    # page's CPU); escaped, dated and linked as the template would.
+    titles: dict[int, str] = {}
+
+    def title(row) -> str:
+        found = titles.get(row.instrument.pk)
+        if found is None:
+            found = titles[row.instrument.pk] = row.instrument.title
+        return found
+
+    day, started = day_month(), " · " + _("started – go on where you left")
+    answer_url, answer_by = route("selfmonitor_answer"), _("answer by")
+    open_rows = format_html_join(
+        "",
+        '<li><a href="{}"><span>{}<span class="link-list__meta">{} <time datetime="{}">{}</time>'
+        "{}</span></span></a></li>",
+        (
+            (
+                answer_url(a.pk),
+                title(a),
+                answer_by,
+                iso(a.due_at),
+                day(a.due_at),
+                started if a.started else "",
+            )
+            for a in open_
+        ),
+    )
+    day_year, response_url = day_month(year=True), route("selfmonitor_response")
+    done_rows = format_html_join(
+        "",
+        '<li><a href="{}"><span>{}<span class="link-list__meta"><time datetime="{}">{}</time>'
+        "</span></span></a></li>",
+        (
+            (response_url(r.pk), title(r), iso(r.submitted_at), day_year(r.submitted_at))
+            for r in done
+        ),
+    )
     ctx = _plan_ctx(plan) | {
         "open": open_,
+        "open_rows": open_rows,
         "done": done,
+        "done_rows": done_rows,
         "trends": sorted(trends.items(), key=lambda kv: kv[1]),
         "is_self": is_self,
         "urgent_unit": _urgent_unit(patient),
