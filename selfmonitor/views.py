@@ -16,7 +16,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, localize
-from django.utils.html import format_html_join
+from django.utils.html import escape, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -460,13 +461,18 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         .values_list("submitted_at", "scores")[:TREND_POINTS]
     )
     rows.reverse()
-    # Local time once per answer; each date is written twice (chart and table).
+    # Local time and the day's label once per answer: each date is written twice (chart
+    # and table), and the chart asks for its first and last again.
     day = day_label()
     tz = timezone.get_current_timezone()
     rows = [
         (when.astimezone(tz) if when is not None else timezone.localtime(when), scores)
         for when, scores in rows
     ]
+    days = {when: day(when) for when, _scores in rows}
+    isos = {when: when.isoformat() for when in days}  # digits, -, :, T, + and . only
+    days_html = {when: escape(label) for when, label in days.items()}
+    lang = get_language()
     charts = []
     for scale in instrument.definition.get("scales", []):
         points = [
@@ -474,19 +480,22 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
             for when, scores in rows
             if scores.get(scale["key"]) is not None
         ]
-        title = pick(scale["title"])
+        title = pick(scale["title"], lang)
         lo, hi = scale.get("min", 0), scale.get("max", 10)
-        thresholds = [(t["value"], pick(t["label"])) for t in scale.get("thresholds", [])]
+        thresholds = [(t["value"], pick(t["label"], lang)) for t in scale.get("thresholds", [])]
         desc = _("%(n)s answers from %(lo)s to %(hi)s.") % {"n": len(points), "lo": lo, "hi": hi}
         if points:
             desc += " " + _("Latest: %(value)s.") % {"value": points[-1][1]}
+        # A scale has a few distinct values: each one's band, and its cells as the template
+        # would write them (localized, escaped), worked out once.
+        bands: dict = {}
+        cells: dict = {}
+        for _when, value in points:
+            if value not in bands:
+                bands[value] = pick((scoring.band(scale, value) or {}).get("label"), lang)
+                cells[value] = f"<td>{escape(localize(value))}</td><td>{escape(bands[value])}</td>"
         table = [
-            {
-                "iso": when.isoformat(),
-                "day": day(when),
-                "value": value,
-                "band": pick((scoring.band(scale, value) or {}).get("label")),
-            }
+            {"iso": isos[when], "day": days[when], "value": value, "band": bands[value]}
             for when, value in reversed(points)
         ]
         charts.append(
@@ -501,7 +510,7 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                     title=title,
                     desc=desc,
                     chart_id=f"chart-{scale['key']}",
-                    label=day,
+                    label=days.__getitem__,
                 )
                 if points
                 else "",
@@ -509,10 +518,12 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                 "table": table,
                 # Up to 200 rows: joined here rather than by the template engine's loop (a
                 # third of the page's CPU); escaped and localized as the template would.
-                "table_rows": format_html_join(
-                    "",
-                    '<tr><td><time datetime="{}">{}</time></td><td>{}</td><td>{}</td></tr>',
-                    ((r["iso"], r["day"], localize(r["value"]), r["band"]) for r in table),
+                "table_rows": mark_safe(  # noqa: S308 - every cell above is escaped
+                    "".join(
+                        f'<tr><td><time datetime="{isos[when]}">{days_html[when]}</time></td>'
+                        f"{cells[value]}</tr>"
+                        for when, value in reversed(points)
+                    )
                 ),
             }
         )
