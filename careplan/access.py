@@ -175,7 +175,17 @@ def reach(user, patient: Patient) -> Reach:
 
 
 def _relative_reach(user, patient: Patient) -> Reach:
-    grant = RelativeGrant.objects.active().filter(patient=patient, relative=user).first()
+    # All of the user's active grants in one query (a relative has a few): the one from
+    # this patient decides, and the header's "Messages" check (``shares_messages``) is
+    # answered from the same rows instead of a query of its own.
+    grants = list(
+        RelativeGrant.objects.active()
+        .filter(relative=user)
+        .only("id", "patient_id", "scopes", "last_seen_at")
+        .order_by("id")
+    )
+    _remember_shares_messages(user, (g.scopes for g in grants))
+    grant = next((g for g in grants if g.patient_id == patient.pk), None)
     if grant is None:
         return NO_REACH
     grant.touch()
@@ -359,7 +369,15 @@ def _granted_scopes(user) -> dict[int, frozenset[str]]:
         RelativeGrant.objects.active().filter(relative=user).values_list("patient_id", "scopes")
     ):
         shared[patient_id] = shared.get(patient_id, frozenset()) | frozenset(scopes or [])
+    _remember_shares_messages(user, shared.values())
     return shared
+
+
+def _remember_shares_messages(user, scopes: Iterable[Iterable[str] | None]) -> None:
+    """Whether any active grant shares messages with ``user``, from grants just read, for
+    the header's "Messages" link (``careplan_tags.shares_messages`` reads it from the user
+    object, as it caches its own answer there)."""
+    user._careplan_shares_messages = any(Scope.MESSAGES in (s or ()) for s in scopes)
 
 
 def with_acting_unit(qs: QuerySet, user, *, patient_path: str = "patient") -> QuerySet:

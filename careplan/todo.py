@@ -2,8 +2,8 @@
 
 Read-only selectors over the other apps' models (imported inside the function so the
 core app does not depend on them at import time). Four queries, whatever the number of
-rows: open questionnaires with their drafts, the rehabilitation plan, a draft handover,
-unread message threads.
+rows: open questionnaires with their drafts, the rehabilitation plan, a draft handover
+(none when the start page passes its handovers), unread message threads.
 """
 
 from __future__ import annotations
@@ -31,8 +31,11 @@ class Todo:
     started: bool = False
 
 
-def todo_for_patient(plan: CarePlan) -> list[Todo]:
-    """What waits for the patient of ``plan``, most pressing first."""
+def todo_for_patient(plan: CarePlan, handovers: list[Handover] | None = None) -> list[Todo]:
+    """What waits for the patient of ``plan``, most pressing first. ``handovers``: the
+    patient's handovers newest first, when the caller read them already (the start page
+    does, for its handover card: ``contacts_handover.plan_handovers``); a draft among
+    them is the one the query below would find."""
 
     patient = plan.patient
     items: list[Todo] = []
@@ -65,12 +68,18 @@ def todo_for_patient(plan: CarePlan) -> list[Todo]:
             )
         )
     # 3: a handover being prepared, waiting for the patient's needs and wishes
-    handover = (
-        Handover.objects.filter(patient=patient, state=HandoverState.DRAFT, needs_and_wishes="")
-        .select_related("to_unit")
-        .only("pk", "to_unit__name")
-        .first()
-    )
+    if handovers is not None:
+        handover = next(
+            (h for h in handovers if h.state == HandoverState.DRAFT and h.needs_and_wishes == ""),
+            None,
+        )
+    else:
+        handover = (
+            Handover.objects.filter(patient=patient, state=HandoverState.DRAFT, needs_and_wishes="")
+            .select_related("to_unit")
+            .only("pk", "to_unit__name")
+            .first()
+        )
     if handover is not None:
         items.append(
             Todo(

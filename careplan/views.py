@@ -31,6 +31,8 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import reswap, retarget
 
+from contacts.templatetags.contacts_handover import plan_handovers
+
 from . import access, pdf, services
 from .forms import CalendarEventForm
 from .health import health_report
@@ -276,6 +278,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             unit = nurse.unit
 
     changes = []
+    # The patient's handovers, read once for the handover card and the to-do card (others
+    # see no to-do card: the card's tag reads the one it shows).
+    handovers = plan_handovers(patient.pk) if shared.is_self else None
     if shared.is_self:
         changes = list(
             plan.changes_since(patient.last_seen_plan_at).exclude(by=request.user)[:CHANGES_SHOWN]
@@ -298,7 +303,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else [],
         changes=changes,
         first_visit=shared.is_self and patient.last_seen_plan_at is None,
-        todo=todo_for_patient(plan) if shared.is_self else [],
+        handovers=handovers,
+        todo=todo_for_patient(plan, handovers) if shared.is_self else [],
         not_shared=[str(label) for part, label in NOT_SHARED_TEXT if not getattr(shared, part)]
         if shared.is_relative
         else [],

@@ -9,27 +9,43 @@ from contacts.models import Handover, HandoverState
 register = template.Library()
 
 
-@register.inclusion_tag("contacts/_handover_status.html")
-def handover_status(plan, shared, nurse=None):
-    """One query: the patient's latest handover that is open or accepted. Shown to those
-    who see the contact nurse part (the patient, staff, relatives given that part); a
-    draft only to the patient (who can add needs and wishes to it)."""
-    if not getattr(shared, "contact_nurse", False):
-        return {"handover": None}
-    handover = (
-        Handover.objects.filter(
-            patient_id=plan.patient_id,
-            state__in=[
-                HandoverState.DRAFT,
-                HandoverState.SENT,
-                HandoverState.ACCEPTED,
-                HandoverState.COMPLETED,
-            ],
-        )
+# The states the start page may show, newest first decides.
+SHOWN_STATES = [
+    HandoverState.DRAFT,
+    HandoverState.SENT,
+    HandoverState.ACCEPTED,
+    HandoverState.COMPLETED,
+]
+
+
+def plan_handovers(patient_id: int) -> list[Handover]:
+    """The patient's handovers in ``SHOWN_STATES``, newest first (one query; a patient has
+    a few). The patient's start page reads them once for this card and for the to-do
+    card's draft waiting for their needs and wishes (``careplan.todo``)."""
+    return list(
+        Handover.objects.filter(patient_id=patient_id, state__in=SHOWN_STATES)
         .select_related("to_unit", "contact_nurse")
         .order_by("-created_at", "-id")
-        .first()
     )
+
+
+@register.inclusion_tag("contacts/_handover_status.html")
+def handover_status(plan, shared, nurse=None, handovers=None):
+    """One query: the patient's latest handover that is open or accepted (none when the
+    view passes ``handovers``, from ``plan_handovers``). Shown to those who see the
+    contact nurse part (the patient, staff, relatives given that part); a draft only to
+    the patient (who can add needs and wishes to it)."""
+    if not getattr(shared, "contact_nurse", False):
+        return {"handover": None}
+    if handovers is not None:
+        handover = handovers[0] if handovers else None
+    else:
+        handover = (
+            Handover.objects.filter(patient_id=plan.patient_id, state__in=SHOWN_STATES)
+            .select_related("to_unit", "contact_nurse")
+            .order_by("-created_at", "-id")
+            .first()
+        )
     if handover is None:
         return {"handover": None}
     if handover.state == HandoverState.DRAFT and not shared.is_self:
