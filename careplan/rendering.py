@@ -6,19 +6,25 @@ month name per row. These helpers give the same text for a fraction of that:
 - ``route``: ``reverse(name, args=[*fixed, pk])`` for many pks, with one ``reverse()``;
 - ``day_month``: ``{{ value|date:"j F" }}`` / ``"j F Y"`` with the month names of the
   active language looked up once (local time, as the filter shows it);
-- ``iso``: ``{{ value|date:"c" }}`` (local time).
+- ``iso``: ``{{ value|date:"c" }}`` (local time);
+- ``event_items``: calendar entries as ``<li>`` items (the calendar, the plan's start
+  page, the remove and ask-for-a-change pages: ``{% calendar_events %}``).
 
 Call them per request (they capture the active language and the script prefix).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from html import escape
 
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dates import MONTHS
+from django.utils.dates import MONTHS, WEEKDAYS
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 # An integer no primary key reaches: reversed once, then replaced by each row's pk.
 _MARK = 987654321987654321
@@ -52,3 +58,77 @@ def day_month(*, year: bool = False) -> Callable[[datetime | None], str]:
         return f"{text} {value.year:04d}" if year else text
 
     return label
+
+
+def event_items(
+    events: Iterable, plan_pk: int, *, show_added_by: bool, actions: bool
+) -> SafeString:
+    """Calendar entries as ``<li class="event …">`` items. ``actions``: each entry's
+    change and remove buttons when ``event.editable``, else "ask for a change" when
+    ``event.ask_change`` (both set by the calendar view for its reader)."""
+    months = {n: str(name) for n, name in MONTHS.items()}
+    weekdays = {n: str(name) for n, name in WEEKDAYS.items()}
+
+    def long(d: datetime) -> str:  # {{ d|date:"l j F Y, H:i" }}
+        return escape(
+            f"{weekdays[d.weekday()]} {d.day} {months[d.month]} {d.year:04d}, "
+            f"{d.hour:02d}:{d.minute:02d}"
+        )
+
+    where, change, remove = escape(_("Where:")), escape(_("Change")), escape(_("Remove"))
+    booked, ask = escape(_("Booked by your care team.")), escape(_("Ask for a change"))
+    edit_url, delete_url = route("event_edit", plan_pk), route("event_delete", plan_pk)
+    ask_url = route("event_change_request", plan_pk)
+    parts = []
+    for event in events:
+        title = escape(event.title)
+        start = _local(event.starts_at)
+        when = f'<time datetime="{start.isoformat()}">{long(start)}</time>'
+        if event.ends_at:
+            end = _local(event.ends_at)
+            same_day = end.date() == start.date()
+            shown = f"{end.hour:02d}:{end.minute:02d}" if same_day else long(end)
+            when += f'–<time datetime="{end.isoformat()}">{shown}</time>'
+        parts.append(
+            f'<li class="event event--{escape(event.kind)}">\n'
+            f'  <p class="event__when">{when}</p>\n'
+            f'  <h3 class="event__title"><span class="tag">{escape(str(event.get_kind_display()))}'
+            f"</span> {title}</h3>\n"
+        )
+        parts.append(
+            f'  <p class="event__where"><span class="label">{where}</span> '
+            f"{escape(event.location)}</p>\n"
+            if event.location
+            else "  \n"
+        )
+        parts.append(
+            f'  <p class="event__note">{linebreaksbr(event.note, autoescape=True)}</p>\n'
+            if event.note
+            else "  \n"
+        )
+        if show_added_by:
+            added = _("Added by %(name)s") % {"name": escape(event.added_by_label())}
+            parts.append(f'  <p class="event__by muted">{added}</p>\n')
+        else:
+            parts.append("  \n")
+        if actions and getattr(event, "editable", False):
+            parts.append(
+                '  \n  <p class="event__actions">\n'
+                f'    <a class="button button--small" href="{edit_url(event.pk)}">{change}'
+                f'<span class="visually-hidden">: {title}</span></a>\n'
+                f'    <a class="button button--small button--danger" href="{delete_url(event.pk)}">'
+                f'{remove}<span class="visually-hidden">: {title}</span></a>\n'
+                "  </p>\n  \n"
+            )
+        elif actions and getattr(event, "ask_change", False):
+            parts.append(
+                '  \n  <p class="event__actions">\n'
+                f'    <span class="muted">{booked}</span>\n'
+                f'    <a class="button button--small" href="{ask_url(event.pk)}">{ask}'
+                f'<span class="visually-hidden">: {title}</span></a>\n'
+                "  </p>\n  \n"
+            )
+        else:
+            parts.append("  \n")
+        parts.append("</li>\n")
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from careplan import content
 from careplan.eid.adapter import providers_for
-from careplan.models import CarePlan, RelativeGrant, Scope
+from careplan.models import CalendarEvent, CarePlan, RelativeGrant, Scope
+from careplan.rendering import event_items
 
 register = template.Library()
 
@@ -233,3 +234,14 @@ def field_lang(context, obj, field: str = "title") -> SafeString:
     """` lang="…" dir="…"` for ``field`` of a content row when the reader sees it in
     another language than the page's (a Swedish title on an Arabic page)."""
     return lang_attrs(context, content.shown(obj, field))
+
+
+@register.simple_tag
+def calendar_events(events, plan, show_added_by=False, actions=False) -> SafeString:
+    """Calendar entries (a list, or one entry) as ``<li>`` items of an event list, with
+    who added each (``show_added_by``) and the reader's buttons (``actions``: change and
+    remove, or ask for a change). Rendered in Python (``careplan.rendering.event_items``):
+    the calendar lists up to all upcoming and 50 past entries."""
+    if isinstance(events, CalendarEvent):
+        events = [events]
+    return event_items(events, plan.pk, show_added_by=show_added_by, actions=actions)
