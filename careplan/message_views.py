@@ -29,6 +29,7 @@ from .models import (
     MESSAGE_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
     AccessLog,
+    CareRelation,
     CareUnit,
     Message,
     MessageThread,
@@ -132,8 +133,17 @@ def message_list(request: HttpRequest) -> HttpResponse:
     unit = None
     patient = None
     if user.role == Role.PATIENT:
-        patient = Patient.objects.filter(user=user).first()
-        unit = _responsible_unit(patient) if patient else None
+        # The patient with their responsible unit in one query (``responsible_relation``'s
+        # row); only a patient with no responsible unit needs a second.
+        relation = (
+            CareRelation.objects.filter(patient__user=user, ended_at__isnull=True)
+            .select_related("unit", "patient")
+            .first()
+        )
+        if relation is not None:
+            patient, unit = relation.patient, relation.unit
+        else:
+            patient = Patient.objects.filter(user=user).first()
     else:
         first: dict[int, MessageThread] = {}
         for thread in threads:

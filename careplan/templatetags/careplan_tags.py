@@ -8,10 +8,11 @@ start with "- " are bullet items. ``text_blocks`` parses it (the PDF uses it too
 from __future__ import annotations
 
 from django import template
-from django.forms import BoundField
+from django.forms import BoundField, Form
+from django.template.loader import get_template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language_bidi, gettext_lazy
+from django.utils.translation import get_language, get_language_bidi, gettext_lazy
 from django.utils.translation import gettext as _
 
 from careplan import content
@@ -245,3 +246,84 @@ def calendar_events(events, plan, show_added_by=False, actions=False) -> SafeStr
     if isinstance(events, CalendarEvent):
         events = [events]
     return event_items(events, plan.pk, show_added_by=show_added_by, actions=actions)
+
+
+# The visible fields of unbound forms that render alike for every reader (see
+# ``form_fields``), per (form class, language, prefix, auto_id): labels, help texts and
+# choices only, never patient data. A few forms times four languages.
+_STATIC_FIELDS: dict[tuple, dict[str, SafeString]] = {}
+
+
+_PRISTINE: dict[type, dict] = {}
+
+
+def _pristine_initial(form_class: type) -> dict:
+    """The initial values of a form made with no arguments (a model form: a new row's)."""
+    if form_class not in _PRISTINE:
+        _PRISTINE[form_class] = form_class().initial
+    return _PRISTINE[form_class]
+
+
+@register.simple_tag
+def form_fields(form: Form) -> SafeString:
+    """Every field of ``form`` as ``careplan/_field.html`` renders it, in order.
+
+    A form class that sets ``static_unbound_html = True`` promises that, unbound, its
+    visible fields render the same for every reader of a language (no per-user choices
+    or initial values). Shown unbound, those fields are rendered once per process and
+    language (the calendar's form costed a quarter of the page); hidden fields (a fresh
+    submission key) and any field with a callable initial value are rendered every time.
+    """
+    template = get_template("careplan/_field.html")
+    cacheable = (
+        getattr(form, "static_unbound_html", False)
+        and not form.is_bound
+        and form.initial == _pristine_initial(type(form))  # not an existing row's form
+    )
+    cached: dict[str, SafeString] = {}
+    if cacheable:
+        key = (type(form), get_language(), form.prefix, form.auto_id)
+        cached = _STATIC_FIELDS.setdefault(key, {})
+    parts = []
+    for field in form:
+        if cacheable and not field.is_hidden and not callable(field.field.initial):
+            html = cached.get(field.name)
+            if html is None:
+                html = cached[field.name] = template.render({"field": field})
+        else:
+            html = template.render({"field": field})
+        parts.append(html)
+    return mark_safe("".join(parts))  # noqa: S308 - each part rendered by the template
+
+
+_LANGUAGE_BUTTONS: dict[tuple, SafeString] = {}
+
+
+@register.simple_tag
+def language_buttons(current: str) -> SafeString:
+    """The header's language switch buttons, the page's language marked ``aria-current``
+    (each named in its own language, with its own ``lang`` and direction). The same for
+    every page of a language: made once per process and language (no user data)."""
+    from django.conf import settings
+    from django.utils.text import capfirst
+    from django.utils.translation import get_language_info
+
+    key = (current, tuple(settings.LANGUAGES))
+    found = _LANGUAGE_BUTTONS.get(key)
+    if found is None:
+        buttons = []
+        for code, _name in settings.LANGUAGES:
+            info = get_language_info(code)
+            buttons.append(
+                format_html(
+                    '\n      <button type="submit" name="language" value="{}" lang="{}"{}'
+                    ' class="button button--quiet button--small"{}>{}</button>\n      ',
+                    info["code"],
+                    info["code"],
+                    mark_safe(' dir="rtl"') if info["bidi"] else "",
+                    mark_safe(' aria-current="true"') if info["code"] == current else "",
+                    capfirst(info["name_local"]),
+                )
+            )
+        found = _LANGUAGE_BUTTONS[key] = mark_safe("\n      " + "".join(buttons))  # noqa: S308
+    return found
