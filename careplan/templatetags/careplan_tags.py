@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from careplan import content
 from careplan.eid.adapter import providers_for
 from careplan.models import CalendarEvent, CarePlan, RelativeGrant, Scope
-from careplan.rendering import event_items
+from careplan.rendering import event_items, url
 
 register = template.Library()
 
@@ -327,3 +327,10 @@ def language_buttons(current: str) -> SafeString:
             )
         found = _LANGUAGE_BUTTONS[key] = mark_safe("\n      " + "".join(buttons))  # noqa: S308
     return found
+
+
+@register.simple_tag(name="route")
+def route_tag(name: str, *args) -> str:
+    """``{% url name arg … %}`` for the pages every request renders: the same URL, from a
+    path template kept per process (``careplan.rendering.url``); escaped like ``url``."""
+    return url(name, *args)
