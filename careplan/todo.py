@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from contacts.models import Handover, HandoverState
 from rehab.models import RehabPlan
-from selfmonitor.models import Assignment, Response
+from selfmonitor.models import Assignment, Instrument, Response
 
 from .models import CarePlan, MessageThread
 
@@ -41,12 +41,14 @@ def todo_for_patient(plan: CarePlan, handovers: list[Handover] | None = None) ->
     items: list[Todo] = []
     drafts = Response.objects.filter(assignment=OuterRef("pk"), status=Response.Status.DRAFT)
     # 1: open questionnaires, the earliest due first, each marked if already started
-    for assignment in (
-        Assignment.objects.open()
-        .filter(patient=patient)
-        .annotate(started=Exists(drafts))
-        .select_related("instrument")
-        .order_by("due_at", "id")
+    # The instrument's light fields only, its parsed row shared in the process (as the
+    # questionnaire list reads them): not its whole definition per open questionnaire.
+    for assignment in Instrument.attach_parsed(
+        Instrument.related_only(
+            Assignment.objects.open().filter(patient=patient).annotate(started=Exists(drafts)),
+            "id",
+            "due_at",
+        ).order_by("due_at", "id")
     ):
         items.append(
             Todo(

@@ -116,6 +116,24 @@ DENIED_WHY = {
     "": gettext_lazy("Refused: they have no right to see it."),
 }
 ROLE_TEXT = {**dict(Role.choices), "anonymous": gettext_lazy("not logged in")}
+# What the start page's contact card (and the footer, the handover card) read of the
+# contact nurse assignment, the nurse and the unit.
+NURSE_CARD_FIELDS = (
+    "id",
+    "patient_id",
+    "nurse_id",
+    "unit_id",
+    "direct_phone",
+    "reachable",
+    "started_on",
+    "nurse__first_name",
+    "nurse__last_name",
+    "nurse__email",
+    "nurse__title",
+    "unit__name",
+    "unit__phone",
+    "unit__reachable",
+)
 
 
 @dataclass(frozen=True)
@@ -270,7 +288,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     nurse = unit = None
     if shared.contact_nurse:
-        nurse = patient.contact_nurse_assignment()
+        nurse = patient.contact_nurse_assignment(*NURSE_CARD_FIELDS)
         if nurse is None:
             relation = patient.responsible_relation()
             unit = relation.unit if relation else None

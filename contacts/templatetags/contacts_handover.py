@@ -18,6 +18,23 @@ SHOWN_STATES = [
 ]
 
 
+# What the handover card and the to-do card read of a handover, its unit and nurse.
+CARD_FIELDS = (
+    "id",
+    "patient_id",
+    "state",
+    "needs_and_wishes",
+    "to_unit_id",
+    "contact_nurse_id",
+    "created_at",
+    "accepted_at",
+    "to_unit__name",
+    "contact_nurse__first_name",
+    "contact_nurse__last_name",
+    "contact_nurse__email",
+)
+
+
 def plan_handovers(patient_id: int) -> list[Handover]:
     """The patient's handovers in ``SHOWN_STATES``, newest first (one query; a patient has
     a few). The patient's start page reads them once for this card and for the to-do
@@ -25,6 +42,7 @@ def plan_handovers(patient_id: int) -> list[Handover]:
     return list(
         Handover.objects.filter(patient_id=patient_id, state__in=SHOWN_STATES)
         .select_related("to_unit", "contact_nurse")
+        .only(*CARD_FIELDS)
         .order_by("-created_at", "-id")
     )
 
@@ -43,6 +61,7 @@ def handover_status(plan, shared, nurse=None, handovers=None):
         handover = (
             Handover.objects.filter(patient_id=plan.patient_id, state__in=SHOWN_STATES)
             .select_related("to_unit", "contact_nurse")
+            .only(*CARD_FIELDS)
             .order_by("-created_at", "-id")
             .first()
         )
