@@ -29,6 +29,7 @@ from django.urls.converters import IntConverter, SlugConverter, StringConverter
 from django.utils import timezone
 from django.utils.dates import MONTHS, WEEKDAYS
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 # An integer no primary key reaches: reversed once, then replaced by each row's pk.
@@ -38,7 +39,7 @@ _MARK = 987654321987654321
 def route(name: str, *fixed) -> Callable[[int], str]:
     """``lambda pk: reverse(name, args=[*fixed, pk])`` for an ``int`` last argument, with
     one ``reverse()`` whatever the number of rows."""
-    prefix, _mark, suffix = reverse(name, args=[*fixed, _MARK]).rpartition(str(_MARK))
+    prefix, _mark, suffix = url(name, *fixed, _MARK).rpartition(str(_MARK))
     return lambda pk: f"{prefix}{int(pk)}{suffix}"
 
 
@@ -111,6 +112,21 @@ def url(name: str, *args) -> str:
     return "".join(out)
 
 
+# Language -> the month and weekday names as the ``date`` filter writes them (F, l).
+_NAMES: dict[str, tuple[dict[int, str], dict[int, str]]] = {}
+
+
+def _names() -> tuple[dict[int, str], dict[int, str]]:
+    lang = get_language() or ""
+    found = _NAMES.get(lang)
+    if found is None:
+        found = _NAMES[lang] = (
+            {n: str(name) for n, name in MONTHS.items()},
+            {n: str(name) for n, name in WEEKDAYS.items()},
+        )
+    return found
+
+
 def _local(value: datetime) -> datetime:
     return timezone.localtime(value) if timezone.is_aware(value) else value
 
@@ -122,7 +138,7 @@ def iso(value: datetime | None) -> str:
 
 def day_month(*, year: bool = False) -> Callable[[datetime | None], str]:
     """``{{ value|date:"j F" }}`` (``"j F Y"`` with ``year``) in the active language."""
-    months = {n: str(name) for n, name in MONTHS.items()}
+    months = _names()[0]
 
     def label(value: datetime | None) -> str:
         if value is None:
@@ -140,8 +156,7 @@ def event_items(
     """Calendar entries as ``<li class="event …">`` items. ``actions``: each entry's
     change and remove buttons when ``event.editable``, else "ask for a change" when
     ``event.ask_change`` (both set by the calendar view for its reader)."""
-    months = {n: str(name) for n, name in MONTHS.items()}
-    weekdays = {n: str(name) for n, name in WEEKDAYS.items()}
+    months, weekdays = _names()
 
     def long(d: datetime) -> str:  # {{ d|date:"l j F Y, H:i" }}
         return escape(
@@ -153,6 +168,14 @@ def event_items(
     booked, ask = escape(_("Booked by your care team.")), escape(_("Ask for a change"))
     edit_url, delete_url = route("event_edit", plan_pk), route("event_delete", plan_pk)
     ask_url = route("event_change_request", plan_pk)
+    kinds: dict[str, str] = {}
+
+    def kind_label(event) -> str:
+        found = kinds.get(event.kind)
+        if found is None:
+            found = kinds[event.kind] = escape(str(event.get_kind_display()))
+        return found
+
     parts = []
     for event in events:
         title = escape(event.title)
@@ -166,7 +189,7 @@ def event_items(
         parts.append(
             f'<li class="event event--{escape(event.kind)}">\n'
             f'  <p class="event__when">{when}</p>\n'
-            f'  <h3 class="event__title"><span class="tag">{escape(str(event.get_kind_display()))}'
+            f'  <h3 class="event__title"><span class="tag">{kind_label(event)}'
             f"</span> {title}</h3>\n"
         )
         parts.append(
