@@ -3,10 +3,10 @@ the template engine's loop (as the trend table does): the engine costs about 0.1
 row of a link, a title and a date, most of it one ``reverse()`` and the ``date`` filter's
 month name per row. These helpers give the same text for a fraction of that:
 
-- ``route``: ``reverse(name, args=[*fixed, pk])`` for many pks, with one ``reverse()``;
-- ``day_month``: ``{{ value|date:"j F" }}`` / ``"j F Y"`` with the month names of the
-  active language looked up once (local time, as the filter shows it);
-- ``iso``: ``{{ value|date:"c" }}`` (local time);
+- ``route``: ``reverse(name, args=[*fixed, pk])`` for many pks (from ``url``'s template);
+- ``time_tag``: ``<time datetime="{{ value|date:'c' }}">{{ value|date:"j F" }}</time>``
+  (or ``"j F Y"``) with the month names of the active language looked up once (local
+  time, as the filter shows it);
 - ``event_items``: calendar entries as ``<li>`` items (the calendar, the plan's start
   page, the remove and ask-for-a-change pages: ``{% calendar_events %}``).
 
@@ -131,23 +131,23 @@ def _local(value: datetime) -> datetime:
     return timezone.localtime(value) if timezone.is_aware(value) else value
 
 
-def iso(value: datetime | None) -> str:
-    """``{{ value|date:"c" }}``."""
-    return "" if value is None else _local(value).isoformat()
-
-
-def day_month(*, year: bool = False) -> Callable[[datetime | None], str]:
-    """``{{ value|date:"j F" }}`` (``"j F Y"`` with ``year``) in the active language."""
+def time_tag(*, year: bool = False) -> Callable[[datetime | None], str]:
+    """``<time datetime="{{ value|date:'c' }}">{{ value|date:"j F" }}</time>`` (``"j F Y"``
+    with ``year``), escaped, local time worked out once per value."""
     months = _names()[0]
+    tz = timezone.get_current_timezone()
 
-    def label(value: datetime | None) -> str:
+    def tag(value: datetime | None) -> str:
         if value is None:
-            return ""
-        value = _local(value)
+            return '<time datetime=""></time>'
+        if timezone.is_aware(value):
+            value = value.astimezone(tz)
         text = f"{value.day} {months[value.month]}"
-        return f"{text} {value.year:04d}" if year else text
+        if year:
+            text = f"{text} {value.year:04d}"
+        return f'<time datetime="{value.isoformat()}">{escape(text)}</time>'
 
-    return label
+    return tag
 
 
 def event_items(

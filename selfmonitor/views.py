@@ -7,6 +7,8 @@ Every object is reached through ``selfmonitor.access`` (careplan's rules and acc
 
 from __future__ import annotations
 
+import html
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -16,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, localize
-from django.utils.html import escape, format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -24,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from careplan import access
 from careplan.models import AccessLog, Scope
-from careplan.rendering import day_month, iso, route
+from careplan.rendering import route, time_tag
 from careplan.views import Shared
 
 from . import access as sm_access
@@ -400,33 +402,23 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
             found = titles[row.instrument.pk] = row.instrument.title
         return found
 
-    day, started = day_month(), " · " + _("started – go on where you left")
-    answer_url, answer_by = route("selfmonitor_answer"), _("answer by")
-    open_rows = format_html_join(
-        "",
-        '<li><a href="{}"><span>{}<span class="link-list__meta">{} <time datetime="{}">{}</time>'
-        "{}</span></span></a></li>",
-        (
-            (
-                answer_url(a.pk),
-                title(a),
-                answer_by,
-                iso(a.due_at),
-                day(a.due_at),
-                started if a.started else "",
-            )
+    due, started = time_tag(), html.escape(" · " + _("started – go on where you left"))
+    answer_url, answer_by = route("selfmonitor_answer"), html.escape(_("answer by"))
+    open_rows = mark_safe(  # noqa: S308 - every value is escaped
+        "".join(
+            f'<li><a href="{answer_url(a.pk)}"><span>{html.escape(title(a))}'
+            f'<span class="link-list__meta">{answer_by} {due(a.due_at)}'
+            f"{started if a.started else ''}</span></span></a></li>"
             for a in open_
-        ),
+        )
     )
-    day_year, response_url = day_month(year=True), route("selfmonitor_response")
-    done_rows = format_html_join(
-        "",
-        '<li><a href="{}"><span>{}<span class="link-list__meta"><time datetime="{}">{}</time>'
-        "</span></span></a></li>",
-        (
-            (response_url(r.pk), title(r), iso(r.submitted_at), day_year(r.submitted_at))
+    answered, response_url = time_tag(year=True), route("selfmonitor_response")
+    done_rows = mark_safe(  # noqa: S308 - every value is escaped
+        "".join(
+            f'<li><a href="{response_url(r.pk)}"><span>{html.escape(title(r))}'
+            f'<span class="link-list__meta">{answered(r.submitted_at)}</span></span></a></li>'
             for r in done
-        ),
+        )
     )
     ctx = _plan_ctx(plan) | {
         "open": open_,
