@@ -270,7 +270,11 @@ def log_list(
         )
         for patient_id, unit_id, obj in rows
     ]
-    if entries:
+    if len(entries) == 1:
+        # One row (a relative shown one patient): a plain INSERT, without the transaction
+        # bulk_create opens around its batches (BEGIN, INSERT, COMMIT).
+        entries[0].save(force_insert=True)
+    elif entries:
         AccessLog.objects.bulk_create(entries)
 
 
