@@ -14,7 +14,9 @@ Who reaches a patient:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -270,11 +272,44 @@ def log_list(
         )
         for patient_id, unit_id, obj in rows
     ]
-    if len(entries) == 1:
+    write_list_rows(entries)
+
+
+_batch = threading.local()
+
+
+@contextlib.contextmanager
+def one_log_insert() -> Iterator[None]:
+    """Inside this block, list rows (``log_list``, ``write_list_rows``) are gathered and
+    written in one insert at its end: a page built of several lists (the worklist's
+    sources) pays for one insert, not one per list. Nothing is written when the block
+    raises (nothing was shown). Nested blocks join the outer one."""
+    if getattr(_batch, "rows", None) is not None:
+        yield
+        return
+    _batch.rows = []
+    try:
+        yield
+        rows, _batch.rows = _batch.rows, None
+        if rows:
+            AccessLog.objects.bulk_create(rows)
+    finally:
+        _batch.rows = None
+
+
+def write_list_rows(entries: Iterable[AccessLog]) -> None:
+    """Write ``list`` rows now, or at the end of the enclosing ``one_log_insert``."""
+    entries = list(entries)
+    if not entries:
+        return
+    pending = getattr(_batch, "rows", None)
+    if pending is not None:
+        pending.extend(entries)
+    elif len(entries) == 1:
         # One row (a relative shown one patient): a plain INSERT, without the transaction
         # bulk_create opens around its batches (BEGIN, INSERT, COMMIT).
         entries[0].save(force_insert=True)
-    elif entries:
+    else:
         AccessLog.objects.bulk_create(entries)
 
 

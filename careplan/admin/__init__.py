@@ -9,7 +9,6 @@ Importing the package registers every model admin; the names other apps build on
 re-exported here.
 """
 
-from ..selectors import staff_worklist
 from . import accesslog, messages, outbox, patients, plans, units, worklist  # noqa: F401  (registers)
 from .base import (
     STAFF,
@@ -43,5 +42,4 @@ __all__ = [
     "is_care_staff",
     "patient_path_of",
     "plan_pdf_url",
-    "staff_worklist",
 ]
