@@ -39,6 +39,7 @@ from .models import (
     Scope,
     User,
 )
+from .prepared import prepared
 
 Channel = AccessLog.Channel
 Action = AccessLog.Action
@@ -456,6 +457,9 @@ def plans_for(user, *, scope: str | None = None) -> QuerySet[CarePlan]:
     return CarePlan.objects.filter(patient__in=patients_for(user, scope=scope))
 
 
+_plan_with_patient = prepared(lambda pk: CarePlan.objects.select_related("patient").filter(pk=pk))
+
+
 def plan_for(
     user,
     pk,
@@ -465,12 +469,15 @@ def plan_for(
     scope: str | None = Scope.PLAN_SECTIONS,
     action: str | None = None,
 ) -> CarePlan:
-    # get(), not filter().first(): no ORDER BY to build for a primary key; the plan's
-    # template is not read by any caller (no join).
-    try:
-        plan = CarePlan.objects.select_related("patient").get(pk=pk)
-    except CarePlan.DoesNotExist:
-        raise Http404 from None
+    # The plan with its patient by primary key, the SQL compiled once per process
+    # (careplan.prepared: every plan page starts here); the plan's template is not read
+    # by any caller (no join). An id that is not an int goes through the ORM as before.
+    if isinstance(pk, int) and not isinstance(pk, bool):
+        plan = next(iter(_plan_with_patient(pk=pk)), None)
+    else:
+        plan = CarePlan.objects.select_related("patient").filter(pk=pk).first()
+    if plan is None:
+        raise Http404
     # The caller may show parts by scope: ``plan.reach.covers(Scope.CALENDAR)``.
     plan.reach = authorize(  # type: ignore[attr-defined]  # the reader's reach, not a field
         user, plan.patient, plan, write=write, channel=channel, scope=scope, action=action

@@ -20,6 +20,7 @@ from rehab.models import RehabPlan
 from selfmonitor.models import Assignment, Instrument, Response
 
 from .models import CarePlan, MessageThread
+from .prepared import prepared
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,25 @@ class Todo:
     url: str
     due: datetime | None = None
     started: bool = False
+
+
+# The card's queries that hold no clock, compiled once per process (careplan.prepared).
+_rehab_to_agree = prepared(
+    lambda plan_id: RehabPlan.objects.filter(care_plan_id=plan_id, agreed_at__isnull=True).only(
+        "pk"
+    )[:1]
+)
+_unread_answers = prepared(
+    lambda patient_id: (
+        MessageThread.objects.filter(
+            Q(patient_read_at__isnull=True) | Q(patient_read_at__lt=F("last_staff_message_at")),
+            patient_id=patient_id,
+            last_staff_message_at__isnull=False,
+        )
+        .order_by("-last_staff_message_at")
+        .only("pk", "subject")[:5]
+    )
+)
 
 
 def todo_for_patient(plan: CarePlan, handovers: list[Handover] | None = None) -> list[Todo]:
@@ -60,7 +80,7 @@ def todo_for_patient(plan: CarePlan, handovers: list[Handover] | None = None) ->
             )
         )
     # 2: a rehabilitation plan not yet looked at and agreed
-    rehab = RehabPlan.objects.filter(care_plan=plan, agreed_at__isnull=True).only("pk").first()
+    rehab = next(iter(_rehab_to_agree(plan_id=plan.pk)), None)
     if rehab is not None:
         items.append(
             Todo(
@@ -92,12 +112,7 @@ def todo_for_patient(plan: CarePlan, handovers: list[Handover] | None = None) ->
             )
         )
     # 4: answers from the care team not yet read
-    unread = MessageThread.objects.filter(
-        Q(patient_read_at__isnull=True) | Q(patient_read_at__lt=F("last_staff_message_at")),
-        patient=patient,
-        last_staff_message_at__isnull=False,
-    ).order_by("-last_staff_message_at")
-    for thread in unread.only("pk", "subject")[:5]:
+    for thread in _unread_answers(patient_id=patient.pk):
         items.append(
             Todo(
                 kind="message",

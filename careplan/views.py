@@ -40,6 +40,7 @@ from .models import (
     AccessLog,
     CalendarEvent,
     CarePlan,
+    ContactNurseAssignment,
     Patient,
     PlanSection,
     Role,
@@ -47,6 +48,7 @@ from .models import (
     UnitLink,
     VisitQuestion,
 )
+from .prepared import prepared
 from .selectors import visit_questions as selected
 from .todo import todo_for_patient
 
@@ -133,6 +135,21 @@ NURSE_CARD_FIELDS = (
     "unit__name",
     "unit__phone",
     "unit__reachable",
+)
+# The start page's fixed queries, compiled once per process (careplan.prepared): the
+# contact card (``Patient.contact_nurse_assignment`` with the columns above) and the
+# section titles.
+_contact_card = prepared(
+    lambda patient_id: (
+        ContactNurseAssignment.objects.filter(patient_id=patient_id, ended_on__isnull=True)
+        .select_related("nurse", "unit")
+        .only(*NURSE_CARD_FIELDS)[:1]
+    )
+)
+_section_titles = prepared(
+    lambda plan_id: PlanSection.objects.filter(plan_id=plan_id).only(
+        "id", "plan_id", "key", "title_sv", "title_en", "translations"
+    )
 )
 
 
@@ -288,7 +305,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     nurse = unit = None
     if shared.contact_nurse:
-        nurse = patient.contact_nurse_assignment(*NURSE_CARD_FIELDS)
+        nurse = next(iter(_contact_card(patient_id=patient.pk)), None)
         if nurse is None:
             relation = patient.responsible_relation()
             unit = relation.unit if relation else None
@@ -314,11 +331,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         unit=unit,
         urgent_unit=unit,
         upcoming=list(_upcoming_events(plan)[:3]) if shared.calendar else [],
-        sections=list(
-            plan.sections.only("id", "plan_id", "key", "title_sv", "title_en", "translations")
-        )
-        if shared.sections
-        else [],
+        sections=_section_titles(plan_id=plan.pk) if shared.sections else [],
         changes=changes,
         first_visit=shared.is_self and patient.last_seen_plan_at is None,
         handovers=handovers,

@@ -82,11 +82,12 @@ class Patient(models.Model):
     def responsible_relation(self) -> CareRelation | None:
         return self.care_relations.filter(ended_at__isnull=True).select_related("unit").first()
 
-    def contact_nurse_assignment(self, *only: str) -> ContactNurseAssignment | None:
-        """The named contact nurse with nurse and unit; ``only``: just these fields (a
-        page that shows a few reads fewer of the three tables' columns)."""
-        qs = self.nurse_assignments.filter(ended_on__isnull=True).select_related("nurse", "unit")
-        return (qs.only(*only) if only else qs).first()
+    def contact_nurse_assignment(self) -> ContactNurseAssignment | None:
+        return (
+            self.nurse_assignments.filter(ended_on__isnull=True)
+            .select_related("nurse", "unit")
+            .first()
+        )
 
 
 class CareRelation(models.Model):

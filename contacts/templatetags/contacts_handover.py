@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from careplan.prepared import prepared
 from contacts.models import Handover, HandoverState
 
 register = template.Library()
@@ -35,16 +36,25 @@ CARD_FIELDS = (
 )
 
 
-def plan_handovers(patient_id: int) -> list[Handover]:
-    """The patient's handovers in ``SHOWN_STATES``, newest first (one query; a patient has
-    a few). The patient's start page reads them once for this card and for the to-do
-    card's draft waiting for their needs and wishes (``careplan.todo``)."""
-    return list(
+def _shown(patient_id: int):
+    return (
         Handover.objects.filter(patient_id=patient_id, state__in=SHOWN_STATES)
         .select_related("to_unit", "contact_nurse")
         .only(*CARD_FIELDS)
         .order_by("-created_at", "-id")
     )
+
+
+# Compiled once per process (careplan.prepared): on every plan start page.
+_shown_handovers = prepared(lambda patient_id: _shown(patient_id))
+_latest_handover = prepared(lambda patient_id: _shown(patient_id)[:1])
+
+
+def plan_handovers(patient_id: int) -> list[Handover]:
+    """The patient's handovers in ``SHOWN_STATES``, newest first (one query; a patient has
+    a few). The patient's start page reads them once for this card and for the to-do
+    card's draft waiting for their needs and wishes (``careplan.todo``)."""
+    return _shown_handovers(patient_id=patient_id)
 
 
 @register.inclusion_tag("contacts/_handover_status.html")
@@ -58,13 +68,7 @@ def handover_status(plan, shared, nurse=None, handovers=None):
     if handovers is not None:
         handover = handovers[0] if handovers else None
     else:
-        handover = (
-            Handover.objects.filter(patient_id=plan.patient_id, state__in=SHOWN_STATES)
-            .select_related("to_unit", "contact_nurse")
-            .only(*CARD_FIELDS)
-            .order_by("-created_at", "-id")
-            .first()
-        )
+        handover = next(iter(_latest_handover(patient_id=plan.patient_id)), None)
     if handover is None:
         return {"handover": None}
     if handover.state == HandoverState.DRAFT and not shared.is_self:
