@@ -37,6 +37,7 @@ from .models import (
     Patient,
     Role,
 )
+from .prepared import prepared
 from .templatetags.careplan_tags import shares_messages
 
 Action = AccessLog.Action
@@ -119,6 +120,14 @@ def _sent_notice(unit: CareUnit | None) -> str:
 # --- Threads --------------------------------------------------------------------------------
 
 
+# The patient's own responsible relation with patient and unit, compiled once per process.
+_own_relation = prepared(
+    lambda user_id: CareRelation.objects.filter(
+        patient__user_id=user_id, ended_at__isnull=True
+    ).select_related("unit", "patient")[:1]
+)
+
+
 @require_GET
 @login_required
 def message_list(request: HttpRequest) -> HttpResponse:
@@ -135,11 +144,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
     if user.role == Role.PATIENT:
         # The patient with their responsible unit in one query (``responsible_relation``'s
         # row); only a patient with no responsible unit needs a second.
-        relation = (
-            CareRelation.objects.filter(patient__user=user, ended_at__isnull=True)
-            .select_related("unit", "patient")
-            .first()
-        )
+        relation = next(iter(_own_relation(user_id=user.pk)), None)
         if relation is not None:
             patient, unit = relation.patient, relation.unit
         else:

@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careplan import access
-from careplan.models import AccessLog, Scope
+from careplan.models import AccessLog, CareRelation, Scope
+from careplan.prepared import prepared
 from careplan.rendering import route, time_tag
 from careplan.views import Shared
 
@@ -164,8 +165,32 @@ def _language_ctx(instrument: Instrument, page: dict) -> dict:
 
 
 def _urgent_unit(patient):
-    relation = patient.responsible_relation()
+    """The footer's unit to call (``patient.responsible_relation()``'s unit)."""
+    relation = next(iter(_responsible_relation(patient_id=patient.pk)), None)
     return relation.unit if relation else None
+
+
+# Fixed queries of the questionnaire pages, compiled once per process (careplan.prepared).
+_responsible_relation = prepared(
+    lambda patient_id: CareRelation.objects.filter(
+        patient_id=patient_id, ended_at__isnull=True
+    ).select_related("unit")[:1]
+)
+
+
+def _answered(patient_id: int, *, with_prem: bool):
+    """The latest 50 answers with their instrument's light fields (see attach_parsed);
+    others than the patient do not see experience (PREM) answers."""
+    done = Response.objects.filter(patient_id=patient_id, status=Response.Status.COMPLETED)
+    if not with_prem:
+        done = done.exclude(instrument__kind=Instrument.Kind.PREM)
+    return Instrument.related_only(done, "id", "instrument_key", "submitted_at").order_by(
+        "-submitted_at"
+    )[:50]
+
+
+_answered_by_self = prepared(lambda patient_id: _answered(patient_id, with_prem=True))
+_answered_shown = prepared(lambda patient_id: _answered(patient_id, with_prem=False))
 
 
 def _resume_page(definition: dict, answers: dict) -> int:
@@ -380,13 +405,8 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if not is_self:
             open_ = [a for a in open_ if a.instrument.kind != Instrument.Kind.PREM]
-    done = Response.objects.filter(patient=patient, status=Response.Status.COMPLETED)
-    if not is_self:
-        done = done.exclude(instrument__kind=Instrument.Kind.PREM)
     done = Instrument.attach_parsed(
-        Instrument.related_only(done, "id", "instrument_key", "submitted_at").order_by(
-            "-submitted_at"
-        )[:50]
+        (_answered_by_self if is_self else _answered_shown)(patient_id=patient.pk)
     )
     trends = {}
     for r in done:
