@@ -14,7 +14,8 @@ them (model instances, ``select_related`` objects, ``values()`` dicts, converter
     )
     plan = next(iter(_plan(patient_id=7)), None)  # a list of rows
 
-The values are integers (ids), given as keyword arguments. The rows come as a list
+The values are integers (ids) or tuples of integers (``unit_id__in``), given as
+keyword arguments. The rows come as a list
 (nothing can be chained onto compiled SQL); reads go where the database router sends
 them, as the ORM's do. Everything else in the
 queryset must be fixed: the builder is run twice on first use and must give the same
@@ -39,27 +40,39 @@ from django.db.models import QuerySet
 _SENTINEL_BASE = -7_340_021_000_000
 
 
+Value = int | tuple[int, ...]
+
+
 class Prepared:
-    """A queryset builder whose SQL is compiled once per database alias."""
+    """A queryset builder whose SQL is compiled once per database alias (and per length
+    of each tuple value: ``unit_id__in=units`` is one SQL per number of units)."""
 
     def __init__(self, build: Callable[..., QuerySet], names: tuple[str, ...]):
         self.build = build
         self.names = names
-        self._compiled: dict[str, tuple[QuerySet, Any, str, tuple, dict[int, str]]] = {}
+        self._compiled: dict[tuple, tuple[QuerySet, Any, str, tuple, dict[int, tuple]]] = {}
         self._lock = threading.Lock()
+        self._model_cls: Any = None
 
-    def _model(self):
-        model = getattr(self, "_model_cls", None)
-        if model is None:
-            model = self._model_cls = self.build(**self._sentinels(0)).model
-        return model
+    def _sentinels(self, shape: tuple) -> tuple[dict[str, Value], dict[int, tuple]]:
+        """Stand-in values of this shape (None: an int; n: a tuple of n ints), and where
+        each stand-in belongs: sentinel -> (name, index in the tuple or None)."""
+        values: dict[str, Value] = {}
+        where: dict[int, tuple] = {}
+        for i, (name, length) in enumerate(zip(self.names, shape, strict=True)):
+            base = _SENTINEL_BASE - 1000 * i
+            if length is None:
+                values[name] = base
+                where[base] = (name, None)
+            else:
+                values[name] = tuple(base - 1 - k for k in range(length))
+                where.update({base - 1 - k: (name, k) for k in range(length)})
+        return values, where
 
-    def _sentinels(self, offset: int) -> dict[str, int]:
-        return {name: _SENTINEL_BASE - 1000 * offset - i for i, name in enumerate(self.names)}
-
-    def _compile(self, alias: str):
-        first = self.build(**self._sentinels(0))
-        second = self.build(**self._sentinels(0))
+    def _compile(self, alias: str, shape: tuple):
+        stand_ins, where = self._sentinels(shape)
+        first = self.build(**stand_ins)
+        second = self.build(**stand_ins)
         compiled = []
         for qs in (first, second):
             compiler = qs.query.get_compiler(using=alias)
@@ -71,36 +84,44 @@ class Prepared:
                 "prepared(): the queryset changes between two builds (does it read the "
                 "clock, the user or a setting?); only the named values may vary"
             )
-        positions: dict[int, str] = {}
-        sentinels = {v: k for k, v in self._sentinels(0).items()}
-        for i, value in enumerate(params):
-            if isinstance(value, int) and value in sentinels:
-                positions[i] = sentinels[value]
-        missing = set(self.names) - set(positions.values())
+        positions = {
+            i: where[value]
+            for i, value in enumerate(params)
+            if isinstance(value, int) and value in where
+        }
+        missing = set(where.values()) - set(positions.values())
         if missing:
-            raise ImproperlyConfigured(
-                f"prepared(): {sorted(missing)} not in the query's parameters"
-            )
+            names = sorted({name for name, _k in missing})
+            raise ImproperlyConfigured(f"prepared(): {names} not in the query's parameters")
         return qs, compiler, sql, params, positions
 
-    def __call__(self, *, using: str | None = None, **values: int) -> list:
+    def __call__(self, *, using: str | None = None, **values: Value) -> list:
         """The rows for these values (a list: the compiled SQL cannot take more filters,
         so no queryset is handed out to chain them onto)."""
         if set(values) != set(self.names):
             raise TypeError(f"prepared(): give exactly {self.names}, got {sorted(values)}")
-        for name, value in values.items():
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise TypeError(f"prepared(): {name} must be an int, got {type(value).__name__}")
-        alias = using or router.db_for_read(self._model())
-        entry = self._compiled.get(alias)
+        shape = []
+        for name in self.names:
+            value = values[name]
+            items = value if isinstance(value, tuple) else (value,)
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+                raise TypeError(f"prepared(): {name} must be an int or a tuple of ints")
+            shape.append(len(value) if isinstance(value, tuple) else None)
+        if 0 in shape:  # ``x__in=()`` compiles to no SQL at all: the ORM answers it
+            return list(self.build(**values))
+        if self._model_cls is None:
+            self._model_cls = self.build(**self._sentinels(tuple(shape))[0]).model
+        alias = using or router.db_for_read(self._model_cls)
+        key = (alias, *shape)
+        entry = self._compiled.get(key)
         if entry is None:
             with self._lock:
-                entry = self._compiled.get(alias) or self._compile(alias)
-                self._compiled[alias] = entry
+                entry = self._compiled.get(key) or self._compile(alias, tuple(shape))
+                self._compiled[key] = entry
         qs, compiler, sql, params, positions = entry
         filled = list(params)
-        for i, name in positions.items():
-            filled[i] = values[name]
+        for i, (name, k) in positions.items():
+            filled[i] = values[name] if k is None else values[name][k]  # type: ignore[index]
         run = copy.copy(compiler)
         run.connection = connections[alias]  # this thread's connection
         run.as_sql = lambda *args, **kwargs: (sql, filled)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Model, OuterRef, QuerySet, Subquery
@@ -141,14 +142,38 @@ def of_my_units(qs: QuerySet, user, *, patient_path: str = "patient") -> QuerySe
     ``with_acting_unit`` (a subquery each); staff only, nobody else lists a unit."""
     if not access.is_care_staff(user):
         return qs.none()
+    return of_units(qs, tuple(access.staff_unit_ids(user)), patient_path=patient_path)
+
+
+def of_units(qs: QuerySet, units, *, patient_path: str = "patient") -> QuerySet:
+    """``of_my_units`` for the given unit ids (a source's prepared query takes them)."""
     relation = f"{patient_path}__care_relations"
     return qs.filter(
-        **{f"{relation}__unit_id__in": access.staff_unit_ids(user)},
+        **{f"{relation}__unit_id__in": units},
         **{f"{relation}__ended_at__isnull": True},
     ).annotate(acting_unit_id=F(f"{relation}__unit_id"))
 
 
-def worklist(user, *, limit: int = 25) -> list[WorkItem] | None:
+WORKLIST_LIMIT = 25
+
+
+def source_rows(build: Callable[[Any], QuerySet]) -> Callable[..., list]:
+    """A source's one query, compiled once (``careplan.prepared``): ``build(units)`` is
+    the queryset of my units' rows in the source's order; ``rows(user, limit)`` gives the
+    first ``limit`` (the compiled query reads ``WORKLIST_LIMIT``; a longer list asks the
+    ORM)."""
+    compiled = prepared(lambda units: build(units)[:WORKLIST_LIMIT])
+
+    def rows(user, limit: int) -> list:
+        units = tuple(sorted(access.staff_unit_ids(user)))
+        if limit <= WORKLIST_LIMIT:
+            return compiled(units=units)[:limit]
+        return list(build(units)[:limit])
+
+    return rows
+
+
+def worklist(user, *, limit: int = WORKLIST_LIMIT) -> list[WorkItem] | None:
     """Everything waiting for my units, most severe first, then oldest first: what needs
     an answer (messages, alerts, symptoms, handovers, …) and the unit's planning (patients
     without a contact nurse, draft plans, due rehab reassessments, relatives who need
@@ -188,11 +213,9 @@ def answer_by(since: dt.datetime) -> dt.datetime:
     return since + dt.timedelta(days=settings.CAREPLAN_ANSWER_WITHIN_DAYS)
 
 
-@register_worklist_source("message")
-def message_items(user, *, limit: int) -> list[WorkItem]:
-    """Threads waiting for the team's answer (one query: threads, patients, acting unit)."""
-    threads = list(
-        of_my_units(MessageThread.objects.waiting(), user)
+_waiting_threads = source_rows(
+    lambda units: (
+        of_units(MessageThread.objects.waiting(), units)
         .select_related("patient")
         .only(
             "patient_id",
@@ -202,8 +225,15 @@ def message_items(user, *, limit: int) -> list[WorkItem]:
             "escalated_at",
             *PATIENT_FIELDS,
         )
-        .order_by("awaiting_reply_since", "id")[:limit]
+        .order_by("awaiting_reply_since", "id")
     )
+)
+
+
+@register_worklist_source("message")
+def message_items(user, *, limit: int) -> list[WorkItem]:
+    """Threads waiting for the team's answer (one query: threads, patients, acting unit)."""
+    threads = _waiting_threads(user, limit)
     now = timezone.now()
     items = []
     for t in threads:
@@ -226,17 +256,25 @@ def message_items(user, *, limit: int) -> list[WorkItem]:
     return items
 
 
+_open_change_requests_of_units = source_rows(
+    lambda units: (
+        of_units(EventChangeRequest.objects.open(), units)
+        .select_related("patient", "event")
+        .only(
+            "patient_id", "text", "created_at", "event__title", "event__starts_at", *PATIENT_FIELDS
+        )
+        .order_by("created_at", "id")
+    )
+)
+
+
 @register_worklist_source("change_request", top=MEDIUM)
 def change_request_items(user, *, limit: int) -> list[WorkItem]:
     """Patients' open requests to change one of the care team's calendar entries, oldest
     first (one query: requests, patients, entries, acting unit). Medium when the entry is
     within the answer-by time (it must be handled before it happens), low otherwise; the
     item opens the request's page, where it is handled with a note."""
-    requests = list(
-        of_my_units(EventChangeRequest.objects.open(), user)
-        .select_related("patient", "event")
-        .order_by("created_at", "id")[:limit]
-    )
+    requests = _open_change_requests_of_units(user, limit)
     soon = answer_by(timezone.now())
     items = []
     for r in requests:
@@ -262,6 +300,18 @@ def change_request_items(user, *, limit: int) -> list[WorkItem]:
 # --- The unit's planning, on the same list -----------------------------------------------
 
 
+_needing_a_nurse = source_rows(
+    lambda units: (
+        CareRelation.objects.filter(
+            unit_id__in=units, ended_at__isnull=True, needs_contact_nurse=True
+        )
+        .select_related("patient")
+        .only("patient_id", "unit_id", "started_at", *PATIENT_FIELDS)
+        .order_by("started_at", "id")
+    )
+)
+
+
 @register_worklist_source("no_contact_nurse", top=LOW)
 def no_contact_nurse_items(user, *, limit: int) -> list[WorkItem]:
     """Patients of my units without a named contact nurse, longest first (one query).
@@ -270,16 +320,7 @@ def no_contact_nurse_items(user, *, limit: int) -> list[WorkItem]:
     cleared by the services that name a contact nurse and move responsibility) through
     the partial index ``carerelation_needs_nurse``: the rows read are the patients
     without a nurse, never every patient of the unit (no anti-join over the unit)."""
-    relations = list(
-        CareRelation.objects.filter(
-            unit_id__in=access.staff_unit_ids(user),
-            ended_at__isnull=True,
-            needs_contact_nurse=True,
-        )
-        .select_related("patient")
-        .only("patient_id", "unit_id", "started_at", *PATIENT_FIELDS)
-        .order_by("started_at", "id")[:limit]
-    )
+    relations = _needing_a_nurse(user, limit)
     label = str(_("No named contact nurse"))
     title = str(_("Name a contact nurse"))
     return [
@@ -303,16 +344,21 @@ def patients_without_contact_nurse(user, *, limit: int = 10) -> list[Patient]:
     return [i.patient for i in no_contact_nurse_items(user, limit=limit)]
 
 
+_draft_plans = source_rows(
+    lambda units: (
+        of_units(CarePlan.objects.filter(status=CarePlan.Status.DRAFT), units)
+        .select_related("patient")
+        .only("patient_id", "title", "created_at", *PATIENT_FIELDS)
+        .order_by("created_at", "id")
+    )
+)
+
+
 @register_worklist_source("draft_plan", top=LOW)
 def draft_plan_items(user, *, limit: int) -> list[WorkItem]:
     """Care plans of my units' patients not yet established, oldest first (one query,
     from the partial index of draft plans)."""
-    plans = list(
-        of_my_units(CarePlan.objects.filter(status=CarePlan.Status.DRAFT), user)
-        .select_related("patient")
-        .only("patient_id", "title", "created_at", *PATIENT_FIELDS)
-        .order_by("created_at", "id")[:limit]
-    )
+    plans = _draft_plans(user, limit)
     label = str(_("Draft plan not yet established"))
     return [
         WorkItem(

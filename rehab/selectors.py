@@ -20,13 +20,23 @@ from careplan.selectors import (
     PATIENT_FIELDS,
     WorkItem,
     answer_by,
-    of_my_units,
+    of_units,
     register_worklist_source,
     row_url,
+    source_rows,
 )
 
 from .models import Intervention, NeedsAssessment, RehabPlan, RehabPlanComment
 from .services import worklist_reassessments
+
+_open_comments_of_units = source_rows(
+    lambda units: (
+        of_units(RehabPlanComment.objects.open(), units)
+        .select_related("patient")
+        .only("patient_id", "text", "created_at", *PATIENT_FIELDS)
+        .order_by("created_at", "id")
+    )
+)
 
 
 @register_worklist_source("rehab_comment")
@@ -34,12 +44,7 @@ def rehab_comment_items(user, *, limit: int) -> list[WorkItem]:
     """Open comments of my units' patients on their rehabilitation plans, oldest first
     (one query: comments, patients, acting unit; served by the partial index of open
     comments). Medium, high once past the answer-by time of a message."""
-    comments = list(
-        of_my_units(RehabPlanComment.objects.open(), user)
-        .select_related("patient")
-        .only("patient_id", "text", "created_at", *PATIENT_FIELDS)
-        .order_by("created_at", "id")[:limit]
-    )
+    comments = _open_comments_of_units(user, limit)
     now = timezone.now()
     items = []
     for c in comments:

@@ -12,9 +12,10 @@ from careplan.prepared import prepared
 from careplan.selectors import (
     PATIENT_FIELDS,
     WorkItem,
-    of_my_units,
+    of_units,
     register_worklist_source,
     row_url,
+    source_rows,
 )
 
 from . import scoring
@@ -97,13 +98,9 @@ def scores_in_words(response: Response) -> str:
     return "; ".join(parts)
 
 
-@register_worklist_source("alert")
-def alert_items(user, *, limit: int) -> list[WorkItem]:
-    """Open alerts of my units' patients, most severe first, oldest first (one query). A
-    symptom the patient reported is an alert too: graded by its triage (call now = high,
-    call today = medium, self-care = low), its text naming the advice given in words."""
-    alerts = list(
-        of_my_units(Alert.objects.worklist(), user)
+_open_alerts_of_units = source_rows(
+    lambda units: (
+        of_units(Alert.objects.worklist(), units)
         .select_related("patient")
         .only(
             "patient_id",
@@ -114,8 +111,17 @@ def alert_items(user, *, limit: int) -> list[WorkItem]:
             "text_sv",
             "text_en",
             *PATIENT_FIELDS,
-        )[:limit]
+        )
     )
+)
+
+
+@register_worklist_source("alert")
+def alert_items(user, *, limit: int) -> list[WorkItem]:
+    """Open alerts of my units' patients, most severe first, oldest first (one query). A
+    symptom the patient reported is an alert too: graded by its triage (call now = high,
+    call today = medium, self-care = low), its text naming the advice given in words."""
+    alerts = _open_alerts_of_units(user, limit)
     return [
         WorkItem(
             kind="alert",

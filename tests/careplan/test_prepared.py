@@ -78,3 +78,31 @@ def test_values_must_be_the_named_ints():
         _relation(patient=1)
     with pytest.raises(TypeError):
         _relation(patient_id=True)
+
+
+_in_units = prepared(
+    lambda units: (
+        CareRelation.objects.filter(unit_id__in=units, ended_at__isnull=True)
+        .order_by("id")
+        .values_list("patient_id", flat=True)
+    )
+)
+
+
+def test_a_tuple_is_compiled_once_per_length_and_an_empty_one_finds_nothing(cast):
+    f.covered_plan(cast.other_unit)
+    both = (cast.unit.pk, cast.other_unit.pk)
+
+    def orm(units):
+        return list(
+            CareRelation.objects.filter(unit_id__in=units, ended_at__isnull=True)
+            .order_by("id")
+            .values_list("patient_id", flat=True)
+        )
+
+    assert _in_units(units=(cast.unit.pk,)) == orm([cast.unit.pk])
+    assert _in_units(units=(cast.other_unit.pk,)) == orm([cast.other_unit.pk])
+    assert _in_units(units=both) == orm(both) and len(orm(both)) >= 2
+    assert _in_units(units=()) == []
+    with pytest.raises(TypeError):
+        _in_units(units=[cast.unit.pk])  # a list is not a shape
