@@ -472,6 +472,7 @@ def plan_for(
     # The plan with its patient by primary key, the SQL compiled once per process
     # (careplan.prepared: every plan page starts here); the plan's template is not read
     # by any caller (no join). An id that is not an int goes through the ORM as before.
+    plan: CarePlan | None
     if isinstance(pk, int) and not isinstance(pk, bool):
         plan = next(iter(_plan_with_patient(pk=pk)), None)
     else:
