@@ -356,6 +356,11 @@ def site_header(context) -> SafeString:
     user = context.get("user")
     request = context.get("request")
     home = escape(url("home"))
+    # The texts (outside the f-strings below, where makemessages would not see them).
+    language_label, messages_label = escape(_("Language")), escape(_("Messages"))
+    unread_label, links_label = escape(_("unread")), escape(_("Messages and notifications"))
+    notifications_label, logged_in_as = escape(_("Notifications")), escape(_("Logged in as"))
+    log_out = escape(_("Log out"))
     out = [
         '<header class="site-header">\n  <div class="wrap site-header__inner">\n'
         f'    <a class="site-name" href="{home}">{escape(site_name())}</a>\n    '
@@ -365,7 +370,7 @@ def site_header(context) -> SafeString:
         path = escape(request.get_full_path()) if request is not None else ""
         out.append(
             f'\n    <form method="post" action="{escape(url("set_language"))}" '
-            f'class="inline-form lang-switch" aria-label="{escape(_("Language"))}">\n'
+            f'class="inline-form lang-switch" aria-label="{language_label}">\n'
             f"      {csrf}\n"
             f'      <input type="hidden" name="next" value="{path}">\n'
             f"      {language_buttons(context.get('LANGUAGE_CODE'))}\n    </form>\n    "
@@ -374,33 +379,33 @@ def site_header(context) -> SafeString:
             out.append('\n    <div class="site-user">\n      ')
             if not user.is_staff:
                 messages_link = (
-                    f'<a href="{escape(url("message_list"))}">{escape(_("Messages"))}</a>'
+                    f'<a href="{escape(url("message_list"))}">{messages_label}</a>'
                     if shares_messages(user)
                     else ""
                 )
                 badge = (
                     f' <span class="badge">{escape(localize(user.unread_notifications))}'
-                    f'<span class="visually-hidden"> {escape(_("unread"))}</span></span>'
+                    f'<span class="visually-hidden"> {unread_label}</span></span>'
                     if user.unread_notifications
                     else ""
                 )
                 out.append(
                     '\n      <nav class="site-links" '
-                    f'aria-label="{escape(_("Messages and notifications"))}">\n'
+                    f'aria-label="{links_label}">\n'
                     f"        {messages_link}\n"
                     f'        <a href="{escape(url("notification_list"))}" '
-                    f'class="notification-link">{escape(_("Notifications"))}{badge}</a>\n'
+                    f'class="notification-link">{notifications_label}{badge}</a>\n'
                     "      </nav>\n      "
                 )
             out.append(
                 '\n      <p class="who"><span class="visually-hidden">'
-                f"{escape(_('Logged in as'))} </span>"
+                f"{logged_in_as} </span>"
                 f"{escape(user.get_full_name() or user.email)}</p>\n"
                 f'      <form method="post" action="{escape(url("account_logout"))}" '
                 'class="inline-form">\n'
                 f"        {csrf}\n"
                 '        <button type="submit" class="button button--quiet button--small">'
-                f"{escape(_('Log out'))}</button>\n"
+                f"{log_out}</button>\n"
                 "      </form>\n    </div>\n    "
             )
         out.append("\n    ")
@@ -422,14 +427,17 @@ def site_footer(context) -> SafeString:
             f"{escape(unit.phone)}</a>"
         )
     note = _("%(site)s is not for emergencies.") % {"site": escape(site_name())}
+    # The texts (outside the f-strings below, where makemessages would not see them).
+    title, call_unit = escape(_("If something is urgent")), escape(_("Call your care unit."))
+    advice, emergency = escape(_("Medical advice day and night:")), escape(_("Emergency:"))
     return mark_safe(  # noqa: S308 - every value is escaped
         '<footer class="site-footer">\n  <div class="wrap">\n'
-        f'    <h2 class="site-footer__title">{escape(_("If something is urgent"))}</h2>\n'
+        f'    <h2 class="site-footer__title">{title}</h2>\n'
         '    <ul class="urgent">\n'
-        f"      <li>{escape(_('Call your care unit.'))}{urgent}</li>\n"
-        f"      <li>{escape(_('Medical advice day and night:'))} "
+        f"      <li>{call_unit}{urgent}</li>\n"
+        f"      <li>{advice} "
         '<a href="tel:1177">1177</a></li>\n'
-        f'      <li>{escape(_("Emergency:"))} <a href="tel:112">112</a></li>\n'
+        f'      <li>{emergency} <a href="tel:112">112</a></li>\n'
         "    </ul>\n"
         f'    <p class="site-footer__note">{note}</p>\n'
         "  </div>\n</footer>"
@@ -451,6 +459,12 @@ def plan_top(context) -> SafeString:
     def current(key: str) -> str:
         return ' aria-current="page"' if active == key else ""
 
+    # The texts (outside the f-strings below, where makemessages would not see them).
+    read_only, menu_label = escape(_("Read only")), escape(_("Care plan"))
+    start, calendar = escape(_("Start")), escape(_("Calendar"))
+    questionnaires, rehabilitation = escape(_("Questionnaires")), escape(_("Rehabilitation"))
+    care_map, my_questions = escape(_("Care map")), escape(_("My questions"))
+    messages_label, print_label = escape(_("Messages")), escape(_("Print"))
     out = []
     if part("is_relative"):
         patient = context.get("patient")
@@ -460,37 +474,36 @@ def plan_top(context) -> SafeString:
         ) % {"name": name}
         out.append(
             '\n<p class="banner banner--readonly">\n'
-            f"  <strong>{escape(_('Read only'))}</strong> –\n  {banner}\n</p>\n"
+            f"  <strong>{read_only}</strong> –\n  {banner}\n</p>\n"
         )
     items = [
-        f'<li><a href="{escape(url("plan_detail", plan.pk))}"{current("start")}>'
-        f"{escape(_('Start'))}</a></li>",
+        f'<li><a href="{escape(url("plan_detail", plan.pk))}"{current("start")}>{start}</a></li>',
         f'<li><a href="{escape(url("plan_calendar", plan.pk))}"{current("calendar")}>'
-        f"{escape(_('Calendar'))}</a></li>"
+        f"{calendar}</a></li>"
         if part("calendar")
         else "",
         f'<li><a href="{escape(url("selfmonitor_list", plan.pk))}"{current("questionnaires")}>'
-        f"{escape(_('Questionnaires'))}</a></li>"
+        f"{questionnaires}</a></li>"
         if part("questionnaires")
         else "",
         f'<li><a href="{escape(url("rehab_plan", plan.pk))}"{current("rehab")}>'
-        f"{escape(_('Rehabilitation'))}</a></li>"
+        f"{rehabilitation}</a></li>"
         if part("rehab_plan")
         else "",
-        f'<li><a href="{escape(url("care_map"))}">{escape(_("Care map"))}</a></li>\n'
-        f'    <li><a href="{escape(url("visit_questions"))}">{escape(_("My questions"))}</a></li>'
+        f'<li><a href="{escape(url("care_map"))}">{care_map}</a></li>\n'
+        f'    <li><a href="{escape(url("visit_questions"))}">{my_questions}</a></li>'
         if part("is_self")
         else "",
-        f'<li><a href="{escape(url("message_list"))}">{escape(_("Messages"))}</a></li>'
+        f'<li><a href="{escape(url("message_list"))}">{messages_label}</a></li>'
         if part("is_self") or (part("is_relative") and part("messages"))
         else "",
-        f'<li><a href="{escape(url("plan_pdf", plan.pk))}">{escape(_("Print"))}'
+        f'<li><a href="{escape(url("plan_pdf", plan.pk))}">{print_label}'
         '<span class="visually-hidden"> (PDF)</span></a></li>'
         if part("sections")
         else "",
     ]
     out.append(
-        f'\n<nav class="plan-nav" aria-label="{escape(_("Care plan"))}">\n  <ul>\n    '
+        f'\n<nav class="plan-nav" aria-label="{menu_label}">\n  <ul>\n    '
         + "\n    ".join(items)
         + "\n  </ul>\n</nav>\n"
     )
