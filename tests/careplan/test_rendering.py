@@ -170,3 +170,14 @@ def test_a_bound_or_filled_in_calendar_form_is_never_taken_from_the_cache():
         filled = tag.render({"form": CalendarEventForm(instance=existing)})
     assert 'value="Min egen rubrik"' in bound
     assert 'value="Redan bokad"' in filled
+
+
+def test_the_frame_written_in_python_keeps_every_text_in_the_catalogue(cast):
+    """The header, footer and plan menu are written in Python: their texts must still be
+    found by makemessages (not hidden inside f-strings), so they read in Swedish."""
+    response = cast.client("patient").get(reverse("plan_detail", args=[cast.plan.pk]))
+    body = response.content.decode()
+    for swedish in ("Logga ut", "Inloggad som", "Mina frågor", "Om något är akut", "Språk"):
+        assert swedish in body, swedish
+    for english in ("Log out", "Logged in as", "My questions", "If something is urgent"):
+        assert english not in body, english
