@@ -169,11 +169,15 @@ def event_items(
     edit_url, delete_url = route("event_edit", plan_pk), route("event_delete", plan_pk)
     ask_url = route("event_change_request", plan_pk)
     kinds: dict[str, str] = {}
+    choices: dict | None = None
 
-    def kind_label(event) -> str:
+    def kind_label(event) -> str:  # {{ event.get_kind_display }}
+        nonlocal choices
         found = kinds.get(event.kind)
         if found is None:
-            found = kinds[event.kind] = escape(str(event.get_kind_display()))
+            if choices is None:
+                choices = dict(event._meta.get_field("kind").flatchoices)
+            found = kinds[event.kind] = escape(str(choices.get(event.kind, event.kind)))
         return found
 
     parts = []
