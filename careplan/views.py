@@ -146,6 +146,14 @@ _contact_card = prepared(
         .only(*NURSE_CARD_FIELDS)[:1]
     )
 )
+# The open plans of the patients who share with a relative (their start page).
+_open_plans = prepared(
+    lambda patient_ids: (
+        CarePlan.objects.filter(patient_id__in=patient_ids)
+        .exclude(status=CarePlan.Status.CLOSED)
+        .only("id", "patient_id", "title", "status")
+    )
+)
 _section_titles = prepared(
     lambda plan_id: PlanSection.objects.filter(plan_id=plan_id).only(
         "id", "plan_id", "key", "title_sv", "title_en", "translations"
@@ -275,12 +283,7 @@ def _relative_home(request: HttpRequest) -> HttpResponse:
         access.shared_with(user, scope=access.ANY_SCOPE).order_by("first_name", "last_name", "id")
     )
     plans: dict[int, CarePlan] = {}
-    open_plans = (
-        CarePlan.objects.filter(patient_id__in=[p.pk for p in patients])
-        .exclude(status=CarePlan.Status.CLOSED)
-        .only("id", "patient_id", "title", "status")
-    )
-    for plan in open_plans:
+    for plan in _open_plans(patient_ids=tuple(p.pk for p in patients)):
         plans.setdefault(plan.patient_id, plan)
     access.log_list(
         user=user,
