@@ -52,7 +52,10 @@ _PATHS: dict[tuple, tuple[tuple[str, ...], str, tuple[bool, ...]] | None] = {}
 
 
 def _path_template(name: str, n: int):
-    key = (name, n, get_script_prefix(), get_urlconf())
+    # The resolver reverse() uses (a request's URLconf, else the setting's); a new one
+    # after Django clears its URL caches (a test overriding the URLconf) starts afresh.
+    resolver = get_resolver(get_urlconf())
+    key = (name, n, get_script_prefix(), resolver)
     if key in _PATHS:
         return _PATHS[key]
     marks = [str(_MARK + i) for i in range(n)]
@@ -60,7 +63,7 @@ def _path_template(name: str, n: int):
     # Only a route with one pattern whose arguments go through Django's int, slug and str
     # converters (written as they are given); others (the API's format suffixes) are
     # reversed each time.
-    entries = get_resolver(get_urlconf()).reverse_dict.getlist(name)
+    entries = resolver.reverse_dict.getlist(name)
     plain = len(entries) == 1 and not entries[0][2]
     if plain and not all(type(c) in _PLAIN for c in entries[0][3].values()):
         plain = False
