@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Model, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Now
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -448,12 +449,19 @@ def plan_translation_gaps(plan: CarePlan | None, lang: str) -> list[PlanSection]
     return [s for s in sections if content.lacks_review(s, lang)]
 
 
-def next_events(patient: Patient, *, limit: int = 5) -> list[CalendarEvent]:
-    return list(
-        CalendarEvent.objects.filter(plan__patient=patient, starts_at__gte=timezone.now())
+# "From now" is the database's clock (Now()), so the compiled SQL holds no time.
+_next_events = prepared(
+    lambda patient_id: (
+        CalendarEvent.objects.filter(plan__patient_id=patient_id, starts_at__gte=Now())
         .only("title", "starts_at", "location")
-        .order_by("starts_at", "id")[:limit]
+        .order_by("starts_at", "id")[:5]
     )
+)
+
+
+def next_events(patient: Patient) -> list[CalendarEvent]:
+    """The patient's next five calendar entries (one query)."""
+    return _next_events(patient_id=patient.pk)
 
 
 _open_threads = prepared(
@@ -518,6 +526,19 @@ def staff_of_units(unit_ids: Iterable[int]) -> QuerySet[User]:
     return User.objects.filter(
         care_units__id__in=list(unit_ids), role=Role.STAFF, is_staff=True, is_active=True
     ).distinct()
+
+
+_open_visit_questions = prepared(
+    lambda patient_id: VisitQuestion.objects.filter(
+        patient_id=patient_id, answered_at__isnull=True
+    ).order_by("created_at", "id")
+)
+
+
+def open_visit_questions(patient: Patient) -> list[VisitQuestion]:
+    """``visit_questions`` not yet answered, as a list (one query, compiled once): the
+    overview's."""
+    return _open_visit_questions(patient_id=patient.pk)
 
 
 def visit_questions(patient: Patient | int, *, include_answered: bool = False) -> QuerySet:
