@@ -189,6 +189,19 @@ def _answered(patient_id: int, *, with_prem: bool):
     )[:50]
 
 
+# The latest TREND_POINTS answers of one questionnaire (response_trend: patient,
+# instrument_key, submitted_at).
+_trend_points = prepared(
+    lambda patient_id, key: (
+        Response.objects.filter(
+            patient_id=patient_id,
+            instrument_key=key,
+            status=Response.Status.COMPLETED,
+        )
+        .order_by("-submitted_at")
+        .values_list("submitted_at", "scores")[:TREND_POINTS]
+    )
+)
 _answered_by_self = prepared(lambda patient_id: _answered(patient_id, with_prem=True))
 _answered_shown = prepared(lambda patient_id: _answered(patient_id, with_prem=False))
 
@@ -463,15 +476,7 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     # is one). The series is the key's: every language version scores alike.
     instrument = instrument.in_language(get_language())
     # One indexed query (response_trend: patient, instrument_key, submitted_at).
-    rows = list(
-        Response.objects.filter(
-            patient_id=plan.patient_id,
-            instrument_key=key,
-            status=Response.Status.COMPLETED,
-        )
-        .order_by("-submitted_at")
-        .values_list("submitted_at", "scores")[:TREND_POINTS]
-    )
+    rows = _trend_points(patient_id=plan.patient_id, key=key)
     rows.reverse()
     # Local time and the day's label once per answer: each date is written twice (chart
     # and table), and the chart asks for its first and last again.
