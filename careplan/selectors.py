@@ -217,6 +217,7 @@ _waiting_threads = source_rows(
 @register_worklist_source("message")
 def message_items(user, *, limit: int) -> list[WorkItem]:
     """Threads waiting for the team's answer (one query: threads, patients, acting unit)."""
+    to_item = rendering.route("admin:careplan_messagethread_change")  # one reverse() for every row
     threads = _waiting_threads(user, limit)
     now = timezone.now()
     items = []
@@ -231,7 +232,7 @@ def message_items(user, *, limit: int) -> list[WorkItem]:
                 since=t.awaiting_reply_since,
                 patient=t.patient,
                 title=t.subject,
-                url=rendering.url("admin:careplan_messagethread_change", t.pk),
+                url=to_item(t.pk),
                 obj=t,
                 acting_unit_id=t.acting_unit_id,
                 due_at=due,
@@ -258,6 +259,9 @@ def change_request_items(user, *, limit: int) -> list[WorkItem]:
     first (one query: requests, patients, entries, acting unit). Medium when the entry is
     within the answer-by time (it must be handled before it happens), low otherwise; the
     item opens the request's page, where it is handled with a note."""
+    to_item = rendering.route(
+        "admin:careplan_eventchangerequest_change"
+    )  # one reverse() for every row
     requests = _open_change_requests_of_units(user, limit)
     soon = answer_by(timezone.now())
     items = []
@@ -271,7 +275,7 @@ def change_request_items(user, *, limit: int) -> list[WorkItem]:
                 since=r.created_at,
                 patient=r.patient,
                 title=f"{r.event.title} {starts:%Y-%m-%d %H:%M}",
-                url=rendering.url("admin:careplan_eventchangerequest_change", r.pk),
+                url=to_item(r.pk),
                 obj=r,
                 acting_unit_id=r.acting_unit_id,
                 due_at=r.event.starts_at,
@@ -304,6 +308,7 @@ def no_contact_nurse_items(user, *, limit: int) -> list[WorkItem]:
     cleared by the services that name a contact nurse and move responsibility) through
     the partial index ``carerelation_needs_nurse``: the rows read are the patients
     without a nurse, never every patient of the unit (no anti-join over the unit)."""
+    to_item = rendering.route("admin:careplan_patient_contact_nurse")  # one reverse() for every row
     relations = _needing_a_nurse(user, limit)
     label = str(_("No named contact nurse"))
     title = str(_("Name a contact nurse"))
@@ -315,7 +320,7 @@ def no_contact_nurse_items(user, *, limit: int) -> list[WorkItem]:
             since=r.started_at,
             patient=r.patient,
             title=title,
-            url=rendering.url("admin:careplan_patient_contact_nurse", r.patient_id),
+            url=to_item(r.patient_id),
             obj=r.patient,
             acting_unit_id=r.unit_id,
         )
@@ -342,6 +347,7 @@ _draft_plans = source_rows(
 def draft_plan_items(user, *, limit: int) -> list[WorkItem]:
     """Care plans of my units' patients not yet established, oldest first (one query,
     from the partial index of draft plans)."""
+    to_item = rendering.route("admin:careplan_careplan_change")  # one reverse() for every row
     plans = _draft_plans(user, limit)
     label = str(_("Draft plan not yet established"))
     return [
@@ -352,7 +358,7 @@ def draft_plan_items(user, *, limit: int) -> list[WorkItem]:
             since=p.created_at,
             patient=p.patient,
             title=p.title,
-            url=rendering.url("admin:careplan_careplan_change", p.pk),
+            url=to_item(p.pk),
             obj=p,
             acting_unit_id=p.acting_unit_id,
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +20,7 @@ from careplan.selectors import (
     PATIENT_FIELDS,
     WorkItem,
     register_worklist_source,
+    source_rows,
 )
 
 from .handover import access as handover_access
@@ -34,39 +35,57 @@ def _log_handovers(user, items: list[WorkItem]) -> None:
     )
 
 
+def _sent_handovers(direction: str):
+    """My units' sent handovers in one direction (``to_unit`` or ``from_unit``), the
+    oldest first, each with the patient's care relation with one of my units (if any)."""
+
+    def build(units):
+        relation = CareRelation.objects.filter(
+            patient_id=OuterRef("patient_id"), ended_at__isnull=True, unit_id__in=units
+        )
+        return (
+            Handover.objects.filter(state=Handover.State.SENT, **{f"{direction}__in": units})
+            .annotate(relation_unit_id=Subquery(relation.values("unit_id")[:1]))
+            .select_related("patient", "from_unit", "to_unit")
+            .only(
+                "patient_id",
+                "state",
+                "sent_at",
+                "from_unit__name",
+                "to_unit__name",
+                *PATIENT_FIELDS,
+            )
+            .order_by("sent_at", "id")
+        )
+
+    return source_rows(build)
+
+
+_sent_to_my_units = _sent_handovers("to_unit")
+_sent_from_my_units = _sent_handovers("from_unit")
+
+
 @register_worklist_source("handover", log=_log_handovers)
 def handover_items(user, *, limit: int) -> list[WorkItem]:
     """Sent handovers waiting for my units, and my units' handovers not accepted in time
-    (one query). The filter is the scope: both are among ``handovers_for``'s rows (a sent
-    handover is the receiver's to see; an unaccepted one is still the sender's patient),
-    so the rows carry what the access log needs without its general-purpose annotations:
-    the patient's care relation with one of my units, if any, decides the basis."""
+    (two compiled queries: sent to my units, and sent from them, the oldest first, of
+    which those past the cutoff are kept). The filter is the scope: both are among
+    ``handovers_for``'s rows (a sent handover is the receiver's to see; an unaccepted one
+    is still the sender's patient), so the rows carry what the access log needs without
+    its general-purpose annotations: the patient's care relation with one of my units, if
+    any, decides the basis."""
+    to_item = rendering.route("admin:contacts_handover_change")  # one reverse() for every row
     units = access.staff_unit_ids(user)
     cutoff = handover_overdue_cutoff()
-    relation = CareRelation.objects.filter(
-        patient_id=OuterRef("patient_id"), ended_at__isnull=True, unit_id__in=units
-    )
-    rows = list(
-        Handover.objects.filter(state=Handover.State.SENT)
-        .filter(Q(to_unit__in=units) | Q(from_unit__in=units, sent_at__lte=cutoff))
-        .annotate(relation_unit_id=Subquery(relation.values("unit_id")[:1]))
-        .select_related("patient", "from_unit", "to_unit")
-        .only(
-            "patient_id",
-            "state",
-            "sent_at",
-            "from_unit__name",
-            "to_unit__name",
-            *PATIENT_FIELDS,
-        )
-        .order_by("sent_at", "id")[:limit]
-    )
+    found = {h.pk: h for h in _sent_to_my_units(user, limit)}
+    for h in _sent_from_my_units(user, limit):  # the oldest first: the overdue ones
+        if cast(dt.datetime, h.sent_at) <= cutoff:
+            found.setdefault(h.pk, h)
+    rows = sorted(found.values(), key=lambda h: (h.sent_at, h.pk))[:limit]
     items = []
     for h in rows:
         incoming = h.to_unit_id in units
-        h.acting_unit_id = h.relation_unit_id or (  # type: ignore[attr-defined]
-            h.to_unit_id if incoming else h.from_unit_id
-        )
+        h.acting_unit_id = h.relation_unit_id or (h.to_unit_id if incoming else h.from_unit_id)
         sent_at = cast(dt.datetime, h.sent_at)  # a sent handover has one
         overdue = sent_at <= cutoff
         items.append(
@@ -83,9 +102,9 @@ def handover_items(user, *, limit: int) -> list[WorkItem]:
                     if incoming
                     else _("to %(unit)s") % {"unit": h.to_unit}
                 ),
-                url=rendering.url("admin:contacts_handover_change", h.pk),
+                url=to_item(h.pk),
                 obj=h,
-                acting_unit_id=h.acting_unit_id,  # type: ignore[attr-defined]
+                acting_unit_id=h.acting_unit_id,
             )
         )
     return items
@@ -95,6 +114,7 @@ def handover_items(user, *, limit: int) -> list[WorkItem]:
 def relative_support_items(user, *, limit: int) -> list[WorkItem]:
     """Relatives of my units' patients flagged as needing support themselves (children
     in particular), the longest waiting first (one query)."""
+    to_item = rendering.route("admin:contacts_caremap_change")  # one reverse() for every row
     entries = list(
         access.with_acting_unit(
             CareMapEntry.objects.needing_support().filter(
@@ -122,7 +142,7 @@ def relative_support_items(user, *, limit: int) -> list[WorkItem]:
                 since=e.updated_at,
                 patient=e.care_map.patient,
                 title=f"{e.name} ({', '.join(str(x) for x in flags)})" if flags else e.name,
-                url=rendering.url("admin:contacts_caremap_change", e.care_map_id),
+                url=to_item(e.care_map_id),
                 obj=e,
                 acting_unit_id=e.acting_unit_id,
             )
@@ -134,6 +154,7 @@ def relative_support_items(user, *, limit: int) -> list[WorkItem]:
 def missing_support_items(user, *, limit: int) -> list[WorkItem]:
     """My units' patients who marked that they miss support, the longest waiting first
     (one query)."""
+    to_item = rendering.route("admin:contacts_caremap_change")  # one reverse() for every row
     maps = list(
         access.with_acting_unit(
             CareMap.objects.filter(patient__in=access.patients_for(user).values("pk")).exclude(
@@ -153,7 +174,7 @@ def missing_support_items(user, *, limit: int) -> list[WorkItem]:
             since=m.updated_at,
             patient=m.patient,
             title=m.missing_support[:80],
-            url=rendering.url("admin:contacts_caremap_change", m.pk),
+            url=to_item(m.pk),
             obj=m,
             acting_unit_id=m.acting_unit_id,
         )

@@ -43,6 +43,7 @@ def rehab_comment_items(user, *, limit: int) -> list[WorkItem]:
     """Open comments of my units' patients on their rehabilitation plans, oldest first
     (one query: comments, patients, acting unit; served by the partial index of open
     comments). Medium, high once past the answer-by time of a message."""
+    to_item = rendering.route("admin:rehab_rehabplancomment_change")  # one reverse() for every row
     comments = _open_comments_of_units(user, limit)
     now = timezone.now()
     items = []
@@ -56,7 +57,7 @@ def rehab_comment_items(user, *, limit: int) -> list[WorkItem]:
                 since=c.created_at,
                 patient=c.patient,
                 title=c.text[:80],
-                url=rendering.url("admin:rehab_rehabplancomment_change", c.pk),
+                url=to_item(c.pk),
                 obj=c,
                 acting_unit_id=c.acting_unit_id,
                 due_at=due,

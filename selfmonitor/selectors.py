@@ -121,6 +121,7 @@ def alert_items(user, *, limit: int) -> list[WorkItem]:
     """Open alerts of my units' patients, most severe first, oldest first (one query). A
     symptom the patient reported is an alert too: graded by its triage (call now = high,
     call today = medium, self-care = low), its text naming the advice given in words."""
+    to_item = rendering.route("admin:selfmonitor_alert_acknowledge")  # one reverse() for every row
     alerts = _open_alerts_of_units(user, limit)
     return [
         WorkItem(
@@ -134,7 +135,7 @@ def alert_items(user, *, limit: int) -> list[WorkItem]:
             since=a.created_at,
             patient=a.patient,
             title=a.text,
-            url=rendering.url("admin:selfmonitor_alert_acknowledge", a.pk),
+            url=to_item(a.pk),
             obj=a,
             acting_unit_id=a.acting_unit_id,
             due_at=a.acknowledge_by,
@@ -156,12 +157,13 @@ def open_alerts(patient: Patient) -> list[dict]:
     """The 10 most severe, oldest open alerts with the score and the answers that raised
     them, in words (one query: alerts, responses and instruments; the answers are on the
     response row)."""
+    to_item = rendering.route("admin:selfmonitor_alert_acknowledge")  # one reverse() for every row
     alerts = _open_alerts(patient_id=patient.pk)
     return [
         {
             "alert": a,
             "severity_label": a.get_severity_display(),
-            "ack_url": rendering.url("admin:selfmonitor_alert_acknowledge", a.pk),
+            "ack_url": to_item(a.pk),
             "instrument": pick(a.response.instrument.definition["title"]),
             "answered_at": a.response.submitted_at,
             # Only said when it was not the original (Swedish/English) version.

@@ -218,10 +218,10 @@ def test_the_worklist_costs_the_same_for_one_or_three_items(
         start(cast, subject=f"Fråga {i}")
         high_distress(cast, send)
     user = type(cast.nurse).objects.get(pk=cast.nurse.pk)
-    # the user's units; one query per source (messages, alerts, handovers, calendar change
-    # requests, comments on rehab plans, and the planning's sources); one access-log
-    # insert for every row shown
-    with django_assert_num_queries(1 + len(selectors.WORKLIST_SOURCES) + 1):
+    # the user's units; one query per source (messages, alerts, handovers to and from my
+    # units, calendar change requests, comments on rehab plans, and the planning's
+    # sources); one access-log insert for every row shown
+    with django_assert_num_queries(1 + len(selectors.WORKLIST_SOURCES) + 1 + 1):
         items = selectors.worklist(user)
     assert len([i for i in items if i.kind not in PLANNING]) == 2 * n
 

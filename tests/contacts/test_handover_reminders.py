@@ -122,14 +122,16 @@ def test_the_worklist_is_nothing_for_others(cast):
 
 
 @pytest.mark.parametrize("rows", [1, 3])
-def test_the_handover_source_costs_one_query_and_its_log_one_for_one_or_three(
+def test_the_handover_source_costs_two_queries_and_its_log_one_for_one_or_three(
     cast, rows, django_assert_num_queries
 ):
     for i in range(rows):
         patient = cast.patient if i == 0 else f.covered_plan(cast.unit, nurse=cast.nurse).patient
         _overdue(_sent(cast, patient))
     cast.nurse._careplan_unit_ids = frozenset([cast.unit.pk])
-    with django_assert_num_queries(1):  # the handovers (scope, acting unit, both units)
+    # the handovers sent to my units and those sent from them (scope, acting unit, both
+    # units): one compiled query each
+    with django_assert_num_queries(2):
         items = handover_items(cast.nurse, limit=25)
     assert len(items) == rows
     with django_assert_num_queries(1):  # INSERT the access-log rows
