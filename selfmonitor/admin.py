@@ -31,6 +31,7 @@ from careplan.admin import (
     DefaultListFilter,
     PatientRecordAdmin,
     RoleAdminMixin,
+    row_url,
 )
 from careplan.admin.forms import PatientChoiceField, call_service
 from careplan.admin.translations import LacksReviewFilter, TranslationReviewMixin
@@ -131,7 +132,7 @@ class AlertAdmin(PatientRecordAdmin):
     @admin.display(description=_("patient"), ordering="patient__last_name")
     def patient_display(self, obj: Alert) -> str:
         # The patient overview: score, answers, phone and the rest of the patient.
-        url = reverse("admin:careplan_patient_overview", args=[obj.patient_id])
+        url = row_url("admin:careplan_patient_overview", obj.patient_id)
         return format_html('<a href="{}">{}</a>', url, _patient(obj))
 
     @admin.display(description=_("escalated"), boolean=True)
@@ -160,7 +161,7 @@ class AlertAdmin(PatientRecordAdmin):
     def acknowledge_link(self, obj: Alert) -> str:
         if obj.acknowledged_at:
             return gettext("Acknowledged")
-        url = reverse("admin:selfmonitor_alert_acknowledge", args=[obj.pk])
+        url = row_url("admin:selfmonitor_alert_acknowledge", obj.pk)
         return format_html('<a class="button" href="{}">{}</a>', url, gettext("Acknowledge"))
 
     def get_urls(self):

@@ -19,6 +19,7 @@ from . import overview
 from .base import STAFF, Action, PatientRecordAdmin, RecordInline
 from .filters import ActiveFilter, ContactNurseFilter, MyUnitFilter
 from .forms import ContactNurseForm, PatientAddForm, PatientChangeForm, call_service
+from .results import row_url
 
 
 class ContactNurseHistoryInline(RecordInline, admin.TabularInline):
@@ -130,7 +131,7 @@ class PatientAdmin(PatientRecordAdmin):
 
     @admin.display(description=_("overview"))
     def overview_link(self, obj: Patient) -> str:
-        url = reverse("admin:careplan_patient_overview", args=[obj.pk])
+        url = row_url("admin:careplan_patient_overview", obj.pk)
         return format_html('<a href="{}">{}</a>', url, gettext("Overview"))
 
     @admin.display(description=_("personal identity number"))
@@ -150,14 +151,15 @@ class PatientAdmin(PatientRecordAdmin):
             return "–"
         return format_html(
             '<a href="{}">{}</a>',
-            reverse("admin:careplan_patient_contact_nurse", args=[obj.pk]),
+            row_url("admin:careplan_patient_contact_nurse", obj.pk),
             gettext("Not named – name one"),
         )
 
     @admin.display(description=_("care plan"))
     def plan_display(self, obj: Patient) -> str:
         status = getattr(obj, "open_plan_status", None)
-        return CarePlan.Status(status).label if status else "–"
+        # A str, not the lazy label: the list compares it with the empty values.
+        return str(CarePlan.Status(status).label) if status else "–"
 
     @admin.display(description=_("login"))
     def login_display(self, obj: Patient) -> str:
