@@ -14,12 +14,15 @@ Who reaches a patient:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections, router
 from django.db.models import IntegerField, Model, OuterRef, QuerySet, Subquery, Value
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .content import REVIEW_PERMISSION
@@ -241,27 +244,54 @@ def log_list(
         return
     if user.role == Role.PATIENT and not as_relative:
         return
-    name = str(user)[:300]
-    entries = [
-        AccessLog(
-            user=user,
-            user_name=name,
-            role=user.role if user.role == Role.STAFF else Role.RELATIVE,
-            acting_unit_id=unit_id,
-            basis=AccessLog.Basis.CARE_RELATION
-            if user.role == Role.STAFF
-            else AccessLog.Basis.RELATIVE_GRANT,
-            patient_id=patient_id,
-            object_type=type(obj).__name__,
-            object_id=str(obj.pk),
-            action=AccessLog.Action.LIST,
-            outcome=AccessLog.Outcome.ALLOWED,
-            channel=channel,
-        )
+    staff = user.role == Role.STAFF
+    db = connections[router.db_for_write(AccessLog)]
+    # Every column but the last three is the same for the whole list: one INSERT of
+    # plain values, without a model instance per row or a transaction around the one
+    # statement (through bulk_create a 25-row admin page's log cost ~3 ms of CPU).
+    same = [
+        AccessLog._meta.get_field("at").get_db_prep_save(timezone.now(), db),
+        user.pk,
+        str(user)[:300],
+        *map(
+            str,  # the choices' values, not the enum members
+            (
+                user.role if staff else Role.RELATIVE,
+                AccessLog.Basis.CARE_RELATION if staff else AccessLog.Basis.RELATIVE_GRANT,
+                AccessLog.Action.LIST,
+                AccessLog.Outcome.ALLOWED,
+                channel,
+            ),
+        ),
+    ]
+    values = [
+        [*same, unit_id, patient_id, type(obj).__name__, str(obj.pk)]
         for patient_id, unit_id, obj in rows
     ]
-    if entries:
-        AccessLog.objects.bulk_create(entries)
+    if not values:
+        return
+    insert, columns = _list_insert(db.alias)
+    batch = db.ops.bulk_batch_size(columns, values) or len(values)
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with db.cursor() as cursor:
+        for start in range(0, len(values), batch):
+            chunk = values[start : start + batch]
+            cursor.execute(insert + ", ".join([row] * len(chunk)), [v for r in chunk for v in r])
+
+
+# The columns in the order of log_list's values: the same for every row, then per patient.
+_LIST_FIELDS: tuple[str, ...] = ("at", "user", "user_name", "role", "basis", "action")
+_LIST_FIELDS += ("outcome", "channel", "acting_unit", "patient", "object_type", "object_id")
+
+
+@functools.cache
+def _list_insert(alias: str) -> tuple[str, list[str]]:
+    """``INSERT INTO careplan_accesslog (…) VALUES `` for ``log_list``'s columns."""
+    column_of = {field.name: str(field.column) for field in AccessLog._meta.concrete_fields}
+    columns = [column_of[name] for name in _LIST_FIELDS]
+    quote = connections[alias].ops.quote_name
+    table, names_sql = quote(AccessLog._meta.db_table), ", ".join(quote(c) for c in columns)
+    return f"INSERT INTO {table} ({names_sql}) VALUES ", columns  # noqa: S608 - our own names
 
 
 def authorize(
