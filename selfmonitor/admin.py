@@ -99,6 +99,18 @@ class AlertAdmin(PatientRecordAdmin):
         "escalated_display",
         "acknowledge_link",
     )
+    list_only = (
+        "severity",
+        "text_sv",
+        "text_en",
+        "created_at",
+        "acknowledge_by",
+        "acknowledged_at",
+        "escalated_at",
+        "patient__first_name",
+        "patient__last_name",
+        "patient__personnummer",
+    )
     list_filter = (OpenFilter, "severity")
     ordering = ("-severity", "created_at", "id")
     search_fields = ("patient__first_name", "patient__last_name")

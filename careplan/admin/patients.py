@@ -64,6 +64,7 @@ class PatientAdmin(PatientRecordAdmin):
         "overview_link",
     )
     list_display_links = ("name_display",)
+    list_only = ("first_name", "last_name", "personnummer")
     list_filter = (ContactNurseFilter, MyUnitFilter)
     search_fields = ("first_name", "last_name")
     readonly_fields = ("login_display", "unit_display", "contact_nurse_display")
