@@ -135,7 +135,8 @@ class AlertAdmin(PatientRecordAdmin):
 
     @admin.display(description=_("severity"), ordering="-severity")
     def severity_display(self, obj: Alert) -> str:
-        return obj.get_severity_display()
+        # get_severity_display() without hashing every label of the choices per row
+        return str(dict(Alert.Severity.choices).get(obj.severity, obj.severity))
 
     @admin.display(description=_("alert"))
     def text_display(self, obj: Alert) -> str:

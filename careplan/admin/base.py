@@ -29,7 +29,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
@@ -198,11 +198,11 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
         """Django's row checkbox, the same HTML without a form-widget template render per
         row (a quarter of a list page's CPU)."""
         label = gettext(_DJANGO_ACTION_LABEL)  # Django's own catalogue translates it
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            obj.pk,
-            format_html(label, obj),
+        # format_html's escaping, written out (a list page renders 25 of these)
+        return mark_safe(  # noqa: S308 - the object and its key are escaped
+            f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" '
+            f'value="{escape(obj.pk)}" class="action-select" '
+            f'aria-label="{label.format(escape(obj))}">'
         )
 
     # --- scope

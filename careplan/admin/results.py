@@ -31,6 +31,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils import dateformat, formats, timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -164,6 +165,32 @@ class _Links:
         return add_preserved_filters(context, url)
 
 
+class _LocalTimes:
+    """``formats.localize(timezone.template_localtime(value))`` for a page's datetimes:
+    the format string is split once per page (Django splits it with a lazily compiled
+    regex per value: two thirds of a datetime cell's cost); each value is still formatted
+    by Django's ``DateFormat``."""
+
+    def __init__(self) -> None:
+        self.zone = timezone.get_current_timezone() if settings.USE_TZ else None
+        pieces = dateformat.re_formatchars.split(str(formats.get_format("DATETIME_FORMAT")))
+        self.pieces = [
+            (True, piece) if i % 2 else (False, dateformat.re_escaped.sub(r"\1", piece))
+            for i, piece in enumerate(pieces)
+            if i % 2 or piece
+        ]
+
+    def __call__(self, value: datetime.datetime) -> str:
+        if (
+            self.zone is not None
+            and not timezone.is_naive(value)
+            and getattr(value, "convert_to_local_time", True)
+        ):
+            value = value.astimezone(self.zone)
+        df = dateformat.DateFormat(value)
+        return "".join([str(getattr(df, p)()) if code else p for code, p in self.pieces])
+
+
 class _Icons(dict):
     """``_boolean_icon`` once per value and page (it looks up a static file's URL)."""
 
@@ -172,7 +199,9 @@ class _Icons(dict):
         return icon
 
 
-def _cells(cl, result, columns: list[_Column], links: _Links, icons: _Icons) -> SafeString:
+def _cells(
+    cl, result, columns: list[_Column], links: _Links, icons: _Icons, times: _LocalTimes
+) -> SafeString:
     out = []
     for column in columns:
         name = column.name
@@ -199,6 +228,8 @@ def _cells(cl, result, columns: list[_Column], links: _Links, icons: _Icons) -> 
                 elif kind is str or kind is SafeString:
                     # display_for_value's answer for a string, without its checks.
                     result_repr = value if value.strip() else empty_value_display
+                elif kind is datetime.datetime:
+                    result_repr = times(value)
                 else:
                     if isinstance(value, str) and value.strip() == "":
                         value = ""
@@ -213,6 +244,12 @@ def _cells(cl, result, columns: list[_Column], links: _Links, icons: _Icons) -> 
                     result_repr = empty_value_display if field_val is None else field_val
                 elif isinstance(f, models.BooleanField) and not getattr(f, "flatchoices", None):
                     result_repr = icons[type(value), value]
+                elif (
+                    type(value) is datetime.datetime
+                    and isinstance(f, models.DateTimeField)
+                    and not getattr(f, "flatchoices", None)
+                ):
+                    result_repr = times(value)
                 else:
                     result_repr = display_for_field(
                         value, f, empty_value_display, avoid_link=column.link
@@ -242,13 +279,14 @@ def result_list(cl) -> dict:
     columns = _columns(cl)
     links = _Links(cl)
     icons = _Icons()
+    times = _LocalTimes()
     return {
         "cl": cl,
         "result_hidden_fields": [],
         "result_headers": headers,
         "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
         "results": [
-            admin_list.ResultList(None, [_cells(cl, result, columns, links, icons)])
+            admin_list.ResultList(None, [_cells(cl, result, columns, links, icons, times)])
             for result in cl.result_list
         ],
     }

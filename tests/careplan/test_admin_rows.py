@@ -68,7 +68,7 @@ def _our_rows(cl) -> list[str]:
 
 
 @pytest.mark.parametrize("superuser", [False, True])
-@pytest.mark.parametrize("language", ["sv", "en"])
+@pytest.mark.parametrize("language", ["sv", "en", "ar", "fi"])
 def test_every_lists_rows_are_djangos_html(cast, rows_of_every_kind, superuser, language):
     user = f.StaffFactory(units=[cast.unit], is_superuser=True) if superuser else cast.nurse
     client = login(Client(), user)
