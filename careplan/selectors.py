@@ -19,11 +19,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Model, OuterRef, QuerySet, Subquery
-from django.urls import reverse
+from django.db.models.functions import Now
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-from rehab.services import worklist_reassessments  # rehab's part of the staff worklist
 
 from . import access, content
 from .models import (
@@ -42,6 +41,7 @@ from .models import (
     User,
     VisitQuestion,
 )
+from .prepared import prepared
 
 # Severity of a work item: alerts keep their own (1 low … 3 high); a waiting message is
 # "medium" until it passes its answer-by time, then "high".
@@ -74,6 +74,22 @@ class WorkItem:
         return str({HIGH: _("High"), MEDIUM: _("Medium"), LOW: _("Low")}.get(self.severity, ""))
 
 
+_URL_HEADS: dict[tuple[str, str], tuple[str, str]] = {}
+_PK = 987654321  # a stand-in primary key, replaced in the reversed path
+
+
+def row_url(name: str, pk: object) -> str:
+    """``reverse(name, args=[pk])`` for lists of many rows: the pattern is reversed once
+    per process and script prefix, then each row's path is a concatenation (the worklist
+    builds a path per candidate row; ``reverse`` costs more than everything else per row)."""
+    key = (name, get_script_prefix())
+    parts = _URL_HEADS.get(key)
+    if parts is None:
+        head, _sep, tail = reverse(name, args=[_PK]).partition(str(_PK))
+        parts = _URL_HEADS[key] = (head, tail)
+    return f"{parts[0]}{pk}{parts[1]}"
+
+
 def log_care_relation_rows(user, items: Iterable[WorkItem]) -> None:
     """The default access-log writer of a source: one ``list`` row per patient shown, on
     the basis of the care relation (``access.log_list``)."""
@@ -88,21 +104,35 @@ class WorklistSource:
     key: str
     items: Callable[..., list[WorkItem]]  # (user, *, limit) -> items, one query
     log: Callable[[object, list[WorkItem]], None] = field(default=log_care_relation_rows)
+    # The highest severity the source's items can have: a source whose items could not
+    # reach the list any more (``limit`` more severe items are already there) is not asked.
+    top: int = HIGH
 
 
 WORKLIST_SOURCES: dict[str, WorklistSource] = {}
 
 
 def register_worklist_source(
-    key: str, *, log: Callable[[object, list[WorkItem]], None] | None = None
+    key: str, *, top: int = HIGH, log: Callable[[object, list[WorkItem]], None] | None = None
 ) -> Callable:
-    """Decorator: ``@register_worklist_source("alert")`` over ``def f(user, *, limit)``."""
+    """Decorator: ``@register_worklist_source("alert")`` over ``def f(user, *, limit)``;
+    ``top`` is the highest severity its items can have (planning items are ``LOW``)."""
 
     def wrap(func: Callable[..., list[WorkItem]]) -> Callable[..., list[WorkItem]]:
-        WORKLIST_SOURCES[key] = WorklistSource(key, func, log or log_care_relation_rows)
+        WORKLIST_SOURCES[key] = WorklistSource(key, func, log or log_care_relation_rows, top)
         return func
 
     return wrap
+
+
+# What a worklist row shows of its patient (``.only()`` with ``select_related("patient")``:
+# a source reads up to ``limit`` rows of which only some are shown).
+PATIENT_FIELDS = (
+    "patient__id",
+    "patient__first_name",
+    "patient__last_name",
+    "patient__personnummer",
+)
 
 
 def of_my_units(qs: QuerySet, user, *, patient_path: str = "patient") -> QuerySet:
@@ -113,31 +143,66 @@ def of_my_units(qs: QuerySet, user, *, patient_path: str = "patient") -> QuerySe
     ``with_acting_unit`` (a subquery each); staff only, nobody else lists a unit."""
     if not access.is_care_staff(user):
         return qs.none()
+    return of_units(qs, tuple(access.staff_unit_ids(user)), patient_path=patient_path)
+
+
+def of_units(qs: QuerySet, units, *, patient_path: str = "patient") -> QuerySet:
+    """``of_my_units`` for the given unit ids (a source's prepared query takes them)."""
     relation = f"{patient_path}__care_relations"
     return qs.filter(
-        **{f"{relation}__unit_id__in": access.staff_unit_ids(user)},
+        **{f"{relation}__unit_id__in": units},
         **{f"{relation}__ended_at__isnull": True},
     ).annotate(acting_unit_id=F(f"{relation}__unit_id"))
 
 
-def worklist(user, *, limit: int = 25) -> list[WorkItem] | None:
-    """Everything waiting for my units, most severe first, then oldest first.
+WORKLIST_LIMIT = 25
 
-    One query per source (messages, alerts, handovers, …), the staff member's units
-    (cached on the user) and one access-log insert per source that shows a row. None for
-    users who are not care staff with a unit.
+
+def source_rows(build: Callable[[Any], QuerySet]) -> Callable[..., list]:
+    """A source's one query, compiled once (``careplan.prepared``): ``build(units)`` is
+    the queryset of my units' rows in the source's order; ``rows(user, limit)`` gives the
+    first ``limit`` (the compiled query reads ``WORKLIST_LIMIT``; a longer list asks the
+    ORM)."""
+    compiled = prepared(lambda units: build(units)[:WORKLIST_LIMIT])
+
+    def rows(user, limit: int) -> list:
+        units = tuple(sorted(access.staff_unit_ids(user)))
+        if limit <= WORKLIST_LIMIT:
+            return compiled(units=units)[:limit]
+        return list(build(units)[:limit])
+
+    return rows
+
+
+def worklist(user, *, limit: int = WORKLIST_LIMIT) -> list[WorkItem] | None:
+    """Everything waiting for my units, most severe first, then oldest first: what needs
+    an answer (messages, alerts, symptoms, handovers, …) and the unit's planning (patients
+    without a contact nurse, draft plans, due rehab reassessments, relatives who need
+    support).
+
+    One query per source asked, the staff member's units (cached on the user) and one
+    access-log insert: one row for every patient shown. Sources are asked most severe first; a
+    source is skipped when ``limit`` items more severe than any of its own are already
+    found (its items could not be shown: the list is the same, only cheaper on a busy
+    unit). None for users who are not care staff with a unit.
     """
     if not access.is_care_staff(user) or not access.staff_unit_ids(user):
         return None
     items: list[WorkItem] = []
-    for source in WORKLIST_SOURCES.values():
+    sources = sorted(WORKLIST_SOURCES.values(), key=lambda s: -s.top)  # stable
+    for source in sources:
+        if sum(1 for i in items if i.severity > source.top) >= limit:
+            continue
         items.extend(source.items(user, limit=limit))
     items.sort(key=lambda i: (-i.severity, i.since))
     shown = items[:limit]
-    for source in WORKLIST_SOURCES.values():
-        mine = [i for i in shown if i.kind == source.key]
-        if mine:
-            source.log(user, mine)
+    logged: set[int] = set()  # one row per patient shown, at their first source's item
+    with access.one_log_insert():
+        for source in sources:
+            mine = [i for i in shown if i.kind == source.key and i.patient.pk not in logged]
+            logged.update(i.patient.pk for i in mine)
+            if mine:
+                source.log(user, mine)
     return shown
 
 
@@ -149,14 +214,27 @@ def answer_by(since: dt.datetime) -> dt.datetime:
     return since + dt.timedelta(days=settings.CAREPLAN_ANSWER_WITHIN_DAYS)
 
 
+_waiting_threads = source_rows(
+    lambda units: (
+        of_units(MessageThread.objects.waiting(), units)
+        .select_related("patient")
+        .only(
+            "patient_id",
+            "subject",
+            "awaiting_reply_since",
+            "last_staff_message_at",
+            "escalated_at",
+            *PATIENT_FIELDS,
+        )
+        .order_by("awaiting_reply_since", "id")
+    )
+)
+
+
 @register_worklist_source("message")
 def message_items(user, *, limit: int) -> list[WorkItem]:
     """Threads waiting for the team's answer (one query: threads, patients, acting unit)."""
-    threads = list(
-        of_my_units(MessageThread.objects.waiting(), user)
-        .select_related("patient")
-        .order_by("awaiting_reply_since", "id")[:limit]
-    )
+    threads = _waiting_threads(user, limit)
     now = timezone.now()
     items = []
     for t in threads:
@@ -170,7 +248,7 @@ def message_items(user, *, limit: int) -> list[WorkItem]:
                 since=t.awaiting_reply_since,
                 patient=t.patient,
                 title=t.subject,
-                url=reverse("admin:careplan_messagethread_change", args=[t.pk]),
+                url=row_url("admin:careplan_messagethread_change", t.pk),
                 obj=t,
                 acting_unit_id=t.acting_unit_id,
                 due_at=due,
@@ -179,17 +257,25 @@ def message_items(user, *, limit: int) -> list[WorkItem]:
     return items
 
 
-@register_worklist_source("change_request")
+_open_change_requests_of_units = source_rows(
+    lambda units: (
+        of_units(EventChangeRequest.objects.open(), units)
+        .select_related("patient", "event")
+        .only(
+            "patient_id", "text", "created_at", "event__title", "event__starts_at", *PATIENT_FIELDS
+        )
+        .order_by("created_at", "id")
+    )
+)
+
+
+@register_worklist_source("change_request", top=MEDIUM)
 def change_request_items(user, *, limit: int) -> list[WorkItem]:
     """Patients' open requests to change one of the care team's calendar entries, oldest
     first (one query: requests, patients, entries, acting unit). Medium when the entry is
     within the answer-by time (it must be handled before it happens), low otherwise; the
     item opens the request's page, where it is handled with a note."""
-    requests = list(
-        of_my_units(EventChangeRequest.objects.open(), user)
-        .select_related("patient", "event")
-        .order_by("created_at", "id")[:limit]
-    )
+    requests = _open_change_requests_of_units(user, limit)
     soon = answer_by(timezone.now())
     items = []
     for r in requests:
@@ -202,7 +288,7 @@ def change_request_items(user, *, limit: int) -> list[WorkItem]:
                 since=r.created_at,
                 patient=r.patient,
                 title=f"{r.event.title} {starts:%Y-%m-%d %H:%M}",
-                url=reverse("admin:careplan_eventchangerequest_change", args=[r.pk]),
+                url=row_url("admin:careplan_eventchangerequest_change", r.pk),
                 obj=r,
                 acting_unit_id=r.acting_unit_id,
                 due_at=r.event.starts_at,
@@ -212,84 +298,83 @@ def change_request_items(user, *, limit: int) -> list[WorkItem]:
     return items
 
 
-# --- The unit's planning list (below the worklist on the admin index) -----------------------
+# --- The unit's planning, on the same list -----------------------------------------------
 
 
-def patients_without_contact_nurse(user, *, limit: int = 10) -> list[Patient]:
-    """Patients of my units without a named contact nurse, by name (one query).
+_needing_a_nurse = source_rows(
+    lambda units: (
+        CareRelation.objects.filter(
+            unit_id__in=units, ended_at__isnull=True, needs_contact_nurse=True
+        )
+        .select_related("patient")
+        .only("patient_id", "unit_id", "started_at", *PATIENT_FIELDS)
+        .order_by("started_at", "id")
+    )
+)
+
+
+@register_worklist_source("no_contact_nurse", top=LOW)
+def no_contact_nurse_items(user, *, limit: int) -> list[WorkItem]:
+    """Patients of my units without a named contact nurse, longest first (one query).
 
     Read from the care relation's maintained ``needs_contact_nurse`` flag (set and
     cleared by the services that name a contact nurse and move responsibility) through
     the partial index ``carerelation_needs_nurse``: the rows read are the patients
     without a nurse, never every patient of the unit (no anti-join over the unit)."""
-    units = access.staff_unit_ids(user)
-    return list(
-        Patient.objects.filter(
-            care_relations__unit_id__in=units,
-            care_relations__ended_at__isnull=True,
-            care_relations__needs_contact_nurse=True,
+    relations = _needing_a_nurse(user, limit)
+    label = str(_("No named contact nurse"))
+    title = str(_("Name a contact nurse"))
+    return [
+        WorkItem(
+            kind="no_contact_nurse",
+            kind_label=label,
+            severity=LOW,
+            since=r.started_at,
+            patient=r.patient,
+            title=title,
+            url=row_url("admin:careplan_patient_contact_nurse", r.patient_id),
+            obj=r.patient,
+            acting_unit_id=r.unit_id,
         )
-        .annotate(acting_unit_id=F("care_relations__unit_id"))
-        .order_by("last_name", "first_name", "id")[:limit]
+        for r in relations
+    ]
+
+
+def patients_without_contact_nurse(user, *, limit: int = 10) -> list[Patient]:
+    """The patients of ``no_contact_nurse_items`` (one query)."""
+    return [i.patient for i in no_contact_nurse_items(user, limit=limit)]
+
+
+_draft_plans = source_rows(
+    lambda units: (
+        of_units(CarePlan.objects.filter(status=CarePlan.Status.DRAFT), units)
+        .select_related("patient")
+        .only("patient_id", "title", "created_at", *PATIENT_FIELDS)
+        .order_by("created_at", "id")
     )
+)
 
 
-def draft_plans(user, *, limit: int = 10) -> list[CarePlan]:
+@register_worklist_source("draft_plan", top=LOW)
+def draft_plan_items(user, *, limit: int) -> list[WorkItem]:
     """Care plans of my units' patients not yet established, oldest first (one query,
     from the partial index of draft plans)."""
-    return list(
-        of_my_units(CarePlan.objects.filter(status=CarePlan.Status.DRAFT), user)
-        .select_related("patient")
-        .order_by("created_at", "id")[:limit]
-    )
-
-
-def upcoming_events(user, *, days: int = 7, limit: int = 10) -> list[CalendarEvent]:
-    """My units' calendar entries in the next ``days`` days, soonest first (one query,
-    walking the entries' time index)."""
-    now = timezone.now()
-    return list(
-        of_my_units(
-            CalendarEvent.objects.filter(
-                starts_at__gte=now, starts_at__lt=now + dt.timedelta(days=days)
-            ),
-            user,
-            patient_path="plan__patient",
+    plans = _draft_plans(user, limit)
+    label = str(_("Draft plan not yet established"))
+    return [
+        WorkItem(
+            kind="draft_plan",
+            kind_label=label,
+            severity=LOW,
+            since=p.created_at,
+            patient=p.patient,
+            title=p.title,
+            url=row_url("admin:careplan_careplan_change", p.pk),
+            obj=p,
+            acting_unit_id=p.acting_unit_id,
         )
-        .select_related("plan__patient")
-        .order_by("starts_at")[:limit]
-    )
-
-
-def staff_worklist(user: User, *, days: int = 7, limit: int = 10) -> dict[str, Any] | None:
-    """The unit's planning list on the admin index, below the worklist: patients of my
-    units without a named contact nurse, draft plans not yet established, entries in the
-    next ``days`` days, rehab's due reassessments.
-
-    Five queries (four lists and the access-log rows, one per patient shown); none reads
-    every patient of the unit (``tests/careplan/test_worklist_speed.py``)."""
-    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
-        return None
-    no_nurse = patients_without_contact_nurse(user, limit=limit)
-    drafts = draft_plans(user, limit=limit)
-    events = upcoming_events(user, days=days, limit=limit)
-    reassessments = worklist_reassessments(access.patients_for(user), user, limit=limit)
-    rows: dict[int, tuple[int, int | None, Model]] = {}
-    shown: list[tuple[int, Any]] = [(p.pk, p) for p in no_nurse]
-    shown += [(p.patient_id, p) for p in drafts]
-    shown += [(e.plan.patient_id, e) for e in events]
-    shown += [(p.pk, p) for p in reassessments]
-    for patient_id, obj in shown:
-        # Every row was annotated with the acting unit (``with_acting_unit`` or the join).
-        rows.setdefault(patient_id, (patient_id, getattr(obj, "acting_unit_id", None), obj))
-    access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
-    return {
-        "no_contact_nurse": no_nurse,
-        "draft_plans": drafts,
-        "upcoming_events": events,
-        "rehab_reassessments": reassessments,
-        "days": days,
-    }
+        for p in plans
+    ]
 
 
 def unread_count(user) -> int:
@@ -305,30 +390,51 @@ def notifications_of(user, *, limit: int = 50) -> list[Notification]:
 # --- The patient overview: careplan's parts -------------------------------------------------
 
 
-def overview_patient(user, pk) -> Patient | None:
-    """The patient with my acting unit, the responsible unit and the contact nurse (one
-    query). None when no unit of mine is responsible."""
-    relation = CareRelation.objects.filter(patient=OuterRef("pk"), ended_at__isnull=True)
-    nurse = ContactNurseAssignment.objects.filter(patient=OuterRef("pk"), ended_on__isnull=True)
-    qs = access.with_acting_unit(
-        access.patients_for(user).filter(pk=pk), user, patient_path="pk"
-    ).annotate(
-        responsible_unit_name=Subquery(relation.values("unit__name")[:1]),
-        responsible_unit_phone=Subquery(relation.values("unit__phone")[:1]),
-        nurse_first=Subquery(nurse.values("nurse__first_name")[:1]),
-        nurse_last=Subquery(nurse.values("nurse__last_name")[:1]),
-        nurse_phone=Subquery(nurse.values("direct_phone")[:1]),
+# The overview's fixed queries, compiled once per process (careplan.prepared): on this
+# page of twenty small queries, building the SQL cost more than running it.
+_active_relation = prepared(
+    lambda patient_id: CareRelation.objects.filter(
+        patient_id=patient_id, ended_at__isnull=True
+    ).select_related("patient", "unit")[:1]
+)
+_contact_nurse = prepared(
+    lambda patient_id: (
+        ContactNurseAssignment.objects.filter(patient_id=patient_id, ended_on__isnull=True)
+        .select_related("nurse")
+        .only("direct_phone", "nurse_id", "nurse__first_name", "nurse__last_name")[:1]
     )
-    return qs.first()
+)
+
+
+def overview_patient(user, pk) -> Patient | None:
+    """The patient with my acting unit, the responsible unit and the contact nurse (two
+    plain queries: the patient's active care relation with the patient and the unit, and
+    the contact nurse). None when no unit of mine is responsible."""
+    found = next(iter(_active_relation(patient_id=int(pk))), None)
+    if found is None or found.unit_id not in access.staff_unit_ids(user):
+        return None
+    patient = found.patient
+    patient.acting_unit_id = found.unit_id  # for the log
+    patient.responsible_unit_name = found.unit.name
+    patient.responsible_unit_phone = found.unit.phone
+    assignment = next(iter(_contact_nurse(patient_id=int(pk))), None)
+    patient.nurse_first = assignment.nurse.first_name if assignment else None
+    patient.nurse_last = assignment.nurse.last_name if assignment else None
+    patient.nurse_phone = assignment.direct_phone if assignment else None
+    return patient
+
+
+_current_plan = prepared(
+    lambda patient_id: (
+        CarePlan.objects.filter(patient_id=patient_id)
+        .exclude(status=CarePlan.Status.CLOSED)
+        .order_by("-created_at", "-id")[:1]
+    )
+)
 
 
 def current_plan(patient: Patient) -> CarePlan | None:
-    return (
-        CarePlan.objects.filter(patient=patient)
-        .exclude(status=CarePlan.Status.CLOSED)
-        .order_by("-created_at")
-        .first()
-    )
+    return next(iter(_current_plan(patient_id=patient.pk)), None)
 
 
 def plan_translation_gaps(plan: CarePlan | None, lang: str) -> list[PlanSection]:
@@ -343,51 +449,96 @@ def plan_translation_gaps(plan: CarePlan | None, lang: str) -> list[PlanSection]
     return [s for s in sections if content.lacks_review(s, lang)]
 
 
-def next_events(patient: Patient, *, limit: int = 5) -> list[CalendarEvent]:
-    return list(
-        CalendarEvent.objects.filter(plan__patient=patient, starts_at__gte=timezone.now()).order_by(
-            "starts_at", "id"
-        )[:limit]
+# "From now" is the database's clock (Now()), so the compiled SQL holds no time.
+_next_events = prepared(
+    lambda patient_id: (
+        CalendarEvent.objects.filter(plan__patient_id=patient_id, starts_at__gte=Now())
+        .only("title", "starts_at", "location")
+        .order_by("starts_at", "id")[:5]
     )
+)
 
 
-def open_threads(patient: Patient, *, limit: int = 10) -> list[MessageThread]:
-    """Open threads, waiting ones first, each with its last message (one query, whatever
-    the number of messages)."""
-    last = Message.objects.filter(thread=OuterRef("pk")).order_by("-created_at", "-id")
-    return list(
-        MessageThread.objects.filter(patient=patient, status=MessageThread.Status.OPEN)
+def next_events(patient: Patient) -> list[CalendarEvent]:
+    """The patient's next five calendar entries (one query)."""
+    return _next_events(patient_id=patient.pk)
+
+
+_open_threads = prepared(
+    lambda patient_id: (
+        MessageThread.objects.filter(patient_id=patient_id, status=MessageThread.Status.OPEN)
         .annotate(
-            last_body=Subquery(last.values("body")[:1]),
-            last_from_patient=Subquery(last.values("from_patient")[:1]),
+            last_body=Subquery(
+                Message.objects.filter(thread=OuterRef("pk"))
+                .order_by("-created_at", "-id")
+                .values("body")[:1]
+            ),
+            last_from_patient=Subquery(
+                Message.objects.filter(thread=OuterRef("pk"))
+                .order_by("-created_at", "-id")
+                .values("from_patient")[:1]
+            ),
         )
-        .inbox_order()[:limit]
+        .inbox_order()[:10]
     )
+)
 
 
-def open_change_requests(patient: Patient, *, limit: int = 10) -> list[EventChangeRequest]:
-    """The patient's open calendar change requests with their entries, oldest first (one
-    query)."""
-    return list(
+def open_threads(patient: Patient) -> list[MessageThread]:
+    """The 10 latest open threads, waiting ones first, each with its last message (one
+    query, whatever the number of messages)."""
+    return _open_threads(patient_id=patient.pk)
+
+
+_open_change_requests = prepared(
+    lambda patient_id: (
         EventChangeRequest.objects.open()
-        .filter(patient=patient)
+        .filter(patient_id=patient_id)
         .select_related("event")
-        .order_by("created_at", "id")[:limit]
+        .only("text", "created_at", "event__title", "event__starts_at")
+        .order_by("created_at", "id")[:10]
     )
+)
 
 
-def access_log_tail(patient: Patient, *, limit: int = 10) -> list[AccessLog]:
-    return list(
-        AccessLog.objects.filter(patient=patient)
+def open_change_requests(patient: Patient) -> list[EventChangeRequest]:
+    """The patient's 10 oldest open calendar change requests with their entries (one
+    query)."""
+    return _open_change_requests(patient_id=patient.pk)
+
+
+_access_log_tail = prepared(
+    lambda patient_id: (
+        AccessLog.objects.filter(patient_id=patient_id)
         .select_related("acting_unit")
-        .order_by("-at", "-id")[:limit]
+        .only("at", "user_name", "action", "outcome", "channel", "acting_unit__name")
+        .order_by("-at", "-id")[:10]
     )
+)
+
+
+def access_log_tail(patient: Patient) -> list[AccessLog]:
+    """The patient's 10 latest access-log rows (one query)."""
+    return _access_log_tail(patient_id=patient.pk)
 
 
 def staff_of_units(unit_ids: Iterable[int]) -> QuerySet[User]:
     return User.objects.filter(
         care_units__id__in=list(unit_ids), role=Role.STAFF, is_staff=True, is_active=True
     ).distinct()
+
+
+_open_visit_questions = prepared(
+    lambda patient_id: VisitQuestion.objects.filter(
+        patient_id=patient_id, answered_at__isnull=True
+    ).order_by("created_at", "id")
+)
+
+
+def open_visit_questions(patient: Patient) -> list[VisitQuestion]:
+    """``visit_questions`` not yet answered, as a list (one query, compiled once): the
+    overview's."""
+    return _open_visit_questions(patient_id=patient.pk)
 
 
 def visit_questions(patient: Patient | int, *, include_answered: bool = False) -> QuerySet:

@@ -298,44 +298,6 @@ class CareMapAdmin(PatientRecordAdmin):
         }
 
 
-# --- On the care team's worklist (admin index) ---------------------------------------------------
-
-
-def support_worklist(user, *, limit: int = 10) -> dict | None:
-    """Relatives flagged as needing support (children in particular) and patients who
-    marked missing support, for the patients of my units.
-
-    Three queries: the flagged entries, the maps with missing support, and the access-log
-    rows (one per patient shown).
-    """
-    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
-        return None
-    patients = access.patients_for(user).values("pk")
-    flagged = list(
-        access.with_acting_unit(
-            CareMapEntry.objects.needing_support().filter(care_map__patient__in=patients),
-            user,
-            patient_path="care_map__patient",
-        )
-        .select_related("care_map__patient")
-        .order_by("-updated_at", "-id")[:limit]
-    )
-    missing = list(
-        access.with_acting_unit(
-            CareMap.objects.filter(patient__in=patients).exclude(missing_support=""), user
-        )
-        .select_related("patient")
-        .order_by("-updated_at", "-id")[:limit]
-    )
-    rows: dict[int, tuple[int, int | None, object]] = {}
-    for patient_id, obj in [(e.care_map.patient_id, e) for e in flagged] + [
-        (m.patient_id, m) for m in missing
-    ]:
-        rows.setdefault(patient_id, (patient_id, obj.acting_unit_id, obj))
-    access.log_list(user=user, rows=rows.values(), channel=AccessLog.Channel.ADMIN)
-    return {"relatives_needing_support": flagged, "missing_support": missing}
-
-
 # --- Active handovers ------------------------------------------------------------------------
 
 
@@ -723,27 +685,3 @@ class HandoverAdmin(PatientRecordAdmin):
 
 def _decline(*, handover, by, decline_reason: str):
     return handover_services.handover_decline(handover=handover, by=by, reason=decline_reason)
-
-
-def handover_worklist(user, *, limit: int = 10) -> dict | None:
-    """Sent handovers waiting for my units (the inbox) and my units' handovers not
-    accepted in time (stale), for the admin index.
-
-    Two queries: the handovers (scoped by ``handover_access.handovers_for``, with the
-    acting unit), and the access-log rows (one per patient shown, with its basis)."""
-    if not access.is_care_staff(user) or not access.staff_unit_ids(user):
-        return None
-    units = access.staff_unit_ids(user)
-    cutoff = handover_services.handover_overdue_cutoff()
-    rows = list(
-        handover_access.handovers_for(user)
-        .filter(state=Handover.State.SENT)
-        .filter(Q(to_unit__in=units) | Q(from_unit__in=units, sent_at__lte=cutoff))
-        .select_related("patient", "from_unit", "to_unit")
-        .order_by("sent_at", "id")[: limit * 2]
-    )
-    handover_access.log_handover_list(user=user, handovers=rows, channel=AccessLog.Channel.ADMIN)
-    return {
-        "inbox": [h for h in rows if h.to_unit_id in units][:limit],
-        "stale": [h for h in rows if h.from_unit_id in units][:limit],
-    }

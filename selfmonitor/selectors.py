@@ -7,9 +7,16 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from careplan import access
 from careplan.models import Patient
-from careplan.selectors import WorkItem, register_worklist_source
+from careplan.prepared import prepared
+from careplan.selectors import (
+    PATIENT_FIELDS,
+    WorkItem,
+    of_units,
+    register_worklist_source,
+    row_url,
+    source_rows,
+)
 
 from . import scoring
 from .definition import item_map
@@ -91,17 +98,30 @@ def scores_in_words(response: Response) -> str:
     return "; ".join(parts)
 
 
+_open_alerts_of_units = source_rows(
+    lambda units: (
+        of_units(Alert.objects.worklist(), units)
+        .select_related("patient")
+        .only(
+            "patient_id",
+            "rule",
+            "severity",
+            "created_at",
+            "acknowledge_by",
+            "text_sv",
+            "text_en",
+            *PATIENT_FIELDS,
+        )
+    )
+)
+
+
 @register_worklist_source("alert")
 def alert_items(user, *, limit: int) -> list[WorkItem]:
     """Open alerts of my units' patients, most severe first, oldest first (one query). A
     symptom the patient reported is an alert too: graded by its triage (call now = high,
     call today = medium, self-care = low), its text naming the advice given in words."""
-    alerts = list(
-        access.with_acting_unit(
-            Alert.objects.worklist().filter(patient__in=access.patients_for(user).values("pk")),
-            user,
-        ).select_related("patient")[:limit]
-    )
+    alerts = _open_alerts_of_units(user, limit)
     return [
         WorkItem(
             kind="alert",
@@ -114,7 +134,7 @@ def alert_items(user, *, limit: int) -> list[WorkItem]:
             since=a.created_at,
             patient=a.patient,
             title=a.text,
-            url=reverse("admin:selfmonitor_alert_acknowledge", args=[a.pk]),
+            url=row_url("admin:selfmonitor_alert_acknowledge", a.pk),
             obj=a,
             acting_unit_id=a.acting_unit_id,
             due_at=a.acknowledge_by,
@@ -123,17 +143,25 @@ def alert_items(user, *, limit: int) -> list[WorkItem]:
     ]
 
 
-def open_alerts(patient: Patient, *, limit: int = 10) -> list[dict]:
-    """Open alerts with the score and the answers that raised them, in words (one query:
-    alerts, responses and instruments; the answers are on the response row)."""
-    alerts = list(
+_open_alerts = prepared(
+    lambda patient_id: (
         Alert.objects.worklist()
-        .filter(patient=patient)
-        .select_related("response__instrument")[:limit]
+        .filter(patient_id=patient_id)
+        .select_related("response__instrument")[:10]
     )
+)
+
+
+def open_alerts(patient: Patient) -> list[dict]:
+    """The 10 most severe, oldest open alerts with the score and the answers that raised
+    them, in words (one query: alerts, responses and instruments; the answers are on the
+    response row)."""
+    alerts = _open_alerts(patient_id=patient.pk)
     return [
         {
             "alert": a,
+            "severity_label": a.get_severity_display(),
+            "ack_url": row_url("admin:selfmonitor_alert_acknowledge", a.pk),
             "instrument": pick(a.response.instrument.definition["title"]),
             "answered_at": a.response.submitted_at,
             # Only said when it was not the original (Swedish/English) version.
@@ -147,15 +175,20 @@ def open_alerts(patient: Patient, *, limit: int = 10) -> list[dict]:
     ]
 
 
-def trend_charts(patient: Patient, *, points_per_chart: int = 20) -> list[dict]:
-    """The patient's PROM trends, the same SVG charts the patient sees (two queries: the
-    latest completed answers, the current instruments)."""
-    rows = list(
-        Response.objects.filter(patient=patient, status=Response.Status.COMPLETED)
+_trend_rows = prepared(
+    lambda patient_id: (
+        Response.objects.filter(patient_id=patient_id, status=Response.Status.COMPLETED)
         .exclude(instrument__kind=Instrument.Kind.PREM)
         .order_by("-submitted_at")
         .values_list("instrument_key", "submitted_at", "scores")[:TREND_POINTS]
     )
+)
+
+
+def trend_charts(patient: Patient, *, points_per_chart: int = 20) -> list[dict]:
+    """The patient's PROM trends, the same SVG charts the patient sees (two queries: the
+    latest completed answers, the current instruments)."""
+    rows = _trend_rows(patient_id=patient.pk)
     if not rows:
         return []
     keys = {key for key, _when, _scores in rows}

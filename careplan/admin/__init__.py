@@ -9,7 +9,6 @@ Importing the package registers every model admin; the names other apps build on
 re-exported here.
 """
 
-from ..selectors import staff_worklist
 from . import accesslog, messages, outbox, patients, plans, units, worklist  # noqa: F401  (registers)
 from .base import (
     STAFF,
@@ -45,5 +44,4 @@ __all__ = [
     "patient_path_of",
     "plan_pdf_url",
     "row_url",
-    "staff_worklist",
 ]

@@ -74,7 +74,7 @@ def patient_overview(request: HttpRequest, object_id: str) -> HttpResponse:
         "translation_gaps": selectors.plan_translation_gaps(plan, patient.language),
         "events": selectors.next_events(patient),
         "change_requests": selectors.open_change_requests(patient),
-        "visit_questions": list(selectors.visit_questions(patient)),
+        "visit_questions": selectors.open_visit_questions(patient),
         "threads": selectors.open_threads(patient),
         "alerts": selfmonitor_selectors.open_alerts(patient),
         "charts": selfmonitor_selectors.trend_charts(patient),

@@ -1,8 +1,7 @@
 """The care team's start page and what tells them that something waits: the worklist on
 the admin index (``careplan.selectors.worklist``), the header's counter and the staff
 member's notification page with their own e-mail choice; and the page a logged-in
-patient or relative gets at ``/admin/`` (not a redirect loop). ``staff_worklist`` (the
-short "my worklist" on the admin index) is ``careplan.selectors.staff_worklist``."""
+patient or relative gets at ``/admin/`` (not a redirect loop)."""
 
 from __future__ import annotations
 

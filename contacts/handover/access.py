@@ -167,5 +167,4 @@ def log_handover_list(*, user, handovers, channel: str) -> None:
                 channel=channel,
             ),
         )
-    if seen:
-        AccessLog.objects.bulk_create(seen.values())
+    access.write_list_rows(seen.values())

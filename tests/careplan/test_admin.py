@@ -984,11 +984,15 @@ def test_the_index_shows_my_worklist_and_logs_each_patient_shown(cast, records, 
     mine = as_english(cast, "nurse").get("/admin/")
     theirs = as_english(cast, "other_nurse").get("/admin/")
 
-    assert "My worklist" in mine.text
+    assert "Waiting for the care team" in mine.text
+    assert "No named contact nurse" in mine.text and "Draft plan not yet established" in mine.text
     assert "Planlös" in mine.text  # no contact nurse, and a draft plan
     assert admin_url("careplan_careplan_change", draft.pk) in mine.text
-    assert "Cytostatika" in mine.text and "Långt fram" not in mine.text
-    assert "Planlös" not in theirs.text and "Cytostatika" not in theirs.text
+    assert admin_url("careplan_patient_contact_nurse", planless.pk) in mine.text
+    # The calendar is a list of its own, linked from the start page.
+    assert "Långt fram" not in mine.text
+    assert admin_url("careplan_calendarevent_changelist") in mine.text
+    assert "Planlös" not in theirs.text
     rows = {(log.user, log.patient, log.action) for log in admin_logs()}
     assert rows == {(cast.nurse, planless, "list"), (cast.nurse, cast.patient, "list")}
     assert admin_logs().count() == 2

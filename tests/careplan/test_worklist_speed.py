@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from careplan import selectors, services
+from careplan import messaging, selectors, services
 from careplan.models import CareRelation, Role
 from contacts.handover import services as handover_services
 from tests import factories as f
@@ -78,16 +78,45 @@ def test_the_no_contact_nurse_list_reads_the_flag_not_the_whole_unit(cast):
 
 
 @pytest.mark.parametrize("n", [1, 3])
-def test_the_planning_list_costs_the_same_for_one_or_three_rows(cast, django_assert_num_queries, n):
+def test_the_worklist_costs_the_same_for_one_or_three_rows(cast, django_assert_num_queries, n):
     for i in range(n):
         f.CareRelationFactory(patient=f.PatientFactory(last_name=f"Utan{i}"), unit=cast.unit)
         f.CarePlanFactory(patient=f.PatientFactory(), status="draft")
     nurse = type(cast.nurse).objects.get(pk=cast.nurse.pk)
-    # the user's units; no contact nurse; drafts; next entries; due reassessments; the
-    # access-log insert = 6
-    with django_assert_num_queries(6):
-        worklist = selectors.staff_worklist(nurse)
-    assert len(worklist["no_contact_nurse"]) == n
+    # the user's units, one query per source, and one access-log insert for them all
+    sources = len(selectors.WORKLIST_SOURCES)
+    with django_assert_num_queries(1 + sources + 1):
+        items = selectors.worklist(nurse)
+    assert len([i for i in items if i.kind == "no_contact_nurse"]) == n
+
+
+def test_a_source_whose_items_could_not_be_shown_is_not_asked(cast, monkeypatch):
+    """Sources are asked most severe first; once ``limit`` more severe items are found, a
+    planning source (low) is skipped: the list is the same, only cheaper."""
+    asked: list[str] = []
+    original = dict(selectors.WORKLIST_SOURCES)
+    for key, source in original.items():
+
+        def spy(user, *, limit, _key=key, _items=source.items):
+            asked.append(_key)
+            return _items(user, limit=limit)
+
+        monkeypatch.setitem(
+            selectors.WORKLIST_SOURCES,
+            key,
+            selectors.WorklistSource(key, spy, source.log, source.top),
+        )
+    f.CareRelationFactory(patient=f.PatientFactory(last_name="Utan"), unit=cast.unit)
+    nurse = type(cast.nurse).objects.get(pk=cast.nurse.pk)
+    low = {k for k, s in original.items() if s.top == selectors.LOW}
+    items = selectors.worklist(nurse, limit=1)
+    assert low <= set(asked)  # nothing more severe: every source asked
+    assert [i.severity for i in items] == [selectors.LOW]
+    asked.clear()
+    messaging.message_send(patient=cast.patient, by=cast.patient_user, subject="Fråga", body="Hej")
+    items = selectors.worklist(nurse, limit=1)
+    assert [i.kind for i in items] == ["message"]
+    assert "message" in asked and not low & set(asked)
 
 
 def test_the_admin_start_page_counts_nothing_and_joins_no_unit_against_the_assignments(cast):

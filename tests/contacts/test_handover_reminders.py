@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from careplan.models import AccessLog, CareUnit, Notification, Outbox
+from careplan.selectors import WORKLIST_SOURCES, worklist
 from contacts import tasks
-from contacts.admin import handover_worklist
 from contacts.handover import services
+from contacts.selectors import handover_items
 
 from .. import factories as f
 
@@ -91,15 +92,17 @@ def test_the_reminder_job_is_on_the_beat_schedule(settings):
     assert "contacts.tasks.remind_overdue_handovers" in tasks_scheduled
 
 
+def _handovers_on_worklist(user) -> list:
+    return [(i.obj, i.kind_label) for i in worklist(user) or [] if i.kind == "handover"]
+
+
 def test_the_senders_worklist_shows_stale_handovers_and_the_receivers_the_inbox(cast):
     fresh = _sent(cast)
-    sender = handover_worklist(cast.nurse)
-    assert sender["stale"] == [] and sender["inbox"] == []
+    assert _handovers_on_worklist(cast.nurse) == []
     _overdue(fresh)
-    assert handover_worklist(cast.nurse)["stale"] == [fresh]
-    receiver = handover_worklist(cast.other_nurse)
-    assert receiver["inbox"] == [fresh] and receiver["stale"] == []
-    row = AccessLog.objects.filter(user=cast.other_nurse).get()
+    assert _handovers_on_worklist(cast.nurse) == [(fresh, "Handover not accepted in time")]
+    assert _handovers_on_worklist(cast.other_nurse) == [(fresh, "Handover waiting for acceptance")]
+    row = AccessLog.objects.filter(user=cast.other_nurse, object_type="Handover").get()
     assert (row.action, row.basis, row.acting_unit) == ("list", "handover", cast.other_unit)
 
 
@@ -109,27 +112,28 @@ def test_the_worklist_is_on_the_admin_index(cast):
     client = cast.client("nurse")
     client.cookies["django_language"] = "en"
     body = client.get(reverse("admin:index")).content.decode()
-    assert "Handovers from my units not accepted in time" in body
+    assert "Handover not accepted in time" in body
     assert reverse("admin:contacts_handover_change", args=[handover.pk]) in body
 
 
 def test_the_worklist_is_nothing_for_others(cast):
-    assert handover_worklist(cast.patient_user) is None
-    assert handover_worklist(cast.relative) is None
+    assert worklist(cast.patient_user) is None
+    assert worklist(cast.relative) is None
 
 
 @pytest.mark.parametrize("rows", [1, 3])
-def test_the_handover_worklist_costs_two_queries_for_one_or_three(
+def test_the_handover_source_costs_one_query_and_its_log_one_for_one_or_three(
     cast, rows, django_assert_num_queries
 ):
     for i in range(rows):
         patient = cast.patient if i == 0 else f.covered_plan(cast.unit, nurse=cast.nurse).patient
         _overdue(_sent(cast, patient))
     cast.nurse._careplan_unit_ids = frozenset([cast.unit.pk])
-    # 1 the handovers (scope, acting unit), 2 INSERT the access-log rows
-    with django_assert_num_queries(2):
-        work = handover_worklist(cast.nurse)
-    assert len(work["stale"]) == rows
+    with django_assert_num_queries(1):  # the handovers (scope, acting unit, both units)
+        items = handover_items(cast.nurse, limit=25)
+    assert len(items) == rows
+    with django_assert_num_queries(1):  # INSERT the access-log rows
+        WORKLIST_SOURCES["handover"].log(cast.nurse, items)
 
 
 def test_a_broker_outage_loses_no_reminder_and_the_relay_sends_it_once(

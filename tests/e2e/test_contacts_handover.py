@@ -95,9 +95,10 @@ def test_a_handover_from_the_clinic_to_primary_care_across_both_units(new_browsi
     # --- The receiving unit finds it on the worklist, opens the summary and accepts.
     receiver = _nurse(new_browsing, cast.other_nurse.email, RECEIVER_TOTP_SECRET)
     r = receiver.page
-    worklist = r.get_by_role("region", name="Handovers")
-    expect(worklist).to_contain_text("Handovers waiting for my units")
-    worklist.get_by_role("link", name=re.compile("Alva Andersson")).click()
+    worklist = r.get_by_role("region", name="Waiting for the care team")
+    expect(worklist).to_contain_text("Handover waiting for acceptance")
+    expect(worklist).to_contain_text("Andersson, Alva")
+    worklist.get_by_role("link", name=re.compile("Handover waiting for acceptance")).click()
     expect(r.locator("#content-main")).to_contain_text("I want to be seen at home when possible.")
     receiver.shot("handover-receiver-summary")
     r.get_by_role("link", name="Accept", exact=True).click()

@@ -149,9 +149,10 @@ def test_message_and_alert_from_the_worklist_through_the_overview(
     expect(npage.locator(".messagelist")).to_contain_text("The alert was acknowledged.")
     expect(npage.get_by_role("region", name="Open alerts")).to_contain_text("No open alerts.")
     nurse.goto("/admin/")
-    expect(npage.get_by_role("region", name="Waiting for the care team")).to_contain_text(
-        "Nothing is waiting for your units."
-    )
+    waiting = npage.get_by_role("region", name="Waiting for the care team")
+    expect(waiting).not_to_contain_text("Alert from a questionnaire")
+    expect(waiting).not_to_contain_text(SUBJECT)  # answered: off the list too
+    expect(waiting).to_contain_text("Rehabilitation needs to (re)assess")  # planning stays
     nurse.goto("/admin/notifications/")
     problems += axe_violations(nurse, "nurse-day-notifications")
     fits(nurse, 1366, problems, "notifications")

@@ -33,10 +33,11 @@ def test_nurse_assesses_needs_from_the_worklist_and_refers_advanced_needs(new_br
     login_totp(nurse, NURSE_TOTP_SECRET)
     expect(page).to_have_url(re.compile(r"/admin/$"))
 
-    worklist = page.get_by_role("region", name="My worklist")
-    expect(worklist).to_contain_text("Rehabilitation needs to (re)assess")
-    expect(worklist).to_contain_text("Not yet assessed")
-    worklist.get_by_role("link", name=re.compile("Andersson, Alva")).last.click()
+    worklist = page.get_by_role("region", name="Waiting for the care team")
+    expect(worklist).to_contain_text("Andersson, Alva")
+    worklist.get_by_role(
+        "link", name=re.compile(r"Rehabilitation needs to \(re\)assess: Not yet assessed")
+    ).click()
     expect(page).to_have_url(re.compile(r"/admin/rehab/needsassessment/add/\?patient="))
     expect(page.locator(".rehab-screening")).to_contain_text("Suggested level")
     nurse.shot("nurse-rehab-assessment")

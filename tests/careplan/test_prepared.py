@@ -1,0 +1,108 @@
+"""careplan.prepared: compiled once, the same rows as the ORM, and nothing fixed at
+compile time that should vary per call (the clock, a list of units)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import F
+from django.utils import timezone
+
+from careplan.models import CarePlan, CareRelation, Patient
+from careplan.prepared import prepared
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+_relation = prepared(
+    lambda patient_id: CareRelation.objects.filter(
+        patient_id=patient_id, ended_at__isnull=True
+    ).select_related("patient", "unit")[:1]
+)
+_names = prepared(
+    lambda unit_id: (
+        Patient.objects.filter(
+            care_relations__unit_id=unit_id, care_relations__ended_at__isnull=True
+        )
+        .order_by("last_name", "id")
+        .values_list("last_name", flat=True)
+    )
+)
+
+
+def test_the_rows_are_the_orms_with_related_objects_for_each_value(cast, django_assert_num_queries):
+    other = f.covered_plan(cast.other_unit).patient
+    for patient in (cast.patient, other):
+        with django_assert_num_queries(1):
+            (row,) = _relation(patient_id=patient.pk)
+            assert (row.patient, row.unit.name) == (patient, row.unit.name)  # no more queries
+        expected = CareRelation.objects.get(patient=patient, ended_at__isnull=True)
+        assert row.pk == expected.pk and row.unit == expected.unit
+    assert _relation(patient_id=0) == []
+
+
+def test_values_lists_and_ordering_come_through(cast):
+    f.covered_plan(cast.unit, patient=f.PatientFactory(last_name="Åberg"))
+    f.covered_plan(cast.unit, patient=f.PatientFactory(last_name="Berg"))
+    expected = list(
+        Patient.objects.filter(
+            care_relations__unit=cast.unit, care_relations__ended_at__isnull=True
+        )
+        .order_by("last_name", "id")
+        .values_list("last_name", flat=True)
+    )
+    assert _names(unit_id=cast.unit.pk) == expected and len(expected) >= 3
+    assert _names(unit_id=cast.other_unit.pk) != expected
+
+
+def test_a_query_that_reads_the_clock_is_refused():
+    clocked = prepared(
+        lambda patient_id: CarePlan.objects.filter(
+            patient_id=patient_id, created_at__lte=timezone.now()
+        )
+    )
+    with pytest.raises(ImproperlyConfigured, match="changes between two builds"):
+        clocked(patient_id=1)
+
+
+def test_a_value_the_query_does_not_use_is_refused():
+    ignored = prepared(lambda patient_id: CarePlan.objects.filter(pk=F("id")))
+    with pytest.raises(ImproperlyConfigured, match="patient_id"):
+        ignored(patient_id=1)
+
+
+def test_values_must_be_the_named_ints():
+    with pytest.raises(TypeError):
+        _relation(patient_id="1")
+    with pytest.raises(TypeError):
+        _relation(patient=1)
+    with pytest.raises(TypeError):
+        _relation(patient_id=True)
+
+
+_in_units = prepared(
+    lambda units: (
+        CareRelation.objects.filter(unit_id__in=units, ended_at__isnull=True)
+        .order_by("id")
+        .values_list("patient_id", flat=True)
+    )
+)
+
+
+def test_a_tuple_is_compiled_once_per_length_and_an_empty_one_finds_nothing(cast):
+    f.covered_plan(cast.other_unit)
+    both = (cast.unit.pk, cast.other_unit.pk)
+
+    def orm(units):
+        return list(
+            CareRelation.objects.filter(unit_id__in=units, ended_at__isnull=True)
+            .order_by("id")
+            .values_list("patient_id", flat=True)
+        )
+
+    assert _in_units(units=(cast.unit.pk,)) == orm([cast.unit.pk])
+    assert _in_units(units=(cast.other_unit.pk,)) == orm([cast.other_unit.pk])
+    assert _in_units(units=both) == orm(both) and len(orm(both)) >= 2
+    assert _in_units(units=()) == []
+    with pytest.raises(TypeError):
+        _in_units(units=[cast.unit.pk])  # a list is not a shape
