@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -46,6 +48,29 @@ class CareRelationHistoryInline(RecordInline, admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("unit")
+
+
+@functools.cache
+def _list_columns() -> dict[str, Subquery]:
+    """The patient's responsible unit, contact nurse and open plan, as subqueries: built
+    once per process (building them cost ~1 ms a page; a query that uses an expression
+    resolves a copy of it, so one object serves every request)."""
+    relation = CareRelation.objects.filter(patient=OuterRef("pk"), ended_at__isnull=True)
+    nurse = (
+        ContactNurseAssignment.objects.filter(patient=OuterRef("pk"), ended_on__isnull=True)
+        .annotate(name=Concat("nurse__first_name", Value(" "), "nurse__last_name"))
+        .values("name")
+    )
+    open_plan = (
+        CarePlan.objects.filter(patient=OuterRef("pk"))
+        .exclude(status=CarePlan.Status.CLOSED)
+        .values("status")
+    )
+    return {
+        "responsible_unit_name": Subquery(relation.values("unit__name")[:1]),
+        "contact_nurse_name": Subquery(nurse[:1]),
+        "open_plan_status": Subquery(open_plan[:1]),
+    }
 
 
 @admin.register(Patient)
@@ -105,26 +130,7 @@ class PatientAdmin(PatientRecordAdmin):
         return self.inlines if obj is not None else []
 
     def get_queryset(self, request):
-        relation = CareRelation.objects.filter(patient=OuterRef("pk"), ended_at__isnull=True)
-        nurse = (
-            ContactNurseAssignment.objects.filter(patient=OuterRef("pk"), ended_on__isnull=True)
-            .annotate(name=Concat("nurse__first_name", Value(" "), "nurse__last_name"))
-            .values("name")
-        )
-        open_plan = (
-            CarePlan.objects.filter(patient=OuterRef("pk"))
-            .exclude(status=CarePlan.Status.CLOSED)
-            .values("status")
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                responsible_unit_name=Subquery(relation.values("unit__name")[:1]),
-                contact_nurse_name=Subquery(nurse[:1]),
-                open_plan_status=Subquery(open_plan[:1]),
-            )
-        )
+        return super().get_queryset(request).annotate(**_list_columns())
 
     @admin.display(description=_("name"), ordering="last_name")
     def name_display(self, obj: Patient) -> str:
