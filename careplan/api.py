@@ -326,6 +326,24 @@ def _datetime(value) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+# What PlanSerializer reads: a page of 50 plans fetches nothing else (not the patient's
+# contact details and personal identity number, nor the plan's template and version).
+PLAN_LIST_COLUMNS = (
+    "title",
+    "diagnosis",
+    "phase",
+    "status",
+    "contact_nurse_offered_on",
+    "established_on",
+    "followup_plan",
+    "treatment_summary",
+    "created_at",
+    "updated_at",
+    "patient__first_name",
+    "patient__last_name",
+)
+
+
 class PlanDetailSerializer(PlanSerializer):
     sections = serializers.SerializerMethodField(
         help_text="null when the patient has not shared the plan's sections with you."
@@ -452,7 +470,7 @@ class PlanViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
             return CarePlan.objects.none()
         user = self.request.user
         plans = access.plans_for(user, scope=access.ANY_SCOPE).select_related("patient")
-        return access.with_acting_unit(plans, user)
+        return access.with_acting_unit(plans.only(*PLAN_LIST_COLUMNS), user)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
