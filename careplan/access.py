@@ -40,8 +40,10 @@ from .models import (
     RelativeGrant,
     Role,
     Scope,
+    StaffMembership,
     User,
 )
+from .prepared import prepared
 
 Channel = AccessLog.Channel
 Action = AccessLog.Action
@@ -81,9 +83,17 @@ def staff_unit_ids(user) -> frozenset[int]:
         return frozenset()
     cached = getattr(user, "_careplan_unit_ids", None)
     if cached is None:
-        cached = frozenset(user.care_units.values_list("id", flat=True))
+        cached = frozenset(_unit_ids_of(user_id=user.pk))
         user._careplan_unit_ids = cached
     return cached
+
+
+# Asked on every staff request: compiled once (careplan.prepared).
+_unit_ids_of = prepared(
+    lambda user_id: StaffMembership.objects.filter(user_id=user_id).values_list(
+        "unit_id", flat=True
+    )
+)
 
 
 def is_care_staff(user) -> bool:

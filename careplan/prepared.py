@@ -14,8 +14,8 @@ them (model instances, ``select_related`` objects, ``values()`` dicts, converter
     )
     plan = next(iter(_plan(patient_id=7)), None)  # a list of rows
 
-The values are integers (ids) or tuples of integers (``unit_id__in``), given as
-keyword arguments. The rows come as a list
+The values are integers (ids), strings (a session key) or tuples of either
+(``unit_id__in``, ``key__in``), given as keyword arguments. The rows come as a list
 (nothing can be chained onto compiled SQL); reads go where the database router sends
 them, as the ORM's do. Everything else in the
 queryset must be fixed: the builder is run twice on first use and must give the same
@@ -40,12 +40,13 @@ from django.db.models import QuerySet
 _SENTINEL_BASE = -7_340_021_000_000
 
 
-Value = int | tuple[int, ...]
+Value = int | str | tuple[int, ...] | tuple[str, ...]
 
 
 class Prepared:
-    """A queryset builder whose SQL is compiled once per database alias (and per length
-    of each tuple value: ``unit_id__in=units`` is one SQL per number of units)."""
+    """A queryset builder whose SQL is compiled once per database alias and shape (the
+    kind of each value and the length of each tuple: ``unit_id__in=units`` is one SQL per
+    number of units)."""
 
     def __init__(self, build: Callable[..., QuerySet], names: tuple[str, ...]):
         self.build = build
@@ -54,19 +55,23 @@ class Prepared:
         self._lock = threading.Lock()
         self._model_cls: Any = None
 
-    def _sentinels(self, shape: tuple) -> tuple[dict[str, Value], dict[int, tuple]]:
-        """Stand-in values of this shape (None: an int; n: a tuple of n ints), and where
-        each stand-in belongs: sentinel -> (name, index in the tuple or None)."""
+    def _sentinels(self, shape: tuple) -> tuple[dict[str, Value], dict[Any, tuple]]:
+        """Stand-in values of this shape, one (kind, length) per name: kind "int" or
+        "str", length None for one value or n for a tuple of n; and where each stand-in
+        belongs: stand-in -> (name, index in the tuple or None)."""
         values: dict[str, Value] = {}
-        where: dict[int, tuple] = {}
-        for i, (name, length) in enumerate(zip(self.names, shape, strict=True)):
+        where: dict[Any, tuple] = {}
+        for i, (name, (kind, length)) in enumerate(zip(self.names, shape, strict=True)):
             base = _SENTINEL_BASE - 1000 * i
+            made: list[Any] = [base - 1 - k for k in range(length or 1)]
+            if kind == "str":
+                made = [f"prepared-stand-in{m}" for m in made]
             if length is None:
-                values[name] = base
-                where[base] = (name, None)
+                values[name] = made[0]
+                where[made[0]] = (name, None)
             else:
-                values[name] = tuple(base - 1 - k for k in range(length))
-                where.update({base - 1 - k: (name, k) for k in range(length)})
+                values[name] = tuple(made)
+                where.update({m: (name, k) for k, m in enumerate(made)})
         return values, where
 
     def _compile(self, alias: str, shape: tuple):
@@ -87,7 +92,7 @@ class Prepared:
         positions = {
             i: where[value]
             for i, value in enumerate(params)
-            if isinstance(value, int) and value in where
+            if isinstance(value, (int, str)) and value in where
         }
         missing = set(where.values()) - set(positions.values())
         if missing:
@@ -100,15 +105,21 @@ class Prepared:
         so no queryset is handed out to chain them onto)."""
         if set(values) != set(self.names):
             raise TypeError(f"prepared(): give exactly {self.names}, got {sorted(values)}")
-        shape = []
+        shape: list[tuple[str, int | None]] = []
         for name in self.names:
             value = values[name]
             items = value if isinstance(value, tuple) else (value,)
-            if not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
-                raise TypeError(f"prepared(): {name} must be an int or a tuple of ints")
-            shape.append(len(value) if isinstance(value, tuple) else None)
-        if 0 in shape:  # ``x__in=()`` compiles to no SQL at all: the ORM answers it
-            return list(self.build(**values))
+            if all(isinstance(v, str) for v in items) and items:
+                kind = "str"
+            elif all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+                kind = "int"
+            else:
+                raise TypeError(
+                    f"prepared(): {name} must be an int, a str or a tuple of ints or of strs"
+                )
+            shape.append((kind, len(value) if isinstance(value, tuple) else None))
+        if any(length == 0 for _kind, length in shape):
+            return list(self.build(**values))  # ``x__in=()`` compiles to no SQL: the ORM's
         if self._model_cls is None:
             self._model_cls = self.build(**self._sentinels(tuple(shape))[0]).model
         alias = using or router.db_for_read(self._model_cls)

@@ -272,6 +272,8 @@ if not CAREPLAN_MFA_KEYS:
     raise ImproperlyConfigured("CAREPLAN_MFA_KEYS must name at least one key")
 
 # Sessions: short idle timeout, closed with the browser.
+# The database store, its per-request read compiled once (careplan/sessions.py).
+SESSION_ENGINE = "careplan.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = False

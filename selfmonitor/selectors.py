@@ -4,6 +4,8 @@ raised them, and the trend charts at admin size."""
 
 from __future__ import annotations
 
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -23,8 +25,6 @@ from .definition import item_map
 from .models import Alert, Instrument, Response, pick
 from .svg import trend_svg
 from .symptom_services import SYMPTOM_ALERT_RULE
-
-TREND_POINTS = 200  # the latest answers drawn per chart
 
 
 def answers_in_words(response: Response) -> list[dict]:
@@ -175,17 +175,33 @@ def open_alerts(patient: Patient) -> list[dict]:
     ]
 
 
+CHART_POINTS = 20  # the latest answers per instrument on the overview's charts
+
+# The latest CHART_POINTS completed answers of each instrument (a window per
+# instrument: rows of an instrument answered long ago still come, and no more rows are
+# read and decoded than the charts draw).
 _trend_rows = prepared(
     lambda patient_id: (
         Response.objects.filter(patient_id=patient_id, status=Response.Status.COMPLETED)
         .exclude(instrument__kind=Instrument.Kind.PREM)
+        .annotate(
+            nth=Window(
+                RowNumber(), partition_by=F("instrument_key"), order_by=F("submitted_at").desc()
+            )
+        )
+        .filter(nth__lte=CHART_POINTS)
         .order_by("-submitted_at")
-        .values_list("instrument_key", "submitted_at", "scores")[:TREND_POINTS]
+        .values_list("instrument_key", "submitted_at", "scores")
     )
 )
 
 
-def trend_charts(patient: Patient, *, points_per_chart: int = 20) -> list[dict]:
+_instruments = prepared(
+    lambda keys: Instrument.objects.filter(key__in=keys, language="").order_by("key", "-version")
+)
+
+
+def trend_charts(patient: Patient, *, points_per_chart: int = CHART_POINTS) -> list[dict]:
     """The patient's PROM trends, the same SVG charts the patient sees (two queries: the
     latest completed answers, the current instruments)."""
     rows = _trend_rows(patient_id=patient.pk)
@@ -193,7 +209,7 @@ def trend_charts(patient: Patient, *, points_per_chart: int = 20) -> list[dict]:
         return []
     keys = {key for key, _when, _scores in rows}
     current: dict[str, Instrument] = {}
-    for latest in Instrument.objects.filter(key__in=keys, language="").order_by("key", "-version"):
+    for latest in _instruments(keys=tuple(sorted(keys))):
         current.setdefault(latest.key, latest)
     charts = []
     for key in sorted(keys):

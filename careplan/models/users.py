@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..prepared import prepared
+
 
 class Role(models.TextChoices):
     PATIENT = "patient", _("Patient")
@@ -49,6 +51,23 @@ class UserManager(BaseUserManager["User"]):
         extra.setdefault("is_superuser", True)
         extra.setdefault("role", Role.STAFF)
         return self.create_user(email, password, **extra)
+
+    def get(self, *args, **kwargs):
+        """``User.objects.get(pk=<int>)``, which loads the session's user on every request
+        (``ModelBackend.get_user``), through a query compiled once (``careplan.prepared``);
+        any other lookup, a historical model in a migration or another database as
+        Django's own."""
+        if not args and len(kwargs) == 1 and self._db is None and self.model is User:
+            ((key, value),) = kwargs.items()
+            if key in ("pk", "id") and type(value) is int:
+                rows = _user_by_pk(pk=value)
+                if not rows:
+                    raise User.DoesNotExist("User matching query does not exist.")
+                return rows[0]
+        return super().get(*args, **kwargs)
+
+
+_user_by_pk = prepared(lambda pk: User.objects.filter(pk=pk))
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -71,9 +71,11 @@ def test_a_value_the_query_does_not_use_is_refused():
         ignored(patient_id=1)
 
 
-def test_values_must_be_the_named_ints():
-    with pytest.raises(TypeError):
+def test_values_must_be_the_named_ints_strs_or_tuples_of_ints():
+    with pytest.raises(ValueError):  # a str where the query compares an id: Django refuses
         _relation(patient_id="1")
+    with pytest.raises(TypeError):
+        _relation(patient_id=1.5)
     with pytest.raises(TypeError):
         _relation(patient=1)
     with pytest.raises(TypeError):
@@ -104,5 +106,13 @@ def test_a_tuple_is_compiled_once_per_length_and_an_empty_one_finds_nothing(cast
     assert _in_units(units=(cast.other_unit.pk,)) == orm([cast.other_unit.pk])
     assert _in_units(units=both) == orm(both) and len(orm(both)) >= 2
     assert _in_units(units=()) == []
+    last_names = prepared(
+        lambda names: Patient.objects.filter(last_name__in=names).values_list("pk", flat=True)
+    )
+    name = cast.patient.last_name
+    assert list(last_names(names=(name,))) == list(
+        Patient.objects.filter(last_name=name).values_list("pk", flat=True)
+    )
+    assert last_names(names=("Ingen", "Sådan")) == []
     with pytest.raises(TypeError):
         _in_units(units=[cast.unit.pk])  # a list is not a shape
