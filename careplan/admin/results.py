@@ -59,6 +59,9 @@ def row_url(viewname: str, pk) -> str:
     return f"{before}{pk}{after}"
 
 
+_PLAIN_TEXT = (models.CharField, models.TextField)
+
+
 class _Column:
     """One column of ``list_display``, resolved as ``lookup_field`` and
     ``items_for_result`` would resolve it for each row."""
@@ -74,6 +77,7 @@ class _Column:
         "boolean",
         "empty",
         "default_empty",
+        "choices",
     )
 
     def __init__(self, cl, index: int, name, first_link: bool, empty: str) -> None:
@@ -97,6 +101,9 @@ class _Column:
         else:
             self.getter = _field_value(name)
         self.default_empty = empty
+        # display_for_field's labels of a field with choices, once per page
+        flat = getattr(self.field, "flatchoices", None)
+        self.choices = dict(flat) if flat else None
         self.empty = getattr(self.attr, "empty_value_display", empty)
         self.boolean = getattr(self.attr, "boolean", False)
 
@@ -239,7 +246,12 @@ def _cells(
             else:
                 if isinstance(value, str) and value.strip() == "":
                     value = ""
-                if isinstance(f.remote_field, models.ManyToOneRel):
+                if column.choices is not None and type(value) in (str, int):
+                    result_repr = column.choices.get(value, empty_value_display)
+                elif type(value) is str and type(f) in _PLAIN_TEXT:
+                    # display_for_field's answer for text without choices
+                    result_repr = value if value else empty_value_display
+                elif isinstance(f.remote_field, models.ManyToOneRel):
                     field_val = getattr(result, f.name)
                     result_repr = empty_value_display if field_val is None else field_val
                 elif isinstance(f, models.BooleanField) and not getattr(f, "flatchoices", None):
