@@ -190,7 +190,17 @@ def reach(user, patient: Patient) -> Reach:
 
 
 def _relative_reach(user, patient: Patient) -> Reach:
-    grant = RelativeGrant.objects.active().filter(patient=patient, relative=user).first()
+    # All of the user's active grants in one query (a relative has a few): the one from
+    # this patient decides, and the header's "Messages" check (``shares_messages``) is
+    # answered from the same rows instead of a query of its own.
+    grants = list(
+        RelativeGrant.objects.active()
+        .filter(relative=user)
+        .only("id", "patient_id", "scopes", "last_seen_at")
+        .order_by("id")
+    )
+    _remember_shares_messages(user, (g.scopes for g in grants))
+    grant = next((g for g in grants if g.patient_id == patient.pk), None)
     if grant is None:
         return NO_REACH
     grant.touch()
@@ -486,7 +496,15 @@ def _granted_scopes(user) -> dict[int, frozenset[str]]:
         RelativeGrant.objects.active().filter(relative=user).values_list("patient_id", "scopes")
     ):
         shared[patient_id] = shared.get(patient_id, frozenset()) | frozenset(scopes or [])
+    _remember_shares_messages(user, shared.values())
     return shared
+
+
+def _remember_shares_messages(user, scopes: Iterable[Iterable[str] | None]) -> None:
+    """Whether any active grant shares messages with ``user``, from grants just read, for
+    the header's "Messages" link (``careplan_tags.shares_messages`` reads it from the user
+    object, as it caches its own answer there)."""
+    user._careplan_shares_messages = any(Scope.MESSAGES in (s or ()) for s in scopes)
 
 
 def with_acting_unit(qs: QuerySet, user, *, patient_path: str = "patient") -> QuerySet:
@@ -545,6 +563,9 @@ def plans_for(user, *, scope: str | None = None) -> QuerySet[CarePlan]:
     return CarePlan.objects.filter(patient__in=patients_for(user, scope=scope))
 
 
+_plan_with_patient = prepared(lambda pk: CarePlan.objects.select_related("patient").filter(pk=pk))
+
+
 def plan_for(
     user,
     pk,
@@ -554,12 +575,16 @@ def plan_for(
     scope: str | None = Scope.PLAN_SECTIONS,
     action: str | None = None,
 ) -> CarePlan:
-    # get(), not filter().first(): no ORDER BY to build for a primary key; the plan's
-    # template is not read by any caller (no join).
-    try:
-        plan = CarePlan.objects.select_related("patient").get(pk=pk)
-    except CarePlan.DoesNotExist:
-        raise Http404 from None
+    # The plan with its patient by primary key, the SQL compiled once per process
+    # (careplan.prepared: every plan page starts here); the plan's template is not read
+    # by any caller (no join). An id that is not an int goes through the ORM as before.
+    plan: CarePlan | None
+    if isinstance(pk, int) and not isinstance(pk, bool):
+        plan = next(iter(_plan_with_patient(pk=pk)), None)
+    else:
+        plan = CarePlan.objects.select_related("patient").filter(pk=pk).first()
+    if plan is None:
+        raise Http404
     # The caller may show parts by scope: ``plan.reach.covers(Scope.CALENDAR)``.
     plan.reach = authorize(  # type: ignore[attr-defined]  # the reader's reach, not a field
         user, plan.patient, plan, write=write, channel=channel, scope=scope, action=action

@@ -49,6 +49,8 @@ class CalendarEventForm(forms.ModelForm):
     ``clean()`` with a message on the end field."""
 
     submission = submission_field()
+    # Unbound, the visible fields render alike for everyone (careplan_tags.form_fields).
+    static_unbound_html = True
 
     class Meta:
         model = CalendarEvent

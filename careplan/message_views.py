@@ -29,6 +29,7 @@ from .models import (
     MESSAGE_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
     AccessLog,
+    CareRelation,
     CareUnit,
     Message,
     MessageThread,
@@ -36,6 +37,7 @@ from .models import (
     Patient,
     Role,
 )
+from .prepared import prepared
 from .templatetags.careplan_tags import shares_messages
 
 Action = AccessLog.Action
@@ -118,6 +120,14 @@ def _sent_notice(unit: CareUnit | None) -> str:
 # --- Threads --------------------------------------------------------------------------------
 
 
+# The patient's own responsible relation with patient and unit, compiled once per process.
+_own_relation = prepared(
+    lambda user_id: CareRelation.objects.filter(
+        patient__user_id=user_id, ended_at__isnull=True
+    ).select_related("unit", "patient")[:1]
+)
+
+
 @require_GET
 @login_required
 def message_list(request: HttpRequest) -> HttpResponse:
@@ -132,8 +142,13 @@ def message_list(request: HttpRequest) -> HttpResponse:
     unit = None
     patient = None
     if user.role == Role.PATIENT:
-        patient = Patient.objects.filter(user=user).first()
-        unit = _responsible_unit(patient) if patient else None
+        # The patient with their responsible unit in one query (``responsible_relation``'s
+        # row); only a patient with no responsible unit needs a second.
+        relation = next(iter(_own_relation(user_id=user.pk)), None)
+        if relation is not None:
+            patient, unit = relation.patient, relation.unit
+        else:
+            patient = Patient.objects.filter(user=user).first()
     else:
         first: dict[int, MessageThread] = {}
         for thread in threads:

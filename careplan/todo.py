@@ -2,8 +2,8 @@
 
 Read-only selectors over the other apps' models (imported inside the function so the
 core app does not depend on them at import time). Four queries, whatever the number of
-rows: open questionnaires with their drafts, the rehabilitation plan, a draft handover,
-unread message threads.
+rows: open questionnaires with their drafts, the rehabilitation plan, a draft handover
+(none when the start page passes its handovers), unread message threads.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 
 from contacts.models import Handover, HandoverState
 from rehab.models import RehabPlan
-from selfmonitor.models import Assignment, Response
+from selfmonitor.models import Assignment, Instrument, Response
 
 from .models import CarePlan, MessageThread
+from .prepared import prepared
 
 
 @dataclass(frozen=True)
@@ -31,19 +32,43 @@ class Todo:
     started: bool = False
 
 
-def todo_for_patient(plan: CarePlan) -> list[Todo]:
-    """What waits for the patient of ``plan``, most pressing first."""
+# The card's queries that hold no clock, compiled once per process (careplan.prepared).
+_rehab_to_agree = prepared(
+    lambda plan_id: RehabPlan.objects.filter(care_plan_id=plan_id, agreed_at__isnull=True).only(
+        "pk"
+    )[:1]
+)
+_unread_answers = prepared(
+    lambda patient_id: (
+        MessageThread.objects.filter(
+            Q(patient_read_at__isnull=True) | Q(patient_read_at__lt=F("last_staff_message_at")),
+            patient_id=patient_id,
+            last_staff_message_at__isnull=False,
+        )
+        .order_by("-last_staff_message_at")
+        .only("pk", "subject")[:5]
+    )
+)
+
+
+def todo_for_patient(plan: CarePlan, handovers: list[Handover] | None = None) -> list[Todo]:
+    """What waits for the patient of ``plan``, most pressing first. ``handovers``: the
+    patient's handovers newest first, when the caller read them already (the start page
+    does, for its handover card: ``contacts_handover.plan_handovers``); a draft among
+    them is the one the query below would find."""
 
     patient = plan.patient
     items: list[Todo] = []
     drafts = Response.objects.filter(assignment=OuterRef("pk"), status=Response.Status.DRAFT)
     # 1: open questionnaires, the earliest due first, each marked if already started
-    for assignment in (
-        Assignment.objects.open()
-        .filter(patient=patient)
-        .annotate(started=Exists(drafts))
-        .select_related("instrument")
-        .order_by("due_at", "id")
+    # The instrument's light fields only, its parsed row shared in the process (as the
+    # questionnaire list reads them): not its whole definition per open questionnaire.
+    for assignment in Instrument.attach_parsed(
+        Instrument.related_only(
+            Assignment.objects.open().filter(patient=patient).annotate(started=Exists(drafts)),
+            "id",
+            "due_at",
+        ).order_by("due_at", "id")
     ):
         items.append(
             Todo(
@@ -55,7 +80,7 @@ def todo_for_patient(plan: CarePlan) -> list[Todo]:
             )
         )
     # 2: a rehabilitation plan not yet looked at and agreed
-    rehab = RehabPlan.objects.filter(care_plan=plan, agreed_at__isnull=True).only("pk").first()
+    rehab = next(iter(_rehab_to_agree(plan_id=plan.pk)), None)
     if rehab is not None:
         items.append(
             Todo(
@@ -65,12 +90,18 @@ def todo_for_patient(plan: CarePlan) -> list[Todo]:
             )
         )
     # 3: a handover being prepared, waiting for the patient's needs and wishes
-    handover = (
-        Handover.objects.filter(patient=patient, state=HandoverState.DRAFT, needs_and_wishes="")
-        .select_related("to_unit")
-        .only("pk", "to_unit__name")
-        .first()
-    )
+    if handovers is not None:
+        handover = next(
+            (h for h in handovers if h.state == HandoverState.DRAFT and h.needs_and_wishes == ""),
+            None,
+        )
+    else:
+        handover = (
+            Handover.objects.filter(patient=patient, state=HandoverState.DRAFT, needs_and_wishes="")
+            .select_related("to_unit")
+            .only("pk", "to_unit__name")
+            .first()
+        )
     if handover is not None:
         items.append(
             Todo(
@@ -81,12 +112,7 @@ def todo_for_patient(plan: CarePlan) -> list[Todo]:
             )
         )
     # 4: answers from the care team not yet read
-    unread = MessageThread.objects.filter(
-        Q(patient_read_at__isnull=True) | Q(patient_read_at__lt=F("last_staff_message_at")),
-        patient=patient,
-        last_staff_message_at__isnull=False,
-    ).order_by("-last_staff_message_at")
-    for thread in unread.only("pk", "subject")[:5]:
+    for thread in _unread_answers(patient_id=patient.pk):
         items.append(
             Todo(
                 kind="message",

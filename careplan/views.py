@@ -31,6 +31,8 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import reswap, retarget
 
+from contacts.templatetags.contacts_handover import plan_handovers
+
 from . import access, pdf, services
 from .forms import CalendarEventForm
 from .health import health_report
@@ -38,6 +40,7 @@ from .models import (
     AccessLog,
     CalendarEvent,
     CarePlan,
+    ContactNurseAssignment,
     Patient,
     PlanSection,
     Role,
@@ -45,6 +48,7 @@ from .models import (
     UnitLink,
     VisitQuestion,
 )
+from .prepared import prepared
 from .selectors import visit_questions as selected
 from .todo import todo_for_patient
 
@@ -114,6 +118,47 @@ DENIED_WHY = {
     "": gettext_lazy("Refused: they have no right to see it."),
 }
 ROLE_TEXT = {**dict(Role.choices), "anonymous": gettext_lazy("not logged in")}
+# What the start page's contact card (and the footer, the handover card) read of the
+# contact nurse assignment, the nurse and the unit.
+NURSE_CARD_FIELDS = (
+    "id",
+    "patient_id",
+    "nurse_id",
+    "unit_id",
+    "direct_phone",
+    "reachable",
+    "started_on",
+    "nurse__first_name",
+    "nurse__last_name",
+    "nurse__email",
+    "nurse__title",
+    "unit__name",
+    "unit__phone",
+    "unit__reachable",
+)
+# The start page's fixed queries, compiled once per process (careplan.prepared): the
+# contact card (``Patient.contact_nurse_assignment`` with the columns above) and the
+# section titles.
+_contact_card = prepared(
+    lambda patient_id: (
+        ContactNurseAssignment.objects.filter(patient_id=patient_id, ended_on__isnull=True)
+        .select_related("nurse", "unit")
+        .only(*NURSE_CARD_FIELDS)[:1]
+    )
+)
+# The open plans of the patients who share with a relative (their start page).
+_open_plans = prepared(
+    lambda patient_ids: (
+        CarePlan.objects.filter(patient_id__in=patient_ids)
+        .exclude(status=CarePlan.Status.CLOSED)
+        .only("id", "patient_id", "title", "status")
+    )
+)
+_section_titles = prepared(
+    lambda plan_id: PlanSection.objects.filter(plan_id=plan_id).only(
+        "id", "plan_id", "key", "title_sv", "title_en", "translations"
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -238,12 +283,7 @@ def _relative_home(request: HttpRequest) -> HttpResponse:
         access.shared_with(user, scope=access.ANY_SCOPE).order_by("first_name", "last_name", "id")
     )
     plans: dict[int, CarePlan] = {}
-    open_plans = (
-        CarePlan.objects.filter(patient_id__in=[p.pk for p in patients])
-        .exclude(status=CarePlan.Status.CLOSED)
-        .only("id", "patient_id", "title", "status")
-    )
-    for plan in open_plans:
+    for plan in _open_plans(patient_ids=tuple(p.pk for p in patients)):
         plans.setdefault(plan.patient_id, plan)
     access.log_list(
         user=user,
@@ -268,7 +308,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     nurse = unit = None
     if shared.contact_nurse:
-        nurse = patient.contact_nurse_assignment()
+        nurse = next(iter(_contact_card(patient_id=patient.pk)), None)
         if nurse is None:
             relation = patient.responsible_relation()
             unit = relation.unit if relation else None
@@ -276,6 +316,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             unit = nurse.unit
 
     changes = []
+    # The patient's handovers, read once for the handover card and the to-do card (others
+    # see no to-do card: the card's tag reads the one it shows).
+    handovers = plan_handovers(patient.pk) if shared.is_self else None
     if shared.is_self:
         changes = list(
             plan.changes_since(patient.last_seen_plan_at).exclude(by=request.user)[:CHANGES_SHOWN]
@@ -291,14 +334,11 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         unit=unit,
         urgent_unit=unit,
         upcoming=list(_upcoming_events(plan)[:3]) if shared.calendar else [],
-        sections=list(
-            plan.sections.only("id", "plan_id", "key", "title_sv", "title_en", "translations")
-        )
-        if shared.sections
-        else [],
+        sections=_section_titles(plan_id=plan.pk) if shared.sections else [],
         changes=changes,
         first_visit=shared.is_self and patient.last_seen_plan_at is None,
-        todo=todo_for_patient(plan) if shared.is_self else [],
+        handovers=handovers,
+        todo=todo_for_patient(plan, handovers) if shared.is_self else [],
         not_shared=[str(label) for part, label in NOT_SHARED_TEXT if not getattr(shared, part)]
         if shared.is_relative
         else [],

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from careplan import content
 from careplan.models import CarePlan, CareUnit, Language, Patient, PlanTemplate
+from careplan.prepared import prepared
 
 
 def pick(text: dict | str | None, lang: str | None = None) -> str:
@@ -156,13 +157,9 @@ class Instrument(models.Model):
 
     @classmethod
     def current_parsed(cls, key: str) -> Instrument | None:
-        """``current``, read-only and shared: one small query, no JSON decoded."""
-        light = (
-            cls.objects.filter(key=key, language="")
-            .order_by("-version")
-            .only(*cls.LIGHT_FIELDS)
-            .first()
-        )
+        """``current``, read-only and shared: one small query (compiled once per process),
+        no JSON decoded."""
+        light = next(iter(_current_light(key=key)), None)
         return None if light is None else cls.parsed(light)
 
     @classmethod
@@ -178,6 +175,16 @@ class Instrument(models.Model):
         """``qs`` joined to its instrument's ``LIGHT_FIELDS`` only (plus ``fields``)."""
         light = [f"instrument__{f}" for f in cls.LIGHT_FIELDS]
         return qs.select_related("instrument").only(*fields, "instrument_id", *light)
+
+
+# ``Instrument.current_parsed``'s light row of a key's newest original.
+_current_light = prepared(
+    lambda key: (
+        Instrument.objects.filter(key=key, language="")
+        .order_by("-version")
+        .only(*Instrument.LIGHT_FIELDS)[:1]
+    )
+)
 
 
 class Schedule(models.Model):

@@ -7,6 +7,8 @@ Every object is reached through ``selfmonitor.access`` (careplan's rules and acc
 
 from __future__ import annotations
 
+import html
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -16,13 +18,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, localize
-from django.utils.html import format_html_join
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careplan import access
-from careplan.models import AccessLog, Scope
+from careplan.models import AccessLog, CareRelation, Scope
+from careplan.prepared import prepared
+from careplan.rendering import route, time_tag
 from careplan.views import Shared
 
 from . import access as sm_access
@@ -160,8 +165,45 @@ def _language_ctx(instrument: Instrument, page: dict) -> dict:
 
 
 def _urgent_unit(patient):
-    relation = patient.responsible_relation()
+    """The footer's unit to call (``patient.responsible_relation()``'s unit)."""
+    relation = next(iter(_responsible_relation(patient_id=patient.pk)), None)
     return relation.unit if relation else None
+
+
+# Fixed queries of the questionnaire pages, compiled once per process (careplan.prepared).
+_responsible_relation = prepared(
+    lambda patient_id: CareRelation.objects.filter(
+        patient_id=patient_id, ended_at__isnull=True
+    ).select_related("unit")[:1]
+)
+
+
+def _answered(patient_id: int, *, with_prem: bool):
+    """The latest 50 answers with their instrument's light fields (see attach_parsed);
+    others than the patient do not see experience (PREM) answers."""
+    done = Response.objects.filter(patient_id=patient_id, status=Response.Status.COMPLETED)
+    if not with_prem:
+        done = done.exclude(instrument__kind=Instrument.Kind.PREM)
+    return Instrument.related_only(done, "id", "instrument_key", "submitted_at").order_by(
+        "-submitted_at"
+    )[:50]
+
+
+# The latest TREND_POINTS answers of one questionnaire (response_trend: patient,
+# instrument_key, submitted_at).
+_trend_points = prepared(
+    lambda patient_id, key: (
+        Response.objects.filter(
+            patient_id=patient_id,
+            instrument_key=key,
+            status=Response.Status.COMPLETED,
+        )
+        .order_by("-submitted_at")
+        .values_list("submitted_at", "scores")[:TREND_POINTS]
+    )
+)
+_answered_by_self = prepared(lambda patient_id: _answered(patient_id, with_prem=True))
+_answered_shown = prepared(lambda patient_id: _answered(patient_id, with_prem=False))
 
 
 def _resume_page(definition: dict, answers: dict) -> int:
@@ -376,21 +418,46 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if not is_self:
             open_ = [a for a in open_ if a.instrument.kind != Instrument.Kind.PREM]
-    done = Response.objects.filter(patient=patient, status=Response.Status.COMPLETED)
-    if not is_self:
-        done = done.exclude(instrument__kind=Instrument.Kind.PREM)
     done = Instrument.attach_parsed(
-        Instrument.related_only(done, "id", "instrument_key", "submitted_at").order_by(
-            "-submitted_at"
-        )[:50]
+        (_answered_by_self if is_self else _answered_shown)(patient_id=patient.pk)
     )
     trends = {}
     for r in done:
         if r.instrument.kind == Instrument.Kind.PROM:
             trends.setdefault(r.instrument_key, r.instrument.title)
+    # Up to 50 rows: joined here rather than by the template engine's loop (most of the
+    # page's CPU); escaped, dated and linked as the template would.
+    titles: dict[int, str] = {}
+
+    def title(row) -> str:
+        found = titles.get(row.instrument.pk)
+        if found is None:
+            found = titles[row.instrument.pk] = row.instrument.title
+        return found
+
+    due, started = time_tag(), html.escape(" · " + _("started – go on where you left"))
+    answer_url, answer_by = route("selfmonitor_answer"), html.escape(_("answer by"))
+    open_rows = mark_safe(  # noqa: S308 - every value is escaped
+        "".join(
+            f'<li><a href="{answer_url(a.pk)}"><span>{html.escape(title(a))}'
+            f'<span class="link-list__meta">{answer_by} {due(a.due_at)}'
+            f"{started if a.started else ''}</span></span></a></li>"
+            for a in open_
+        )
+    )
+    answered, response_url = time_tag(year=True), route("selfmonitor_response")
+    done_rows = mark_safe(  # noqa: S308 - every value is escaped
+        "".join(
+            f'<li><a href="{response_url(r.pk)}"><span>{html.escape(title(r))}'
+            f'<span class="link-list__meta">{answered(r.submitted_at)}</span></span></a></li>'
+            for r in done
+        )
+    )
     ctx = _plan_ctx(plan) | {
         "open": open_,
+        "open_rows": open_rows,
         "done": done,
+        "done_rows": done_rows,
         "trends": sorted(trends.items(), key=lambda kv: kv[1]),
         "is_self": is_self,
         "urgent_unit": _urgent_unit(patient),
@@ -409,23 +476,20 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     # is one). The series is the key's: every language version scores alike.
     instrument = instrument.in_language(get_language())
     # One indexed query (response_trend: patient, instrument_key, submitted_at).
-    rows = list(
-        Response.objects.filter(
-            patient_id=plan.patient_id,
-            instrument_key=key,
-            status=Response.Status.COMPLETED,
-        )
-        .order_by("-submitted_at")
-        .values_list("submitted_at", "scores")[:TREND_POINTS]
-    )
+    rows = _trend_points(patient_id=plan.patient_id, key=key)
     rows.reverse()
-    # Local time once per answer; each date is written twice (chart and table).
+    # Local time and the day's label once per answer: each date is written twice (chart
+    # and table), and the chart asks for its first and last again.
     day = day_label()
     tz = timezone.get_current_timezone()
     rows = [
         (when.astimezone(tz) if when is not None else timezone.localtime(when), scores)
         for when, scores in rows
     ]
+    days = {when: day(when) for when, _scores in rows}
+    isos = {when: when.isoformat() for when in days}  # digits, -, :, T, + and . only
+    days_html = {when: escape(label) for when, label in days.items()}
+    lang = get_language()
     charts = []
     for scale in instrument.definition.get("scales", []):
         points = [
@@ -433,19 +497,22 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
             for when, scores in rows
             if scores.get(scale["key"]) is not None
         ]
-        title = pick(scale["title"])
+        title = pick(scale["title"], lang)
         lo, hi = scale.get("min", 0), scale.get("max", 10)
-        thresholds = [(t["value"], pick(t["label"])) for t in scale.get("thresholds", [])]
+        thresholds = [(t["value"], pick(t["label"], lang)) for t in scale.get("thresholds", [])]
         desc = _("%(n)s answers from %(lo)s to %(hi)s.") % {"n": len(points), "lo": lo, "hi": hi}
         if points:
             desc += " " + _("Latest: %(value)s.") % {"value": points[-1][1]}
+        # A scale has a few distinct values: each one's band, and its cells as the template
+        # would write them (localized, escaped), worked out once.
+        bands: dict = {}
+        cells: dict = {}
+        for _when, value in points:
+            if value not in bands:
+                bands[value] = pick((scoring.band(scale, value) or {}).get("label"), lang)
+                cells[value] = f"<td>{escape(localize(value))}</td><td>{escape(bands[value])}</td>"
         table = [
-            {
-                "iso": when.isoformat(),
-                "day": day(when),
-                "value": value,
-                "band": pick((scoring.band(scale, value) or {}).get("label")),
-            }
+            {"iso": isos[when], "day": days[when], "value": value, "band": bands[value]}
             for when, value in reversed(points)
         ]
         charts.append(
@@ -460,7 +527,7 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                     title=title,
                     desc=desc,
                     chart_id=f"chart-{scale['key']}",
-                    label=day,
+                    label=days.__getitem__,
                 )
                 if points
                 else "",
@@ -468,10 +535,12 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                 "table": table,
                 # Up to 200 rows: joined here rather than by the template engine's loop (a
                 # third of the page's CPU); escaped and localized as the template would.
-                "table_rows": format_html_join(
-                    "",
-                    '<tr><td><time datetime="{}">{}</time></td><td>{}</td><td>{}</td></tr>',
-                    ((r["iso"], r["day"], localize(r["value"]), r["band"]) for r in table),
+                "table_rows": mark_safe(  # noqa: S308 - every cell above is escaped
+                    "".join(
+                        f'<tr><td><time datetime="{isos[when]}">{days_html[when]}</time></td>'
+                        f"{cells[value]}</tr>"
+                        for when, value in reversed(points)
+                    )
                 ),
             }
         )

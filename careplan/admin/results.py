@@ -35,28 +35,23 @@ from django.utils import dateformat, formats, timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
-# A primary key no row has: a URL reversed with it is split around it, and each row's URL
-# is the two halves around the row's key (what ``reverse`` gives for an integer key).
+from .. import rendering
+
+# Each row's change link comes from its URL reversed once with a key no row has.
 _PK_MARK = 987654321987654321
 
 
 @functools.lru_cache(maxsize=256)
-def _url_halves(viewname: str, script_prefix: str, urlconf, root_urlconf) -> tuple[str, str]:
-    before, mark, after = reverse(viewname, args=[_PK_MARK], urlconf=urlconf).partition(
-        str(_PK_MARK)
-    )
-    if not mark:
-        raise NoReverseMatch(viewname)
-    return before, after
+def _route(viewname: str, script_prefix: str, urlconf, root_urlconf) -> Callable[[int], str]:
+    return rendering.route(viewname)
 
 
 def row_url(viewname: str, pk) -> str:
-    """``reverse(viewname, args=[pk])`` for a list's rows: the pattern is reversed once
-    per process (a ``reverse`` per row is a list's largest cost after the rows' cells)."""
+    """``reverse(viewname, args=[pk])`` for a list's rows: ``careplan.rendering.route``
+    kept per process (and script prefix), for the admin's namespaced routes too."""
     if type(pk) is not int:
         return reverse(viewname, args=[pk])
-    before, after = _url_halves(viewname, get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
-    return f"{before}{pk}{after}"
+    return _route(viewname, get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)(pk)
 
 
 _PLAIN_TEXT = (models.CharField, models.TextField)

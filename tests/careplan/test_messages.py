@@ -417,14 +417,14 @@ def _threads(cast, n: int) -> None:
 # The patient's list:
 #   1 session, 2 user
 #   3 the threads (with patient)                       (access.threads_for)
-#   4 the patient, 5 the responsible unit             (what to expect, whom to call)
-PATIENT_LIST_QUERIES = 5
+#   4 the patient with the responsible unit           (what to expect, whom to call)
+PATIENT_LIST_QUERIES = 4
 # A relative's list:
 #   1 session, 2 user
-#   3 the grants' scopes (access.patients_for), 4 the threads
+#   3 the grants' scopes (access.patients_for; also whether any shares messages, for
+#     the header's "Messages" link), 4 the threads
 #   5 INSERT the access-log rows, one per patient     (access.log_list)
-#   6 whether anyone shares messages (the header's "Messages" link)
-RELATIVE_LIST_QUERIES = 6
+RELATIVE_LIST_QUERIES = 5
 
 
 @pytest.mark.parametrize("n", [1, 3])

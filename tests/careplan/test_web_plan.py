@@ -218,11 +218,11 @@ def test_plan_detail_query_count_for_the_patient_is_pinned(cast, django_assert_n
     _fill(cast, n)
 
     # 1 session, 2 user, 3 plan + patient + template (plan_for), 4 contact nurse with
-    # nurse and unit, 5 changes since the last visit with author, 6 UPDATE last seen,
-    # 7-10 the to-do card (open questionnaires with drafts, the rehab plan, a draft
-    # handover, unread answers), 11 next three events, 12 section titles, 13 the latest
-    # handover (contacts_handover tag).
-    with django_assert_num_queries(13):
+    # nurse and unit, 5 the patient's open and accepted handovers (the handover card and
+    # the to-do card's draft waiting for needs and wishes), 6 changes since the last visit
+    # with author, 7 UPDATE last seen, 8-10 the to-do card (open questionnaires with
+    # drafts, the rehab plan, unread answers), 11 next three events, 12 section titles.
+    with django_assert_num_queries(12):
         response = _detail(cast, "patient", client)
     assert response.content.decode().count("Ändring") == n
 
@@ -236,8 +236,8 @@ def test_a_visit_with_nothing_new_since_the_last_leaves_the_mark_alone(
     mark = cast.patient.last_seen_plan_at
     assert mark is not None
 
-    # As above without 6, the UPDATE of the last-seen mark: nothing new to mark as seen.
-    with django_assert_num_queries(12):
+    # As above without 7, the UPDATE of the last-seen mark: nothing new to mark as seen.
+    with django_assert_num_queries(11):
         body = _detail(cast, "patient", client).content.decode()
     cast.patient.refresh_from_db()
     assert cast.patient.last_seen_plan_at == mark
@@ -264,10 +264,11 @@ def test_plan_detail_query_count_for_a_relative_is_pinned(cast, django_assert_nu
     _detail(cast, "relative", client)
     _fill(cast, n)
 
-    # 1 session, 2 user, 3 plan, 4 the relative's active grant, 5 INSERT access log,
-    # 6 contact nurse, 7 the latest handover, 8 next events, 9 sections, 10 whether
-    # anyone shares messages with the relative (the header's "Messages" link).
-    with django_assert_num_queries(10):
+    # 1 session, 2 user, 3 plan, 4 the relative's active grants (this patient's decides;
+    # the header's "Messages" link reads whether any shares messages from the same rows),
+    # 5 INSERT access log, 6 contact nurse, 7 the latest handover, 8 next events,
+    # 9 sections.
+    with django_assert_num_queries(9):
         _detail(cast, "relative", client)
 
 
