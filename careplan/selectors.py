@@ -20,11 +20,10 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F, Model, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Now
-from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import access, content
+from . import access, content, rendering
 from .models import (
     AccessLog,
     CalendarEvent,
@@ -72,22 +71,6 @@ class WorkItem:
     @property
     def severity_label(self) -> str:
         return str({HIGH: _("High"), MEDIUM: _("Medium"), LOW: _("Low")}.get(self.severity, ""))
-
-
-_URL_HEADS: dict[tuple[str, str], tuple[str, str]] = {}
-_PK = 987654321  # a stand-in primary key, replaced in the reversed path
-
-
-def row_url(name: str, pk: object) -> str:
-    """``reverse(name, args=[pk])`` for lists of many rows: the pattern is reversed once
-    per process and script prefix, then each row's path is a concatenation (the worklist
-    builds a path per candidate row; ``reverse`` costs more than everything else per row)."""
-    key = (name, get_script_prefix())
-    parts = _URL_HEADS.get(key)
-    if parts is None:
-        head, _sep, tail = reverse(name, args=[_PK]).partition(str(_PK))
-        parts = _URL_HEADS[key] = (head, tail)
-    return f"{parts[0]}{pk}{parts[1]}"
 
 
 def log_care_relation_rows(user, items: Iterable[WorkItem]) -> None:
@@ -248,7 +231,7 @@ def message_items(user, *, limit: int) -> list[WorkItem]:
                 since=t.awaiting_reply_since,
                 patient=t.patient,
                 title=t.subject,
-                url=row_url("admin:careplan_messagethread_change", t.pk),
+                url=rendering.url("admin:careplan_messagethread_change", t.pk),
                 obj=t,
                 acting_unit_id=t.acting_unit_id,
                 due_at=due,
@@ -288,7 +271,7 @@ def change_request_items(user, *, limit: int) -> list[WorkItem]:
                 since=r.created_at,
                 patient=r.patient,
                 title=f"{r.event.title} {starts:%Y-%m-%d %H:%M}",
-                url=row_url("admin:careplan_eventchangerequest_change", r.pk),
+                url=rendering.url("admin:careplan_eventchangerequest_change", r.pk),
                 obj=r,
                 acting_unit_id=r.acting_unit_id,
                 due_at=r.event.starts_at,
@@ -332,7 +315,7 @@ def no_contact_nurse_items(user, *, limit: int) -> list[WorkItem]:
             since=r.started_at,
             patient=r.patient,
             title=title,
-            url=row_url("admin:careplan_patient_contact_nurse", r.patient_id),
+            url=rendering.url("admin:careplan_patient_contact_nurse", r.patient_id),
             obj=r.patient,
             acting_unit_id=r.unit_id,
         )
@@ -369,7 +352,7 @@ def draft_plan_items(user, *, limit: int) -> list[WorkItem]:
             since=p.created_at,
             patient=p.patient,
             title=p.title,
-            url=row_url("admin:careplan_careplan_change", p.pk),
+            url=rendering.url("admin:careplan_careplan_change", p.pk),
             obj=p,
             acting_unit_id=p.acting_unit_id,
         )

@@ -10,7 +10,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from careplan import access
+from careplan import access, rendering
 from careplan.models import AccessLog, CareRelation, Patient
 from careplan.prepared import prepared
 from careplan.selectors import (
@@ -20,7 +20,6 @@ from careplan.selectors import (
     PATIENT_FIELDS,
     WorkItem,
     register_worklist_source,
-    row_url,
 )
 
 from .handover import access as handover_access
@@ -84,7 +83,7 @@ def handover_items(user, *, limit: int) -> list[WorkItem]:
                     if incoming
                     else _("to %(unit)s") % {"unit": h.to_unit}
                 ),
-                url=row_url("admin:contacts_handover_change", h.pk),
+                url=rendering.url("admin:contacts_handover_change", h.pk),
                 obj=h,
                 acting_unit_id=h.acting_unit_id,  # type: ignore[attr-defined]
             )
@@ -123,7 +122,7 @@ def relative_support_items(user, *, limit: int) -> list[WorkItem]:
                 since=e.updated_at,
                 patient=e.care_map.patient,
                 title=f"{e.name} ({', '.join(str(x) for x in flags)})" if flags else e.name,
-                url=row_url("admin:contacts_caremap_change", e.care_map_id),
+                url=rendering.url("admin:contacts_caremap_change", e.care_map_id),
                 obj=e,
                 acting_unit_id=e.acting_unit_id,
             )
@@ -154,7 +153,7 @@ def missing_support_items(user, *, limit: int) -> list[WorkItem]:
             since=m.updated_at,
             patient=m.patient,
             title=m.missing_support[:80],
-            url=row_url("admin:contacts_caremap_change", m.pk),
+            url=rendering.url("admin:contacts_caremap_change", m.pk),
             obj=m,
             acting_unit_id=m.acting_unit_id,
         )

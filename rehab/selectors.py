@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from careplan import access
+from careplan import access, rendering
 from careplan.models import Patient
 from careplan.prepared import prepared
 from careplan.selectors import (
@@ -22,7 +22,6 @@ from careplan.selectors import (
     answer_by,
     of_units,
     register_worklist_source,
-    row_url,
     source_rows,
 )
 
@@ -57,7 +56,7 @@ def rehab_comment_items(user, *, limit: int) -> list[WorkItem]:
                 since=c.created_at,
                 patient=c.patient,
                 title=c.text[:80],
-                url=row_url("admin:rehab_rehabplancomment_change", c.pk),
+                url=rendering.url("admin:rehab_rehabplancomment_change", c.pk),
                 obj=c,
                 acting_unit_id=c.acting_unit_id,
                 due_at=due,

@@ -9,6 +9,7 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from careplan import rendering
 from careplan.models import Patient
 from careplan.prepared import prepared
 from careplan.selectors import (
@@ -16,7 +17,6 @@ from careplan.selectors import (
     WorkItem,
     of_units,
     register_worklist_source,
-    row_url,
     source_rows,
 )
 
@@ -134,7 +134,7 @@ def alert_items(user, *, limit: int) -> list[WorkItem]:
             since=a.created_at,
             patient=a.patient,
             title=a.text,
-            url=row_url("admin:selfmonitor_alert_acknowledge", a.pk),
+            url=rendering.url("admin:selfmonitor_alert_acknowledge", a.pk),
             obj=a,
             acting_unit_id=a.acting_unit_id,
             due_at=a.acknowledge_by,
@@ -161,7 +161,7 @@ def open_alerts(patient: Patient) -> list[dict]:
         {
             "alert": a,
             "severity_label": a.get_severity_display(),
-            "ack_url": row_url("admin:selfmonitor_alert_acknowledge", a.pk),
+            "ack_url": rendering.url("admin:selfmonitor_alert_acknowledge", a.pk),
             "instrument": pick(a.response.instrument.definition["title"]),
             "answered_at": a.response.submitted_at,
             # Only said when it was not the original (Swedish/English) version.

@@ -10,7 +10,8 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 
-from careplan.selectors import WorkItem, row_url, worklist
+from careplan import rendering
+from careplan.selectors import WorkItem, worklist
 
 register = template.Library()
 
@@ -69,7 +70,7 @@ def worklist_rows(items: list[WorkItem]) -> SafeString:
             detail,
             priority,
             item.severity_label,
-            row_url("admin:careplan_patient_overview", p.pk),
+            rendering.url("admin:careplan_patient_overview", p.pk),
             p.last_name,
             p.first_name,
             p.personnummer_masked,
