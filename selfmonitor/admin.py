@@ -31,6 +31,7 @@ from careplan.admin import (
     DefaultListFilter,
     PatientRecordAdmin,
     RoleAdminMixin,
+    row_url,
 )
 from careplan.admin.forms import PatientChoiceField, call_service
 from careplan.admin.translations import LacksReviewFilter, TranslationReviewMixin
@@ -98,6 +99,18 @@ class AlertAdmin(PatientRecordAdmin):
         "escalated_display",
         "acknowledge_link",
     )
+    list_only = (
+        "severity",
+        "text_sv",
+        "text_en",
+        "created_at",
+        "acknowledge_by",
+        "acknowledged_at",
+        "escalated_at",
+        "patient__first_name",
+        "patient__last_name",
+        "patient__personnummer",
+    )
     list_filter = (OpenFilter, "severity")
     ordering = ("-severity", "created_at", "id")
     search_fields = ("patient__first_name", "patient__last_name")
@@ -122,7 +135,8 @@ class AlertAdmin(PatientRecordAdmin):
 
     @admin.display(description=_("severity"), ordering="-severity")
     def severity_display(self, obj: Alert) -> str:
-        return obj.get_severity_display()
+        # get_severity_display() without hashing every label of the choices per row
+        return str(dict(Alert.Severity.choices).get(obj.severity, obj.severity))
 
     @admin.display(description=_("alert"))
     def text_display(self, obj: Alert) -> str:
@@ -131,7 +145,7 @@ class AlertAdmin(PatientRecordAdmin):
     @admin.display(description=_("patient"), ordering="patient__last_name")
     def patient_display(self, obj: Alert) -> str:
         # The patient overview: score, answers, phone and the rest of the patient.
-        url = reverse("admin:careplan_patient_overview", args=[obj.patient_id])
+        url = row_url("admin:careplan_patient_overview", obj.patient_id)
         return format_html('<a href="{}">{}</a>', url, _patient(obj))
 
     @admin.display(description=_("escalated"), boolean=True)
@@ -160,7 +174,7 @@ class AlertAdmin(PatientRecordAdmin):
     def acknowledge_link(self, obj: Alert) -> str:
         if obj.acknowledged_at:
             return gettext("Acknowledged")
-        url = reverse("admin:selfmonitor_alert_acknowledge", args=[obj.pk])
+        url = row_url("admin:selfmonitor_alert_acknowledge", obj.pk)
         return format_html('<a class="button" href="{}">{}</a>', url, gettext("Acknowledge"))
 
     def get_urls(self):

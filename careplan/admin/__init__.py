@@ -24,6 +24,7 @@ from .base import (
     plan_pdf_url,
 )
 from .filters import ActiveFilter, ContactNurseFilter, DefaultListFilter, MyUnitFilter, WhenFilter
+from .results import row_url
 
 __all__ = [
     "STAFF",
@@ -42,4 +43,5 @@ __all__ = [
     "is_care_staff",
     "patient_path_of",
     "plan_pdf_url",
+    "row_url",
 ]

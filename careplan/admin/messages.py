@@ -85,6 +85,17 @@ class MessageThreadAdmin(PatientRecordAdmin):
         "last_message_at",
     )
     list_select_related = ("patient",)
+    list_only = (
+        "subject",
+        "status",
+        "last_message_at",
+        "awaiting_reply_since",
+        "last_patient_message_at",
+        "staff_read_at",
+        "escalated_at",
+        "patient__first_name",
+        "patient__last_name",
+    )
     list_filter = (WaitingFilter, ThreadUnitFilter, "status")
     search_fields = ("subject", "patient__first_name", "patient__last_name")
     ordering = (

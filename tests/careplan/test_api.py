@@ -117,6 +117,58 @@ def test_plan_list_shows_each_role_only_their_plans_and_logs_one_row(cast, who):
         )
 
 
+@pytest.mark.parametrize("language", ["sv", "en", "ar"])
+def test_plan_representation_is_drfs(cast, language):
+    """PlanSerializer writes its output out (issue 16): the same JSON as DRF's fields, for
+    shared and unshared sections, empty dates and texts, every phase and status."""
+    from rest_framework.renderers import JSONRenderer
+
+    from careplan.api import PlanDetailSerializer, PlanSerializer
+    from careplan.models import CarePlan
+
+    plans = [cast.plan]
+    for phase, status in zip(CarePlan.Phase.values, CarePlan.Status.values, strict=False):
+        plans.append(
+            f.covered_plan(
+                cast.unit,
+                phase=phase,
+                status=status,
+                established_on=timezone.localdate(),
+                contact_nurse_offered_on=None,
+                diagnosis="",
+                followup_plan="Kontroll <om> 3 mån & sedan",
+            )
+        )
+    plans = list(CarePlan.objects.filter(pk__in=[p.pk for p in plans]).select_related("patient"))
+    CarePlan.objects.filter(pk=plans[0].pk).update(
+        updated_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    )
+    plans[0].refresh_from_db()
+    with translation.override(language):
+        for shared in (True, False):
+            context = {"sections_shared": lambda plan, shared=shared: shared}
+            for serializer_class in (PlanSerializer, PlanDetailSerializer):
+                many = serializer_class(plans, many=True, context=context)
+                for plan, ours in zip(plans, many.data, strict=True):
+                    drfs = _drf_representation(many.child, plan, shared)
+                    assert JSONRenderer().render(ours) == JSONRenderer().render(drfs)
+        no_context = PlanSerializer(cast.plan)
+        assert no_context.data == _drf_representation(no_context, cast.plan, False)
+        assert no_context.data["diagnosis"] is None
+
+
+def _drf_representation(serializer, plan, shared: bool) -> dict:
+    """DRF's own output for PlanSerializer's fields, the unshared parts null."""
+    from rest_framework import serializers
+
+    from careplan.api import SECTION_FIELDS
+
+    data = serializers.ModelSerializer.to_representation(serializer, plan)
+    if not shared:
+        data.update(dict.fromkeys(SECTION_FIELDS))
+    return data
+
+
 @pytest.mark.parametrize("who", CAST)
 def test_plan_detail_is_scoped_and_logged_for_the_whole_cast(cast, who):
     response = json_client(cast, who).get(f"/api/v1/plans/{cast.plan.pk}/")

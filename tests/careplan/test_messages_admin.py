@@ -256,7 +256,8 @@ def test_the_inbox_query_count_is_pinned(cast, django_assert_num_queries, n):
         other_patient_thread(cast.unit, f"Fråga {i}")
 
     # 1 session, 2 user, 3 my units (access.staff_unit_ids), 4 COUNT of the filtered list,
-    # 5 the page's rows (thread, patient, unit, acting unit annotated), 6 the access-log
+    # 5 the page's rows (the listed columns of thread and patient, the acting unit from
+    # the care-relation join), 6 the access-log
     # rows (one INSERT, a row per patient shown). No navigation sidebar (careplan.admin_site).
     with django_assert_num_queries(6):
         response = client.get(LIST)

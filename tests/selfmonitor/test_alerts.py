@@ -166,8 +166,9 @@ def test_worklist_costs_the_same_for_1_and_3_alerts(
         )
     client = cast.client("nurse")
     client.get(WORKLIST)
-    # session, user, staff units, COUNT of the open alerts, the page's alerts (+patient,
-    # +acknowledged_by, acting unit as a subquery), the access-log rows (one insert) = 6
+    # session, user, staff units, COUNT of the open alerts, the page's alerts (the listed
+    # columns and the patient's; the acting unit from the care-relation join), the
+    # access-log rows (one insert) = 6
     # (no admin sidebar asking for Django permissions: careplan.admin_site)
     with django_assert_num_queries(6):
         response = client.get(WORKLIST)
