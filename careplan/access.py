@@ -222,32 +222,45 @@ def log_access(
     channel: str,
     reach_: Reach | None = None,
     object_type: str | None = None,
-) -> AccessLog | None:
-    """Write one access-log row unless the user is the patient themself."""
+) -> None:
+    """Write one access-log row, at once, unless the user is the patient themself."""
     reach_ = reach_ or NO_REACH
     if reach_.is_self:
         return None
     authenticated = getattr(user, "is_authenticated", False)
     if authenticated and patient is not None and patient.user_id == user.id:
         return None
-    return AccessLog.objects.create(
-        user=user if authenticated else None,
-        user_name=(str(user) if authenticated else "anonymous")[:300],
+    # One row through the list rows' plain INSERT (no model instance, no transaction):
+    # who, then when, on what basis and what. Written at once, never deferred to an
+    # enclosing one_log_insert: a refusal is logged just before an exception.
+    who = (
+        user.pk if authenticated else None,
+        (str(user) if authenticated else "anonymous")[:300],
         # A patient reading what another shares with them acts as a relative.
-        role=(
+        str(
             Role.RELATIVE
             if authenticated and reach_.basis == AccessLog.Basis.RELATIVE_GRANT
             else (user.role if authenticated else "anonymous")
         ),
-        acting_unit_id=reach_.acting_unit_id,
-        basis=reach_.basis,
-        patient=patient,
-        object_type=object_type or (type(obj).__name__ if obj is not None else "Patient"),
-        object_id=str(getattr(obj, "pk", "") or ""),
-        action=action,
-        outcome=AccessLog.Outcome.ALLOWED if allowed else AccessLog.Outcome.DENIED,
-        channel=channel,
+        str(action),
+        str(AccessLog.Outcome.ALLOWED if allowed else AccessLog.Outcome.DENIED),
+        str(channel),
     )
+    db = connections[router.db_for_write(AccessLog)]
+    _insert_rows(
+        who,
+        [
+            (
+                _AT.get_db_prep_save(timezone.now(), db),
+                str(reach_.basis),
+                reach_.acting_unit_id,
+                patient.pk if patient is not None else None,
+                object_type or (type(obj).__name__ if obj is not None else "Patient"),
+                str(getattr(obj, "pk", "") or ""),
+            )
+        ],
+    )
+    return None
 
 
 def log_list(
