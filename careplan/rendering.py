@@ -130,6 +130,20 @@ def _names() -> tuple[dict[int, str], dict[int, str]]:
     return found
 
 
+# (choices class, language) -> value -> label, as get_FOO_display() gives it.
+_LABELS: dict[tuple[type, str], dict[str, str]] = {}
+
+
+def choice_labels(choices: type) -> dict[str, str]:
+    """A ``TextChoices`` class's labels in the active language, worked out once per
+    process and language (``get_FOO_display()`` translates the label on every call)."""
+    key = (choices, get_language() or "")
+    found = _LABELS.get(key)
+    if found is None:
+        found = _LABELS[key] = {str(v): str(label) for v, label in choices.choices}  # type: ignore[attr-defined]
+    return found
+
+
 def _local(value: datetime) -> datetime:
     return timezone.localtime(value) if timezone.is_aware(value) else value
 

@@ -381,24 +381,26 @@ def notifications_of(user, *, limit: int = 50) -> list[Notification]:
 
 # The overview's fixed queries, compiled once per process (careplan.prepared): on this
 # page of twenty small queries, building the SQL cost more than running it.
-_active_relation = prepared(
-    lambda patient_id: CareRelation.objects.filter(
-        patient_id=patient_id, ended_at__isnull=True
-    ).select_related("patient", "unit")[:1]
+_nurse = ContactNurseAssignment.objects.filter(
+    patient_id=OuterRef("patient_id"), ended_on__isnull=True
 )
-_contact_nurse = prepared(
+_active_relation = prepared(
     lambda patient_id: (
-        ContactNurseAssignment.objects.filter(patient_id=patient_id, ended_on__isnull=True)
-        .select_related("nurse")
-        .only("direct_phone", "nurse_id", "nurse__first_name", "nurse__last_name")[:1]
+        CareRelation.objects.filter(patient_id=patient_id, ended_at__isnull=True)
+        .select_related("patient", "unit")
+        .annotate(
+            nurse_first=Subquery(_nurse.values("nurse__first_name")[:1]),
+            nurse_last=Subquery(_nurse.values("nurse__last_name")[:1]),
+            nurse_phone=Subquery(_nurse.values("direct_phone")[:1]),
+        )[:1]
     )
 )
 
 
 def overview_patient(user, pk) -> Patient | None:
-    """The patient with my acting unit, the responsible unit and the contact nurse (two
-    plain queries: the patient's active care relation with the patient and the unit, and
-    the contact nurse). None when no unit of mine is responsible."""
+    """The patient with my acting unit, the responsible unit and the contact nurse (one
+    query, compiled once: the patient's active care relation with the patient, the unit
+    and the contact nurse). None when no unit of mine is responsible."""
     found = next(iter(_active_relation(patient_id=int(pk))), None)
     if found is None or found.unit_id not in access.staff_unit_ids(user):
         return None
@@ -406,10 +408,9 @@ def overview_patient(user, pk) -> Patient | None:
     patient.acting_unit_id = found.unit_id  # for the log
     patient.responsible_unit_name = found.unit.name
     patient.responsible_unit_phone = found.unit.phone
-    assignment = next(iter(_contact_nurse(patient_id=int(pk))), None)
-    patient.nurse_first = assignment.nurse.first_name if assignment else None
-    patient.nurse_last = assignment.nurse.last_name if assignment else None
-    patient.nurse_phone = assignment.direct_phone if assignment else None
+    patient.nurse_first = found.nurse_first
+    patient.nurse_last = found.nurse_last
+    patient.nurse_phone = found.nurse_phone
     return patient
 
 

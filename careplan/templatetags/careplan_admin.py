@@ -71,3 +71,57 @@ def worklist_rows(items: list[WorkItem]) -> SafeString:
             f"<td>{due}</td></tr>"
         )
     return mark_safe("\n".join(rows))  # noqa: S308 - every value above is escaped
+
+
+def _short_time(value, tz, short: str) -> str:
+    local = value.astimezone(tz)
+    return f'<time datetime="{local.isoformat()}">{escape(dateformat.format(local, short))}</time>'
+
+
+@register.simple_tag
+def overview_threads(threads) -> SafeString:
+    """The patient overview's open threads as ``<li>`` items: subject (a link), how long
+    it has waited for an answer, and the last message (by whom, its start)."""
+    waiting = escape(gettext("waiting for an answer"))
+    since = gettext("for %(age)s")
+    by_patient = escape(gettext("The patient:"))
+    by_team = escape(gettext("The care team:"))
+    to_thread = rendering.route("admin:careplan_messagethread_change")
+    now = timezone.now()
+    items = []
+    for t in threads:
+        wait = (
+            f" – <strong>{waiting}</strong> "
+            f"{escape(since % {'age': timesince(t.awaiting_reply_since, now)})}"
+            if t.awaiting_reply_since
+            else ""
+        )
+        items.append(
+            f'<li><a href="{escape(to_thread(t.pk))}">{escape(t.subject)}</a>{wait}\n'
+            f"      <br><small>{by_patient if t.last_from_patient else by_team}</small> "
+            f"{escape(Truncator(t.last_body or '').chars(200))}</li>"
+        )
+    return mark_safe("\n    ".join(items))  # noqa: S308 - every value above is escaped
+
+
+@register.simple_tag
+def access_log_items(rows) -> SafeString:
+    """The patient overview's last access-log rows as ``<li>`` items: when, who (and
+    their unit), what, the outcome and the channel, in the reader's language."""
+    from careplan.models import AccessLog
+
+    actions = rendering.choice_labels(AccessLog.Action)
+    outcomes = rendering.choice_labels(AccessLog.Outcome)
+    channels = rendering.choice_labels(AccessLog.Channel)
+    short = formats.get_format("SHORT_DATETIME_FORMAT")
+    tz = timezone.get_current_timezone()
+    items = []
+    for row in rows:
+        unit = f" ({escape(str(row.acting_unit))})" if row.acting_unit_id else ""
+        items.append(
+            f"<li>{_short_time(row.at, tz, short)} {escape(row.user_name)}{unit}: "
+            f"{escape(actions.get(row.action, row.action))}, "
+            f"{escape(outcomes.get(row.outcome, row.outcome))}, "
+            f"{escape(channels.get(row.channel, row.channel))}</li>"
+        )
+    return mark_safe("".join(items))  # noqa: S308 - every value above is escaped

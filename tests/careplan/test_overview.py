@@ -133,16 +133,16 @@ def test_the_overview_costs_the_same_for_one_or_three_threads_and_answers(cast, 
     _load(cast, send, 2)
     three = _queries(client, overview_url(cast.patient))
     assert one == three
-    # session, user, the user's units; the patient with acting unit and responsible unit;
-    # the contact nurse; the access-log insert (one row for the page); the plan; the next
+    # session, user, the user's units; the patient with acting unit, responsible unit
+    # and contact nurse; the access-log insert (one row for the page); the plan; the next
     # events; the open calendar change requests with their entries; the questions for the
     # next visit; the open threads with their last message; the open alerts with responses
     # and instruments; the trend's answers; the trend's instruments; the latest needs
     # assessment; the rehab plan, its goals and its interventions; the patient's open
     # comments on it; the care map's flags; relatives with access; the handover; the
-    # access-log tail = 23 (no admin sidebar, so no Django permissions asked:
+    # access-log tail = 22 (no admin sidebar, so no Django permissions asked:
     # careplan.admin_site)
-    assert one == 23
+    assert one == 22
 
 
 # --- The worklist -------------------------------------------------------------------------
