@@ -144,21 +144,25 @@ def alert_items(user, *, limit: int) -> list[WorkItem]:
     ]
 
 
+# The overview shows the most severe, oldest open alerts in full and links the rest.
+OVERVIEW_ALERTS = 5
+
 _open_alerts = prepared(
     lambda patient_id: (
         Alert.objects.worklist()
         .filter(patient_id=patient_id)
-        .select_related("response__instrument")[:10]
+        .select_related("response__instrument")[: OVERVIEW_ALERTS + 1]
     )
 )
 
 
-def open_alerts(patient: Patient) -> list[dict]:
-    """The 10 most severe, oldest open alerts with the score and the answers that raised
-    them, in words (one query: alerts, responses and instruments; the answers are on the
-    response row)."""
+def open_alerts(patient: Patient) -> tuple[list[dict], bool]:
+    """The ``OVERVIEW_ALERTS`` most severe, oldest open alerts with the score and the
+    answers that raised them, in words, and whether there are more (one query: alerts,
+    responses and instruments; the answers are on the response row)."""
     to_item = rendering.route("admin:selfmonitor_alert_acknowledge")  # one reverse() for every row
-    alerts = _open_alerts(patient_id=patient.pk)
+    found = _open_alerts(patient_id=patient.pk)
+    alerts = found[:OVERVIEW_ALERTS]
     return [
         {
             "alert": a,
@@ -174,7 +178,7 @@ def open_alerts(patient: Patient) -> list[dict]:
             "answers": answers_in_words(a.response),
         }
         for a in alerts
-    ]
+    ], len(found) > OVERVIEW_ALERTS
 
 
 CHART_POINTS = 20  # the latest answers per instrument on the overview's charts

@@ -64,6 +64,7 @@ def patient_overview(request: HttpRequest, object_id: str) -> HttpResponse:
     from django.contrib import admin  # the site's context (header, counter, theme)
 
     here = reverse("admin:careplan_patient_overview", args=[patient.pk])
+    alerts, more_alerts = selfmonitor_selectors.open_alerts(patient)
     context = {
         **admin.site.each_context(request),
         "title": gettext("Patient overview"),
@@ -76,7 +77,8 @@ def patient_overview(request: HttpRequest, object_id: str) -> HttpResponse:
         "change_requests": selectors.open_change_requests(patient),
         "visit_questions": selectors.open_visit_questions(patient),
         "threads": selectors.open_threads(patient),
-        "alerts": selfmonitor_selectors.open_alerts(patient),
+        "alerts": alerts,
+        "more_alerts": more_alerts,
         "charts": selfmonitor_selectors.trend_charts(patient),
         "assessment": rehab_selectors.latest_assessment(patient),
         "rehab_plan": rehab_selectors.current_rehab_plan(patient),

@@ -412,3 +412,19 @@ def test_the_alert_page_in_the_admin_shows_the_answers_in_words(cast, send):
         .content.decode()
     )
     assert "9 (0–10" in body and '{"' not in body and "{&#x27;" not in body
+
+
+@pytest.mark.parametrize("n", [5, 6])
+def test_the_most_severe_alerts_are_shown_in_full_and_the_rest_are_linked(cast, send, n):
+    from selfmonitor.selectors import OVERVIEW_ALERTS
+
+    assert OVERVIEW_ALERTS == 5
+    for _i in range(n):
+        high_distress(cast, send)
+    body = en(cast.client("nurse")).get(overview_url(cast.patient)).content.decode()
+    assert body.count("Note on what was done") == 5  # one acknowledge form per card
+    link = f"{reverse('admin:selfmonitor_alert_changelist')}?patient__id__exact={cast.patient.pk}"
+    assert (link in body) is (n > 5)
+    if n > 5:
+        listed = en(cast.client("nurse")).get(link)
+        assert listed.status_code == 200 and len(listed.context["cl"].result_list) == n
