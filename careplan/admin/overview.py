@@ -81,8 +81,9 @@ def patient_overview(request: HttpRequest, object_id: str) -> HttpResponse:
         "more_alerts": more_alerts,
         "charts": selfmonitor_selectors.trend_charts(patient),
         "assessment": rehab_selectors.latest_assessment(patient),
-        "rehab_plan": rehab_selectors.current_rehab_plan(patient),
-        "rehab_comments": rehab_selectors.open_comments(patient),
+        "rehab_plan": (rehab_plan := rehab_selectors.current_rehab_plan(patient)),
+        # Comments are on a rehabilitation plan: none without one (no query).
+        "rehab_comments": rehab_selectors.open_comments(patient) if rehab_plan else [],
         "flags": contacts_selectors.care_map_flags(patient),
         "grants": contacts_selectors.relatives_with_access(patient),
         "handover": contacts_selectors.handover_state(patient),
