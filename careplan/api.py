@@ -280,14 +280,7 @@ class PlanSerializer(serializers.ModelSerializer):
 
 # What PlanSerializer reads (not the patient's contact details, nor the plan's template).
 PLAN_LIST_COLUMNS = (
-    "title",
-    "diagnosis",
-    "phase",
-    "status",
-    "contact_nurse_offered_on",
-    "established_on",
-    "followup_plan",
-    "treatment_summary",
+    *services.PLAN_FIELDS,
     "created_at",
     "updated_at",
     "patient__first_name",
