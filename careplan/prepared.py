@@ -145,8 +145,9 @@ class Prepared:
             with connections[alias].cursor() as cursor:
                 cursor.execute(sql, filled)
                 rows = make_rows(cursor.fetchall())
-            if qs._prefetch_related_lookups:
-                prefetch_related_objects(rows, *qs._prefetch_related_lookups)
+            lookups = qs._prefetch_related_lookups  # type: ignore[union-attr]
+            if lookups:
+                prefetch_related_objects(rows, *lookups)
             return rows
         run = copy.copy(compiler)
         run.connection = connections[alias]  # this thread's connection
@@ -165,7 +166,7 @@ def _rows_maker(qs: QuerySet, compiler, alias: str) -> Callable[[list], list] | 
     The compiler has compiled the query, so its ``select`` and ``klass_info`` are set."""
     iterable = qs._iterable_class
     query = qs.query
-    if qs._known_related_objects or query.combinator:
+    if qs._known_related_objects or query.combinator:  # type: ignore[attr-defined]
         return None
     fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
     if compiler.has_composite_fields(fields):
@@ -197,7 +198,8 @@ def _rows_maker(qs: QuerySet, compiler, alias: str) -> Callable[[list], list] | 
         select_fields = klass_info["select_fields"]
         start, end = select_fields[0], select_fields[-1] + 1
         init_list = [f[0].target.attname for f in compiler.select[start:end]]
-        populators = get_related_populators(klass_info, compiler.select, alias)
+        # Django 5.2's signature (the stubs describe a later one)
+        populators = get_related_populators(klass_info, compiler.select, alias)  # type: ignore[call-arg]
         annotations = list(compiler.annotation_col_map.items())
         from_db = model_cls.from_db
 
