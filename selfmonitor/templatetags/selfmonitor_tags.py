@@ -1,8 +1,9 @@
+from html import escape as _escape
+
 from django import template
 from django.middleware.csrf import get_token
 from django.template.defaultfilters import linebreaksbr
 from django.utils import formats, timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
@@ -25,6 +26,18 @@ def alert_worklist(user):
     return admin_worklists.alert_worklist(user)
 
 
+def escape(value) -> str:
+    """Django's ``escape`` (the same text) without its lazy-string wrapper."""
+    return _escape(str(value))
+
+
+def _lines(value) -> str:
+    """The ``linebreaksbr`` filter: escaped, each line break a ``<br>``."""
+    if isinstance(value, SafeString):
+        return linebreaksbr(value)
+    return escape(value).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+
+
 @register.simple_tag(takes_context=True)
 def alert_cards(context, alerts: list[dict], patient, here: str) -> SafeString:
     """The patient overview's open alerts (``selfmonitor.selectors.open_alerts``), each a
@@ -32,7 +45,8 @@ def alert_cards(context, alerts: list[dict], patient, here: str) -> SafeString:
     that returns to ``here``; written here with every value escaped rather than by a
     template loop (ten cards of some forty template nodes each were a third of the
     overview's rendering)."""
-    token = escape(get_token(context["request"]))
+    # The page's token ({% csrf_token %} writes the same one), else a new one.
+    token = escape(context.get("csrf_token") or get_token(context["request"]))
     answered = escape(gettext("answered"))
     phone_label = escape(gettext("Phone"))
     not_scored = escape(gettext("not scored"))
@@ -62,7 +76,7 @@ def alert_cards(context, alerts: list[dict], patient, here: str) -> SafeString:
         )
         scales = "".join(scale(s) for s in a["scales"])
         answers = "".join(
-            f"<dt>{escape(q['text'])}</dt><dd>{linebreaksbr(q['value'])}</dd>" for q in a["answers"]
+            f"<dt>{escape(q['text'])}</dt><dd>{_lines(q['value'])}</dd>" for q in a["answers"]
         )
         pk = int(alert.pk)
         return (
