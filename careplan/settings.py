@@ -89,7 +89,10 @@ WSGI_APPLICATION = "careplan.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's, with {% load i18n %} keeping literal {% translate %} texts per
+        # language (careplan/template_engine.py, careplan/templatetags/careplan_i18n.py).
+        "BACKEND": "careplan.template_engine.Templates",
+        "NAME": "django",  # engines["django"], as with Django's backend
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -99,9 +102,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            # {% load i18n %} is Django's library with literal {% translate %} texts kept
-            # per language (careplan/templatetags/careplan_i18n.py).
-            "libraries": {"i18n": "careplan.templatetags.careplan_i18n"},
         },
     },
 ]

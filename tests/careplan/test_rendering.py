@@ -212,3 +212,23 @@ def test_date_formatter_writes_what_dateformat_writes(lang):
             write = date_formatter(fmt)
             for value in values:
                 assert write(value) == dateformat.format(value, fmt), (fmt, value)
+
+
+def test_i18n_is_the_caching_library_and_other_label_clashes_still_warn(settings):
+    from django.template import engines as all_engines
+
+    from careplan.template_engine import Templates
+
+    backend = all_engines["django"]
+    assert backend.engine.libraries["i18n"] == "careplan.templatetags.careplan_i18n"
+    assert backend._check_for_template_tags_with_the_same_name() == []
+    other = Templates(
+        {
+            "NAME": "other",
+            "DIRS": [],
+            "APP_DIRS": True,
+            "OPTIONS": {"libraries": {"static": "careplan.templatetags.careplan_i18n"}},
+        }
+    )
+    warnings = other._check_for_template_tags_with_the_same_name()
+    assert [w.id for w in warnings] == ["templates.W003"] and "'static'" in warnings[0].msg
