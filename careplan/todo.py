@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -32,7 +33,23 @@ class Todo:
     started: bool = False
 
 
-# The card's queries that hold no clock, compiled once per process (careplan.prepared).
+# The card's queries, compiled once per process (careplan.prepared): the open
+# questionnaires (``Assignment.objects.open()`` by the database's clock, ``Now()``), each
+# marked if a draft exists, with the instrument's light fields only (its parsed row is
+# shared in the process, as the questionnaire list reads them), the earliest due first.
+_open_questionnaires = prepared(
+    lambda patient_id: Instrument.related_only(
+        Assignment.objects.filter(
+            patient_id=patient_id, status=Assignment.Status.OPEN, expires_at__gt=Now()
+        ).annotate(
+            started=Exists(
+                Response.objects.filter(assignment=OuterRef("pk"), status=Response.Status.DRAFT)
+            )
+        ),
+        "id",
+        "due_at",
+    ).order_by("due_at", "id")
+)
 _rehab_to_agree = prepared(
     lambda plan_id: RehabPlan.objects.filter(care_plan_id=plan_id, agreed_at__isnull=True).only(
         "pk"
@@ -59,17 +76,8 @@ def todo_for_patient(plan: CarePlan, handovers: list[Handover] | None = None) ->
 
     patient = plan.patient
     items: list[Todo] = []
-    drafts = Response.objects.filter(assignment=OuterRef("pk"), status=Response.Status.DRAFT)
     # 1: open questionnaires, the earliest due first, each marked if already started
-    # The instrument's light fields only, its parsed row shared in the process (as the
-    # questionnaire list reads them): not its whole definition per open questionnaire.
-    for assignment in Instrument.attach_parsed(
-        Instrument.related_only(
-            Assignment.objects.open().filter(patient=patient).annotate(started=Exists(drafts)),
-            "id",
-            "due_at",
-        ).order_by("due_at", "id")
-    ):
+    for assignment in Instrument.attach_parsed(_open_questionnaires(patient_id=patient.pk)):
         items.append(
             Todo(
                 kind="questionnaire",

@@ -13,8 +13,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Max, Q
+from django.db.models.functions import Now, TruncDate
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -42,6 +42,7 @@ from .models import (
     CarePlan,
     ContactNurseAssignment,
     Patient,
+    PlanChange,
     PlanSection,
     Role,
     Scope,
@@ -159,6 +160,37 @@ _section_titles = prepared(
         "id", "plan_id", "key", "title_sv", "title_en", "translations"
     )
 )
+# The next three events ("What is next"): upcoming by the database's clock (``Now()``, as
+# ``_is_upcoming``), so the SQL holds no time of its own and compiles once.
+_next_events = prepared(
+    lambda plan_id: (
+        CalendarEvent.objects.filter(plan_id=plan_id)
+        .filter(Q(ends_at__gte=Now()) | Q(ends_at__isnull=True, starts_at__gte=Now()))
+        .only("id", "plan_id", "kind", "title", "starts_at", "ends_at", "location", "note")
+        .order_by("starts_at", "id")[:3]
+    )
+)
+# The changes since the patient last looked at the plan, not their own, with who made
+# them: newer than the patient's mark read in the same query (``plan_detail`` runs it
+# only when there is a mark; ``CarePlan.changes_since``).
+_changes_since_seen = prepared(
+    lambda plan_id, user_id: (
+        PlanChange.objects.filter(plan_id=plan_id, at__gt=F("plan__patient__last_seen_plan_at"))
+        .exclude(by_id=user_id)
+        .select_related("by")
+        .only(
+            "id",
+            "plan_id",
+            "at",
+            "by_id",
+            "what",
+            "section_key",
+            "by__first_name",
+            "by__last_name",
+            "by__email",
+        )[:CHANGES_SHOWN]
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -192,14 +224,6 @@ class Shared:
 
 def _is_upcoming(now) -> Q:
     return Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now)
-
-
-def _upcoming_events(plan: CarePlan) -> QuerySet[CalendarEvent]:
-    return (
-        CalendarEvent.objects.filter(plan=plan)
-        .filter(_is_upcoming(timezone.now()))
-        .order_by("starts_at", "id")
-    )
 
 
 def _plan_context(plan: CarePlan) -> dict:
@@ -320,9 +344,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # see no to-do card: the card's tag reads the one it shows).
     handovers = plan_handovers(patient.pk) if shared.is_self else None
     if shared.is_self:
-        changes = list(
-            plan.changes_since(patient.last_seen_plan_at).exclude(by=request.user)[:CHANGES_SHOWN]
-        )
+        if patient.last_seen_plan_at is not None:
+            changes = _changes_since_seen(plan_id=plan.pk, user_id=request.user.pk)
         # The patient has now seen the plan (only the patient moves this mark). The mark
         # only decides which changes are new: with none to show it need not move (no
         # write on every visit), as the next visit shows the same changes either way.
@@ -333,7 +356,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         nurse=nurse,
         unit=unit,
         urgent_unit=unit,
-        upcoming=list(_upcoming_events(plan)[:3]) if shared.calendar else [],
+        upcoming=_next_events(plan_id=plan.pk) if shared.calendar else [],
         sections=_section_titles(plan_id=plan.pk) if shared.sections else [],
         changes=changes,
         first_visit=shared.is_self and patient.last_seen_plan_at is None,
