@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, router
-from django.db.models import F, IntegerField, Model, OuterRef, QuerySet, Subquery, Value
+from django.db.models import F, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Now, TruncDate
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -189,16 +190,27 @@ def reach(user, patient: Patient) -> Reach:
     return NO_REACH
 
 
+# A relative's active grants (``RelativeGrant.objects.active()``: not revoked, valid until
+# today or later, "today" by the database's clock in the site's time zone, so the SQL
+# holds no date of its own), compiled once per process (careplan.prepared).
+_active_grants = prepared(
+    lambda relative_id: (
+        RelativeGrant.objects.filter(relative_id=relative_id, revoked_at__isnull=True)
+        .filter(
+            Q(valid_until__isnull=True)
+            | Q(valid_until__gte=TruncDate(Now(), tzinfo=timezone.get_default_timezone()))
+        )
+        .only("id", "patient_id", "scopes", "last_seen_at")
+        .order_by("id")
+    )
+)
+
+
 def _relative_reach(user, patient: Patient) -> Reach:
     # All of the user's active grants in one query (a relative has a few): the one from
     # this patient decides, and the header's "Messages" check (``shares_messages``) is
     # answered from the same rows instead of a query of its own.
-    grants = list(
-        RelativeGrant.objects.active()
-        .filter(relative=user)
-        .only("id", "patient_id", "scopes", "last_seen_at")
-        .order_by("id")
-    )
+    grants = _active_grants(relative_id=user.pk)
     _remember_shares_messages(user, (g.scopes for g in grants))
     grant = next((g for g in grants if g.patient_id == patient.pk), None)
     if grant is None:
