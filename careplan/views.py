@@ -31,7 +31,7 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import reswap, retarget
 
-from contacts.templatetags.contacts_handover import plan_handovers
+from contacts.templatetags.contacts_handover import handovers_read
 
 from . import access, pdf, services
 from .forms import CalendarEventForm
@@ -49,9 +49,9 @@ from .models import (
     UnitLink,
     VisitQuestion,
 )
-from .prepared import prepared
+from .prepared import prepared, together
 from .selectors import visit_questions as selected
-from .todo import todo_for_patient
+from .todo import todo_for_patient, todo_reads
 
 Action = AccessLog.Action
 
@@ -330,38 +330,53 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     shared: Shared = ctx["shared"]
     patient = plan.patient
 
+    # Everything the page reads after the access check, in one round trip (careplan.
+    # prepared.together): the parts this reader sees, and for the patient the handovers
+    # (for the handover card and the to-do card), the changes since the last visit (only
+    # with a mark to compare with) and the to-do card's reads.
+    reads = {}
+    if shared.contact_nurse:
+        reads["nurse"] = _contact_card.bind(patient_id=patient.pk)
+    if shared.is_self or shared.contact_nurse:
+        # The handover card (others than the patient see the latest one only).
+        reads["handovers"] = handovers_read(patient.pk, latest=not shared.is_self)
+    if shared.is_self and patient.last_seen_plan_at is not None:
+        reads["changes"] = _changes_since_seen.bind(plan_id=plan.pk, user_id=request.user.pk)
+    if shared.calendar:
+        reads["upcoming"] = _next_events.bind(plan_id=plan.pk)
+    if shared.sections:
+        reads["sections"] = _section_titles.bind(plan_id=plan.pk)
+    if shared.is_self:
+        reads.update(todo_reads(plan))
+    rows = dict(zip(reads, together(*reads.values()), strict=True))
+
     nurse = unit = None
     if shared.contact_nurse:
-        nurse = next(iter(_contact_card(patient_id=patient.pk)), None)
+        nurse = next(iter(rows["nurse"]), None)
         if nurse is None:
             relation = patient.responsible_relation()
             unit = relation.unit if relation else None
         else:
             unit = nurse.unit
 
-    changes = []
-    # The patient's handovers, read once for the handover card and the to-do card (others
-    # see no to-do card: the card's tag reads the one it shows).
-    handovers = plan_handovers(patient.pk) if shared.is_self else None
-    if shared.is_self:
-        if patient.last_seen_plan_at is not None:
-            changes = _changes_since_seen(plan_id=plan.pk, user_id=request.user.pk)
+    handovers = rows.get("handovers")
+    changes = rows.get("changes", [])
+    if shared.is_self and (changes or patient.last_seen_plan_at is None):
         # The patient has now seen the plan (only the patient moves this mark). The mark
         # only decides which changes are new: with none to show it need not move (no
         # write on every visit), as the next visit shows the same changes either way.
-        if changes or patient.last_seen_plan_at is None:
-            Patient.objects.filter(pk=patient.pk).update(last_seen_plan_at=timezone.now())
+        Patient.objects.filter(pk=patient.pk).update(last_seen_plan_at=timezone.now())
 
     ctx.update(
         nurse=nurse,
         unit=unit,
         urgent_unit=unit,
-        upcoming=_next_events(plan_id=plan.pk) if shared.calendar else [],
-        sections=_section_titles(plan_id=plan.pk) if shared.sections else [],
+        upcoming=rows.get("upcoming", []),
+        sections=rows.get("sections", []),
         changes=changes,
         first_visit=shared.is_self and patient.last_seen_plan_at is None,
         handovers=handovers,
-        todo=todo_for_patient(plan, handovers) if shared.is_self else [],
+        todo=todo_for_patient(plan, handovers, rows) if shared.is_self else [],
         not_shared=[str(label) for part, label in NOT_SHARED_TEXT if not getattr(shared, part)]
         if shared.is_relative
         else [],
