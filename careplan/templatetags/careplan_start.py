@@ -4,6 +4,8 @@ is what the template wrote (the same texts, escaping and whitespace)."""
 
 from __future__ import annotations
 
+import re
+
 from django import template
 from django.template.loader import get_template
 from django.utils import timezone
@@ -13,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from careplan import content
-from careplan.rendering import time_tag, url
+from careplan.rendering import fixed_html, time_tag, url
 from careplan.templatetags.careplan_tags import (
     calendar_events,
     genitive,
@@ -25,6 +27,8 @@ from careplan.templatetags.careplan_tags import (
 )
 
 register = template.Library()
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+\Z")
 
 
 # The start page's fixed texts per language (``plan_start``): some 30 ``{% translate %}``
@@ -108,8 +112,14 @@ def _todo_card(context, texts: dict[str, str]) -> str:
     else:
         out.append(f'\n  <p class="muted">{texts["nothing_waits"]}</p>\n  ')
     out.append(
-        f'\n  <p><a class="button button--primary" href="{escape(url("symptom_new"))}">'
-        f"{texts['symptom']}</a></p>\n</section>\n\n"
+        fixed_html(
+            "start:symptom",
+            0,
+            lambda _pk: (
+                '\n  <p><a class="button button--primary" '
+                f'href="{escape(url("symptom_new"))}">{texts["symptom"]}</a></p>\n</section>\n\n'
+            ),
+        )
     )
     return "".join(out)
 
@@ -161,15 +171,27 @@ def _sections_part(context, texts: dict[str, str]) -> str:
     ]
     sections = context.get("sections")
     page = content.reader_language(context.get("LANGUAGE_CODE"))
+    same = page == content.reader_language()  # ``section.title`` is in ``page``'s language
+    dirs: dict[str, str] = {}
+    # ``url("plan_section", plan.pk, key)`` for each key, from one reverse (keys are slugs).
+    before, mark, after = url("plan_section", plan.pk, "section-key-mark").rpartition(
+        "section-key-mark"
+    )
     for section in sections or ():
         shown = content.shown(section, "title", page)
-        attrs = (
-            f' lang="{escape(shown.lang)}" dir="{escape(shown.dir)}"' if shown.lang != page else ""
+        attrs = ""
+        if shown.lang != page:
+            if shown.lang not in dirs:
+                dirs[shown.lang] = escape(shown.dir)
+            attrs = f' lang="{escape(shown.lang)}" dir="{dirs[shown.lang]}"'
+        title = shown.text if same else section.title
+        key = section.key
+        link = (
+            f"{before}{key}{after}"
+            if mark and _SLUG.match(key)
+            else url("plan_section", plan.pk, key)
         )
-        out.append(
-            f'\n    <li><a href="{escape(url("plan_section", plan.pk, section.key))}"{attrs}>'
-            f"{escape(section.title)}</a></li>\n    "
-        )
+        out.append(f'\n    <li><a href="{escape(link)}"{attrs}>{escape(title)}</a></li>\n    ')
     if not sections:
         out.append(f"\n    <li>{texts['no_text']}</li>\n    ")
     out.append("\n  </ul>\n\n  ")
@@ -185,8 +207,14 @@ def _sections_part(context, texts: dict[str, str]) -> str:
             f'  <div class="prose">{plan_text(plan.followup_plan)}</div>\n  '
         )
     out.append(
-        f'\n\n  <p><a class="button" href="{escape(url("plan_pdf", plan.pk))}">'
-        f"{texts['print']}</a></p>\n</section>\n"
+        fixed_html(
+            "start:print",
+            plan.pk,
+            lambda pk: (
+                f'\n\n  <p><a class="button" href="{escape(url("plan_pdf", pk))}">'
+                f"{texts['print']}</a></p>\n</section>\n"
+            ),
+        )
     )
     return "".join(out)
 
@@ -303,25 +331,59 @@ def plan_start(context) -> SafeString:
         else:
             out.append(f"\n  <p>{texts['nothing_booked']}</p>\n  ")
         out.append(
-            f'\n  <p><a class="button" href="{escape(url("plan_calendar", plan.pk))}">'
-            f"{texts['open_calendar']}</a></p>\n</section>\n"
+            fixed_html(
+                "start:calendar",
+                plan.pk,
+                lambda pk: (
+                    f'\n  <p><a class="button" href="{escape(url("plan_calendar", pk))}">'
+                    f"{texts['open_calendar']}</a></p>\n</section>\n"
+                ),
+            )
         )
     out.append("\n\n")
-    if shares_questionnaires(plan):
-        label = texts["your_questionnaires"] if is_self else texts["questionnaire_results"]
+    questionnaires = shares_questionnaires(plan)
+    if questionnaires:
         out.append(
-            '\n<section aria-labelledby="questionnaires-title">\n'
-            f'  <h2 id="questionnaires-title">{texts["questionnaires"]}</h2>\n'
-            f'  <p><a class="button" href="{escape(url("selfmonitor_list", plan.pk))}">'
-            f"{label}</a></p>\n</section>\n"
+            fixed_html(
+                "start:questionnaires",
+                plan.pk,
+                lambda pk: _questionnaires_part(pk, is_self),
+                is_self,
+            )
         )
     out.append("\n\n")
     if shared.sections:
         out.append(_sections_part(context, texts))
     out.append("\n\n")
-    if shared.rehab_plan:
+    rehab = shared.rehab_plan
+    out.append(
+        fixed_html(
+            "start:links", plan.pk, lambda pk: _links_part(pk, rehab, is_self), rehab, is_self
+        )
+    )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+def _questionnaires_part(pk: int, is_self: bool) -> str:
+    """The questionnaires' link (``fixed_html``: the plan's id and the site's texts)."""
+    texts = _start_texts()
+    label = texts["your_questionnaires"] if is_self else texts["questionnaire_results"]
+    return (
+        '\n<section aria-labelledby="questionnaires-title">\n'
+        f'  <h2 id="questionnaires-title">{texts["questionnaires"]}</h2>\n'
+        f'  <p><a class="button" href="{escape(url("selfmonitor_list", pk))}">'
+        f"{label}</a></p>\n</section>\n"
+    )
+
+
+def _links_part(pk: int, rehab: bool, is_self: bool) -> str:
+    """The page's last links: the rehabilitation plan, the patient's other pages
+    (``fixed_html``: the plan's id and the site's texts)."""
+    texts = _start_texts()
+    out = []
+    if rehab:
         out.append(
-            f'\n<p><a class="button" href="{escape(url("rehab_plan", plan.pk))}">'
+            f'\n<p><a class="button" href="{escape(url("rehab_plan", pk))}">'
             f"{texts['rehab']}</a></p>\n"
         )
     out.append("\n\n")
@@ -334,4 +396,4 @@ def plan_start(context) -> SafeString:
             f"{texts['shared_with_me']}</a></p>\n"
         )
     out.append("\n")
-    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+    return "".join(out)
