@@ -617,13 +617,21 @@ def plan_for(
     return plan
 
 
+_section_with_plan = prepared(
+    lambda pk: PlanSection.objects.select_related("plan__patient").filter(pk=pk)
+)
+
+
 def section_for(
     user, pk, *, write: bool = False, channel: str = Channel.WEB, action: str | None = None
 ) -> PlanSection:
-    try:
-        section = PlanSection.objects.select_related("plan__patient").get(pk=pk)
-    except PlanSection.DoesNotExist:
-        raise Http404 from None
+    # Compiled once per process for an int id, as ``plan_for``'s plan.
+    if isinstance(pk, int) and not isinstance(pk, bool):
+        section = next(iter(_section_with_plan(pk=pk)), None)
+    else:
+        section = PlanSection.objects.select_related("plan__patient").filter(pk=pk).first()
+    if section is None:
+        raise Http404
     section.reach = authorize(  # type: ignore[attr-defined]  # the reader's reach, not a field
         user,
         section.plan.patient,

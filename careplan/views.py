@@ -160,6 +160,20 @@ _section_titles = prepared(
         "id", "plan_id", "key", "title_sv", "title_en", "translations"
     )
 )
+# The section page's fixed queries: the section's id by its plan and key, and the care
+# unit's links for a section's key (the units caring for the patient now).
+_section_id = prepared(
+    lambda plan_id, key: PlanSection.objects.filter(plan_id=plan_id, key=key).values_list(
+        "pk", flat=True
+    )[:1]
+)
+_unit_links = prepared(
+    lambda section_key, patient_id: UnitLink.objects.filter(
+        section_key=section_key,
+        unit__care_relations__patient_id=patient_id,
+        unit__care_relations__ended_at__isnull=True,
+    ).order_by("title")
+)
 # The next three events ("What is next"): upcoming by the database's clock (``Now()``, as
 # ``_is_upcoming``), so the SQL holds no time of its own and compiles once.
 _next_events = prepared(
@@ -387,21 +401,17 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def plan_section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
-    section_id = (
-        PlanSection.objects.filter(plan_id=pk, key=key).values_list("pk", flat=True).first()
-    )
+    section_id = next(iter(_section_id(plan_id=pk, key=key)), None)
     if section_id is None:
         raise Http404
     section = access.section_for(request.user, section_id)
     plan = section.plan
     plan.reach = section.reach
-    links = UnitLink.objects.filter(
-        section_key=section.key,
-        unit__care_relations__patient_id=plan.patient_id,
-        unit__care_relations__ended_at__isnull=True,
-    ).order_by("title")
-    siblings = list(
-        plan.sections.only("id", "plan_id", "key", "title_sv", "title_en", "translations")
+    # The care unit's links for this section and the plan's other sections (the pager),
+    # in one round trip (careplan.prepared.together).
+    links, siblings = together(
+        _unit_links.bind(section_key=section.key, patient_id=plan.patient_id),
+        _section_titles.bind(plan_id=plan.pk),
     )
     index = next((i for i, s in enumerate(siblings) if s.pk == section.pk), 0)
     return render(
@@ -410,7 +420,7 @@ def plan_section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         {
             **_plan_context(plan),
             "section": section,
-            "links": list(links),
+            "links": links,
             "previous": siblings[index - 1] if index > 0 else None,
             "next": siblings[index + 1] if index + 1 < len(siblings) else None,
         },

@@ -327,6 +327,28 @@ def test_a_section_shows_the_responsible_units_local_links_for_that_section(cast
     assert "Annan enhet" not in body
 
 
+@pytest.mark.parametrize("n", [1, 3])
+def test_the_section_page_query_count_is_pinned(cast, django_assert_num_queries, n):
+    for i in range(n):
+        UnitLink.objects.create(
+            unit=cast.unit, section_key="treatment", title=f"Länk {i}", url="https://example.org/"
+        )
+    url = reverse("plan_section", args=[cast.plan.pk, "treatment"])
+    patient, relative = cast.client("patient"), cast.client("relative")
+    patient.get(url), relative.get(url)  # warm up: session activity stamps
+
+    # 1 session, 2 user, 3 the section's id by plan and key, 4 the section with its plan
+    # and patient (section_for), 5 one round trip of two reads: the unit's links for
+    # the section, the plan's section titles (the pager).
+    with django_assert_num_queries(5) as captured:
+        body = patient.get(url).content.decode()
+    assert body.count("Länk ") == n
+    assert captured.captured_queries[4]["sql"].count("; SELECT ") == 1
+    # A relative: as the patient, with 5 the active grants and 6 INSERT access log.
+    with django_assert_num_queries(7):
+        assert relative.get(url).status_code == 200
+
+
 def test_a_section_follows_the_active_language(cast):
     client = cast.client("patient")
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
