@@ -626,6 +626,7 @@ def section_for(
     user, pk, *, write: bool = False, channel: str = Channel.WEB, action: str | None = None
 ) -> PlanSection:
     # Compiled once per process for an int id, as ``plan_for``'s plan.
+    section: PlanSection | None
     if isinstance(pk, int) and not isinstance(pk, bool):
         section = next(iter(_section_with_plan(pk=pk)), None)
     else:
