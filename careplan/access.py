@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, router
-from django.db.models import F, IntegerField, Model, OuterRef, QuerySet, Subquery, Value
+from django.db.models import F, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Now, TruncDate
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,7 +44,7 @@ from .models import (
     StaffMembership,
     User,
 )
-from .prepared import prepared
+from .prepared import prepared, together
 
 Channel = AccessLog.Channel
 Action = AccessLog.Action
@@ -153,7 +154,9 @@ def require_care_map_writer(by, patient: Patient) -> None:
     require_patient_self(by, patient)
 
 
-def reach(user, patient: Patient) -> Reach:
+def reach(user, patient: Patient, *, grants: list[RelativeGrant] | None = None) -> Reach:
+    """What ``user`` may do with ``patient``'s record. ``grants``: a relative's active
+    grants when the caller read them already (``plan_for``, with the plan)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return NO_REACH
     if user.role == Role.PATIENT:
@@ -167,7 +170,7 @@ def reach(user, patient: Patient) -> Reach:
             )
         # One person, two roles: a patient may also read what another patient shared with
         # them as a relative (same account; see README, "Log in with e-ID").
-        return _relative_reach(user, patient)
+        return _relative_reach(user, patient, grants)
     if user.role == Role.STAFF:
         units = staff_unit_ids(user)
         unit_id = (
@@ -185,20 +188,32 @@ def reach(user, patient: Patient) -> Reach:
             scopes=frozenset(Scope.values),
         )
     if user.role == Role.RELATIVE:
-        return _relative_reach(user, patient)
+        return _relative_reach(user, patient, grants)
     return NO_REACH
 
 
-def _relative_reach(user, patient: Patient) -> Reach:
-    # All of the user's active grants in one query (a relative has a few): the one from
-    # this patient decides, and the header's "Messages" check (``shares_messages``) is
-    # answered from the same rows instead of a query of its own.
-    grants = list(
-        RelativeGrant.objects.active()
-        .filter(relative=user)
+# A relative's active grants (``RelativeGrant.objects.active()``: not revoked, valid until
+# today or later, "today" by the database's clock in the site's time zone, so the SQL
+# holds no date of its own), compiled once per process (careplan.prepared).
+_active_grants = prepared(
+    lambda relative_id: (
+        RelativeGrant.objects.filter(relative_id=relative_id, revoked_at__isnull=True)
+        .filter(
+            Q(valid_until__isnull=True)
+            | Q(valid_until__gte=TruncDate(Now(), tzinfo=timezone.get_default_timezone()))
+        )
         .only("id", "patient_id", "scopes", "last_seen_at")
         .order_by("id")
     )
+)
+
+
+def _relative_reach(user, patient: Patient, grants: list[RelativeGrant] | None = None) -> Reach:
+    # All of the user's active grants in one query (a relative has a few): the one from
+    # this patient decides, and the header's "Messages" check (``shares_messages``) is
+    # answered from the same rows instead of a query of its own.
+    if grants is None:
+        grants = _active_grants(relative_id=user.pk)
     _remember_shares_messages(user, (g.scopes for g in grants))
     grant = next((g for g in grants if g.patient_id == patient.pk), None)
     if grant is None:
@@ -423,11 +438,12 @@ def authorize(
     channel: str,
     scope: str | None,
     action: str | None = None,
+    grants: list[RelativeGrant] | None = None,
 ) -> Reach:
     """The one access check: decide, write the access-log row, return the reach or raise
     (no relation: Http404; read-only relation asked to write: PermissionDenied). Every
-    app's helpers (rehab, selfmonitor, contacts) call this."""
-    r = reach(user, patient)
+    app's helpers (rehab, selfmonitor, contacts) call this. ``grants``: see ``reach``."""
+    r = reach(user, patient, grants=grants)
     action = action or (Action.UPDATE if write else Action.VIEW)
     if not r.covers(scope):
         log_access(
@@ -592,26 +608,50 @@ def plan_for(
     # (careplan.prepared: every plan page starts here); the plan's template is not read
     # by any caller (no join). An id that is not an int goes through the ORM as before.
     plan: CarePlan | None
+    grants = None
     if isinstance(pk, int) and not isinstance(pk, bool):
-        plan = next(iter(_plan_with_patient(pk=pk)), None)
+        if getattr(user, "is_authenticated", False) and user.role == Role.RELATIVE:
+            # A relative's grants decide: read with the plan, in one round trip.
+            rows, grants = together(
+                _plan_with_patient.bind(pk=pk), _active_grants.bind(relative_id=user.pk)
+            )
+            plan = next(iter(rows), None)
+        else:
+            plan = next(iter(_plan_with_patient(pk=pk)), None)
     else:
         plan = CarePlan.objects.select_related("patient").filter(pk=pk).first()
     if plan is None:
         raise Http404
     # The caller may show parts by scope: ``plan.reach.covers(Scope.CALENDAR)``.
     plan.reach = authorize(  # type: ignore[attr-defined]  # the reader's reach, not a field
-        user, plan.patient, plan, write=write, channel=channel, scope=scope, action=action
+        user,
+        plan.patient,
+        plan,
+        write=write,
+        channel=channel,
+        scope=scope,
+        action=action,
+        grants=grants,
     )
     return plan
+
+
+_section_with_plan = prepared(
+    lambda pk: PlanSection.objects.select_related("plan__patient").filter(pk=pk)
+)
 
 
 def section_for(
     user, pk, *, write: bool = False, channel: str = Channel.WEB, action: str | None = None
 ) -> PlanSection:
-    try:
-        section = PlanSection.objects.select_related("plan__patient").get(pk=pk)
-    except PlanSection.DoesNotExist:
-        raise Http404 from None
+    # Compiled once per process for an int id, as ``plan_for``'s plan.
+    section: PlanSection | None
+    if isinstance(pk, int) and not isinstance(pk, bool):
+        section = next(iter(_section_with_plan(pk=pk)), None)
+    else:
+        section = PlanSection.objects.select_related("plan__patient").filter(pk=pk).first()
+    if section is None:
+        raise Http404
     section.reach = authorize(  # type: ignore[attr-defined]  # the reader's reach, not a field
         user,
         section.plan.patient,

@@ -23,6 +23,18 @@ SQL and the same parameters both times, and each value must appear in the parame
 or ``ImproperlyConfigured`` is raised. A query that reads the clock or the user's units
 (``timezone.now()``, ``staff_unit_ids``) cannot be prepared this way: the check stops
 it before it could run with a value of another request.
+
+``together`` runs several prepared reads in one round trip (PostgreSQL with psycopg 3's
+client-side binding: one ``execute`` of statements separated by ``;``, each result set
+read in turn), for a page that reads a few independent things once it knows whose they
+are::
+
+    card, sections = together(
+        _contact_card.bind(patient_id=7), _section_titles.bind(plan_id=3)
+    )
+
+Each call into the driver costs about 100 µs of CPU whatever the rows; elsewhere
+(SQLite) the reads run one after the other, with the same rows.
 """
 
 from __future__ import annotations
@@ -31,7 +43,7 @@ import copy
 import operator
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
@@ -49,6 +61,9 @@ _SENTINEL_BASE = -7_340_021_000_000
 
 
 Value = int | str | tuple[int, ...] | tuple[str, ...]
+# A compiled query: the queryset, its compiler, the SQL, the parameters, where each value
+# goes in them, and what makes the rows (None: the ORM's own way).
+Entry = tuple[QuerySet, Any, str, tuple, dict[int, tuple], Any]
 
 
 class Prepared:
@@ -59,7 +74,7 @@ class Prepared:
     def __init__(self, build: Callable[..., QuerySet], names: tuple[str, ...]):
         self.build = build
         self.names = names
-        self._compiled: dict[tuple, tuple[QuerySet, Any, str, tuple, dict[int, tuple], Any]] = {}
+        self._compiled: dict[tuple, Entry] = {}
         self._lock = threading.Lock()
         self._model_cls: Any = None
 
@@ -111,6 +126,32 @@ class Prepared:
     def __call__(self, *, using: str | None = None, **values: Value) -> list:
         """The rows for these values (a list: the compiled SQL cannot take more filters,
         so no queryset is handed out to chain them onto)."""
+        ready = self._ready(using, values)
+        if isinstance(ready, list):
+            return ready
+        alias, entry, filled = ready
+        qs, compiler, sql, _params, _positions, make_rows = entry
+        if make_rows is not None:
+            with connections[alias].cursor() as cursor:
+                cursor.execute(sql, filled)
+                return _finish(qs, make_rows, cursor.fetchall())
+        run = copy.copy(compiler)
+        run.connection = connections[alias]  # this thread's connection
+        run.as_sql = lambda *args, **kwargs: (sql, filled)
+        query = qs.query.clone()
+        query.get_compiler = lambda *args, **kwargs: run  # type: ignore[method-assign]
+        result: Any = qs._chain()  # type: ignore[attr-defined]  # a QuerySet's own API
+        result._query = query  # not the ``query`` setter: it resets a values_list's rows
+        return list(result)
+
+    def bind(self, *, using: str | None = None, **values: Value) -> Bound:
+        """This query with these values, to run with others in one round trip
+        (``together``)."""
+        return Bound(self, values, using)
+
+    def _ready(self, using: str | None, values: dict[str, Value]) -> list | tuple[str, Entry, list]:
+        """The database alias, the compiled entry and the parameters filled in for these
+        values; or the rows themselves, when the values compile to no SQL."""
         if set(values) != set(self.names):
             raise TypeError(f"prepared(): give exactly {self.names}, got {sorted(values)}")
         shape: list[tuple[str, int | None]] = []
@@ -137,26 +178,71 @@ class Prepared:
             with self._lock:
                 entry = self._compiled.get(key) or self._compile(alias, tuple(shape))
                 self._compiled[key] = entry
-        qs, compiler, sql, params, positions, make_rows = entry
+        _qs, _compiler, _sql, params, positions, _make_rows = entry
         filled = list(params)
         for i, (name, k) in positions.items():
             filled[i] = values[name] if k is None else values[name][k]  # type: ignore[index]
-        if make_rows is not None:
-            with connections[alias].cursor() as cursor:
-                cursor.execute(sql, filled)
-                rows = make_rows(cursor.fetchall())
-            lookups = qs._prefetch_related_lookups  # type: ignore[union-attr]
-            if lookups:
-                prefetch_related_objects(rows, *lookups)
-            return rows
-        run = copy.copy(compiler)
-        run.connection = connections[alias]  # this thread's connection
-        run.as_sql = lambda *args, **kwargs: (sql, filled)
-        query = qs.query.clone()
-        query.get_compiler = lambda *args, **kwargs: run  # type: ignore[method-assign]
-        result: Any = qs._chain()  # type: ignore[union-attr]  # a QuerySet's own API
-        result._query = query  # not the ``query`` setter: it resets a values_list's rows
-        return list(result)
+        return alias, entry, filled
+
+
+class Bound(NamedTuple):
+    """A prepared query with its values (``Prepared.bind``)."""
+
+    query: Prepared
+    values: dict[str, Value]
+    using: str | None
+
+
+def _finish(qs: QuerySet, make_rows: Callable[[list], list], fetched: list) -> list:
+    rows = make_rows(fetched)
+    lookups = qs._prefetch_related_lookups  # type: ignore[attr-defined]
+    if lookups:
+        prefetch_related_objects(rows, *lookups)
+    return rows
+
+
+def _takes_statements_together(connection) -> bool:
+    """Whether one ``execute`` may carry several statements with parameters and give a
+    result set for each: PostgreSQL through psycopg 3 with client-side binding (Django's
+    default); not server-side binding (a prepared statement is one statement), psycopg 2
+    (the last result only) or SQLite (one statement per call)."""
+    if connection.vendor != "postgresql":
+        return False
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    options = connection.settings_dict.get("OPTIONS") or {}
+    return is_psycopg3 and options.get("server_side_binding") is not True
+
+
+def together(*calls: Bound) -> list[list]:
+    """The rows of several prepared reads (``query.bind(**values)``), in order, read in
+    one round trip to the database: their SQL sent as one ``execute`` of statements
+    separated by ``;``, each result set read in turn (rows made as ``Prepared`` makes
+    them). A page of eight small reads pays for one call into the driver instead of
+    eight. Where the database cannot take statements together (``SQLite``), or a read
+    takes the ORM's own way, each runs on its own, with the same rows."""
+    results: list[list | None] = [None] * len(calls)
+    batches: dict[str, list[tuple[int, Any, list]]] = {}
+    for i, call in enumerate(calls):
+        ready = call.query._ready(call.using, call.values)
+        if isinstance(ready, list):
+            results[i] = ready
+            continue
+        alias, entry, filled = ready
+        if entry[5] is None or not _takes_statements_together(connections[alias]):
+            results[i] = call.query(using=call.using, **call.values)
+            continue
+        batches.setdefault(alias, []).append((i, entry, filled))
+    for alias, batch in batches.items():
+        sql = "; ".join(entry[2] for _i, entry, _filled in batch)
+        params = [value for _i, _entry, filled in batch for value in filled]
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            for n, (i, entry, _filled) in enumerate(batch):
+                if n:
+                    cursor.nextset()
+                results[i] = _finish(entry[0], entry[5], cursor.fetchall())
+    return results  # type: ignore[return-value]  # every call has its rows now
 
 
 def _rows_maker(qs: QuerySet, compiler, alias: str) -> Callable[[list], list] | None:

@@ -131,6 +131,24 @@ def url(name: str, *args) -> str:
     return "".join(out)
 
 
+# (name, language, script prefix, URLconf, flags) -> HTML with ``_MARK`` for the plan's id.
+_FIXED: dict[tuple, str] = {}
+
+
+def fixed_html(name: str, plan_pk: int, build: Callable[[int], str], *flags) -> str:
+    """``build(plan_pk)`` for HTML that holds nothing but the site's texts and links with
+    the plan's id in them (a menu, a row of buttons): built once per process, language,
+    script prefix, URLconf and ``flags`` (what decides it besides the id) with a stand-in
+    id, then given this plan's. Never for a patient's data."""
+    key = (name, get_language(), get_script_prefix(), get_urlconf(), *flags)
+    found = _FIXED.get(key)
+    if found is None:
+        if len(_FIXED) > 2000:
+            _FIXED.clear()
+        found = _FIXED[key] = build(_MARK)
+    return found.replace(str(_MARK), str(int(plan_pk)))
+
+
 # Language -> the month and weekday names as the ``date`` filter writes them (F, l).
 _NAMES: dict[str, tuple[dict[int, str], dict[int, str]]] = {}
 
@@ -144,6 +162,11 @@ def _names() -> tuple[dict[int, str], dict[int, str]]:
             {n: str(name) for n, name in WEEKDAYS.items()},
         )
     return found
+
+
+def month_names() -> dict[int, str]:
+    """The month names of the active language as the ``date`` filter writes them (F)."""
+    return _names()[0]
 
 
 # (choices class, language) -> value -> label, as get_FOO_display() gives it.
@@ -199,8 +222,9 @@ def event_items(
 
     where, change, remove = escape(_("Where:")), escape(_("Change")), escape(_("Remove"))
     booked, ask = escape(_("Booked by your care team.")), escape(_("Ask for a change"))
-    edit_url, delete_url = route("event_edit", plan_pk), route("event_delete", plan_pk)
-    ask_url = route("event_change_request", plan_pk)
+    if actions:  # the buttons' links, one reverse() each (none for a list without them)
+        edit_url, delete_url = route("event_edit", plan_pk), route("event_delete", plan_pk)
+        ask_url = route("event_change_request", plan_pk)
     kinds: dict[str, str] = {}
     choices: dict | None = None
 

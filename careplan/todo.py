@@ -1,9 +1,11 @@
 """The patient's "to do" card at the top of the start page: nothing waits unseen.
 
 Read-only selectors over the other apps' models (imported inside the function so the
-core app does not depend on them at import time). Four queries, whatever the number of
+core app does not depend on them at import time). Four reads, whatever the number of
 rows: open questionnaires with their drafts, the rehabilitation plan, a draft handover
-(none when the start page passes its handovers), unread message threads.
+(none when the start page passes its handovers), unread message threads; the three
+prepared ones in one round trip (``careplan.prepared.together``), with the start page's
+own reads when it runs them (``todo_reads``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -20,7 +23,7 @@ from rehab.models import RehabPlan
 from selfmonitor.models import Assignment, Instrument, Response
 
 from .models import CarePlan, MessageThread
-from .prepared import prepared
+from .prepared import Bound, prepared, together
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,23 @@ class Todo:
     started: bool = False
 
 
-# The card's queries that hold no clock, compiled once per process (careplan.prepared).
+# The card's queries, compiled once per process (careplan.prepared): the open
+# questionnaires (``Assignment.objects.open()`` by the database's clock, ``Now()``), each
+# marked if a draft exists, with the instrument's light fields only (its parsed row is
+# shared in the process, as the questionnaire list reads them), the earliest due first.
+_open_questionnaires = prepared(
+    lambda patient_id: Instrument.related_only(
+        Assignment.objects.filter(
+            patient_id=patient_id, status=Assignment.Status.OPEN, expires_at__gt=Now()
+        ).annotate(
+            started=Exists(
+                Response.objects.filter(assignment=OuterRef("pk"), status=Response.Status.DRAFT)
+            )
+        ),
+        "id",
+        "due_at",
+    ).order_by("due_at", "id")
+)
 _rehab_to_agree = prepared(
     lambda plan_id: RehabPlan.objects.filter(care_plan_id=plan_id, agreed_at__isnull=True).only(
         "pk"
@@ -51,25 +70,35 @@ _unread_answers = prepared(
 )
 
 
-def todo_for_patient(plan: CarePlan, handovers: list[Handover] | None = None) -> list[Todo]:
+def todo_reads(plan: CarePlan) -> dict[str, Bound]:
+    """The card's three reads, for the caller to run with its own in one round trip
+    (``careplan.prepared.together``; the start page does) and give to
+    ``todo_for_patient`` as ``rows``."""
+    return {
+        "questionnaires": _open_questionnaires.bind(patient_id=plan.patient_id),
+        "rehab": _rehab_to_agree.bind(plan_id=plan.pk),
+        "unread": _unread_answers.bind(patient_id=plan.patient_id),
+    }
+
+
+def todo_for_patient(
+    plan: CarePlan,
+    handovers: list[Handover] | None = None,
+    rows: dict[str, list] | None = None,
+) -> list[Todo]:
     """What waits for the patient of ``plan``, most pressing first. ``handovers``: the
     patient's handovers newest first, when the caller read them already (the start page
     does, for its handover card: ``contacts_handover.plan_handovers``); a draft among
-    them is the one the query below would find."""
+    them is the one the query below would find. ``rows``: the results of ``todo_reads``
+    when the caller ran them (else they are read here, together)."""
 
     patient = plan.patient
+    if rows is None:
+        reads = todo_reads(plan)
+        rows = dict(zip(reads, together(*reads.values()), strict=True))
     items: list[Todo] = []
-    drafts = Response.objects.filter(assignment=OuterRef("pk"), status=Response.Status.DRAFT)
     # 1: open questionnaires, the earliest due first, each marked if already started
-    # The instrument's light fields only, its parsed row shared in the process (as the
-    # questionnaire list reads them): not its whole definition per open questionnaire.
-    for assignment in Instrument.attach_parsed(
-        Instrument.related_only(
-            Assignment.objects.open().filter(patient=patient).annotate(started=Exists(drafts)),
-            "id",
-            "due_at",
-        ).order_by("due_at", "id")
-    ):
+    for assignment in Instrument.attach_parsed(rows["questionnaires"]):
         items.append(
             Todo(
                 kind="questionnaire",
@@ -80,7 +109,7 @@ def todo_for_patient(plan: CarePlan, handovers: list[Handover] | None = None) ->
             )
         )
     # 2: a rehabilitation plan not yet looked at and agreed
-    rehab = next(iter(_rehab_to_agree(plan_id=plan.pk)), None)
+    rehab = next(iter(rows["rehab"]), None)
     if rehab is not None:
         items.append(
             Todo(
@@ -112,7 +141,7 @@ def todo_for_patient(plan: CarePlan, handovers: list[Handover] | None = None) ->
             )
         )
     # 4: answers from the care team not yet read
-    for thread in _unread_answers(patient_id=patient.pk):
+    for thread in rows["unread"]:
         items.append(
             Todo(
                 kind="message",

@@ -13,8 +13,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Max, Q
+from django.db.models.functions import Now, TruncDate
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -31,7 +31,7 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import reswap, retarget
 
-from contacts.templatetags.contacts_handover import plan_handovers
+from contacts.templatetags.contacts_handover import handovers_read
 
 from . import access, pdf, services
 from .forms import CalendarEventForm
@@ -42,15 +42,16 @@ from .models import (
     CarePlan,
     ContactNurseAssignment,
     Patient,
+    PlanChange,
     PlanSection,
     Role,
     Scope,
     UnitLink,
     VisitQuestion,
 )
-from .prepared import prepared
+from .prepared import prepared, together
 from .selectors import visit_questions as selected
-from .todo import todo_for_patient
+from .todo import todo_for_patient, todo_reads
 
 Action = AccessLog.Action
 
@@ -159,6 +160,51 @@ _section_titles = prepared(
         "id", "plan_id", "key", "title_sv", "title_en", "translations"
     )
 )
+# The section page's fixed queries: the section's id by its plan and key, and the care
+# unit's links for a section's key (the units caring for the patient now).
+_section_id = prepared(
+    lambda plan_id, key: PlanSection.objects.filter(plan_id=plan_id, key=key).values_list(
+        "pk", flat=True
+    )[:1]
+)
+_unit_links = prepared(
+    lambda section_key, patient_id: UnitLink.objects.filter(
+        section_key=section_key,
+        unit__care_relations__patient_id=patient_id,
+        unit__care_relations__ended_at__isnull=True,
+    ).order_by("title")
+)
+# The next three events ("What is next"): upcoming by the database's clock (``Now()``, as
+# ``_is_upcoming``), so the SQL holds no time of its own and compiles once.
+_next_events = prepared(
+    lambda plan_id: (
+        CalendarEvent.objects.filter(plan_id=plan_id)
+        .filter(Q(ends_at__gte=Now()) | Q(ends_at__isnull=True, starts_at__gte=Now()))
+        .only("id", "plan_id", "kind", "title", "starts_at", "ends_at", "location", "note")
+        .order_by("starts_at", "id")[:3]
+    )
+)
+# The changes since the patient last looked at the plan, not their own, with who made
+# them: newer than the patient's mark read in the same query (``plan_detail`` runs it
+# only when there is a mark; ``CarePlan.changes_since``).
+_changes_since_seen = prepared(
+    lambda plan_id, user_id: (
+        PlanChange.objects.filter(plan_id=plan_id, at__gt=F("plan__patient__last_seen_plan_at"))
+        .exclude(by_id=user_id)
+        .select_related("by")
+        .only(
+            "id",
+            "plan_id",
+            "at",
+            "by_id",
+            "what",
+            "section_key",
+            "by__first_name",
+            "by__last_name",
+            "by__email",
+        )[:CHANGES_SHOWN]
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -192,14 +238,6 @@ class Shared:
 
 def _is_upcoming(now) -> Q:
     return Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now)
-
-
-def _upcoming_events(plan: CarePlan) -> QuerySet[CalendarEvent]:
-    return (
-        CalendarEvent.objects.filter(plan=plan)
-        .filter(_is_upcoming(timezone.now()))
-        .order_by("starts_at", "id")
-    )
 
 
 def _plan_context(plan: CarePlan) -> dict:
@@ -306,39 +344,53 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     shared: Shared = ctx["shared"]
     patient = plan.patient
 
+    # Everything the page reads after the access check, in one round trip (careplan.
+    # prepared.together): the parts this reader sees, and for the patient the handovers
+    # (for the handover card and the to-do card), the changes since the last visit (only
+    # with a mark to compare with) and the to-do card's reads.
+    reads = {}
+    if shared.contact_nurse:
+        reads["nurse"] = _contact_card.bind(patient_id=patient.pk)
+    if shared.is_self or shared.contact_nurse:
+        # The handover card (others than the patient see the latest one only).
+        reads["handovers"] = handovers_read(patient.pk, latest=not shared.is_self)
+    if shared.is_self and patient.last_seen_plan_at is not None:
+        reads["changes"] = _changes_since_seen.bind(plan_id=plan.pk, user_id=request.user.pk)
+    if shared.calendar:
+        reads["upcoming"] = _next_events.bind(plan_id=plan.pk)
+    if shared.sections:
+        reads["sections"] = _section_titles.bind(plan_id=plan.pk)
+    if shared.is_self:
+        reads.update(todo_reads(plan))
+    rows = dict(zip(reads, together(*reads.values()), strict=True))
+
     nurse = unit = None
     if shared.contact_nurse:
-        nurse = next(iter(_contact_card(patient_id=patient.pk)), None)
+        nurse = next(iter(rows["nurse"]), None)
         if nurse is None:
             relation = patient.responsible_relation()
             unit = relation.unit if relation else None
         else:
             unit = nurse.unit
 
-    changes = []
-    # The patient's handovers, read once for the handover card and the to-do card (others
-    # see no to-do card: the card's tag reads the one it shows).
-    handovers = plan_handovers(patient.pk) if shared.is_self else None
-    if shared.is_self:
-        changes = list(
-            plan.changes_since(patient.last_seen_plan_at).exclude(by=request.user)[:CHANGES_SHOWN]
-        )
+    handovers = rows.get("handovers")
+    changes = rows.get("changes", [])
+    if shared.is_self and (changes or patient.last_seen_plan_at is None):
         # The patient has now seen the plan (only the patient moves this mark). The mark
         # only decides which changes are new: with none to show it need not move (no
         # write on every visit), as the next visit shows the same changes either way.
-        if changes or patient.last_seen_plan_at is None:
-            Patient.objects.filter(pk=patient.pk).update(last_seen_plan_at=timezone.now())
+        Patient.objects.filter(pk=patient.pk).update(last_seen_plan_at=timezone.now())
 
     ctx.update(
         nurse=nurse,
         unit=unit,
         urgent_unit=unit,
-        upcoming=list(_upcoming_events(plan)[:3]) if shared.calendar else [],
-        sections=_section_titles(plan_id=plan.pk) if shared.sections else [],
+        upcoming=rows.get("upcoming", []),
+        sections=rows.get("sections", []),
         changes=changes,
         first_visit=shared.is_self and patient.last_seen_plan_at is None,
         handovers=handovers,
-        todo=todo_for_patient(plan, handovers) if shared.is_self else [],
+        todo=todo_for_patient(plan, handovers, rows) if shared.is_self else [],
         not_shared=[str(label) for part, label in NOT_SHARED_TEXT if not getattr(shared, part)]
         if shared.is_relative
         else [],
@@ -349,21 +401,17 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def plan_section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
-    section_id = (
-        PlanSection.objects.filter(plan_id=pk, key=key).values_list("pk", flat=True).first()
-    )
+    section_id = next(iter(_section_id(plan_id=pk, key=key)), None)
     if section_id is None:
         raise Http404
     section = access.section_for(request.user, section_id)
     plan = section.plan
     plan.reach = section.reach
-    links = UnitLink.objects.filter(
-        section_key=section.key,
-        unit__care_relations__patient_id=plan.patient_id,
-        unit__care_relations__ended_at__isnull=True,
-    ).order_by("title")
-    siblings = list(
-        plan.sections.only("id", "plan_id", "key", "title_sv", "title_en", "translations")
+    # The care unit's links for this section and the plan's other sections (the pager),
+    # in one round trip (careplan.prepared.together).
+    links, siblings = together(
+        _unit_links.bind(section_key=section.key, patient_id=plan.patient_id),
+        _section_titles.bind(plan_id=plan.pk),
     )
     index = next((i for i, s in enumerate(siblings) if s.pk == section.pk), 0)
     return render(
@@ -372,7 +420,7 @@ def plan_section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         {
             **_plan_context(plan),
             "section": section,
-            "links": list(links),
+            "links": links,
             "previous": siblings[index - 1] if index > 0 else None,
             "next": siblings[index + 1] if index + 1 < len(siblings) else None,
         },

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from careplan import content
 from careplan.eid.adapter import providers_for
 from careplan.models import CalendarEvent, CarePlan, RelativeGrant, Scope
-from careplan.rendering import event_items, url
+from careplan.rendering import event_items, fixed_html, url
 
 register = template.Library()
 
@@ -42,9 +42,19 @@ PHASE_TEXT = {
 }
 
 
+# (language, phase) -> the phase in plain words, translated once per process.
+_PHASE_TEXTS: dict[tuple[str, str], str] = {}
+
+
 @register.filter
 def phase_text(plan: CarePlan) -> str:
-    return str(PHASE_TEXT.get(plan.phase, plan.get_phase_display()))
+    key = (get_language() or "", plan.phase)
+    found = _PHASE_TEXTS.get(key)
+    if found is None:
+        found = str(PHASE_TEXT.get(plan.phase, plan.get_phase_display()))
+        if len(_PHASE_TEXTS) < 200:
+            _PHASE_TEXTS[key] = found
+    return found
 
 
 @register.filter
@@ -459,14 +469,9 @@ def plan_top(context) -> SafeString:
     def current(key: str) -> str:
         return ' aria-current="page"' if active == key else ""
 
-    # The texts (outside the f-strings below, where makemessages would not see them).
-    read_only, menu_label = escape(_("Read only")), escape(_("Care plan"))
-    start, calendar = escape(_("Start")), escape(_("Calendar"))
-    questionnaires, rehabilitation = escape(_("Questionnaires")), escape(_("Rehabilitation"))
-    care_map, my_questions = escape(_("Care map")), escape(_("My questions"))
-    messages_label, print_label = escape(_("Messages")), escape(_("Print"))
     out = []
     if part("is_relative"):
+        read_only = escape(_("Read only"))
         patient = context.get("patient")
         name = escape(getattr(patient, "first_name", "") or "")
         banner = _(
@@ -476,35 +481,49 @@ def plan_top(context) -> SafeString:
             '\n<p class="banner banner--readonly">\n'
             f"  <strong>{read_only}</strong> –\n  {banner}\n</p>\n"
         )
-    items = [
-        f'<li><a href="{escape(url("plan_detail", plan.pk))}"{current("start")}>{start}</a></li>',
-        f'<li><a href="{escape(url("plan_calendar", plan.pk))}"{current("calendar")}>'
-        f"{calendar}</a></li>"
-        if part("calendar")
-        else "",
-        f'<li><a href="{escape(url("selfmonitor_list", plan.pk))}"{current("questionnaires")}>'
-        f"{questionnaires}</a></li>"
-        if part("questionnaires")
-        else "",
-        f'<li><a href="{escape(url("rehab_plan", plan.pk))}"{current("rehab")}>'
-        f"{rehabilitation}</a></li>"
-        if part("rehab_plan")
-        else "",
-        f'<li><a href="{escape(url("care_map"))}">{care_map}</a></li>\n'
-        f'    <li><a href="{escape(url("visit_questions"))}">{my_questions}</a></li>'
-        if part("is_self")
-        else "",
-        f'<li><a href="{escape(url("message_list"))}">{messages_label}</a></li>'
-        if part("is_self") or (part("is_relative") and part("messages"))
-        else "",
-        f'<li><a href="{escape(url("plan_pdf", plan.pk))}">{print_label}'
-        '<span class="visually-hidden"> (PDF)</span></a></li>'
-        if part("sections")
-        else "",
-    ]
-    out.append(
-        f'\n<nav class="plan-nav" aria-label="{menu_label}">\n  <ul>\n    '
-        + "\n    ".join(items)
-        + "\n  </ul>\n</nav>\n"
-    )
+
+    def nav(pk: int) -> str:
+        # The texts (outside the f-strings below, where makemessages would not see them).
+        menu_label = escape(_("Care plan"))
+        start, calendar = escape(_("Start")), escape(_("Calendar"))
+        questionnaires, rehabilitation = escape(_("Questionnaires")), escape(_("Rehabilitation"))
+        care_map, my_questions = escape(_("Care map")), escape(_("My questions"))
+        messages_label, print_label = escape(_("Messages")), escape(_("Print"))
+        items = [
+            f'<li><a href="{escape(url("plan_detail", pk))}"{current("start")}>{start}</a></li>',
+            f'<li><a href="{escape(url("plan_calendar", pk))}"{current("calendar")}>'
+            f"{calendar}</a></li>"
+            if part("calendar")
+            else "",
+            f'<li><a href="{escape(url("selfmonitor_list", pk))}"{current("questionnaires")}>'
+            f"{questionnaires}</a></li>"
+            if part("questionnaires")
+            else "",
+            f'<li><a href="{escape(url("rehab_plan", pk))}"{current("rehab")}>'
+            f"{rehabilitation}</a></li>"
+            if part("rehab_plan")
+            else "",
+            f'<li><a href="{escape(url("care_map"))}">{care_map}</a></li>\n'
+            f'    <li><a href="{escape(url("visit_questions"))}">{my_questions}</a></li>'
+            if part("is_self")
+            else "",
+            f'<li><a href="{escape(url("message_list"))}">{messages_label}</a></li>'
+            if part("is_self") or (part("is_relative") and part("messages"))
+            else "",
+            f'<li><a href="{escape(url("plan_pdf", pk))}">{print_label}'
+            '<span class="visually-hidden"> (PDF)</span></a></li>'
+            if part("sections")
+            else "",
+        ]
+        return (
+            f'\n<nav class="plan-nav" aria-label="{menu_label}">\n  <ul>\n    '
+            + "\n    ".join(items)
+            + "\n  </ul>\n</nav>\n"
+        )
+
+    # The menu holds the plan's id and the site's texts only: made once per language and
+    # parts shown (careplan.rendering.fixed_html).
+    flags = ("calendar", "questionnaires", "rehab_plan", "is_self", "is_relative", "messages")
+    shown = (active, *(part(name) for name in flags), part("sections"))
+    out.append(fixed_html("plan_top", plan.pk, nav, *shown))
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from careplan.prepared import prepared
+from careplan.prepared import Bound, prepared
 from contacts.models import Handover, HandoverState
 
 register = template.Library()
@@ -48,6 +48,13 @@ def _shown(patient_id: int):
 # Compiled once per process (careplan.prepared): on every plan start page.
 _shown_handovers = prepared(lambda patient_id: _shown(patient_id))
 _latest_handover = prepared(lambda patient_id: _shown(patient_id)[:1])
+
+
+def handovers_read(patient_id: int, *, latest: bool = False) -> Bound:
+    """``plan_handovers`` (or, ``latest``, the one ``handover_status`` shows to others
+    than the patient) as a read to run with others (``careplan.prepared.together``); its
+    rows can be given to ``handover_status`` as ``handovers``."""
+    return (_latest_handover if latest else _shown_handovers).bind(patient_id=patient_id)
 
 
 def plan_handovers(patient_id: int) -> list[Handover]:

@@ -170,3 +170,46 @@ def test_prefetched_rows_are_the_orms(cast, django_assert_num_queries):
         (patient,) = compiled(patient_id=cast.patient.pk)
         relations = list(patient.care_relations.all())
     assert relations == list(CareRelation.objects.filter(patient=cast.patient)) and relations
+
+
+def test_reads_together_are_one_round_trip_with_each_reads_rows(cast, django_assert_num_queries):
+    """``together``: several prepared reads in one execute on PostgreSQL (each result set
+    read in turn), the same rows as each run on its own, in the order given; an empty
+    tuple (no SQL) and a read that takes the ORM's own way (a union) still come back."""
+    from django.db import connection
+
+    from careplan.prepared import together
+
+    f.covered_plan(cast.other_unit)
+    union = prepared(
+        lambda unit_id: (
+            CareRelation.objects.filter(unit_id=unit_id)
+            .order_by()
+            .values_list("id", flat=True)
+            .union(
+                CareRelation.objects.filter(unit_id=unit_id).order_by().values_list("id", flat=True)
+            )
+        )
+    )
+    calls = [
+        _relation.bind(patient_id=cast.patient.pk),
+        _names.bind(unit_id=cast.unit.pk),
+        _in_units.bind(units=()),
+        _relation.bind(patient_id=0),
+        _names.bind(unit_id=cast.other_unit.pk),
+    ]
+    expected = [call.query(**call.values) for call in calls]
+    one_trip = connection.vendor == "postgresql"
+    with django_assert_num_queries(1 if one_trip else 4) as captured:
+        rows = together(*calls)
+    assert rows == expected and rows[0] and rows[1] and rows[4] and rows[3] == []
+    assert rows[0][0].unit.name == expected[0][0].unit.name  # related objects came along
+    if one_trip:
+        assert captured.captured_queries[0]["sql"].count("; SELECT ") == 3
+    with django_assert_num_queries(2 if one_trip else 3):
+        mixed = together(union.bind(unit_id=cast.unit.pk), *calls[:2])
+    assert mixed[1:] == expected[:2]
+    assert sorted(mixed[0]) == sorted(
+        CareRelation.objects.filter(unit_id=cast.unit.pk).values_list("id", flat=True)
+    )
+    assert together() == []

@@ -90,9 +90,10 @@ def test_the_relative_reads_the_calendar_without_any_edit_controls(cast):
         ("patient", 5),
         # ... plus 4 the nurse's units, 5 the care relation, 6 INSERT access log.
         ("nurse", 8),
-        # ... plus 4 the relative's active grants (also whether any shares messages,
-        # for the header's "Messages" link), 5 INSERT access log.
-        ("relative", 7),
+        # ... with 3 the plan and the relative's active grants in one round trip (the
+        # grants also say whether any shares messages, for the header's "Messages"
+        # link), plus 4 INSERT access log.
+        ("relative", 6),
     ],
 )
 def test_calendar_query_count_is_pinned(cast, django_assert_num_queries, who, queries, n):

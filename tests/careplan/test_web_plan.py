@@ -211,19 +211,26 @@ def _fill(cast, n: int):
         PlanChange.objects.create(plan=cast.plan, by=cast.nurse, what=f"Ändring {i}")
 
 
+def _statements(sql: str) -> int:
+    """The statements of one round trip (``careplan.prepared.together``)."""
+    return sql.count("; SELECT ") + 1
+
+
 @pytest.mark.parametrize("n", [1, 3])
 def test_plan_detail_query_count_for_the_patient_is_pinned(cast, django_assert_num_queries, n):
     client = cast.client("patient")
     _detail(cast, "patient", client)  # warm up: session activity stamp, last-seen mark
     _fill(cast, n)
 
-    # 1 session, 2 user, 3 plan + patient + template (plan_for), 4 contact nurse with
-    # nurse and unit, 5 the patient's open and accepted handovers (the handover card and
-    # the to-do card's draft waiting for needs and wishes), 6 changes since the last visit
-    # with author, 7 UPDATE last seen, 8-10 the to-do card (open questionnaires with
-    # drafts, the rehab plan, unread answers), 11 next three events, 12 section titles.
-    with django_assert_num_queries(12):
+    # 1 session, 2 user, 3 plan + patient (plan_for), 4 one round trip of eight reads
+    # (careplan.prepared.together): contact nurse with nurse and unit, the patient's open
+    # and accepted handovers (the handover card and the to-do card's draft waiting for
+    # needs and wishes), changes since the last visit with author, next three events,
+    # section titles, the to-do card's open questionnaires with drafts, rehab plan and
+    # unread answers; 5 UPDATE last seen.
+    with django_assert_num_queries(5) as captured:
         response = _detail(cast, "patient", client)
+    assert _statements(captured.captured_queries[3]["sql"]) == 8
     assert response.content.decode().count("Ändring") == n
 
 
@@ -236,8 +243,8 @@ def test_a_visit_with_nothing_new_since_the_last_leaves_the_mark_alone(
     mark = cast.patient.last_seen_plan_at
     assert mark is not None
 
-    # As above without 7, the UPDATE of the last-seen mark: nothing new to mark as seen.
-    with django_assert_num_queries(11):
+    # As above without 5, the UPDATE of the last-seen mark: nothing new to mark as seen.
+    with django_assert_num_queries(4):
         body = _detail(cast, "patient", client).content.decode()
     cast.patient.refresh_from_db()
     assert cast.patient.last_seen_plan_at == mark
@@ -251,10 +258,11 @@ def test_plan_detail_query_count_for_the_nurse_is_pinned(cast, django_assert_num
     _fill(cast, n)
 
     # 1 session, 2 user, 3 plan (plan_for), 4 the nurse's units, 5 the active care
-    # relation in them, 6 INSERT access log, 7 contact nurse, 8 the latest handover,
-    # 9 next events, 10 sections.
-    with django_assert_num_queries(10):
+    # relation in them, 6 INSERT access log, 7 one round trip of four reads: contact
+    # nurse, the latest handover, next events, sections.
+    with django_assert_num_queries(7) as captured:
         response = _detail(cast, "nurse", client)
+    assert _statements(captured.captured_queries[6]["sql"]) == 4
     assert response.content.decode().count("Extra ") == n
 
 
@@ -264,12 +272,14 @@ def test_plan_detail_query_count_for_a_relative_is_pinned(cast, django_assert_nu
     _detail(cast, "relative", client)
     _fill(cast, n)
 
-    # 1 session, 2 user, 3 plan, 4 the relative's active grants (this patient's decides;
-    # the header's "Messages" link reads whether any shares messages from the same rows),
-    # 5 INSERT access log, 6 contact nurse, 7 the latest handover, 8 next events,
-    # 9 sections.
-    with django_assert_num_queries(9):
+    # 1 session, 2 user, 3 one round trip: the plan and the relative's active grants
+    # (this patient's decides; the header's "Messages" link reads whether any shares
+    # messages from the same rows), 4 INSERT access log, 5 one round trip of four reads:
+    # contact nurse, the latest handover, next events, sections.
+    with django_assert_num_queries(5) as captured:
         _detail(cast, "relative", client)
+    assert _statements(captured.captured_queries[2]["sql"]) == 2
+    assert _statements(captured.captured_queries[4]["sql"]) == 4
 
 
 # --- Sections -------------------------------------------------------------------------------
@@ -316,6 +326,28 @@ def test_a_section_shows_the_responsible_units_local_links_for_that_section(cast
     assert "Parkering" in body
     assert "Annat avsnitt" not in body
     assert "Annan enhet" not in body
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_the_section_page_query_count_is_pinned(cast, django_assert_num_queries, n):
+    for i in range(n):
+        UnitLink.objects.create(
+            unit=cast.unit, section_key="treatment", title=f"Länk {i}", url="https://example.org/"
+        )
+    url = reverse("plan_section", args=[cast.plan.pk, "treatment"])
+    patient, relative = cast.client("patient"), cast.client("relative")
+    patient.get(url), relative.get(url)  # warm up: session activity stamps
+
+    # 1 session, 2 user, 3 the section's id by plan and key, 4 the section with its plan
+    # and patient (section_for), 5 one round trip of two reads: the unit's links for
+    # the section, the plan's section titles (the pager).
+    with django_assert_num_queries(5) as captured:
+        body = patient.get(url).content.decode()
+    assert body.count("Länk ") == n
+    assert captured.captured_queries[4]["sql"].count("; SELECT ") == 1
+    # A relative: as the patient, with 5 the active grants and 6 INSERT access log.
+    with django_assert_num_queries(7):
+        assert relative.get(url).status_code == 200
 
 
 def test_a_section_follows_the_active_language(cast):
