@@ -13,8 +13,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import BooleanField, Count, Max, Q, QuerySet, Value
+from django.db.models.functions import Now, TruncDate
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -382,11 +382,34 @@ def plan_section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
 # --- Calendar ------------------------------------------------------------------------------
 
 
+def _plan_events(plan_id: int):
+    """All upcoming entries and the latest ``PAST_EVENTS_SHOWN`` others, each marked
+    ``upcoming``: one statement, so both halves see the same "now" (the database's
+    ``Now()``, which keeps the compiled SQL free of the time)."""
+    events = CalendarEvent.objects.filter(plan_id=plan_id).select_related("created_by")
+    upcoming = (
+        events.filter(_is_upcoming(Now()))
+        .annotate(upcoming=Value(True, output_field=BooleanField()))
+        .order_by("starts_at", "id")
+    )
+    past = (
+        events.exclude(_is_upcoming(Now()))
+        .annotate(upcoming=Value(False, output_field=BooleanField()))
+        .order_by("-starts_at", "-id")[:PAST_EVENTS_SHOWN]
+    )
+    return upcoming.union(past, all=True)
+
+
+_plan_events_of = prepared(_plan_events)
+
+
 def _calendar_lists(plan: CarePlan, user=None) -> dict:
-    now = timezone.now()
-    events = CalendarEvent.objects.filter(plan=plan).select_related("created_by")
-    upcoming = list(events.filter(_is_upcoming(now)).order_by("starts_at", "id"))
-    past = list(events.exclude(_is_upcoming(now)).order_by("-starts_at", "-id")[:PAST_EVENTS_SHOWN])
+    rows = _plan_events_of(plan_id=plan.pk)
+    # A union's rows come in no promised order: each half sorted as its query orders it.
+    upcoming = sorted((e for e in rows if e.upcoming), key=lambda e: (e.starts_at, e.pk))
+    past = sorted(
+        (e for e in rows if not e.upcoming), key=lambda e: (e.starts_at, e.pk), reverse=True
+    )
     write = plan.reach.write
     for event in (*upcoming, *past):
         # The care team's entries are read-only for the patient, who may ask for a change.
