@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language_bidi
+from django.utils.translation import get_language, get_language_bidi
 
 # Drawn at about its own size on a phone (a 360 px screen leaves ~330 px), so the 12-unit
 # text stays at least 12 px there; the stylesheet caps the width on larger screens.
@@ -36,10 +36,17 @@ def _fmt(value: float) -> str:
     return str(int(value)) if value == int(value) else number_format(value, 1)
 
 
+# The short month names per language, formatted once per process (the same every time).
+_MONTHS: dict[str | None, list[str]] = {}
+
+
 def day_label() -> Callable[[dt.date], str]:
     """``date_format(d, "j M Y")`` for the active language, with the twelve month names
     looked up once: a chart of 200 answers formats 200 dates twice (chart and table)."""
-    months = [date_format(dt.date(2000, m, 1), "M") for m in range(1, 13)]
+    lang = get_language()
+    months = _MONTHS.get(lang)
+    if months is None:
+        months = _MONTHS[lang] = [date_format(dt.date(2000, m, 1), "M") for m in range(1, 13)]
     tz = timezone.get_current_timezone()  # once, not once per date (a thread-local lookup)
 
     def label(d: dt.date) -> str:
@@ -115,10 +122,20 @@ def trend_svg(
     if len(coords) > 1:
         line = " ".join(f"{mirror(x)},{yy:.1f}" for x, yy, *_ in coords)
         parts.append(f'<polyline points="{line}" fill="none" stroke="#005ea5" stroke-width="2.5"/>')
+    # A few distinct values and days: each written once.
+    values: dict = {}
+    days: dict = {}
     for x, yy, when, value in coords:
+        shown = values.get(value)
+        if shown is None:
+            shown = values[value] = _fmt(value)
+        label = day(when)
+        label_html = days.get(label)
+        if label_html is None:
+            label_html = days[label] = escape(label)
         parts.append(
             f'<circle cx="{mirror(x)}" cy="{yy:.1f}" r="4.5" fill="#005ea5">'
-            f"<title>{escape(day(when))}: {_fmt(value)}</title></circle>"
+            f"<title>{label_html}: {shown}</title></circle>"
         )
     if points:
         for x, when in ((LEFT, first), (LEFT + plot_w, last)):

@@ -8,12 +8,14 @@ Every object is reached through ``selfmonitor.access`` (careplan's rules and acc
 from __future__ import annotations
 
 import html
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import connections, router
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Now
 from django.http import Http404, HttpRequest, HttpResponse
@@ -221,19 +223,42 @@ _open_assignments = prepared(
 )
 
 
-# The latest TREND_POINTS answers of one questionnaire (response_trend: patient,
-# instrument_key, submitted_at).
-_trend_points = prepared(
-    lambda patient_id, key: (
-        Response.objects.filter(
-            patient_id=patient_id,
-            instrument_key=key,
-            status=Response.Status.COMPLETED,
-        )
-        .order_by("-submitted_at")
-        .values_list("submitted_at", "scores")[:TREND_POINTS]
+def _trend_points(patient_id: int, key: str) -> list[tuple[datetime | None, dict]]:
+    """The latest ``TREND_POINTS`` answers of one questionnaire as (submitted_at, scores),
+    oldest first: one indexed query (response_trend: patient, instrument_key,
+    submitted_at) whose rows the database gathers into one JSON array. Two hundred rows
+    read one by one cost about 1.1 ms of Python (a timestamp and a JSON document each);
+    one array of them is decoded at once."""
+    connection_for_read = connections[router.db_for_read(Response)]
+    table = connection_for_read.ops.quote_name(Response._meta.db_table)
+    if connection_for_read.vendor == "postgresql":
+        point = "json_build_array(submitted_at, scores) ORDER BY submitted_at"
+        gather = f"json_agg({point})::text"
+    else:  # SQLite: rows in the subquery's order
+        gather = "json_group_array(json_array(submitted_at, json(scores)))"
+    sql = (
+        f"SELECT {gather} FROM (SELECT submitted_at, scores FROM {table} "  # noqa: S608 - names only
+        "WHERE patient_id = %s AND instrument_key = %s AND status = %s "
+        "ORDER BY submitted_at DESC LIMIT %s) AS latest"
     )
-)
+    with connection_for_read.cursor() as cursor:
+        cursor.execute(sql, [patient_id, key, Response.Status.COMPLETED.value, TREND_POINTS])
+        (found,) = cursor.fetchone()
+    points = [(_when(when), scores or {}) for when, scores in (json.loads(found) if found else [])]
+    if connection_for_read.vendor != "postgresql":
+        points.sort(key=lambda p: (p[0] is not None, p[0]))
+    return points
+
+
+def _when(text: str | None) -> datetime | None:
+    """A timestamp as the JSON array writes it (ISO 8601; SQLite's without an offset,
+    in UTC as Django stores it)."""
+    if text is None:
+        return None
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 _answered_by_self = prepared(lambda patient_id: _answered(patient_id, with_prem=True))
 _answered_shown = prepared(lambda patient_id: _answered(patient_id, with_prem=False))
 
@@ -506,9 +531,7 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     # Scale titles and bands in the reader's language (its language version, when there
     # is one). The series is the key's: every language version scores alike.
     instrument = instrument.in_language(get_language())
-    # One indexed query (response_trend: patient, instrument_key, submitted_at).
-    rows = _trend_points(patient_id=plan.patient_id, key=key)
-    rows.reverse()
+    rows = _trend_points(plan.patient_id, key)
     # Local time and the day's label once per answer: each date is written twice (chart
     # and table), and the chart asks for its first and last again.
     day = day_label()
@@ -519,7 +542,7 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     ]
     days = {when: day(when) for when, _scores in rows}
     isos = {when: when.isoformat() for when in days}  # digits, -, :, T, + and . only
-    days_html = {when: escape(label) for when, label in days.items()}
+    days_html = {when: html.escape(label) for when, label in days.items()}  # as escape()
     lang = get_language()
     charts = []
     for scale in instrument.definition.get("scales", []):
