@@ -154,6 +154,11 @@ _open_plans = prepared(
         .only("id", "patient_id", "title", "status")
     )
 )
+_patients_by_name = prepared(
+    lambda patient_ids: Patient.objects.filter(id__in=patient_ids).order_by(
+        "first_name", "last_name", "id"
+    )
+)
 _section_titles = prepared(
     lambda plan_id: PlanSection.objects.filter(plan_id=plan_id).only(
         "id", "plan_id", "key", "title_sv", "title_en", "translations"
@@ -279,8 +284,8 @@ def shared_with_me(request: HttpRequest) -> HttpResponse:
 def _relative_home(request: HttpRequest) -> HttpResponse:
     """The patients who share with this relative, each with their open plan."""
     user = request.user
-    patients = list(
-        access.shared_with(user, scope=access.ANY_SCOPE).order_by("first_name", "last_name", "id")
+    patients = _patients_by_name(
+        patient_ids=tuple(access.shared_patient_ids(user, scope=access.ANY_SCOPE))
     )
     plans: dict[int, CarePlan] = {}
     for plan in _open_plans(patient_ids=tuple(p.pk for p in patients)):
