@@ -387,11 +387,23 @@ def plan_section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
 # --- Calendar ------------------------------------------------------------------------------
 
 
+# What the calendar shows of an entry and of who added it.
+_EVENT_FIELDS = (
+    *("id", "plan_id", "kind", "title", "starts_at", "ends_at", "location", "note"),
+    *("created_by_id", "created_by__first_name", "created_by__last_name"),
+    *("created_by__email", "created_by__title"),
+)
+
+
 def _plan_events(plan_id: int):
     """All upcoming entries and the latest ``PAST_EVENTS_SHOWN`` others, each marked
     ``upcoming``: one statement, so both halves see the same "now" (the database's
     ``Now()``, which keeps the compiled SQL free of the time)."""
-    events = CalendarEvent.objects.filter(plan_id=plan_id).select_related("created_by")
+    events = (
+        CalendarEvent.objects.filter(plan_id=plan_id)
+        .select_related("created_by")
+        .only(*_EVENT_FIELDS)
+    )
     upcoming = (
         events.filter(_is_upcoming(Now()))
         .annotate(upcoming=Value(True, output_field=BooleanField()))
