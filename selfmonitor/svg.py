@@ -118,9 +118,9 @@ def trend_svg(
         x = LEFT + (
             plot_w / 2 if len(points) == 1 else (when - first).total_seconds() / total * plot_w
         )
-        coords.append((x, y(value), when, value))
+        coords.append((mirror(x), f"{y(value):.1f}", when, value))  # as written, once
     if len(coords) > 1:
-        line = " ".join(f"{mirror(x)},{yy:.1f}" for x, yy, *_ in coords)
+        line = " ".join(f"{x},{yy}" for x, yy, *_ in coords)
         parts.append(f'<polyline points="{line}" fill="none" stroke="#005ea5" stroke-width="2.5"/>')
     # A few distinct values and days: each written once.
     values: dict = {}
@@ -134,7 +134,7 @@ def trend_svg(
         if label_html is None:
             label_html = days[label] = escape(label)
         parts.append(
-            f'<circle cx="{mirror(x)}" cy="{yy:.1f}" r="4.5" fill="#005ea5">'
+            f'<circle cx="{x}" cy="{yy}" r="4.5" fill="#005ea5">'
             f"<title>{label_html}: {shown}</title></circle>"
         )
     if points:
