@@ -190,9 +190,9 @@ def reach(user, patient: Patient) -> Reach:
     return NO_REACH
 
 
-# A relative's active grants (``RelativeGrant.objects.active()``, with today in the site's
-# time zone taken from the database's clock so the compiled SQL holds no date): read for
-# every page a relative opens, compiled once per process.
+# A relative's active grants (``RelativeGrant.objects.active()``: not revoked, valid until
+# today or later, "today" by the database's clock in the site's time zone, so the SQL
+# holds no date of its own), compiled once per process (careplan.prepared).
 _active_grants = prepared(
     lambda relative_id: (
         RelativeGrant.objects.filter(relative_id=relative_id, revoked_at__isnull=True)
