@@ -36,17 +36,20 @@ def _fmt(value: float) -> str:
     return str(int(value)) if value == int(value) else number_format(value, 1)
 
 
-# The short month names per language, formatted once per process (the same every time).
-_MONTHS: dict[str | None, list[str]] = {}
+# Language -> the twelve short month names (``date_format(d, "M")``), once per process.
+_SHORT_MONTHS: dict[str, list[str]] = {}
 
 
 def day_label() -> Callable[[dt.date], str]:
     """``date_format(d, "j M Y")`` for the active language, with the twelve month names
-    looked up once: a chart of 200 answers formats 200 dates twice (chart and table)."""
-    lang = get_language()
-    months = _MONTHS.get(lang)
+    looked up once per language: a chart of 200 answers formats 200 dates twice (chart
+    and table)."""
+    lang = get_language() or ""
+    months = _SHORT_MONTHS.get(lang)
     if months is None:
-        months = _MONTHS[lang] = [date_format(dt.date(2000, m, 1), "M") for m in range(1, 13)]
+        months = _SHORT_MONTHS[lang] = [
+            str(date_format(dt.date(2000, m, 1), "M")) for m in range(1, 13)
+        ]
     tz = timezone.get_current_timezone()  # once, not once per date (a thread-local lookup)
 
     def label(d: dt.date) -> str:
