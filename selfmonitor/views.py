@@ -536,13 +536,18 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     # and table), and the chart asks for its first and last again.
     day = day_label()
     tz = timezone.get_current_timezone()
-    rows = [
-        (when.astimezone(tz) if when is not None else timezone.localtime(when), scores)
-        for when, scores in rows
-    ]
-    days = {when: day(when) for when, _scores in rows}
-    isos = {when: when.isoformat() for when in days}  # digits, -, :, T, + and . only
-    days_html = {when: html.escape(label) for when, label in days.items()}  # as escape()
+    days: dict[datetime, str] = {}
+    isos: dict[datetime, str] = {}  # digits, -, :, T, + and . only
+    days_html: dict[datetime, str] = {}  # as escape()
+    local = []
+    for when, scores in rows:
+        when = when.astimezone(tz) if when is not None else timezone.localtime(when)
+        local.append((when, scores))
+        if when not in days:
+            label = days[when] = day(when)
+            isos[when] = when.isoformat()
+            days_html[when] = html.escape(label)
+    rows = local
     lang = get_language()
     charts = []
     for scale in instrument.definition.get("scales", []):
