@@ -534,7 +534,7 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     rows = _trend_points(plan.patient_id, key)
     # Local time and the day's label once per answer: each date is written twice (chart
     # and table), and the chart asks for its first and last again.
-    day = day_label()
+    day, day_html = day_label(), day_label(escaped=True)
     tz = timezone.get_current_timezone()
     days: dict[datetime, str] = {}
     isos: dict[datetime, str] = {}  # digits, -, :, T, + and . only
@@ -544,9 +544,9 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         when = when.astimezone(tz) if when is not None else timezone.localtime(when)
         local.append((when, scores))
         if when not in days:
-            label = days[when] = day(when)
+            days[when] = day(when)
             isos[when] = when.isoformat()
-            days_html[when] = html.escape(label)
+            days_html[when] = day_html(when)
     rows = local
     lang = get_language()
     charts = []
@@ -587,6 +587,7 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                     desc=desc,
                     chart_id=f"chart-{scale['key']}",
                     label=days.__getitem__,
+                    label_html=days_html.__getitem__,
                 )
                 if points
                 else "",
