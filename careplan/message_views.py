@@ -36,6 +36,7 @@ from .models import (
     Notification,
     Patient,
     Role,
+    Scope,
 )
 from .prepared import prepared
 from .templatetags.careplan_tags import shares_messages
@@ -128,6 +129,20 @@ _own_relation = prepared(
 )
 
 
+def _latest_threads(threads):
+    return threads.select_related("patient").order_by("-last_message_at", "-id")[:200]
+
+
+# ``access.threads_for`` for the two roles that list threads here, compiled once per
+# process: the patient's own threads, and a relative's of the patients who share messages.
+_own_threads = prepared(
+    lambda user_id: _latest_threads(MessageThread.objects.filter(patient__user_id=user_id))
+)
+_threads_of = prepared(
+    lambda patient_ids: _latest_threads(MessageThread.objects.filter(patient_id__in=patient_ids))
+)
+
+
 @require_GET
 @login_required
 def message_list(request: HttpRequest) -> HttpResponse:
@@ -136,9 +151,14 @@ def message_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.role == Role.STAFF:
         return redirect("admin:careplan_messagethread_changelist")
-    threads = list(
-        access.threads_for(user).select_related("patient").order_by("-last_message_at", "-id")[:200]
-    )
+    if user.role == Role.PATIENT:
+        threads = _own_threads(user_id=user.pk)
+    elif user.role == Role.RELATIVE:
+        threads = _threads_of(
+            patient_ids=tuple(access.shared_patient_ids(user, scope=Scope.MESSAGES))
+        )
+    else:
+        threads = list(_latest_threads(access.threads_for(user)))
     unit = None
     patient = None
     if user.role == Role.PATIENT:

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Max, Q
+from django.db.models import BooleanField, Count, F, Max, Q, Value
 from django.db.models.functions import Now, TruncDate
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -153,6 +153,11 @@ _open_plans = prepared(
         CarePlan.objects.filter(patient_id__in=patient_ids)
         .exclude(status=CarePlan.Status.CLOSED)
         .only("id", "patient_id", "title", "status")
+    )
+)
+_patients_by_name = prepared(
+    lambda patient_ids: Patient.objects.filter(id__in=patient_ids).order_by(
+        "first_name", "last_name", "id"
     )
 )
 _section_titles = prepared(
@@ -317,8 +322,8 @@ def shared_with_me(request: HttpRequest) -> HttpResponse:
 def _relative_home(request: HttpRequest) -> HttpResponse:
     """The patients who share with this relative, each with their open plan."""
     user = request.user
-    patients = list(
-        access.shared_with(user, scope=access.ANY_SCOPE).order_by("first_name", "last_name", "id")
+    patients = _patients_by_name(
+        patient_ids=tuple(access.shared_patient_ids(user, scope=access.ANY_SCOPE))
     )
     plans: dict[int, CarePlan] = {}
     for plan in _open_plans(patient_ids=tuple(p.pk for p in patients)):
@@ -430,11 +435,46 @@ def plan_section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
 # --- Calendar ------------------------------------------------------------------------------
 
 
+# What the calendar shows of an entry and of who added it.
+_EVENT_FIELDS = (
+    *("id", "plan_id", "kind", "title", "starts_at", "ends_at", "location", "note"),
+    *("created_by_id", "created_by__first_name", "created_by__last_name"),
+    *("created_by__email", "created_by__title"),
+)
+
+
+def _plan_events(plan_id: int):
+    """All upcoming entries and the latest ``PAST_EVENTS_SHOWN`` others, each marked
+    ``upcoming``: one statement, so both halves see the same "now" (the database's
+    ``Now()``, which keeps the compiled SQL free of the time)."""
+    events = (
+        CalendarEvent.objects.filter(plan_id=plan_id)
+        .select_related("created_by")
+        .only(*_EVENT_FIELDS)
+    )
+    upcoming = (
+        events.filter(_is_upcoming(Now()))
+        .annotate(upcoming=Value(True, output_field=BooleanField()))
+        .order_by("starts_at", "id")
+    )
+    past = (
+        events.exclude(_is_upcoming(Now()))
+        .annotate(upcoming=Value(False, output_field=BooleanField()))
+        .order_by("-starts_at", "-id")[:PAST_EVENTS_SHOWN]
+    )
+    return upcoming.union(past, all=True)
+
+
+_plan_events_of = prepared(_plan_events)
+
+
 def _calendar_lists(plan: CarePlan, user=None) -> dict:
-    now = timezone.now()
-    events = CalendarEvent.objects.filter(plan=plan).select_related("created_by")
-    upcoming = list(events.filter(_is_upcoming(now)).order_by("starts_at", "id"))
-    past = list(events.exclude(_is_upcoming(now)).order_by("-starts_at", "-id")[:PAST_EVENTS_SHOWN])
+    rows = _plan_events_of(plan_id=plan.pk)
+    # A union's rows come in no promised order: each half sorted as its query orders it.
+    upcoming = sorted((e for e in rows if e.upcoming), key=lambda e: (e.starts_at, e.pk))
+    past = sorted(
+        (e for e in rows if not e.upcoming), key=lambda e: (e.starts_at, e.pk), reverse=True
+    )
     write = plan.reach.write
     for event in (*upcoming, *past):
         # The care team's entries are read-only for the patient, who may ask for a change.

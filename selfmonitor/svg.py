@@ -40,16 +40,19 @@ def _fmt(value: float) -> str:
 _SHORT_MONTHS: dict[str, list[str]] = {}
 
 
-def day_label() -> Callable[[dt.date], str]:
+def day_label(*, escaped: bool = False) -> Callable[[dt.date], str]:
     """``date_format(d, "j M Y")`` for the active language, with the twelve month names
     looked up once per language: a chart of 200 answers formats 200 dates twice (chart
-    and table)."""
+    and table). ``escaped``: HTML-escaped, as ``escape(label(d))`` (only the month name
+    can hold a character to escape: the rest is digits and spaces)."""
     lang = get_language() or ""
     months = _SHORT_MONTHS.get(lang)
     if months is None:
         months = _SHORT_MONTHS[lang] = [
             str(date_format(dt.date(2000, m, 1), "M")) for m in range(1, 13)
         ]
+    if escaped:
+        months = [escape(m) for m in months]
     tz = timezone.get_current_timezone()  # once, not once per date (a thread-local lookup)
 
     def label(d: dt.date) -> str:
@@ -71,12 +74,15 @@ def trend_svg(
     desc: str,
     chart_id: str,
     label: Callable[[dt.datetime], str] | None = None,
+    label_html: Callable[[dt.datetime], str] | None = None,
     rtl: bool | None = None,
 ) -> SafeString:
     """A line over time with dots, y from ``lo`` to ``hi``, thresholds as dashed lines.
-    ``label`` writes a point's date (default: ``day_label()``); pass local times.
+    ``label`` writes a point's date (default: ``day_label()``); pass local times;
+    ``label_html`` the same escaped (default: ``escape(label(when))``).
     ``rtl``: mirrored for a right-to-left reader (default: the active language's)."""
     day = label or day_label()
+    day_html = label_html or (lambda when: escape(day(when)))
     rtl = get_language_bidi() if rtl is None else rtl
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     span = (hi - lo) or 1
@@ -121,21 +127,26 @@ def trend_svg(
         x = LEFT + (
             plot_w / 2 if len(points) == 1 else (when - first).total_seconds() / total * plot_w
         )
-        coords.append((x, y(value), when, value))
+        coords.append((mirror(x), f"{y(value):.1f}", when, value))  # as written, once
     if len(coords) > 1:
-        line = " ".join(f"{mirror(x)},{yy:.1f}" for x, yy, *_ in coords)
+        line = " ".join(f"{x},{yy}" for x, yy, *_ in coords)
         parts.append(f'<polyline points="{line}" fill="none" stroke="#005ea5" stroke-width="2.5"/>')
+    # A few distinct values: each written once.
+    values: dict = {}
     for x, yy, when, value in coords:
+        shown = values.get(value)
+        if shown is None:
+            shown = values[value] = _fmt(value)
         parts.append(
-            f'<circle cx="{mirror(x)}" cy="{yy:.1f}" r="4.5" fill="#005ea5">'
-            f"<title>{escape(day(when))}: {_fmt(value)}</title></circle>"
+            f'<circle cx="{x}" cy="{yy}" r="4.5" fill="#005ea5">'
+            f"<title>{day_html(when)}: {shown}</title></circle>"
         )
     if points:
         for x, when in ((LEFT, first), (LEFT + plot_w, last)):
             anchor = "start" if x == LEFT else "end"
             parts.append(
                 f'<text x="{mirror(x)}" y="{HEIGHT - 12}" text-anchor="{anchor}" font-size="12" '
-                f'fill="#1a1a1a">{escape(day(when))}</text>'
+                f'fill="#1a1a1a">{day_html(when)}</text>'
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

@@ -85,15 +85,15 @@ def test_the_relative_reads_the_calendar_without_any_edit_controls(cast):
 @pytest.mark.parametrize(
     ("who", "queries"),
     [
-        # 1 session, 2 user, 3 plan (plan_for), 4 upcoming events with author,
-        # 5 past events with author.
-        ("patient", 5),
+        # 1 session, 2 user, 3 plan (plan_for), 4 upcoming and past events with author
+        # (one UNION ALL).
+        ("patient", 4),
         # ... plus 4 the nurse's units, 5 the care relation, 6 INSERT access log.
-        ("nurse", 8),
+        ("nurse", 7),
         # ... with 3 the plan and the relative's active grants in one round trip (the
         # grants also say whether any shares messages, for the header's "Messages"
-        # link), plus 4 INSERT access log.
-        ("relative", 6),
+        # link), 4 the events, 5 INSERT access log.
+        ("relative", 5),
     ],
 )
 def test_calendar_query_count_is_pinned(cast, django_assert_num_queries, who, queries, n):

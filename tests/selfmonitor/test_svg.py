@@ -88,6 +88,20 @@ def test_day_label_writes_what_date_format_writes(language):
             assert label(day) == date_format(day, "j M Y")
 
 
+@pytest.mark.parametrize("language", ["sv", "en", "ar", "fi"])
+def test_an_escaped_day_label_is_the_label_escaped(language):
+    from django.utils import translation
+    from django.utils.html import escape
+
+    from selfmonitor.svg import day_label
+
+    with translation.override(language):
+        label, label_html = day_label(), day_label(escaped=True)
+        for month in range(1, 13):
+            day = dt.datetime(2026, month, 1 + month, 23, 30, tzinfo=dt.UTC)
+            assert label_html(day) == escape(label(day))
+
+
 def test_a_point_shows_its_stockholm_day():
     # 00:15 on 30 November in Stockholm is 23:15 on the 29th in UTC.
     when = dt.datetime(2026, 11, 29, 23, 15, tzinfo=dt.UTC)
