@@ -130,6 +130,11 @@ def _names() -> tuple[dict[int, str], dict[int, str]]:
     return found
 
 
+def month_names() -> dict[int, str]:
+    """The month names of the active language as the ``date`` filter's ``F`` writes them."""
+    return _names()[0]
+
+
 # (choices class, language) -> value -> label, as get_FOO_display() gives it.
 _LABELS: dict[tuple[type, str], dict[str, str]] = {}
 

@@ -9,12 +9,17 @@ each column once per page and writes the same cells, byte for byte (the test
 
 Used by ``templates/admin/change_list.html`` for every change list. A list Django renders
 with more than cells (list_editable forms, a popup picker) goes to Django's own code.
+
+``result_list_html`` writes the whole of ``admin/change_list_results.html`` (the headers
+and the rows) for such a list, byte for byte: the template's loops cost as much as the
+cells did (a model with its own ``change_list_results.html`` keeps its template).
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+import html
 from collections.abc import Callable
 
 from django.conf import settings
@@ -30,10 +35,13 @@ from django.contrib.admin.utils import (
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
+from django.template import defaultfilters
+from django.template.loader import select_template
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat, formats, timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from .. import rendering
 
@@ -170,8 +178,10 @@ class _Links:
 class _LocalTimes:
     """``formats.localize(timezone.template_localtime(value))`` for a page's datetimes:
     the format string is split once per page (Django splits it with a lazily compiled
-    regex per value: two thirds of a datetime cell's cost); each value is still formatted
-    by Django's ``DateFormat``."""
+    regex per value: two thirds of a datetime cell's cost). The format characters of the
+    Swedish format (day, month name, year, hour, minute and their plain number forms) are
+    written here, with the month names of the active language; any other character is
+    Django's ``DateFormat``'s."""
 
     def __init__(self) -> None:
         self.zone = timezone.get_current_timezone() if settings.USE_TZ else None
@@ -181,6 +191,8 @@ class _LocalTimes:
             for i, piece in enumerate(pieces)
             if i % 2 or piece
         ]
+        self.simple = all(not code or p in _SIMPLE_FORMAT for code, p in self.pieces)
+        self.months = rendering.month_names() if self.simple else {}
 
     def __call__(self, value: datetime.datetime) -> str:
         if (
@@ -189,8 +201,38 @@ class _LocalTimes:
             and getattr(value, "convert_to_local_time", True)
         ):
             value = value.astimezone(self.zone)
+        if self.simple:
+            return "".join(
+                [_simple(value, p, self.months) if code else p for code, p in self.pieces]
+            )
         df = dateformat.DateFormat(value)
         return "".join([str(getattr(df, p)()) if code else p for code, p in self.pieces])
+
+
+# DateFormat's characters written by _simple, as DateFormat writes them.
+_SIMPLE_FORMAT = frozenset("jdnmFYHGis")
+
+
+def _simple(value: datetime.datetime, code: str, months: dict[int, str]) -> str:
+    if code == "j":
+        return str(value.day)
+    if code == "d":
+        return f"{value.day:02d}"
+    if code == "n":
+        return str(value.month)
+    if code == "m":
+        return f"{value.month:02d}"
+    if code == "F":
+        return months[value.month]
+    if code == "Y":
+        return f"{value.year:04d}"
+    if code == "H":
+        return f"{value.hour:02d}"
+    if code == "G":
+        return str(value.hour)
+    if code == "i":
+        return f"{value.minute:02d}"
+    return f"{value.second:02d}"  # "s"
 
 
 class _Icons(dict):
@@ -263,7 +305,13 @@ def _cells(
                     )
                 if isinstance(f, (models.DateField, models.TimeField, models.ForeignKey)):
                     row_class = row_class[:-1] + ' nowrap"'
-        text = conditional_escape(result_repr)
+        repr_type = type(result_repr)
+        if repr_type is SafeString:
+            text = result_repr
+        elif repr_type is str:
+            text = html.escape(result_repr)  # conditional_escape's answer for a str
+        else:
+            text = conditional_escape(result_repr)
         if column.link:
             try:
                 url = links.url(result)
@@ -297,3 +345,80 @@ def result_list(cl) -> dict:
             for result in cl.result_list
         ],
     }
+
+
+# (app label, model name) -> whether the list's results template is Django's own.
+_DJANGO_TEMPLATE: dict[tuple[str, str], bool] = {}
+_DJANGO_RESULTS = "django/contrib/admin/templates/admin/change_list_results.html"
+
+
+def _djangos_template(opts) -> bool:
+    """Does ``{% result_list %}`` render Django's own ``change_list_results.html`` for this
+    model (no ``admin/<app>/<model>/`` or project override of it)?"""
+    key = (opts.app_label.lower(), opts.model_name)
+    found = _DJANGO_TEMPLATE.get(key)
+    if found is None:
+        template = select_template(
+            [
+                f"admin/{key[0]}/{key[1]}/change_list_results.html",
+                f"admin/{key[0]}/change_list_results.html",
+                "admin/change_list_results.html",
+            ]
+        )
+        name = str(getattr(getattr(template, "origin", None), "name", ""))
+        found = _DJANGO_TEMPLATE[key] = name.replace("\\", "/").endswith(_DJANGO_RESULTS)
+    return found
+
+
+def _header(header: dict, num_sorted_fields: int, texts: tuple[str, str, str]) -> str:
+    """One ``<th>`` of ``change_list_results.html``, as its template writes it."""
+    esc = conditional_escape
+    out = [f'\n<th scope="col"{esc(header["class_attrib"])}>\n   ']
+    sortable = header.get("sortable")
+    if sortable and header.get("sort_priority", 0) > 0:
+        remove, toggle, priority_text = texts
+        priority = header["sort_priority"]
+        span = (
+            f'<span class="sortpriority" title="{priority_text % {"priority_number": priority}}">'
+            f"{esc(priority)}</span>"
+            if num_sorted_fields > 1
+            else ""
+        )
+        order = "ascending" if header.get("ascending") else "descending"
+        out.append(
+            '\n       <div class="sortoptions">\n'
+            f'         <a class="sortremove" href="{esc(header["url_remove"])}" title="{remove}"></a>\n'
+            f"         {span}\n"
+            f'         <a href="{esc(header["url_toggle"])}" class="toggle {order}" title="{toggle}"></a>\n'
+            "       </div>\n   "
+        )
+    text = esc(defaultfilters.capfirst(header["text"]))
+    if sortable:
+        text = f'<a href="{esc(header["url_primary"])}">{text}</a>'
+    else:
+        text = f"<span>{text}</span>"
+    out.append(f'\n   <div class="text">{text}</div>\n   <div class="clear"></div>\n</th>')
+    return "".join(out)
+
+
+def result_list_html(cl) -> SafeString | None:
+    """``{% result_list cl %}``'s HTML (``admin/change_list_results.html`` with
+    ``result_list``'s context), or ``None`` for a list this does not write (forms in the
+    rows, a popup, a model with its own results template)."""
+    if cl.formset or cl.is_popup or not _djangos_template(cl.opts):
+        return None
+    context = result_list(cl)
+    if not context["results"]:
+        return mark_safe("\n\n\n")
+    texts = (
+        conditional_escape(gettext("Remove from sorting")),
+        conditional_escape(gettext("Toggle sorting")),
+        gettext("Sorting priority: %(priority_number)s"),
+    )
+    num_sorted = context["num_sorted_fields"]
+    headers = "".join(_header(h, num_sorted, texts) for h in context["result_headers"])
+    rows = "".join(f"\n\n<tr>{row[0]}</tr>\n" for row in context["results"])
+    return mark_safe(  # noqa: S308 - the headers are escaped above, the cells by _cells
+        '\n\n\n<div class="results">\n<table id="result_list">\n<thead>\n<tr>\n'
+        f"{headers}\n</tr>\n</thead>\n<tbody>\n{rows}\n</tbody>\n</table>\n</div>\n\n"
+    )
