@@ -15,13 +15,24 @@ both ways.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.admin.templatetags import admin_list
+from django.contrib.admin.views.main import IS_FACETS_VAR, SEARCH_VAR
 from django.template.defaulttags import CsrfTokenNode
 from django.template.loader import get_template
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_resolver, get_script_prefix, get_urlconf, reverse
+from django.utils.encoding import iri_to_uri
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, ngettext
+
+from .results import _DJANGO_ADMIN, admin_template_names, template_is
+
+_OUR_PAGINATION = str(settings.BASE_DIR / "templates" / "admin" / "pagination.html").replace(
+    "\\", "/"
+)
 
 # (form class, language, the choices) -> the fields' HTML
 _ACTION_FIELDS: dict[tuple, SafeString] = {}
@@ -124,4 +135,148 @@ def userlinks(context) -> SafeString:
         f'\n                    <button type="submit">{esc(gettext("Log out"))}</button>'
         f"\n                </form>\n                {_toggle()}\n            "
     )
+    return mark_safe("".join(out))  # noqa: S308 - every value is escaped
+
+
+# --- the change list's search form, pagination and filters ---------------------------------
+
+
+def search_form(cl) -> SafeString | None:
+    """``{% search_form cl %}`` (Django's ``admin/search_form.html``), or ``None`` where a
+    model has its own template or the list is a popup."""
+    names = admin_template_names(cl.opts, "search_form.html")
+    if cl.is_popup or not template_is(names, f"{_DJANGO_ADMIN}{names[-1]}"):
+        return None
+    if not cl.search_fields:
+        return mark_safe("\n\n")
+    esc = conditional_escape
+    help_text = cl.search_help_text
+    described = ' aria-describedby="searchbar_helptext"' if help_text else ""
+    out = [
+        '\n\n<div id="toolbar"><form id="changelist-search" method="get" role="search">\n'
+        "<div><!-- DIV needed for valid HTML -->\n"
+        f'<label for="searchbar"><img src="{esc(static("admin/img/search.svg"))}" alt="Search"></label>\n'
+        f'<input type="text" size="40" name="{SEARCH_VAR}" value="{esc(cl.query)}" id="searchbar"{described}>\n'
+        f'<input type="submit" value="{esc(gettext("Search"))}">\n'
+    ]
+    if cl.result_count != cl.full_result_count:
+        count = cl.result_count
+        found = ngettext("%(counter)s result", "%(counter)s results", count) % {
+            "counter": esc(count)
+        }
+        query = f"{IS_FACETS_VAR}" if cl.add_facets else ""
+        if cl.show_full_result_count:
+            total = gettext("%(full_result_count)s total") % {
+                "full_result_count": esc(cl.full_result_count)
+            }
+        else:
+            total = esc(gettext("Show all"))
+        out.append(
+            f'\n    <span class="small quiet">{found} (<a href="?{query}">{total}</a>)</span>\n'
+        )
+    out.append("\n")
+    for name, value in cl.params.items():
+        hidden = (
+            f'<input type="hidden" name="{esc(name)}" value="{esc(value)}">'
+            if name != SEARCH_VAR
+            else ""
+        )
+        out.append(f"\n    {hidden}\n")
+    out.append("\n</div>\n")
+    if help_text:
+        out.append(
+            f'\n<br class="clear">\n<div class="help" id="searchbar_helptext">{esc(help_text)}</div>\n'
+        )
+    out.append("\n</form></div>\n\n")
+    return mark_safe("".join(out))  # noqa: S308 - every value is escaped
+
+
+def pagination(cl) -> SafeString | None:
+    """``{% pagination cl %}`` with ``templates/admin/pagination.html`` (Django's, and a
+    capped count says "more than"), or ``None`` where a model has its own template or the
+    list has forms."""
+    names = admin_template_names(cl.opts, "pagination.html")
+    if cl.formset or not template_is(names, _OUR_PAGINATION):
+        return None
+    esc = conditional_escape
+    context = admin_list.pagination(cl)
+    out = ['\n\n\n<p class="paginator">\n']
+    if context["pagination_required"]:
+        out.append("\n")
+        for i in context["page_range"]:
+            out.append(f"\n    {admin_list.paginator_number(cl, i)}\n")
+        out.append("\n")
+    out.append("\n")
+    opts = cl.opts
+    if getattr(cl.paginator, "capped", False):
+        more = gettext("more than %(count)s") % {"count": esc(cl.paginator.cap)}
+        out.append(f"{more} {esc(opts.verbose_name_plural)}")
+    else:
+        name = opts.verbose_name if cl.result_count == 1 else opts.verbose_name_plural
+        out.append(f"{esc(cl.result_count)} {esc(name)}")
+    out.append("\n")
+    show_all_url = context["show_all_url"]
+    if show_all_url:
+        out.append(f'<a href="{esc(show_all_url)}" class="showall">{esc(gettext("Show all"))}</a>')
+    out.append("\n\n</p>\n")
+    return mark_safe("".join(out))  # noqa: S308 - every value is escaped
+
+
+def list_filter(cl, spec) -> SafeString:
+    """``{% admin_list_filter cl spec %}``: a filter written here when it uses Django's
+    ``admin/filter.html``, else Django's tag."""
+    if spec.template != "admin/filter.html" or not template_is(
+        ("admin/filter.html",), f"{_DJANGO_ADMIN}admin/filter.html"
+    ):
+        return admin_list.admin_list_filter(cl, spec)
+    esc = conditional_escape
+    title = esc(spec.title)
+    by = gettext(" By %(filter_title)s ") % {"filter_title": title}
+    out = [
+        f'\n<details data-filter-title="{title}" open>\n  <summary>\n    {by}\n  </summary>\n  <ul>\n  '
+    ]
+    for choice in spec.choices(cl):
+        selected = ' class="selected"' if choice.get("selected") else ""
+        href = esc(iri_to_uri(choice["query_string"]))
+        out.append(
+            f'\n    <li{selected}>\n    <a href="{href}">{esc(choice["display"])}</a></li>\n  '
+        )
+    out.append("\n  </ul>\n</details>\n")
+    return mark_safe("".join(out))  # noqa: S308 - every value is escaped
+
+
+def filters(cl) -> SafeString:
+    """The ``filters`` block of Django's ``admin/change_list.html``: the sidebar with the
+    facet and clear links and each filter (``list_filter``)."""
+    if not cl.has_filters:
+        return mark_safe("\n        \n      ")
+    esc = conditional_escape
+    out = [
+        '\n        \n          <nav id="changelist-filter" aria-labelledby="changelist-filter-header">'
+        f'\n            <h2 id="changelist-filter-header">{esc(gettext("Filter"))}</h2>\n            '
+    ]
+    if cl.is_facets_optional or cl.has_active_filters:
+        out.append('<div id="changelist-filter-extra-actions">\n              ')
+        if cl.is_facets_optional:
+            if cl.add_facets:
+                link = (
+                    f'<a href="{esc(cl.remove_facet_link)}" class="hidelink">'
+                    f"{esc(gettext('Hide counts'))}</a>\n                "
+                )
+            else:
+                link = (
+                    f'<a href="{esc(cl.add_facet_link)}" class="viewlink">'
+                    f"{esc(gettext('Show counts'))}</a>"
+                )
+            out.append(f"<h3>\n                {link}\n              </h3>")
+        out.append("\n              ")
+        if cl.has_active_filters:
+            out.append(
+                f'<h3>\n                <a href="{esc(cl.clear_all_filters_qs)}">&#10006; '
+                f"{esc(gettext('Clear all filters'))}</a>\n              </h3>"
+            )
+        out.append("\n            </div>")
+    out.append("\n            ")
+    out.extend(list_filter(cl, spec) for spec in cl.filter_specs)
+    out.append("\n          </nav>\n        \n      ")
     return mark_safe("".join(out))  # noqa: S308 - every value is escaped

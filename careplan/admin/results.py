@@ -347,27 +347,29 @@ def result_list(cl) -> dict:
     }
 
 
-# (app label, model name) -> whether the list's results template is Django's own.
-_DJANGO_TEMPLATE: dict[tuple[str, str], bool] = {}
-_DJANGO_RESULTS = "django/contrib/admin/templates/admin/change_list_results.html"
+# (template names, expected origin) -> whether the first template found is that one
+_FOUND: dict[tuple[tuple[str, ...], str], bool] = {}
+_DJANGO_ADMIN = "django/contrib/admin/templates/"
 
 
-def _djangos_template(opts) -> bool:
-    """Does ``{% result_list %}`` render Django's own ``change_list_results.html`` for this
-    model (no ``admin/<app>/<model>/`` or project override of it)?"""
-    key = (opts.app_label.lower(), opts.model_name)
-    found = _DJANGO_TEMPLATE.get(key)
+def template_is(names: tuple[str, ...], origin: str) -> bool:
+    """Does ``select_template(names)`` find the template at ``origin`` (a path ending)?
+    A model or project that overrides one of the admin's templates keeps its own."""
+    key = (names, origin)
+    found = _FOUND.get(key)
     if found is None:
-        template = select_template(
-            [
-                f"admin/{key[0]}/{key[1]}/change_list_results.html",
-                f"admin/{key[0]}/change_list_results.html",
-                "admin/change_list_results.html",
-            ]
-        )
+        template = select_template(list(names))
         name = str(getattr(getattr(template, "origin", None), "name", ""))
-        found = _DJANGO_TEMPLATE[key] = name.replace("\\", "/").endswith(_DJANGO_RESULTS)
+        found = _FOUND[key] = name.replace("\\", "/").endswith(origin)
+        if len(_FOUND) > 2000:
+            _FOUND.clear()
     return found
+
+
+def admin_template_names(opts, name: str) -> tuple[str, ...]:
+    """The templates an ``InclusionAdminNode`` looks for, per model, app and site."""
+    app, model = opts.app_label.lower(), opts.model_name
+    return (f"admin/{app}/{model}/{name}", f"admin/{app}/{name}", f"admin/{name}")
 
 
 def _header(header: dict, num_sorted_fields: int, texts: tuple[str, str, str]) -> str:
@@ -405,7 +407,8 @@ def result_list_html(cl) -> SafeString | None:
     """``{% result_list cl %}``'s HTML (``admin/change_list_results.html`` with
     ``result_list``'s context), or ``None`` for a list this does not write (forms in the
     rows, a popup, a model with its own results template)."""
-    if cl.formset or cl.is_popup or not _djangos_template(cl.opts):
+    names = admin_template_names(cl.opts, "change_list_results.html")
+    if cl.formset or cl.is_popup or not template_is(names, f"{_DJANGO_ADMIN}{names[-1]}"):
         return None
     context = result_list(cl)
     if not context["results"]:

@@ -3,6 +3,9 @@
 - ``{% careplan_result_list cl %}``: Django's ``{% result_list cl %}``, the whole
   ``change_list_results.html`` from ``careplan.admin.results`` (Django's template and tag
   where that module does not write it);
+- ``{% careplan_search_form cl %}``, ``{% careplan_pagination cl %}``,
+  ``{% careplan_filters cl %}``: the search form, the page links and the filters sidebar
+  (``careplan.admin.page``; Django's templates where a model has its own);
 - ``{% careplan_action_fields action_form %}``: the action form's fields as
   ``admin/actions.html`` loops over them (``careplan.admin.page``);
 - ``{% careplan_userlinks %}``: Django's ``userlinks`` block of ``admin/base.html``
@@ -12,6 +15,7 @@
 from __future__ import annotations
 
 from django import template
+from django.contrib.admin.templatetags import admin_list
 from django.contrib.admin.templatetags.base import InclusionAdminNode
 
 from careplan.admin import page
@@ -20,10 +24,16 @@ from careplan.admin.results import result_list, result_list_html
 register = template.Library()
 
 
-class _ResultListNode(InclusionAdminNode):
+class _WrittenNode(InclusionAdminNode):
+    """An admin inclusion tag whose HTML ``write(cl)`` gives, or Django's template where
+    it gives ``None``."""
+
+    def __init__(self, parser, token, write, **kwargs) -> None:
+        super().__init__(parser, token, takes_context=False, **kwargs)
+        self.write = write
+
     def render(self, context):
-        cl = self.args[0].resolve(context)
-        html = result_list_html(cl)
+        html = self.write(self.args[0].resolve(context))
         if html is None:
             return super().render(context)
         return html
@@ -31,13 +41,40 @@ class _ResultListNode(InclusionAdminNode):
 
 @register.tag(name="careplan_result_list")
 def careplan_result_list_tag(parser, token):
-    return _ResultListNode(
+    return _WrittenNode(
         parser,
         token,
+        result_list_html,
         func=result_list,
         template_name="change_list_results.html",
-        takes_context=False,
     )
+
+
+@register.tag(name="careplan_search_form")
+def careplan_search_form_tag(parser, token):
+    return _WrittenNode(
+        parser,
+        token,
+        page.search_form,
+        func=admin_list.search_form,
+        template_name="search_form.html",
+    )
+
+
+@register.tag(name="careplan_pagination")
+def careplan_pagination_tag(parser, token):
+    return _WrittenNode(
+        parser,
+        token,
+        page.pagination,
+        func=admin_list.pagination,
+        template_name="pagination.html",
+    )
+
+
+@register.simple_tag
+def careplan_filters(cl):
+    return page.filters(cl)
 
 
 @register.simple_tag
