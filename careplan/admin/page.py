@@ -280,3 +280,41 @@ def filters(cl) -> SafeString:
     out.extend(list_filter(cl, spec) for spec in cl.filter_specs)
     out.append("\n          </nav>\n        \n      ")
     return mark_safe("".join(out))  # noqa: S308 - every value is escaped
+
+
+def actions(context) -> SafeString:
+    """The ``actions`` block of Django's ``admin/actions.html`` (the action form's fields,
+    the button and the selection counter). A model's own ``actions.html`` that overrides
+    one of the blocks inside it must override ``actions`` instead."""
+    esc = conditional_escape
+    cl = context["cl"]
+    fields = action_fields(context["action_form"])
+    index = context.get("action_index") or 0
+    out = [
+        f"\n    \n    {fields}\n    \n    "
+        f'\n    <button type="submit" class="button" title="{esc(gettext("Run the selected action"))}"'
+        f' name="index" value="{esc(index)}">{esc(gettext("Go"))}</button>\n    \n    \n    '
+    ]
+    if context.get("actions_selection_counter"):
+        shown = len(cl.result_list)
+        out.append(
+            f'\n        <span class="action-counter" data-actions-icnt="{shown}">'
+            f"{esc(context.get('selection_note', ''))}</span>\n        "
+        )
+        if cl.result_count != shown:
+            select_all = gettext("Select all %(total_count)s %(module_name)s") % {
+                "total_count": esc(cl.result_count),
+                "module_name": esc(context.get("module_name", "")),
+            }
+            across = esc(gettext("Click here to select the objects across all pages"))
+            out.append(
+                f'\n        <span class="all hidden">{esc(context.get("selection_note_all", ""))}</span>'
+                '\n        <span class="question hidden">'
+                f'\n            <a role="button" href="#" title="{across}">{select_all}</a>'
+                "\n        </span>"
+                '\n        <span class="clear hidden"><a role="button" href="#">'
+                f"{esc(gettext('Clear selection'))}</a></span>\n        "
+            )
+        out.append("\n    ")
+    out.append("\n    \n  ")
+    return mark_safe("".join(out))  # noqa: S308 - every value is escaped

@@ -6,8 +6,8 @@
 - ``{% careplan_search_form cl %}``, ``{% careplan_pagination cl %}``,
   ``{% careplan_filters cl %}``: the search form, the page links and the filters sidebar
   (``careplan.admin.page``; Django's templates where a model has its own);
-- ``{% careplan_action_fields action_form %}``: the action form's fields as
-  ``admin/actions.html`` loops over them (``careplan.admin.page``);
+- ``{% careplan_actions %}``: the ``actions`` block of ``admin/actions.html``, the action
+  form's fields rendered once per list's actions and language (``careplan.admin.page``);
 - ``{% careplan_userlinks %}``: Django's ``userlinks`` block of ``admin/base.html``
   (``careplan.admin.page``).
 """
@@ -77,9 +77,9 @@ def careplan_filters(cl):
     return page.filters(cl)
 
 
-@register.simple_tag
-def careplan_action_fields(action_form):
-    return page.action_fields(action_form)
+@register.simple_tag(takes_context=True)
+def careplan_actions(context):
+    return page.actions(context)
 
 
 @register.simple_tag(takes_context=True)

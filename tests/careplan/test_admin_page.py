@@ -108,21 +108,29 @@ def test_every_lists_page_pieces_are_djangos_html(
 
 
 @pytest.mark.parametrize("language", ["sv", "en", "ar", "fi"])
-def test_the_action_fields_are_djangos_html(cast, rows_of_every_kind, language):  # noqa: F811
+def test_the_actions_bar_is_djangos_html(cast, rows_of_every_kind, small_pages, language):  # noqa: F811
     client = login(Client(), cast.nurse)
     client.cookies["django_language"] = language
-    actions = _djangos_block("actions.html", "actions-form", "i18n")
+    djangos_template = Template((_ADMIN_TEMPLATES / "actions.html").read_text())
     shown = 0
     for _url, response in _lists(client):
-        form = response.context.get("action_form")
-        if form is None:
+        if response.context.get("action_form") is None:
             continue
-        with translation.override(language):
-            djangos = actions.render(Context({"action_form": form}))
-            for _twice in range(2):  # the second one from the kept HTML
-                assert f"\n    {page.action_fields(form)}\n    " == djangos
-        if response.context["cl"].show_admin_actions:
-            assert djangos in response.content.decode()
+        context = response.context
+        flat = {}
+        for layer in context.dicts if hasattr(context, "dicts") else [context]:
+            flat.update(layer)
+        for index in (0, 1, None):  # the bar above the list, below it, and no index
+            values = {**flat, "action_index": index}
+            with translation.override(language):
+                djangos = djangos_template.render(Context(values))
+                for _twice in range(2):  # the second one with the fields kept
+                    ours = page.actions(Context(values))
+                    assert f'\n<div class="actions">\n  {ours}\n</div>\n' == djangos
+        if context["cl"].show_admin_actions:
+            with translation.override(language):
+                ours = page.actions(Context({**flat, "action_index": 0}))
+            assert ours in response.content.decode()
             shown += 1
     assert shown
 
