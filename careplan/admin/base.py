@@ -16,6 +16,7 @@ save one ``update``/``create`` row, an object of another unit opened by URL a 40
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 
 from django.contrib import admin
@@ -29,7 +30,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
@@ -201,8 +201,8 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
         # format_html's escaping, written out (a list page renders 25 of these)
         return mark_safe(  # noqa: S308 - the object and its key are escaped
             f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" '
-            f'value="{escape(obj.pk)}" class="action-select" '
-            f'aria-label="{label.format(escape(obj))}">'
+            f'value="{html.escape(str(obj.pk))}" class="action-select" '
+            f'aria-label="{label.format(html.escape(str(obj)))}">'
         )
 
     # --- scope
