@@ -28,13 +28,21 @@ it before it could run with a value of another request.
 from __future__ import annotations
 
 import copy
+import operator
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    ValuesIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
 
 # Stand-ins for the values while compiling: no id or constant of a query looks like this.
 _SENTINEL_BASE = -7_340_021_000_000
@@ -51,7 +59,7 @@ class Prepared:
     def __init__(self, build: Callable[..., QuerySet], names: tuple[str, ...]):
         self.build = build
         self.names = names
-        self._compiled: dict[tuple, tuple[QuerySet, Any, str, tuple, dict[int, tuple]]] = {}
+        self._compiled: dict[tuple, tuple[QuerySet, Any, str, tuple, dict[int, tuple], Any]] = {}
         self._lock = threading.Lock()
         self._model_cls: Any = None
 
@@ -98,7 +106,7 @@ class Prepared:
         if missing:
             names = sorted({name for name, _k in missing})
             raise ImproperlyConfigured(f"prepared(): {names} not in the query's parameters")
-        return qs, compiler, sql, params, positions
+        return qs, compiler, sql, params, positions, _rows_maker(qs, compiler, alias)
 
     def __call__(self, *, using: str | None = None, **values: Value) -> list:
         """The rows for these values (a list: the compiled SQL cannot take more filters,
@@ -129,10 +137,18 @@ class Prepared:
             with self._lock:
                 entry = self._compiled.get(key) or self._compile(alias, tuple(shape))
                 self._compiled[key] = entry
-        qs, compiler, sql, params, positions = entry
+        qs, compiler, sql, params, positions, make_rows = entry
         filled = list(params)
         for i, (name, k) in positions.items():
             filled[i] = values[name] if k is None else values[name][k]  # type: ignore[index]
+        if make_rows is not None:
+            with connections[alias].cursor() as cursor:
+                cursor.execute(sql, filled)
+                rows = make_rows(cursor.fetchall())
+            lookups = qs._prefetch_related_lookups  # type: ignore[union-attr]
+            if lookups:
+                prefetch_related_objects(rows, *lookups)
+            return rows
         run = copy.copy(compiler)
         run.connection = connections[alias]  # this thread's connection
         run.as_sql = lambda *args, **kwargs: (sql, filled)
@@ -141,6 +157,76 @@ class Prepared:
         result: Any = qs._chain()  # type: ignore[union-attr]  # a QuerySet's own API
         result._query = query  # not the ``query`` setter: it resets a values_list's rows
         return list(result)
+
+
+def _rows_maker(qs: QuerySet, compiler, alias: str) -> Callable[[list], list] | None:
+    """What the ORM's iterable does with the fetched rows, worked out once: converters,
+    model instances with their ``select_related`` objects and annotations, ``values()``
+    dicts, ``values_list()`` tuples. None for anything else (it takes the ORM's own way).
+    The compiler has compiled the query, so its ``select`` and ``klass_info`` are set."""
+    iterable = qs._iterable_class
+    query = qs.query
+    if qs._known_related_objects or query.combinator:  # type: ignore[attr-defined]
+        return None
+    fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+    if compiler.has_composite_fields(fields):
+        return None
+    converters = list(compiler.get_converters(fields).items())
+    trim = compiler.col_count if compiler.has_extra_select else None
+
+    def converted(rows: list) -> list:
+        connection = connections[alias]  # this thread's
+        if trim is not None:
+            rows = [row[:trim] for row in rows]
+        if not converters:
+            return rows
+        out = []
+        for row in map(list, rows):
+            for pos, (convs, expression) in converters:
+                value = row[pos]
+                for converter in convs:
+                    value = converter(value, expression, connection)
+                row[pos] = value
+            out.append(row)
+        return out
+
+    if iterable is ModelIterable:
+        klass_info = compiler.klass_info
+        if klass_info is None:
+            return None
+        model_cls = klass_info["model"]
+        select_fields = klass_info["select_fields"]
+        start, end = select_fields[0], select_fields[-1] + 1
+        init_list = [f[0].target.attname for f in compiler.select[start:end]]
+        # Django 5.2's signature (the stubs describe a later one)
+        populators = get_related_populators(klass_info, compiler.select, alias)  # type: ignore[call-arg]
+        annotations = list(compiler.annotation_col_map.items())
+        from_db = model_cls.from_db
+
+        def models(rows: list) -> list:
+            objs = []
+            for row in converted(rows):
+                obj = from_db(alias, init_list, row[start:end])
+                for populator in populators:
+                    populator.populate(row, obj)
+                for name, pos in annotations:
+                    setattr(obj, name, row[pos])
+                objs.append(obj)
+            return objs
+
+        return models
+    if iterable is ValuesListIterable:
+        return lambda rows: [tuple(row) for row in converted(rows)]
+    if iterable is FlatValuesListIterable:
+        first = operator.itemgetter(0)
+        return lambda rows: [first(row) for row in converted(rows)]
+    if iterable is ValuesIterable:
+        if query.selected:
+            names = list(query.selected)
+        else:
+            names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        return lambda rows: [dict(zip(names, row, strict=False)) for row in converted(rows)]
+    return None
 
 
 def prepared(build: Callable[..., QuerySet]) -> Prepared:

@@ -25,7 +25,7 @@ from html import escape
 
 from django.template.defaultfilters import linebreaksbr
 from django.urls import NoReverseMatch, get_resolver, get_script_prefix, get_urlconf, reverse
-from django.urls.converters import IntConverter, SlugConverter, StringConverter
+from django.urls.converters import IntConverter, PathConverter, SlugConverter, StringConverter
 from django.utils import timezone
 from django.utils.dates import MONTHS, WEEKDAYS
 from django.utils.safestring import SafeString, mark_safe
@@ -43,7 +43,9 @@ def route(name: str, *fixed) -> Callable[[int], str]:
     return lambda pk: f"{prefix}{int(pk)}{suffix}"
 
 
-_PLAIN = (IntConverter, SlugConverter, StringConverter)
+# The admin's object URLs take ``<path:object_id>``: a number or a slug is written there
+# as given, as by the others.
+_PLAIN = (IntConverter, SlugConverter, StringConverter, PathConverter)
 _DIGITS = re.compile(r"[0-9]+\Z")
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+\Z")
 # (name, number of args, script prefix, urlconf) -> (the path's pieces between the
@@ -60,10 +62,10 @@ def _path_template(name: str, n: int):
         return _PATHS[key]
     marks = [str(_MARK + i) for i in range(n)]
     found = None
-    # Only a route with one pattern whose arguments go through Django's int, slug and str
-    # converters (written as they are given); others (the API's format suffixes) are
+    # Only a route with one pattern whose arguments go through Django's int, slug, str and
+    # path converters (written as they are given); others (the API's format suffixes) are
     # reversed each time.
-    entries = resolver.reverse_dict.getlist(name)
+    entries = _entries(resolver, name)
     plain = len(entries) == 1 and not entries[0][2]
     if plain and not all(type(c) in _PLAIN for c in entries[0][3].values()):
         plain = False
@@ -94,6 +96,20 @@ def _path_template(name: str, n: int):
         _PATHS.clear()
     _PATHS[key] = found
     return found
+
+
+def _entries(resolver, name: str) -> list:
+    """The patterns ``reverse()`` would try for ``name``: a top-level name, or one in a
+    single namespace (``admin:careplan_patient_change``); none for anything else."""
+    namespace, _colon, view = name.rpartition(":")
+    if not namespace:
+        return resolver.reverse_dict.getlist(name)
+    if ":" in namespace or namespace not in resolver.namespace_dict:
+        return []
+    if resolver.app_dict.get(namespace, [namespace]) != [namespace]:
+        return []  # an application namespace with other instances: reverse() chooses
+    _prefix, inner = resolver.namespace_dict[namespace]
+    return inner.reverse_dict.getlist(view)
 
 
 def url(name: str, *args) -> str:

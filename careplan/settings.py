@@ -99,6 +99,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # {% load i18n %} is Django's library with literal {% translate %} texts kept
+            # per language (careplan/templatetags/careplan_i18n.py).
+            "libraries": {"i18n": "careplan.templatetags.careplan_i18n"},
         },
     },
 ]

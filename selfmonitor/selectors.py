@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from careplan import rendering
@@ -82,7 +81,7 @@ def scale_rows(response: Response) -> list[dict]:
                 "max": hi,
                 "range": f"{lo}–{hi}",
                 "band": pick(found["label"]) if found else "",
-                "advice_url": reverse("symptom_advice", args=[symptom]) if high and symptom else "",
+                "advice_url": rendering.url("symptom_advice", symptom) if high and symptom else "",
             }
         )
     return rows
@@ -151,7 +150,9 @@ _open_alerts = prepared(
     lambda patient_id: (
         Alert.objects.worklist()
         .filter(patient_id=patient_id)
-        .select_related("response__instrument")[: OVERVIEW_ALERTS + 1]
+        .select_related("response__instrument")
+        # the instrument's definition from the process's parsed copy (Instrument.parsed)
+        .defer("response__instrument__definition")[: OVERVIEW_ALERTS + 1]
     )
 )
 
@@ -163,10 +164,13 @@ def open_alerts(patient: Patient) -> tuple[list[dict], bool]:
     to_item = rendering.route("admin:selfmonitor_alert_acknowledge")  # one reverse() for every row
     found = _open_alerts(patient_id=patient.pk)
     alerts = found[:OVERVIEW_ALERTS]
+    for a in alerts:
+        a.response.instrument = Instrument.parsed(a.response.instrument)
+    severity = rendering.choice_labels(Alert.Severity)
     return [
         {
             "alert": a,
-            "severity_label": a.get_severity_display(),
+            "severity_label": severity[str(a.severity)],
             "ack_url": to_item(a.pk),
             "instrument": pick(a.response.instrument.definition["title"]),
             "answered_at": a.response.submitted_at,
@@ -203,7 +207,11 @@ _trend_rows = prepared(
 
 
 _instruments = prepared(
-    lambda keys: Instrument.objects.filter(key__in=keys, language="").order_by("key", "-version")
+    lambda keys: (
+        Instrument.objects.filter(key__in=keys, language="")
+        .order_by("key", "-version")
+        .only("key", *Instrument.LIGHT_FIELDS)  # parsed once per process (Instrument.parsed)
+    )
 )
 
 
@@ -216,7 +224,8 @@ def trend_charts(patient: Patient, *, points_per_chart: int = CHART_POINTS) -> l
     keys = {key for key, _when, _scores in rows}
     current: dict[str, Instrument] = {}
     for latest in _instruments(keys=tuple(sorted(keys))):
-        current.setdefault(latest.key, latest)
+        if latest.key not in current:
+            current[latest.key] = Instrument.parsed(latest)
     charts = []
     for key in sorted(keys):
         instrument = current.get(key)

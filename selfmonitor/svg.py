@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language_bidi
+from django.utils.translation import get_language, get_language_bidi
 
 # Drawn at about its own size on a phone (a 360 px screen leaves ~330 px), so the 12-unit
 # text stays at least 12 px there; the stylesheet caps the width on larger screens.
@@ -36,10 +36,20 @@ def _fmt(value: float) -> str:
     return str(int(value)) if value == int(value) else number_format(value, 1)
 
 
+# Language -> the twelve short month names (``date_format(d, "M")``), once per process.
+_SHORT_MONTHS: dict[str, list[str]] = {}
+
+
 def day_label() -> Callable[[dt.date], str]:
     """``date_format(d, "j M Y")`` for the active language, with the twelve month names
-    looked up once: a chart of 200 answers formats 200 dates twice (chart and table)."""
-    months = [date_format(dt.date(2000, m, 1), "M") for m in range(1, 13)]
+    looked up once per language: a chart of 200 answers formats 200 dates twice (chart
+    and table)."""
+    lang = get_language() or ""
+    months = _SHORT_MONTHS.get(lang)
+    if months is None:
+        months = _SHORT_MONTHS[lang] = [
+            str(date_format(dt.date(2000, m, 1), "M")) for m in range(1, 13)
+        ]
     tz = timezone.get_current_timezone()  # once, not once per date (a thread-local lookup)
 
     def label(d: dt.date) -> str:

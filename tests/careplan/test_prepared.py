@@ -116,3 +116,57 @@ def test_a_tuple_is_compiled_once_per_length_and_an_empty_one_finds_nothing(cast
     assert last_names(names=("Ingen", "Sådan")) == []
     with pytest.raises(TypeError):
         _in_units(units=[cast.unit.pk])  # a list is not a shape
+
+
+def test_every_kind_of_row_is_the_orms(cast, django_assert_num_queries):
+    """The rows are made without the ORM's iterables (converters, instances, related
+    objects, annotations, dicts, tuples worked out once): each kind equals the ORM's."""
+    from django.db.models import Count
+
+    from careplan.models import RelativeGrant
+
+    f.RelativeGrantFactory(patient=cast.patient)
+    builds = {
+        "models with annotations": lambda unit_id: (
+            Patient.objects.filter(care_relations__unit_id=unit_id)
+            .annotate(plan_count=Count("plans"), upper=F("last_name"))
+            .order_by("id")
+        ),
+        "dicts": lambda unit_id: (
+            CareRelation.objects.filter(unit_id=unit_id)
+            .values("patient_id", "unit__name", "started_at")
+            .order_by("id")
+        ),
+        "tuples": lambda unit_id: (
+            CarePlan.objects.filter(patient__care_relations__unit_id=unit_id)
+            .values_list("id", "status", "updated_at")
+            .order_by("id")
+        ),
+        "a JSON field, converted": lambda unit_id: (
+            RelativeGrant.objects.filter(patient__care_relations__unit_id=unit_id)
+            .values_list("scopes", flat=True)
+            .order_by("id")
+        ),
+    }
+    for label, build in builds.items():
+        compiled = prepared(build)
+        for unit in (cast.unit, cast.other_unit):
+            expected = list(build(unit.pk))
+            with django_assert_num_queries(1):
+                rows = compiled(unit_id=unit.pk)
+            assert rows == expected, label
+            if expected and hasattr(expected[0], "_meta"):
+                assert [(r.plan_count, r.upper, r._state.adding, r._state.db) for r in rows] == [
+                    (e.plan_count, e.upper, False, e._state.db) for e in expected
+                ], label
+    assert isinstance(prepared(builds["a JSON field, converted"])(unit_id=cast.unit.pk)[0], list)
+
+
+def test_prefetched_rows_are_the_orms(cast, django_assert_num_queries):
+    compiled = prepared(
+        lambda patient_id: Patient.objects.filter(pk=patient_id).prefetch_related("care_relations")
+    )
+    with django_assert_num_queries(2):
+        (patient,) = compiled(patient_id=cast.patient.pk)
+        relations = list(patient.care_relations.all())
+    assert relations == list(CareRelation.objects.filter(patient=cast.patient)) and relations

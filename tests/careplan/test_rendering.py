@@ -29,8 +29,13 @@ def _either(call):
 
 
 def test_url_is_reverse_for_every_named_route_and_any_arguments():
-    names = [k for k in get_resolver().reverse_dict if isinstance(k, str)]
-    assert "plan_section" in names
+    resolver = get_resolver()
+    names = [k for k in resolver.reverse_dict if isinstance(k, str)]
+    # and the admin's, whose object URLs take <path:object_id>
+    names += [
+        f"admin:{k}" for k in resolver.namespace_dict["admin"][1].reverse_dict if isinstance(k, str)
+    ]
+    assert "plan_section" in names and "admin:careplan_patient_change" in names
     for name in names:
         for args in ODD_ARGS:
             expected = _either(lambda name=name, args=args: reverse(name, args=args))

@@ -208,3 +208,17 @@ def test_the_alert_worklist_costs_two_queries_for_one_or_three(
     with django_assert_num_queries(2):
         work = alert_worklist(cast.nurse)
     assert len(work["alerts"]) == n
+
+
+def test_alert_cards_write_answers_as_the_linebreaksbr_filter_and_escape_does():
+    """The overview's cards are written in Python: a free-text answer with markup and
+    every kind of line break reads as the template filter wrote it."""
+    from django.template.defaultfilters import linebreaksbr
+    from django.utils.html import escape as django_escape
+
+    from selfmonitor.templatetags.selfmonitor_tags import _lines, escape
+
+    for text in ["<b>Ont</b> & trött\r\nigår\rinatt\nidag", "", "'\"", "rad 1\r\n\r\nrad 3"]:
+        assert _lines(text) == linebreaksbr(text)
+        assert escape(text) == django_escape(text)
+    assert escape(7) == "7" and escape(None) == "None"
