@@ -39,6 +39,7 @@ from django.template import defaultfilters
 from django.template.loader import select_template
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat, formats, timezone
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -104,9 +105,14 @@ class _Column:
         else:
             self.getter = _field_value(name)
         self.default_empty = empty
-        # display_for_field's labels of a field with choices, once per page
+        # display_for_field's labels of a field with choices, once per page (a lazy
+        # label translated once: the page has one language)
         flat = getattr(self.field, "flatchoices", None)
-        self.choices = dict(flat) if flat else None
+        self.choices = (
+            {value: str(label) if isinstance(label, Promise) else label for value, label in flat}
+            if flat
+            else None
+        )
         self.empty = getattr(self.attr, "empty_value_display", empty)
         self.boolean = getattr(self.attr, "boolean", False)
 
@@ -318,7 +324,8 @@ def _cells(
             except NoReverseMatch:
                 pass
             else:
-                text = f'<a href="{conditional_escape(url)}">{text}</a>'
+                href = html.escape(url) if type(url) is str else conditional_escape(url)
+                text = f'<a href="{href}">{text}</a>'
             out.append(f"<{column.tag}{row_class}>{text}</{column.tag}>")
         else:
             out.append(f"<td{row_class}>{text}</td>")
