@@ -318,3 +318,24 @@ def actions(context) -> SafeString:
         out.append("\n    ")
     out.append("\n    \n  ")
     return mark_safe("".join(out))  # noqa: S308 - every value is escaped
+
+
+# the lists of scripts a page's Media was made of -> ``{{ media.js }}``
+_MEDIA_JS: dict[tuple, SafeString] = {}
+
+
+def media_js(media) -> SafeString:
+    """``{{ media.js }}``: the scripts' tags, kept per process and lists of script paths
+    (merging the lists and a ``static()`` per script cost ~0.3 ms a page)."""
+    lists = getattr(media, "_js_lists", None)
+    if lists is None or not all(
+        isinstance(js, (list, tuple)) and all(type(path) is str for path in js) for js in lists
+    ):
+        return conditional_escape(media["js"])
+    key = tuple(tuple(js) for js in lists)
+    found = _MEDIA_JS.get(key)
+    if found is None:
+        if len(_MEDIA_JS) > 500:
+            _MEDIA_JS.clear()
+        found = _MEDIA_JS[key] = conditional_escape(media["js"])
+    return found

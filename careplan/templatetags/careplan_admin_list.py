@@ -6,6 +6,7 @@
 - ``{% careplan_search_form cl %}``, ``{% careplan_pagination cl %}``,
   ``{% careplan_filters cl %}``: the search form, the page links and the filters sidebar
   (``careplan.admin.page``; Django's templates where a model has its own);
+- ``{% careplan_media_js media %}``: ``{{ media.js }}``, kept per list of scripts;
 - ``{% careplan_actions %}``: the ``actions`` block of ``admin/actions.html``, the action
   form's fields rendered once per list's actions and language (``careplan.admin.page``);
 - ``{% careplan_userlinks %}``: Django's ``userlinks`` block of ``admin/base.html``
@@ -75,6 +76,11 @@ def careplan_pagination_tag(parser, token):
 @register.simple_tag
 def careplan_filters(cl):
     return page.filters(cl)
+
+
+@register.simple_tag
+def careplan_media_js(media):
+    return page.media_js(media)
 
 
 @register.simple_tag(takes_context=True)

@@ -1,5 +1,6 @@
 """The change list page's pieces written in Python (careplan.admin.page and the results
-table in careplan.admin.results) are Django's own HTML, byte for byte: every registered
+table in careplan.admin.results: scripts, search form, rows, page links, filters, actions
+bar, user links) are Django's own HTML, byte for byte: every registered
 admin's list, for a nurse and a superuser, in every language, with searches, orders,
 filters, facets, several pages and a capped count (issue 16)."""
 
@@ -99,8 +100,12 @@ def test_every_lists_page_pieces_are_djangos_html(
                     "{% load admin_list %}{% result_list cl %}", cl=cl, opts=opts
                 ), url
                 seen["rows"] += table.count("<tr>") - 1
+            media = response.context["media"]
+            for _twice in range(2):  # the second one kept
+                assert page.media_js(media) == str(media["js"]), url
         # and the page shows them
         html = response.content.decode()
+        assert f"\n\n{page.media_js(media)}\n<script src=" in html, url
         for piece in (search, pages, table):
             if piece is not None:
                 assert piece in html, url
