@@ -26,7 +26,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from careplan import access
+from careplan import access, rendering
 from careplan.admin import (
     STAFF,
     SUPERUSER,
@@ -137,8 +137,9 @@ class AlertAdmin(PatientRecordAdmin):
 
     @admin.display(description=_("severity"), ordering="-severity")
     def severity_display(self, obj: Alert) -> str:
-        # get_severity_display() without hashing every label of the choices per row
-        return str(dict(Alert.Severity.choices).get(obj.severity, obj.severity))
+        # get_severity_display() with the labels translated once per process and language
+        severity = str(obj.severity)
+        return rendering.choice_labels(Alert.Severity).get(severity, severity)
 
     @admin.display(description=_("alert"))
     def text_display(self, obj: Alert) -> str:
