@@ -33,7 +33,8 @@ from careplan.admin import (
     DefaultListFilter,
     PatientRecordAdmin,
     RoleAdminMixin,
-    row_url,
+    per_page,
+    row_route,
 )
 from careplan.admin.forms import PatientChoiceField, call_service
 from careplan.admin.translations import LacksReviewFilter, TranslationReviewMixin
@@ -77,6 +78,29 @@ class OpenFilter(DefaultListFilter):
         if self.value() == "done":
             return queryset.filter(acknowledged_at__isnull=False)
         return queryset
+
+
+def _patient_rows():
+    """The alert list's patient link of one page (the route looked up once)."""
+    url = row_route("admin:careplan_patient_overview")
+    # format_html's escaping, written out (a list page has 25 of these)
+    return lambda obj: mark_safe(  # noqa: S308
+        f'<a href="{escape(url(obj.patient_id))}">{escape(_patient(obj))}</a>'
+    )
+
+
+def _acknowledge_rows():
+    """The alert list's acknowledge button of one page (route and texts looked up once)."""
+    url = row_route("admin:selfmonitor_alert_acknowledge")
+    done = gettext("Acknowledged")
+    text = escape(gettext("Acknowledge"))
+
+    def row(obj: Alert) -> str:
+        if obj.acknowledged_at:
+            return done
+        return mark_safe(f'<a class="button" href="{escape(url(obj.pk))}">{text}</a>')  # noqa: S308
+
+    return row
 
 
 class AcknowledgeForm(forms.Form):
@@ -145,12 +169,11 @@ class AlertAdmin(PatientRecordAdmin):
     def text_display(self, obj: Alert) -> str:
         return obj.text
 
+    @per_page(lambda model_admin: _patient_rows())
     @admin.display(description=_("patient"), ordering="patient__last_name")
     def patient_display(self, obj: Alert) -> str:
         # The patient overview: score, answers, phone and the rest of the patient.
-        url = row_url("admin:careplan_patient_overview", obj.patient_id)
-        # format_html's escaping, written out (a list page has 25 of these)
-        return mark_safe(f'<a href="{escape(url)}">{escape(_patient(obj))}</a>')  # noqa: S308
+        return _patient_rows()(obj)
 
     @admin.display(description=_("escalated"), boolean=True)
     def escalated_display(self, obj: Alert) -> bool:
@@ -174,13 +197,10 @@ class AlertAdmin(PatientRecordAdmin):
         url = reverse("selfmonitor_response", args=[obj.response_id])
         return format_html('<a href="{}">{}</a>', url, gettext("Read the answers"))
 
+    @per_page(lambda model_admin: _acknowledge_rows())
     @admin.display(description="")
     def acknowledge_link(self, obj: Alert) -> str:
-        if obj.acknowledged_at:
-            return gettext("Acknowledged")
-        url = row_url("admin:selfmonitor_alert_acknowledge", obj.pk)
-        text = escape(gettext("Acknowledge"))
-        return mark_safe(f'<a class="button" href="{escape(url)}">{text}</a>')  # noqa: S308
+        return _acknowledge_rows()(obj)
 
     def get_urls(self):
         return [

@@ -63,6 +63,12 @@ def row_url(viewname: str, pk) -> str:
     return _route(viewname, get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)(pk)
 
 
+def row_route(viewname: str) -> Callable[[object], str]:
+    """``row_url`` for one page: the route looked up once, then ``lambda pk: url``."""
+    fast = _route(viewname, get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+    return lambda pk: fast(pk) if type(pk) is int else reverse(viewname, args=[pk])
+
+
 _PLAIN_TEXT = (models.CharField, models.TextField)
 
 
@@ -102,6 +108,10 @@ class _Column:
                 self.attr = self.getter = name
             elif hasattr(model_admin, name) and name != "__str__":
                 self.attr = self.getter = getattr(model_admin, name)
+                # a display method's per-page form (see ``per_page``)
+                rows = getattr(self.attr, "rows_for_page", None)
+                if rows is not None:
+                    self.getter = rows(model_admin)
         else:
             self.getter = _field_value(name)
         self.default_empty = empty
@@ -115,6 +125,19 @@ class _Column:
         )
         self.empty = getattr(self.attr, "empty_value_display", empty)
         self.boolean = getattr(self.attr, "boolean", False)
+
+
+def per_page(rows: Callable[[object], Callable[[object], object]]) -> Callable:
+    """Give a ``list_display`` method of a ModelAdmin a per-page form: ``rows(model_admin)``
+    is called once per list page and returns the function of one row, with what is the
+    same for every row (translated texts, a route) worked out once; it must return what
+    the method returns. Django's own list code (and any other caller) keeps the method."""
+
+    def mark(method: Callable) -> Callable:
+        method.rows_for_page = rows  # type: ignore[attr-defined]
+        return method
+
+    return mark
 
 
 def _field_value(name: str) -> Callable:
