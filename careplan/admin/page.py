@@ -320,7 +320,7 @@ def actions(context) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308 - every value is escaped
 
 
-# the lists of scripts a page's Media was made of -> ``{{ media.js }}``
+# (script prefix, the lists of scripts a page's Media was made of) -> ``{{ media.js }}``
 _MEDIA_JS: dict[tuple, SafeString] = {}
 
 
@@ -332,7 +332,8 @@ def media_js(media) -> SafeString:
         isinstance(js, (list, tuple)) and all(type(path) is str for path in js) for js in lists
     ):
         return conditional_escape(media["js"])
-    key = tuple(tuple(js) for js in lists)
+    # static() URLs carry the script prefix when STATIC_URL is relative
+    key = (get_script_prefix(), *(tuple(js) for js in lists))
     found = _MEDIA_JS.get(key)
     if found is None:
         if len(_MEDIA_JS) > 500:
