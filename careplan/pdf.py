@@ -26,6 +26,7 @@ from bidi import get_display
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
@@ -52,12 +53,14 @@ from . import content
 from .models import (
     CalendarEvent,
     CarePlan,
+    CareRelation,
     CareUnit,
     ContactNurseAssignment,
     PlanDocument,
     PlanSection,
     Scope,
 )
+from .prepared import prepared
 from .templatetags.careplan_tags import phase_text, status_text, text_blocks
 
 UPCOMING_EVENTS_PRINTED = 30
@@ -438,13 +441,9 @@ def plan_pdf(plan: CarePlan, *, language: str, scopes: Collection[str] | None = 
         inputs = _inputs(plan, shown)
         variant = f"{language}:{','.join(sorted(shown))}"
         fingerprint = _fingerprint(plan, shown, variant, inputs)
-        kept = (
-            PlanDocument.objects.filter(plan=plan, variant=variant, fingerprint=fingerprint)
-            .values_list("pdf", flat=True)
-            .first()
-        )
-        if kept is not None:
-            return bytes(kept)
+        kept = _kept(plan_id=plan.pk, variant=variant, fingerprint=fingerprint)
+        if kept:
+            return bytes(kept[0])
         data = _build(plan, shown, inputs)
     try:
         with transaction.atomic():
@@ -458,25 +457,59 @@ def plan_pdf(plan: CarePlan, *, language: str, scopes: Collection[str] | None = 
     return data
 
 
+# What a document shows, read by queries compiled once per process (careplan.prepared):
+# a reprint of an unchanged plan, the common case, does no more than read them and the
+# kept document. "Upcoming" is by the database's clock (Now()), as the plan page's.
+_kept = prepared(
+    lambda plan_id, variant, fingerprint: (
+        PlanDocument.objects.filter(plan_id=plan_id, variant=variant, fingerprint=fingerprint)
+        .order_by("pk")
+        .values_list("pdf", flat=True)[:1]
+    )
+)
+_nurse = prepared(
+    lambda patient_id: (
+        ContactNurseAssignment.objects.filter(patient_id=patient_id, ended_on__isnull=True)
+        .select_related("nurse", "unit")
+        .order_by("-started_on", "-id")[:1]  # Patient.contact_nurse_assignment()
+    )
+)
+_relation = prepared(
+    lambda patient_id: (
+        CareRelation.objects.filter(patient_id=patient_id, ended_at__isnull=True)
+        .select_related("unit")
+        .order_by("-started_at")[:1]  # Patient.responsible_relation()
+    )
+)
+_events = prepared(
+    lambda plan_id: (
+        CalendarEvent.objects.filter(plan_id=plan_id)
+        .filter(Q(ends_at__gte=Now()) | Q(ends_at__isnull=True, starts_at__gte=Now()))
+        .order_by("starts_at", "id")[:UPCOMING_EVENTS_PRINTED]
+    )
+)
+_sections = prepared(
+    lambda plan_id: PlanSection.objects.filter(plan_id=plan_id).order_by("order", "id")
+)
+
+
 def _inputs(plan: CarePlan, shown: frozenset[str]) -> _Inputs:
-    patient = plan.patient
     nurse = unit = None
     if Scope.CONTACT_NURSE in shown:
-        nurse = patient.contact_nurse_assignment()
+        nurse = next(iter(_nurse(patient_id=plan.patient_id)), None)
         if nurse is not None:
             unit = nurse.unit
         else:
-            relation = patient.responsible_relation()
+            relation = next(iter(_relation(patient_id=plan.patient_id)), None)
             unit = relation.unit if relation else None
     events: list[CalendarEvent] = []
     if Scope.CALENDAR in shown:
-        now = timezone.now()
-        events = list(
-            CalendarEvent.objects.filter(plan=plan)
-            .filter(Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now))
-            .order_by("starts_at", "id")[:UPCOMING_EVENTS_PRINTED]
-        )
-    sections = list(plan.sections.all()) if Scope.PLAN_SECTIONS in shown else []
+        events = _events(plan_id=plan.pk)
+    sections: list[PlanSection] = []
+    if Scope.PLAN_SECTIONS in shown:
+        sections = _sections(plan_id=plan.pk)
+        for section in sections:
+            section.plan = plan  # as plan.sections.all() gives them
     printed = formats.date_format(timezone.localdate(), "j F Y")
     return _Inputs(nurse=nurse, unit=unit, events=events, sections=sections, printed=printed)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from django import template
-from django.utils import dateformat, formats, timezone
+from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
@@ -34,17 +34,14 @@ def worklist_rows(items: list[WorkItem]) -> SafeString:
     priority = escape(gettext("priority"))
     overdue_text = escape(gettext("overdue"))
     ago = gettext("%(age)s ago")
-    short = formats.get_format("SHORT_DATETIME_FORMAT")
+    short = rendering.date_formatter(formats.get_format("SHORT_DATETIME_FORMAT"))
     tz = timezone.get_current_timezone()
     now = timezone.now()
     overview = rendering.route("admin:careplan_patient_overview")
 
     def time_tag(value, extra: str = "") -> str:
         local = value.astimezone(tz)
-        return (
-            f'<time datetime="{local.isoformat()}"{extra}>'
-            f"{escape(dateformat.format(local, short))}</time>"
-        )
+        return f'<time datetime="{local.isoformat()}"{extra}>{escape(short(local))}</time>'
 
     rows = []
     for item in items:
@@ -73,9 +70,9 @@ def worklist_rows(items: list[WorkItem]) -> SafeString:
     return mark_safe("\n".join(rows))  # noqa: S308 - every value above is escaped
 
 
-def _short_time(value, tz, short: str) -> str:
+def _short_time(value, tz, short) -> str:
     local = value.astimezone(tz)
-    return f'<time datetime="{local.isoformat()}">{escape(dateformat.format(local, short))}</time>'
+    return f'<time datetime="{local.isoformat()}">{escape(short(local))}</time>'
 
 
 @register.simple_tag
@@ -113,7 +110,7 @@ def access_log_items(rows) -> SafeString:
     actions = rendering.choice_labels(AccessLog.Action)
     outcomes = rendering.choice_labels(AccessLog.Outcome)
     channels = rendering.choice_labels(AccessLog.Channel)
-    short = formats.get_format("SHORT_DATETIME_FORMAT")
+    short = rendering.date_formatter(formats.get_format("SHORT_DATETIME_FORMAT"))
     tz = timezone.get_current_timezone()
     items = []
     for row in rows:

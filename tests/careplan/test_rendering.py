@@ -186,3 +186,29 @@ def test_the_frame_written_in_python_keeps_every_text_in_the_catalogue(cast):
         assert swedish in body, swedish
     for english in ("Log out", "Logged in as", "My questions", "If something is urgent"):
         assert english not in body, english
+
+
+@pytest.mark.parametrize("lang", ["sv", "en", "ar", "fi"])
+def test_date_formatter_writes_what_dateformat_writes(lang):
+    from django.utils import dateformat, formats
+
+    from careplan.rendering import date_formatter
+
+    tz = timezone.get_current_timezone()
+    values = [
+        dt.datetime(2026, 1, 2, 0, 0, tzinfo=tz),  # midnight
+        dt.datetime(2026, 3, 4, 12, 0, tzinfo=tz),  # noon
+        dt.datetime(2026, 5, 6, 12, 5, tzinfo=tz),
+        dt.datetime(2026, 11, 30, 23, 59, tzinfo=tz),
+        dt.datetime(2009, 7, 8, 9, 0, tzinfo=tz),
+        dt.datetime(2026, 12, 31, 1, 30, tzinfo=tz),
+    ]
+    with translation.override(lang):
+        formats_ = [
+            formats.get_format(name)
+            for name in ("SHORT_DATETIME_FORMAT", "SHORT_DATE_FORMAT", "DATETIME_FORMAT")
+        ]
+        for fmt in [*formats_, "y-n-j G:i", r"H\h i", "l j F"]:
+            write = date_formatter(fmt)
+            for value in values:
+                assert write(value) == dateformat.format(value, fmt), (fmt, value)
