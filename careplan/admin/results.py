@@ -38,7 +38,7 @@ from django.db import models
 from django.template import defaultfilters
 from django.template.loader import select_template
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -206,22 +206,12 @@ class _Links:
 
 class _LocalTimes:
     """``formats.localize(timezone.template_localtime(value))`` for a page's datetimes:
-    the format string is split once per page (Django splits it with a lazily compiled
-    regex per value: two thirds of a datetime cell's cost). The format characters of the
-    Swedish format (day, month name, year, hour, minute and their plain number forms) are
-    written here, with the month names of the active language; any other character is
-    Django's ``DateFormat``'s."""
+    the format read once per process and language (``rendering.date_formatter``; Django
+    splits the format with a lazily compiled regex per value)."""
 
     def __init__(self) -> None:
         self.zone = timezone.get_current_timezone() if settings.USE_TZ else None
-        pieces = dateformat.re_formatchars.split(str(formats.get_format("DATETIME_FORMAT")))
-        self.pieces = [
-            (True, piece) if i % 2 else (False, dateformat.re_escaped.sub(r"\1", piece))
-            for i, piece in enumerate(pieces)
-            if i % 2 or piece
-        ]
-        self.simple = all(not code or p in _SIMPLE_FORMAT for code, p in self.pieces)
-        self.months = rendering.month_names() if self.simple else {}
+        self.write = rendering.date_formatter(str(formats.get_format("DATETIME_FORMAT")))
 
     def __call__(self, value: datetime.datetime) -> str:
         if (
@@ -230,38 +220,7 @@ class _LocalTimes:
             and getattr(value, "convert_to_local_time", True)
         ):
             value = value.astimezone(self.zone)
-        if self.simple:
-            return "".join(
-                [_simple(value, p, self.months) if code else p for code, p in self.pieces]
-            )
-        df = dateformat.DateFormat(value)
-        return "".join([str(getattr(df, p)()) if code else p for code, p in self.pieces])
-
-
-# DateFormat's characters written by _simple, as DateFormat writes them.
-_SIMPLE_FORMAT = frozenset("jdnmFYHGis")
-
-
-def _simple(value: datetime.datetime, code: str, months: dict[int, str]) -> str:
-    if code == "j":
-        return str(value.day)
-    if code == "d":
-        return f"{value.day:02d}"
-    if code == "n":
-        return str(value.month)
-    if code == "m":
-        return f"{value.month:02d}"
-    if code == "F":
-        return months[value.month]
-    if code == "Y":
-        return f"{value.year:04d}"
-    if code == "H":
-        return f"{value.hour:02d}"
-    if code == "G":
-        return str(value.hour)
-    if code == "i":
-        return f"{value.minute:02d}"
-    return f"{value.second:02d}"  # "s"
+        return self.write(value)
 
 
 class _Icons(dict):
