@@ -302,7 +302,7 @@ def date_formatter(fmt: str) -> Callable[[datetime], str]:
     value already in local time), with the format string read once per process and
     language: the admin's lists write two times a row in ``SHORT_DATETIME_FORMAT``, and
     ``dateformat`` reads the format anew each time. The common specifiers (Y y m n d j
-    H G i, and P with its translated "a.m.", "p.m.", "midnight" and "noon") are written
+    F H G i s, and P with its translated "a.m.", "p.m.", "midnight" and "noon") are written
     here; a format with any other, or with an escaped character, goes to ``dateformat``."""
     key = (fmt, get_language() or "")
     found = _FORMATTERS.get(key)
@@ -316,9 +316,10 @@ def _compile_format(fmt: str) -> Callable[[datetime], str]:
 
     pieces = _FORMAT_CHARS.split(fmt)
     specifiers = set(pieces[1::2])
-    if "\\" in fmt or not specifiers <= set("YymndjHGiP"):
+    if "\\" in fmt or not specifiers <= set("YymndjFHGisP"):
         return lambda value: dateformat.format(value, fmt)
     am, pm, midnight, noon = _("a.m."), _("p.m."), _("midnight"), _("noon")
+    months = _names()[0]
 
     def p(v: datetime) -> str:
         if v.minute == 0 and v.hour in (0, 12):
@@ -334,9 +335,11 @@ def _compile_format(fmt: str) -> Callable[[datetime], str]:
         "n": lambda v: str(v.month),
         "d": lambda v: f"{v.day:02d}",
         "j": lambda v: str(v.day),
+        "F": lambda v: months[v.month],
         "H": lambda v: f"{v.hour:02d}",
         "G": lambda v: str(v.hour),
         "i": lambda v: f"{v.minute:02d}",
+        "s": lambda v: f"{v.second:02d}",
         "P": p,
     }
     parts: list[str | Callable[[datetime], str]] = [

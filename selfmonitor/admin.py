@@ -10,6 +10,7 @@ answers are never shown to staff: only the aggregates in the reports.
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,17 +22,19 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from careplan import access
+from careplan import access, rendering
 from careplan.admin import (
     STAFF,
     SUPERUSER,
     DefaultListFilter,
     PatientRecordAdmin,
     RoleAdminMixin,
-    row_url,
+    per_page,
+    row_route,
 )
 from careplan.admin.forms import PatientChoiceField, call_service
 from careplan.admin.translations import LacksReviewFilter, TranslationReviewMixin
@@ -75,6 +78,29 @@ class OpenFilter(DefaultListFilter):
         if self.value() == "done":
             return queryset.filter(acknowledged_at__isnull=False)
         return queryset
+
+
+def _patient_rows():
+    """The alert list's patient link of one page (the route looked up once)."""
+    url = row_route("admin:careplan_patient_overview")
+    # format_html's escaping, written out (a list page has 25 of these)
+    return lambda obj: mark_safe(  # noqa: S308
+        f'<a href="{escape(url(obj.patient_id))}">{escape(_patient(obj))}</a>'
+    )
+
+
+def _acknowledge_rows():
+    """The alert list's acknowledge button of one page (route and texts looked up once)."""
+    url = row_route("admin:selfmonitor_alert_acknowledge")
+    done = gettext("Acknowledged")
+    text = escape(gettext("Acknowledge"))
+
+    def row(obj: Alert) -> str:
+        if obj.acknowledged_at:
+            return done
+        return mark_safe(f'<a class="button" href="{escape(url(obj.pk))}">{text}</a>')  # noqa: S308
+
+    return row
 
 
 class AcknowledgeForm(forms.Form):
@@ -135,18 +161,19 @@ class AlertAdmin(PatientRecordAdmin):
 
     @admin.display(description=_("severity"), ordering="-severity")
     def severity_display(self, obj: Alert) -> str:
-        # get_severity_display() without hashing every label of the choices per row
-        return str(dict(Alert.Severity.choices).get(obj.severity, obj.severity))
+        # get_severity_display() with the labels translated once per process and language
+        severity = str(obj.severity)
+        return rendering.choice_labels(Alert.Severity).get(severity, severity)
 
     @admin.display(description=_("alert"))
     def text_display(self, obj: Alert) -> str:
         return obj.text
 
+    @per_page(lambda model_admin: _patient_rows())
     @admin.display(description=_("patient"), ordering="patient__last_name")
     def patient_display(self, obj: Alert) -> str:
         # The patient overview: score, answers, phone and the rest of the patient.
-        url = row_url("admin:careplan_patient_overview", obj.patient_id)
-        return format_html('<a href="{}">{}</a>', url, _patient(obj))
+        return _patient_rows()(obj)
 
     @admin.display(description=_("escalated"), boolean=True)
     def escalated_display(self, obj: Alert) -> bool:
@@ -170,12 +197,10 @@ class AlertAdmin(PatientRecordAdmin):
         url = reverse("selfmonitor_response", args=[obj.response_id])
         return format_html('<a href="{}">{}</a>', url, gettext("Read the answers"))
 
+    @per_page(lambda model_admin: _acknowledge_rows())
     @admin.display(description="")
     def acknowledge_link(self, obj: Alert) -> str:
-        if obj.acknowledged_at:
-            return gettext("Acknowledged")
-        url = row_url("admin:selfmonitor_alert_acknowledge", obj.pk)
-        return format_html('<a class="button" href="{}">{}</a>', url, gettext("Acknowledge"))
+        return _acknowledge_rows()(obj)
 
     def get_urls(self):
         return [

@@ -24,7 +24,7 @@ from .base import (
     plan_pdf_url,
 )
 from .filters import ActiveFilter, ContactNurseFilter, DefaultListFilter, MyUnitFilter, WhenFilter
-from .results import row_url
+from .results import per_page, row_route, row_url
 
 __all__ = [
     "STAFF",
@@ -43,5 +43,7 @@ __all__ = [
     "is_care_staff",
     "patient_path_of",
     "plan_pdf_url",
+    "per_page",
+    "row_route",
     "row_url",
 ]

@@ -16,6 +16,7 @@ save one ``update``/``create`` row, an object of another unit opened by URL a 40
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 
 from django.contrib import admin
@@ -29,13 +30,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from .. import access
 from ..access import is_care_staff  # re-exported (it was defined here)
 from ..models import AccessLog, CarePlan, Patient
+from .results import per_page
 
 Action = AccessLog.Action
 
@@ -104,6 +105,21 @@ class RecordInline(RoleAdminMixin):
 
 # Django admin's msgid (a variable, so makemessages leaves it in Django's catalogue).
 _DJANGO_ACTION_LABEL = "Select this object for an action - {}"
+
+
+def _checkbox_rows():
+    """The row checkbox of one page (its label translated once)."""
+    label = gettext(_DJANGO_ACTION_LABEL)  # Django's own catalogue translates it
+
+    def row(obj):
+        # format_html's escaping, written out (a list page renders 25 of these)
+        return mark_safe(  # noqa: S308 - the object and its key are escaped
+            f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" '
+            f'value="{html.escape(str(obj.pk))}" class="action-select" '
+            f'aria-label="{label.format(html.escape(str(obj)))}">'
+        )
+
+    return row
 
 
 class CappedCountPaginator(Paginator):
@@ -193,17 +209,12 @@ class PatientRecordAdmin(RoleAdminMixin, admin.ModelAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs):
         return RecordChangeList
 
+    @per_page(lambda model_admin: _checkbox_rows())
     @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
     def action_checkbox(self, obj):
         """Django's row checkbox, the same HTML without a form-widget template render per
         row (a quarter of a list page's CPU)."""
-        label = gettext(_DJANGO_ACTION_LABEL)  # Django's own catalogue translates it
-        # format_html's escaping, written out (a list page renders 25 of these)
-        return mark_safe(  # noqa: S308 - the object and its key are escaped
-            f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" '
-            f'value="{escape(obj.pk)}" class="action-select" '
-            f'aria-label="{label.format(escape(obj))}">'
-        )
+        return _checkbox_rows()(obj)
 
     # --- scope
 

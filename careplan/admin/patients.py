@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from html import escape
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -12,16 +13,17 @@ from django.db.models.functions import Concat
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .. import access, services
+from .. import access, rendering, services
 from ..models import CarePlan, CareRelation, ContactNurseAssignment, Patient
 from . import overview
 from .base import STAFF, Action, PatientRecordAdmin, RecordInline
 from .filters import ActiveFilter, ContactNurseFilter, MyUnitFilter
 from .forms import ContactNurseForm, PatientAddForm, PatientChangeForm, call_service
-from .results import row_url
+from .results import per_page, row_route, row_url
 
 
 class ContactNurseHistoryInline(RecordInline, admin.TabularInline):
@@ -71,6 +73,28 @@ def _list_columns() -> dict[str, Subquery]:
         "contact_nurse_name": Subquery(nurse[:1]),
         "open_plan_status": Subquery(open_plan[:1]),
     }
+
+
+def _overview_rows():
+    """The list's overview link of one page (route and text looked up once)."""
+    url = row_route("admin:careplan_patient_overview")
+    text = escape(gettext("Overview"))
+    # format_html's escaping, written out (a list page has 25 of these)
+    return lambda obj: mark_safe(f'<a href="{escape(url(obj.pk))}">{text}</a>')  # noqa: S308
+
+
+def _plan_rows():
+    """The list's open plan status of one page (labels translated once)."""
+    labels = rendering.choice_labels(CarePlan.Status)
+
+    def row(obj: Patient) -> str:
+        status = getattr(obj, "open_plan_status", None)
+        if not status:
+            return "–"
+        # A str, not the lazy label: the list compares it with the empty values.
+        return labels.get(status) or str(CarePlan.Status(status).label)
+
+    return row
 
 
 @admin.register(Patient)
@@ -136,10 +160,10 @@ class PatientAdmin(PatientRecordAdmin):
     def name_display(self, obj: Patient) -> str:
         return f"{obj.last_name}, {obj.first_name}"
 
+    @per_page(lambda model_admin: _overview_rows())
     @admin.display(description=_("overview"))
     def overview_link(self, obj: Patient) -> str:
-        url = row_url("admin:careplan_patient_overview", obj.pk)
-        return format_html('<a href="{}">{}</a>', url, gettext("Overview"))
+        return _overview_rows()(obj)
 
     @admin.display(description=_("personal identity number"))
     def personnummer_display(self, obj: Patient) -> str:
@@ -162,11 +186,10 @@ class PatientAdmin(PatientRecordAdmin):
             gettext("Not named – name one"),
         )
 
+    @per_page(lambda model_admin: _plan_rows())
     @admin.display(description=_("care plan"))
     def plan_display(self, obj: Patient) -> str:
-        status = getattr(obj, "open_plan_status", None)
-        # A str, not the lazy label: the list compares it with the empty values.
-        return str(CarePlan.Status(status).label) if status else "–"
+        return _plan_rows()(obj)
 
     @admin.display(description=_("login"))
     def login_display(self, obj: Patient) -> str:

@@ -9,12 +9,17 @@ each column once per page and writes the same cells, byte for byte (the test
 
 Used by ``templates/admin/change_list.html`` for every change list. A list Django renders
 with more than cells (list_editable forms, a popup picker) goes to Django's own code.
+
+``result_list_html`` writes the whole of ``admin/change_list_results.html`` (the headers
+and the rows) for such a list, byte for byte: the template's loops cost as much as the
+cells did (a model with its own ``change_list_results.html`` keeps its template).
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+import html
 from collections.abc import Callable
 
 from django.conf import settings
@@ -30,10 +35,14 @@ from django.contrib.admin.utils import (
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
+from django.template import defaultfilters
+from django.template.loader import select_template
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import formats, timezone
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from .. import rendering
 
@@ -52,6 +61,12 @@ def row_url(viewname: str, pk) -> str:
     if type(pk) is not int:
         return reverse(viewname, args=[pk])
     return _route(viewname, get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)(pk)
+
+
+def row_route(viewname: str) -> Callable[[object], str]:
+    """``row_url`` for one page: the route looked up once, then ``lambda pk: url``."""
+    fast = _route(viewname, get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+    return lambda pk: fast(pk) if type(pk) is int else reverse(viewname, args=[pk])
 
 
 _PLAIN_TEXT = (models.CharField, models.TextField)
@@ -93,14 +108,36 @@ class _Column:
                 self.attr = self.getter = name
             elif hasattr(model_admin, name) and name != "__str__":
                 self.attr = self.getter = getattr(model_admin, name)
+                # a display method's per-page form (see ``per_page``)
+                rows = getattr(self.attr, "rows_for_page", None)
+                if rows is not None:
+                    self.getter = rows(model_admin)
         else:
             self.getter = _field_value(name)
         self.default_empty = empty
-        # display_for_field's labels of a field with choices, once per page
+        # display_for_field's labels of a field with choices, once per page (a lazy
+        # label translated once: the page has one language)
         flat = getattr(self.field, "flatchoices", None)
-        self.choices = dict(flat) if flat else None
+        self.choices = (
+            {value: str(label) if isinstance(label, Promise) else label for value, label in flat}
+            if flat
+            else None
+        )
         self.empty = getattr(self.attr, "empty_value_display", empty)
         self.boolean = getattr(self.attr, "boolean", False)
+
+
+def per_page(rows: Callable[[object], Callable[[object], object]]) -> Callable:
+    """Give a ``list_display`` method of a ModelAdmin a per-page form: ``rows(model_admin)``
+    is called once per list page and returns the function of one row, with what is the
+    same for every row (translated texts, a route) worked out once; it must return what
+    the method returns. Django's own list code (and any other caller) keeps the method."""
+
+    def mark(method: Callable) -> Callable:
+        method.rows_for_page = rows  # type: ignore[attr-defined]
+        return method
+
+    return mark
 
 
 def _field_value(name: str) -> Callable:
@@ -169,18 +206,12 @@ class _Links:
 
 class _LocalTimes:
     """``formats.localize(timezone.template_localtime(value))`` for a page's datetimes:
-    the format string is split once per page (Django splits it with a lazily compiled
-    regex per value: two thirds of a datetime cell's cost); each value is still formatted
-    by Django's ``DateFormat``."""
+    the format read once per process and language (``rendering.date_formatter``; Django
+    splits the format with a lazily compiled regex per value)."""
 
     def __init__(self) -> None:
         self.zone = timezone.get_current_timezone() if settings.USE_TZ else None
-        pieces = dateformat.re_formatchars.split(str(formats.get_format("DATETIME_FORMAT")))
-        self.pieces = [
-            (True, piece) if i % 2 else (False, dateformat.re_escaped.sub(r"\1", piece))
-            for i, piece in enumerate(pieces)
-            if i % 2 or piece
-        ]
+        self.write = rendering.date_formatter(str(formats.get_format("DATETIME_FORMAT")))
 
     def __call__(self, value: datetime.datetime) -> str:
         if (
@@ -189,8 +220,7 @@ class _LocalTimes:
             and getattr(value, "convert_to_local_time", True)
         ):
             value = value.astimezone(self.zone)
-        df = dateformat.DateFormat(value)
-        return "".join([str(getattr(df, p)()) if code else p for code, p in self.pieces])
+        return self.write(value)
 
 
 class _Icons(dict):
@@ -263,14 +293,21 @@ def _cells(
                     )
                 if isinstance(f, (models.DateField, models.TimeField, models.ForeignKey)):
                     row_class = row_class[:-1] + ' nowrap"'
-        text = conditional_escape(result_repr)
+        repr_type = type(result_repr)
+        if repr_type is SafeString:
+            text = result_repr
+        elif repr_type is str:
+            text = html.escape(result_repr)  # conditional_escape's answer for a str
+        else:
+            text = conditional_escape(result_repr)
         if column.link:
             try:
                 url = links.url(result)
             except NoReverseMatch:
                 pass
             else:
-                text = f'<a href="{conditional_escape(url)}">{text}</a>'
+                href = html.escape(url) if type(url) is str else conditional_escape(url)
+                text = f'<a href="{href}">{text}</a>'
             out.append(f"<{column.tag}{row_class}>{text}</{column.tag}>")
         else:
             out.append(f"<td{row_class}>{text}</td>")
@@ -297,3 +334,83 @@ def result_list(cl) -> dict:
             for result in cl.result_list
         ],
     }
+
+
+# (template names, expected origin) -> whether the first template found is that one
+_FOUND: dict[tuple[tuple[str, ...], str], bool] = {}
+_DJANGO_ADMIN = "django/contrib/admin/templates/"
+
+
+def template_is(names: tuple[str, ...], origin: str) -> bool:
+    """Does ``select_template(names)`` find the template at ``origin`` (a path ending)?
+    A model or project that overrides one of the admin's templates keeps its own."""
+    key = (names, origin)
+    found = _FOUND.get(key)
+    if found is None:
+        template = select_template(list(names))
+        name = str(getattr(getattr(template, "origin", None), "name", ""))
+        found = _FOUND[key] = name.replace("\\", "/").endswith(origin)
+        if len(_FOUND) > 2000:
+            _FOUND.clear()
+    return found
+
+
+def admin_template_names(opts, name: str) -> tuple[str, ...]:
+    """The templates an ``InclusionAdminNode`` looks for, per model, app and site."""
+    app, model = opts.app_label.lower(), opts.model_name
+    return (f"admin/{app}/{model}/{name}", f"admin/{app}/{name}", f"admin/{name}")
+
+
+def _header(header: dict, num_sorted_fields: int, texts: tuple[str, str, str]) -> str:
+    """One ``<th>`` of ``change_list_results.html``, as its template writes it."""
+    esc = conditional_escape
+    out = [f'\n<th scope="col"{esc(header["class_attrib"])}>\n   ']
+    sortable = header.get("sortable")
+    if sortable and header.get("sort_priority", 0) > 0:
+        remove, toggle, priority_text = texts
+        priority = header["sort_priority"]
+        span = (
+            f'<span class="sortpriority" title="{priority_text % {"priority_number": priority}}">'
+            f"{esc(priority)}</span>"
+            if num_sorted_fields > 1
+            else ""
+        )
+        order = "ascending" if header.get("ascending") else "descending"
+        out.append(
+            '\n       <div class="sortoptions">\n'
+            f'         <a class="sortremove" href="{esc(header["url_remove"])}" title="{remove}"></a>\n'
+            f"         {span}\n"
+            f'         <a href="{esc(header["url_toggle"])}" class="toggle {order}" title="{toggle}"></a>\n'
+            "       </div>\n   "
+        )
+    text = esc(defaultfilters.capfirst(header["text"]))
+    if sortable:
+        text = f'<a href="{esc(header["url_primary"])}">{text}</a>'
+    else:
+        text = f"<span>{text}</span>"
+    out.append(f'\n   <div class="text">{text}</div>\n   <div class="clear"></div>\n</th>')
+    return "".join(out)
+
+
+def result_list_html(cl) -> SafeString | None:
+    """``{% result_list cl %}``'s HTML (``admin/change_list_results.html`` with
+    ``result_list``'s context), or ``None`` for a list this does not write (forms in the
+    rows, a popup, a model with its own results template)."""
+    names = admin_template_names(cl.opts, "change_list_results.html")
+    if cl.formset or cl.is_popup or not template_is(names, f"{_DJANGO_ADMIN}{names[-1]}"):
+        return None
+    context = result_list(cl)
+    if not context["results"]:
+        return mark_safe("\n\n\n")
+    texts = (
+        conditional_escape(gettext("Remove from sorting")),
+        conditional_escape(gettext("Toggle sorting")),
+        gettext("Sorting priority: %(priority_number)s"),
+    )
+    num_sorted = context["num_sorted_fields"]
+    headers = "".join(_header(h, num_sorted, texts) for h in context["result_headers"])
+    rows = "".join(f"\n\n<tr>{row[0]}</tr>\n" for row in context["results"])
+    return mark_safe(  # noqa: S308 - the headers are escaped above, the cells by _cells
+        '\n\n\n<div class="results">\n<table id="result_list">\n<thead>\n<tr>\n'
+        f"{headers}\n</tr>\n</thead>\n<tbody>\n{rows}\n</tbody>\n</table>\n</div>\n\n"
+    )

@@ -202,13 +202,14 @@ def test_date_formatter_writes_what_dateformat_writes(lang):
         dt.datetime(2026, 11, 30, 23, 59, tzinfo=tz),
         dt.datetime(2009, 7, 8, 9, 0, tzinfo=tz),
         dt.datetime(2026, 12, 31, 1, 30, tzinfo=tz),
+        dt.datetime(2026, 6, 15, 8, 7, 9, tzinfo=tz),
     ]
     with translation.override(lang):
         formats_ = [
             formats.get_format(name)
             for name in ("SHORT_DATETIME_FORMAT", "SHORT_DATE_FORMAT", "DATETIME_FORMAT")
         ]
-        for fmt in [*formats_, "y-n-j G:i", r"H\h i", "l j F"]:
+        for fmt in [*formats_, "y-n-j G:i", r"H\h i", "l j F", "j F Y H:i:s"]:
             write = date_formatter(fmt)
             for value in values:
                 assert write(value) == dateformat.format(value, fmt), (fmt, value)
