@@ -28,6 +28,8 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, ngettext
 
+from careplan import rendering
+
 from .results import _DJANGO_ADMIN, admin_template_names, template_is
 
 _OUR_PAGINATION = str(settings.BASE_DIR / "templates" / "admin" / "pagination.html").replace(
@@ -340,3 +342,43 @@ def media_js(media) -> SafeString:
             _MEDIA_JS.clear()
         found = _MEDIA_JS[key] = conditional_escape(media["js"])
     return found
+
+
+# --- the header every admin page shows ------------------------------------------------------
+
+
+def header(context) -> SafeString:
+    """The ``header`` block of Django's ``admin/base.html`` with the ``branding`` block of
+    Django's ``admin/base_site.html`` and the ``userlinks`` block of ours (the unread
+    counter, then ``userlinks`` above), byte for byte: the welcome, the counter's
+    ``blocktranslate`` and the branding cost a page ~0.3 ms in the template engine."""
+    esc = conditional_escape
+    user = context.get("user")
+    site_header = context.get("site_header") or gettext("Django administration")
+    out = [
+        '\n      <header id="header">\n        <div id="branding">\n        '
+        f'\n<div id="site-name"><a href="{esc(rendering.url("admin:index"))}">'
+        f"{esc(site_header)}</a></div>\n"
+    ]
+    if user is not None and user.is_anonymous:
+        out.append(f"\n  {_toggle()}\n")
+    out.append("\n\n        </div>\n        \n        ")
+    if context.get("has_permission"):
+        name = user.get_short_name() or user.get_username() if user is not None else ""
+        out.append(
+            '\n        <div id="user-tools">\n            '
+            f"\n                {esc(gettext('Welcome,'))}"
+            f"\n                <strong>{esc(name)}</strong>.\n            "
+            "\n            \n"
+        )
+        if user is not None and user.is_active and user.is_staff:
+            n = user.unread_notifications
+            counter = ngettext("%(n)s new", "%(n)s new", n) % {"n": esc(n)}
+            out.append(
+                f'\n<a href="{esc(rendering.url("admin_notifications"))}" class="unread-counter'
+                f'{" has-unread" if n else ""}" id="unread-counter">{counter}'
+                f'<span class="visually-hidden"> {esc(gettext("notifications"))}</span></a> /\n'
+            )
+        out.append(f"\n{userlinks(context)}\n\n        </div>\n        ")
+    out.append("\n        \n        \n      </header>\n    ")
+    return mark_safe("".join(out))  # noqa: S308 - every value is escaped

@@ -91,3 +91,8 @@ def careplan_actions(context):
 @register.simple_tag(takes_context=True)
 def careplan_userlinks(context):
     return page.userlinks(context)
+
+
+@register.simple_tag(takes_context=True)
+def careplan_header(context):
+    return page.header(context)

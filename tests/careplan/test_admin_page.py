@@ -162,3 +162,40 @@ def test_an_admin_page_shows_the_userlinks(cast):
     assert '<form id="logout-form" method="post" action="/admin/logout/">' in html
     assert 'name="csrfmiddlewaretoken"' in html
     assert '<a href="/admin/password_change/">' in html
+
+
+# templates/admin/base_site.html before the header was written in Python: the blocks it
+# put on Django's admin/base_site.html
+_OLD_BASE_SITE_BLOCKS = """{% load i18n static careplan_admin_list %}
+{% block extrastyle %}{{ block.super }}<link rel="stylesheet" href="{% static 'careplan/admin.css' %}">{% endblock %}
+{% block userlinks %}
+{% if user.is_active and user.is_staff %}
+<a href="{% url 'admin_notifications' %}" class="unread-counter{% if user.unread_notifications %} has-unread{% endif %}" id="unread-counter">{% blocktranslate count n=user.unread_notifications %}{{ n }} new{% plural %}{{ n }} new{% endblocktranslate %}<span class="visually-hidden"> {% translate "notifications" %}</span></a> /
+{% endif %}
+{% careplan_userlinks %}
+{% endblock %}
+"""
+
+
+@pytest.mark.parametrize("language", ["sv", "en", "ar", "fi"])
+def test_the_header_is_djangos_html(cast, rf, language):
+    from django.contrib.auth.models import AnonymousUser
+
+    djangos = (_ADMIN_TEMPLATES / "base_site.html").read_text()
+    before = Template(djangos + _OLD_BASE_SITE_BLOCKS)
+    now = Template('{% extends "admin/base_site.html" %}')
+    nameless = f.StaffFactory(units=[cast.unit], first_name="")
+    nameless.unread_notifications = 2
+    cast.nurse.unread_notifications = 1
+    for user in (cast.nurse, nameless, f.StaffFactory(units=[cast.unit]), AnonymousUser()):
+        for has_permission in (True, False):
+            request = rf.get("/admin/")
+            request.user = user
+            context = admin.site.each_context(request)
+            context.update(has_permission=has_permission, title="A & B", csrf_token="tok")
+            if isinstance(user, AnonymousUser) and has_permission:
+                continue
+            with translation.override(language):
+                html = now.render(Context(context))
+                assert html == before.render(Context(context)), (user, has_permission)
+            assert ('id="user-tools"' in html) is has_permission
