@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.admin.templatetags import admin_list
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import IS_FACETS_VAR, SEARCH_VAR
 from django.template.defaulttags import CsrfTokenNode
 from django.template.loader import get_template
@@ -382,3 +383,92 @@ def header(context) -> SafeString:
         out.append(f"\n{userlinks(context)}\n\n        </div>\n        ")
     out.append("\n        \n        \n      </header>\n    ")
     return mark_safe("".join(out))  # noqa: S308 - every value is escaped
+
+
+# --- the change list's styles, breadcrumbs and object tools ---------------------------------
+
+# (script prefix, URL resolver, name, args) -> URL; (script prefix, path) -> static URL
+_CHROME_URLS: dict[tuple, str] = {}
+
+
+def _static(path: str) -> str:
+    key = (get_script_prefix(), path)
+    found = _CHROME_URLS.get(key)
+    if found is None:
+        found = _CHROME_URLS[key] = static(path)
+    return found
+
+
+def _app_list_url(app_label: str) -> str:
+    key = (get_script_prefix(), get_resolver(get_urlconf()), "admin:app_list", app_label)
+    found = _CHROME_URLS.get(key)
+    if found is None:
+        if len(_CHROME_URLS) > 500:
+            _CHROME_URLS.clear()
+        found = _CHROME_URLS[key] = reverse("admin:app_list", kwargs={"app_label": app_label})
+    return found
+
+
+def changelist_style(context) -> SafeString:
+    """The ``extrastyle`` block of Django's ``admin/change_list.html`` over ours of
+    ``templates/admin/base_site.html`` (``careplan/admin.css``)."""
+    esc = conditional_escape
+    cl = context["cl"]
+    out = [
+        f'\n  <link rel="stylesheet" href="{esc(_static("careplan/admin.css"))}">'
+        f'\n  <link rel="stylesheet" href="{esc(_static("admin/css/changelists.css"))}">\n  '
+    ]
+    if cl.formset:
+        out.append(
+            f'\n    <link rel="stylesheet" href="{esc(_static("admin/css/forms.css"))}">\n  '
+        )
+    out.append("\n  ")
+    if cl.formset or context.get("action_form"):
+        out.append(f'\n    <script src="{esc(rendering.url("admin:jsi18n"))}"></script>\n  ')
+    media = context.get("media")
+    out.append(f"\n  {esc(media['css']) if media is not None else ''}\n  ")
+    if not context.get("actions_on_top") and not context.get("actions_on_bottom"):
+        out.append(
+            "\n    <style>\n      #changelist table thead th:first-child {width: inherit}"
+            "\n    </style>\n  "
+        )
+    out.append("\n")
+    return mark_safe("".join(out))  # noqa: S308 - every value is escaped
+
+
+def changelist_breadcrumbs(cl) -> SafeString:
+    """The ``breadcrumbs`` block of Django's ``admin/change_list.html``."""
+    esc = conditional_escape
+    opts = cl.opts
+    plural = str(opts.verbose_name_plural)
+    return mark_safe(  # noqa: S308 - every value is escaped
+        f'\n<div class="breadcrumbs">\n<a href="{esc(rendering.url("admin:index"))}">'
+        f"{esc(gettext('Home'))}</a>"
+        f'\n&rsaquo; <a href="{esc(_app_list_url(opts.app_label))}">'
+        f"{esc(opts.app_config.verbose_name)}</a>"
+        f"\n&rsaquo; {esc(plural[:1].upper() + plural[1:])}\n</div>\n"
+    )
+
+
+def object_tools(context) -> SafeString | None:
+    """``{% change_list_object_tools %}`` (Django's ``admin/change_list_object_tools.html``:
+    the "Add" link), or ``None`` where a model or app has its own template."""
+    cl = context["cl"]
+    names = admin_template_names(cl.opts, "change_list_object_tools.html")
+    if not template_is(names, f"{_DJANGO_ADMIN}{names[-1]}"):
+        return None
+    if not context.get("has_add_permission"):
+        return mark_safe("\n\n\n  \n\n")
+    opts = cl.opts
+    try:
+        add_url = rendering.url(f"admin:{opts.app_label}_{opts.model_name}_add")
+    except NoReverseMatch:
+        add_url = ""
+    href = add_preserved_filters(
+        context, add_url, context.get("is_popup", ""), context.get("to_field", "")
+    )
+    name = gettext("Add %(name)s") % {"name": conditional_escape(opts.verbose_name)}
+    return mark_safe(  # noqa: S308 - every value is escaped
+        f'\n\n\n  \n  <li>\n    \n    <a href="{conditional_escape(href)}" class="addlink">'
+        f"\n      {name}\n    </a>\n  </li>\n  \n\n"
+    )

@@ -96,3 +96,34 @@ def careplan_userlinks(context):
 @register.simple_tag(takes_context=True)
 def careplan_header(context):
     return page.header(context)
+
+
+@register.simple_tag(takes_context=True)
+def careplan_changelist_style(context):
+    return page.changelist_style(context)
+
+
+@register.simple_tag
+def careplan_changelist_breadcrumbs(cl):
+    return page.changelist_breadcrumbs(cl)
+
+
+class _ObjectToolsNode(InclusionAdminNode):
+    """``{% change_list_object_tools %}``, written by ``careplan.admin.page.object_tools``
+    where the model has Django's template."""
+
+    def render(self, context):
+        html = page.object_tools(context)
+        if html is None:
+            return super().render(context)
+        return html
+
+
+@register.tag(name="careplan_object_tools")
+def careplan_object_tools_tag(parser, token):
+    return _ObjectToolsNode(
+        parser,
+        token,
+        func=lambda context: context,
+        template_name="change_list_object_tools.html",
+    )

@@ -74,11 +74,26 @@ def test_every_lists_page_pieces_are_djangos_html(
     client = login(Client(), user)
     client.cookies["django_language"] = language
     filters = _djangos_block("change_list.html", "filters", "i18n admin_list")
-    seen = {"search": 0, "pages": 0, "capped": 0, "filters": 0, "rows": 0}
+    seen = {"search": 0, "pages": 0, "capped": 0, "filters": 0, "rows": 0, "add": 0}
+    crumbs = _djangos_block("change_list.html", "breadcrumbs", "i18n admin_urls")
+    style = _djangos_block("change_list.html", "extrastyle", "i18n static")
+    ours = '<link rel="stylesheet" href="{% static \'careplan/admin.css\' %}">'
+    style = Template(style.source.replace("{{ block.super }}", ours))
     for url, response in _lists(client):
         cl = response.context["cl"]
         opts = cl.opts
+        flat: dict = {}
+        for each in reversed(response.context):
+            flat.update(each.flatten())
         with translation.override(language):
+            assert page.changelist_breadcrumbs(cl) == crumbs.render(Context(flat)), url
+            assert page.changelist_style(Context(flat)) == style.render(Context(flat)), url
+            tools = page.object_tools(Context(flat))
+            if tools is not None:
+                assert tools == _render(
+                    "{% load admin_list %}{% change_list_object_tools %}", **flat
+                ), url
+                seen["add"] += "addlink" in tools
             search = page.search_form(cl)
             if search is not None:
                 assert search == _render(
@@ -106,7 +121,9 @@ def test_every_lists_page_pieces_are_djangos_html(
         # and the page shows them
         html = response.content.decode()
         assert f"\n\n{page.media_js(media)}\n<script src=" in html, url
-        for piece in (search, pages, table):
+        with translation.override(language):
+            chrome = (page.changelist_breadcrumbs(cl), page.changelist_style(Context(flat)))
+        for piece in (search, pages, table, *chrome):
             if piece is not None:
                 assert piece in html, url
     assert all(seen.values()), seen
