@@ -565,10 +565,16 @@ def in_staff_units(qs: QuerySet, user, *, patient_path: str = "patient") -> Quer
     planner answers by hashing the unit's 20 000 patients), a page or a capped count reads
     only the rows it shows: at 100 000 patients the admin lists' count went from ~35 ms to
     ~1 ms."""
+    return in_units(qs, staff_unit_ids(user), patient_path=patient_path)
+
+
+def in_units(qs: QuerySet, units, *, patient_path: str = "patient") -> QuerySet:
+    """``in_staff_units`` for the given unit ids (a value, so that a prepared query can take
+    them: ``careplan.admin.base.DefaultList``)."""
     prefix = f"{patient_path}__" if patient_path else ""
     return qs.filter(
         **{
-            f"{prefix}care_relations__unit_id__in": staff_unit_ids(user),
+            f"{prefix}care_relations__unit_id__in": units,
             f"{prefix}care_relations__ended_at__isnull": True,
         }
     ).annotate(acting_unit_id=F(f"{prefix}care_relations__unit_id"))

@@ -144,6 +144,18 @@ class Prepared:
         result._query = query  # not the ``query`` setter: it resets a values_list's rows
         return list(result)
 
+    def count(self, *, using: str | None = None, **values: Value) -> int:
+        """How many rows these values give, as the ORM counts a sliced queryset (its SQL in
+        ``SELECT COUNT(*) FROM (...)``): a capped count, ``qs.values("pk")[:1001]``."""
+        ready = self._ready(using, values)
+        if isinstance(ready, list):
+            return len(ready)
+        alias, entry, filled = ready
+        with connections[alias].cursor() as cursor:
+            sql = f"SELECT COUNT(*) FROM ({entry[2]}) subquery"  # noqa: S608 - the ORM's SQL
+            cursor.execute(sql, filled)
+            return cursor.fetchone()[0]
+
     def bind(self, *, using: str | None = None, **values: Value) -> Bound:
         """This query with these values, to run with others in one round trip
         (``together``)."""

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import access, rendering, services
 from ..models import CarePlan, CareRelation, ContactNurseAssignment, Patient
 from . import overview
-from .base import STAFF, Action, PatientRecordAdmin, RecordInline
+from .base import STAFF, Action, DefaultList, PatientRecordAdmin, RecordInline
 from .filters import ActiveFilter, ContactNurseFilter, MyUnitFilter
 from .forms import ContactNurseForm, PatientAddForm, PatientChangeForm, call_service
 from .results import per_page, row_route, row_url
@@ -97,6 +97,18 @@ def _plan_rows():
     return row
 
 
+def _default_list(units: tuple[int, ...]):
+    """The patient list's default view for these units: Django's change list queryset
+    (``PatientAdmin.get_queryset`` scoped to the units, the model's order, the
+    ``list_only`` fields)."""
+    return (
+        access.in_units(Patient.objects.all(), units, patient_path="")
+        .annotate(**_list_columns())
+        .order_by("last_name", "first_name", "id")
+        .only(*PatientAdmin.list_only)
+    )
+
+
 @admin.register(Patient)
 class PatientAdmin(PatientRecordAdmin):
     patient_path = ""
@@ -114,6 +126,7 @@ class PatientAdmin(PatientRecordAdmin):
     )
     list_display_links = ("name_display",)
     list_only = ("first_name", "last_name", "personnummer")
+    default_list = DefaultList(_default_list)
     list_filter = (ContactNurseFilter, MyUnitFilter)
     search_fields = ("first_name", "last_name")
     readonly_fields = ("login_display", "unit_display", "contact_nurse_display")

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from careplan import access
 from careplan.admin import CappedCountPaginator, page, results
 from careplan.testing import login
 from tests import factories as f
@@ -216,3 +217,50 @@ def test_the_header_is_djangos_html(cast, rf, language):
                 html = now.render(Context(context))
                 assert html == before.render(Context(context)), (user, has_permission)
             assert ('id="user-tools"' in html) is has_permission
+
+
+def _sql(qs) -> tuple[str, tuple]:
+    sql, params = qs.query.get_compiler(using="default").as_sql()
+    return sql, tuple(params)
+
+
+def test_the_patient_lists_default_view_is_djangos_query(cast, rf, django_assert_num_queries):
+    """The default view's compiled page and count (``PatientAdmin.default_list``) are the
+    SQL Django's change list makes, for the nurse's own units; a query string or a
+    superuser goes Django's way."""
+    from careplan.admin.base import RecordChangeList
+    from careplan.models import Patient
+
+    model_admin = admin.site._registry[Patient]
+    other = f.StaffFactory(units=[cast.other_unit])
+    both = f.StaffFactory(units=[cast.unit, cast.other_unit])
+    for _more in range(3):
+        f.covered_plan(cast.unit)
+        f.covered_plan(cast.other_unit)
+    for user in (cast.nurse, other, both):
+        request = rf.get("/admin/careplan/patient/")
+        request.user = user
+        units = tuple(sorted(access.staff_unit_ids(user)))
+        cl = model_admin.get_changelist_instance(request)
+        # RecordChangeList's page reads the list_only fields
+        djangos = cl.queryset.select_related(None).only(*model_admin.list_only)
+        page = model_admin.default_list.build(units)
+        assert _sql(page[: cl.list_per_page]) == _sql(djangos[: cl.list_per_page])
+        capped = djangos.order_by().values("pk")[: cl.paginator.cap + 1]
+        assert _sql(model_admin.default_list.build(units).order_by().values("pk")[:1001]) == (
+            _sql(capped)
+        )
+        # the rows and the count are Django's, and each user's own units'
+        assert [p.pk for p in cl.result_list] == [p.pk for p in djangos[: cl.list_per_page]]
+        assert [p.acting_unit_id for p in cl.result_list] == [
+            p.acting_unit_id for p in djangos[: cl.list_per_page]
+        ]
+        assert cl.result_count == djangos.count() > 0
+        assert {p.acting_unit_id for p in cl.result_list} <= set(units)
+        assert {p.acting_unit_id for p in cl.result_list} == set(units)
+        assert isinstance(cl.result_list, list)  # the compiled page
+    # a query string: Django's queryset
+    request = rf.get("/admin/careplan/patient/", {"q": "a"})
+    request.user = cast.nurse
+    assert not isinstance(model_admin.get_changelist_instance(request).result_list, list)
+    assert issubclass(model_admin.get_changelist(request), RecordChangeList)

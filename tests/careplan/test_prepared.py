@@ -213,3 +213,24 @@ def test_reads_together_are_one_round_trip_with_each_reads_rows(cast, django_ass
         CareRelation.objects.filter(unit_id=cast.unit.pk).values_list("id", flat=True)
     )
     assert together() == []
+
+
+_capped_units = prepared(
+    lambda units: Patient.objects.filter(
+        care_relations__unit_id__in=units, care_relations__ended_at__isnull=True
+    ).values("pk")[:3]
+)
+
+
+def test_a_count_is_the_orms_count_of_the_sliced_rows(cast, django_assert_num_queries):
+    for _more in range(4):
+        f.covered_plan(cast.unit)
+    f.covered_plan(cast.other_unit)
+    for units in ((cast.unit.pk,), (cast.other_unit.pk,), (cast.unit.pk, cast.other_unit.pk), ()):
+        expected = Patient.objects.filter(
+            care_relations__unit_id__in=units, care_relations__ended_at__isnull=True
+        ).values("pk")[:3]
+        with django_assert_num_queries(1 if units else 0):
+            n = _capped_units.count(units=units)
+        assert n == expected.count() == len(_capped_units(units=units))
+    assert _capped_units.count(units=(cast.other_unit.pk,)) < 3
