@@ -127,3 +127,8 @@ def careplan_object_tools_tag(parser, token):
         func=lambda context: context,
         template_name="change_list_object_tools.html",
     )
+
+
+@register.simple_tag(takes_context=True)
+def careplan_head(context, name):
+    return page.head(name, context)
