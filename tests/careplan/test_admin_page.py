@@ -219,9 +219,10 @@ def test_the_header_is_djangos_html(cast, rf, language):
             assert ('id="user-tools"' in html) is has_permission
 
 
-def _sql(qs) -> tuple[str, tuple]:
+def _sql(qs) -> tuple[str, list]:
+    """The SQL and its parameters (sorted: Django's scoping gives the units as a set)."""
     sql, params = qs.query.get_compiler(using="default").as_sql()
-    return sql, tuple(params)
+    return sql, sorted(map(repr, params))
 
 
 def test_the_patient_lists_default_view_is_djangos_query(cast, rf, django_assert_num_queries):
