@@ -1,17 +1,28 @@
 """The template backend: Django's, whose ``{% load i18n %}`` is
 ``careplan/templatetags/careplan_i18n.py`` (Django's library with a literal
-``{% translate %}`` kept per language).
+``{% translate %}`` kept per language) and whose ``{% load static %}`` is
+``careplan/templatetags/careplan_static.py`` (a static file's URL kept per process), and
+whose ``{{ csrf_token }}`` comes from ``careplan.csrf`` (Django's token, its random strings
+drawn from one ``os.urandom`` read) in place of Django's built-in ``csrf`` context
+processor.
 
 Mapping a label to another module is what Django's ``templates.W003`` check warns of;
-that one mapping is deliberate, so this backend leaves it out of the check and keeps the
+these mappings are deliberate, so this backend leaves them out of the check and keeps the
 warning for any other label used twice.
 """
 
 from __future__ import annotations
 
 from django.template.backends.django import DjangoTemplates
+from django.template.context_processors import csrf as django_csrf
 
-I18N_LIBRARIES = {"django.templatetags.i18n", "careplan.templatetags.careplan_i18n"}
+from careplan.csrf import csrf
+
+# label -> (Django's module, ours): the labels this backend maps to its own library.
+LIBRARIES = {
+    "i18n": ("django.templatetags.i18n", "careplan.templatetags.careplan_i18n"),
+    "static": ("django.templatetags.static", "careplan.templatetags.careplan_static"),
+}
 
 
 class Templates(DjangoTemplates):
@@ -19,16 +30,28 @@ class Templates(DjangoTemplates):
         params = params.copy()
         options = dict(params.get("OPTIONS", {}))
         options["libraries"] = {
-            "i18n": "careplan.templatetags.careplan_i18n",
+            **{label: ours for label, (_django, ours) in LIBRARIES.items()},
             **options.get("libraries", {}),
         }
         params["OPTIONS"] = options
         super().__init__(params)
+        # Django's engine always runs its built-in csrf processor first.
+        self.engine.template_context_processors = tuple(
+            csrf if processor is django_csrf else processor
+            for processor in self.engine.template_context_processors
+        )
 
     def _check_for_template_tags_with_the_same_name(self):
         return [
             warning
             for warning in super()._check_for_template_tags_with_the_same_name()
-            if not warning.msg.startswith("'i18n' is used for multiple template tag modules: ")
-            or set(warning.msg.split(": ", 1)[1].replace("'", "").split(", ")) != I18N_LIBRARIES
+            if not _deliberate(warning.msg)
         ]
+
+
+def _deliberate(message: str) -> bool:
+    """Whether a W003 message names one of ``LIBRARIES``' labels with exactly Django's
+    module and ours."""
+    label, _sep, modules = message.partition(" is used for multiple template tag modules: ")
+    mapped = LIBRARIES.get(label.strip("'"))
+    return mapped is not None and set(modules.replace("'", "").split(", ")) == set(mapped)

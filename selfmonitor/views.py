@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from careplan import access
 from careplan.models import AccessLog, CareRelation, Scope
-from careplan.prepared import prepared
+from careplan.prepared import prepared, together
 from careplan.rendering import route, time_tag
 from careplan.views import Shared
 
@@ -462,17 +462,25 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
     plan = access.plan_for(request.user, pk, scope=Scope.QUESTIONNAIRES)
     patient = plan.patient
     is_self = plan.reach.is_self
-    open_ = []
+    # Once the plan's reader is known: the answers, the unit to call and (for one who may
+    # answer) the open questionnaires, read in one round trip (careplan.prepared.together).
+    reads = [
+        (_answered_by_self if is_self else _answered_shown).bind(patient_id=patient.pk),
+        _responsible_relation.bind(patient_id=patient.pk),
+    ]
     if plan.reach.write:
-        open_ = Instrument.attach_parsed(_open_assignments(patient_id=patient.pk))
+        reads.append(_open_assignments.bind(patient_id=patient.pk))
+    answered_rows, relations, *open_assignments = together(*reads)
+    relation = next(iter(relations), None)
+    open_ = []
+    if open_assignments:
+        open_ = Instrument.attach_parsed(open_assignments[0])
         if not is_self:
             open_ = [a for a in open_ if a.instrument.kind != Instrument.Kind.PREM]
     # The answers as (id, key, submitted_at, shared parsed instrument).
     instruments: dict[tuple, Instrument] = {}
     done = []
-    for pk, key, submitted_at, *light in (_answered_by_self if is_self else _answered_shown)(
-        patient_id=patient.pk
-    ):
+    for pk, key, submitted_at, *light in answered_rows:
         found = instruments.get(tuple(light))
         if found is None:
             found = instruments[tuple(light)] = Instrument.parsed(_Light(*light))
@@ -516,7 +524,7 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
         "done_rows": done_rows,
         "trends": sorted(trends.items(), key=lambda kv: kv[1]),
         "is_self": is_self,
-        "urgent_unit": _urgent_unit(patient),
+        "urgent_unit": relation.unit if relation else None,  # as _urgent_unit(patient)
     }
     return render(request, "selfmonitor/list.html", ctx)
 
