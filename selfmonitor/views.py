@@ -39,7 +39,7 @@ from . import access as sm_access
 from . import scoring, selectors, services
 from .definition import is_shown, item_map, missing_required
 from .models import Alert, Assignment, Instrument, Response, pick
-from .svg import day_label, trend_svg
+from .svg import month_names, trend_svg
 
 TREND_POINTS = 200  # the latest answers drawn per chart
 
@@ -533,29 +533,30 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     instrument = instrument.in_language(get_language())
     rows = _trend_points(plan.patient_id, key)
     # Local time and the day's label once per answer: each date is written twice (chart
-    # and table), and the chart asks for its first and last again.
-    day, day_html = day_label(), day_label(escaped=True)
+    # and table), and the chart asks for its first and last again. The label is
+    # ``day_label()``'s ("j M Y"), written here from the month names to spare a call per
+    # answer; the ISO time holds digits, -, :, T, + and . only.
+    months, months_html = month_names(), month_names(escaped=True)
     tz = timezone.get_current_timezone()
     days: dict[datetime, str] = {}
-    isos: dict[datetime, str] = {}  # digits, -, :, T, + and . only
-    days_html: dict[datetime, str] = {}  # as escape()
-    local = []
+    days_html: dict[datetime, str] = {}
+    local = []  # (local time, its ISO text, its label escaped, scores)
     for when, scores in rows:
         when = when.astimezone(tz) if when is not None else timezone.localtime(when)
-        local.append((when, scores))
-        if when not in days:
-            days[when] = day(when)
-            isos[when] = when.isoformat()
-            days_html[when] = day_html(when)
-    rows = local
+        d, m, y = when.day, when.month - 1, when.year
+        days[when] = f"{d} {months[m]} {y}"
+        days_html[when] = day = f"{d} {months_html[m]} {y}"
+        local.append((when, when.isoformat(), day, scores))
     lang = get_language()
     charts = []
     for scale in instrument.definition.get("scales", []):
-        points = [
-            (when, scores[scale["key"]])
-            for when, scores in rows
-            if scores.get(scale["key"]) is not None
+        k = scale["key"]
+        series = [
+            (when, iso, day, value)
+            for when, iso, day, scores in local
+            if (value := scores.get(k)) is not None
         ]
+        points = [(when, value) for when, _iso, _day, value in series]
         title = pick(scale["title"], lang)
         lo, hi = scale.get("min", 0), scale.get("max", 10)
         thresholds = [(t["value"], pick(t["label"], lang)) for t in scale.get("thresholds", [])]
@@ -570,13 +571,14 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
             if value not in bands:
                 bands[value] = pick((scoring.band(scale, value) or {}).get("label"), lang)
                 cells[value] = f"<td>{escape(localize(value))}</td><td>{escape(bands[value])}</td>"
+        newest_first = series[::-1]
         table = [
-            {"iso": isos[when], "day": days[when], "value": value, "band": bands[value]}
-            for when, value in reversed(points)
+            {"iso": iso, "day": days[when], "value": value, "band": bands[value]}
+            for when, iso, _day, value in newest_first
         ]
         charts.append(
             {
-                "key": scale["key"],
+                "key": k,
                 "title": title,
                 "svg": trend_svg(
                     points,
@@ -585,7 +587,7 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                     thresholds=thresholds,
                     title=title,
                     desc=desc,
-                    chart_id=f"chart-{scale['key']}",
+                    chart_id=f"chart-{k}",
                     label=days.__getitem__,
                     label_html=days_html.__getitem__,
                 )
@@ -597,9 +599,8 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                 # third of the page's CPU); escaped and localized as the template would.
                 "table_rows": mark_safe(  # noqa: S308 - every cell above is escaped
                     "".join(
-                        f'<tr><td><time datetime="{isos[when]}">{days_html[when]}</time></td>'
-                        f"{cells[value]}</tr>"
-                        for when, value in reversed(points)
+                        f'<tr><td><time datetime="{iso}">{day}</time></td>{cells[value]}</tr>'
+                        for _when, iso, day, value in newest_first
                     )
                 ),
             }
