@@ -223,31 +223,46 @@ _open_assignments = prepared(
 )
 
 
-def _trend_points(patient_id: int, key: str) -> list[tuple[datetime | None, dict]]:
-    """The latest ``TREND_POINTS`` answers of one questionnaire as (submitted_at, scores),
-    oldest first: one indexed query (response_trend: patient, instrument_key,
+def _trend_points(
+    patient_id: int, key: str
+) -> tuple[_Light | None, list[tuple[datetime | None, dict]]]:
+    """The current version of questionnaire ``key`` (the original's ``LIGHT_FIELDS``, as
+    ``Instrument.current_parsed`` reads them; None when there is none) and its latest
+    ``TREND_POINTS`` answers as (submitted_at, scores), oldest first: one statement. The
+    answers are one indexed subquery (response_trend: patient, instrument_key,
     submitted_at) whose rows the database gathers into one JSON array. Two hundred rows
     read one by one cost about 1.1 ms of Python (a timestamp and a JSON document each);
     one array of them is decoded at once."""
     connection_for_read = connections[router.db_for_read(Response)]
-    table = connection_for_read.ops.quote_name(Response._meta.db_table)
+    quote = connection_for_read.ops.quote_name
+    table, instruments = quote(Response._meta.db_table), quote(Instrument._meta.db_table)
     if connection_for_read.vendor == "postgresql":
         point = "json_build_array(submitted_at, scores) ORDER BY submitted_at"
         gather = f"json_agg({point})::text"
     else:  # SQLite: rows in the subquery's order
         gather = "json_group_array(json_array(submitted_at, json(scores)))"
     sql = (
-        f"SELECT {gather} FROM (SELECT submitted_at, scores FROM {table} "  # noqa: S608 - names only
+        "SELECT i.id, i.checksum, i.loaded_at, "  # noqa: S608 - names only
+        f"(SELECT {gather} FROM (SELECT submitted_at, scores FROM {table} "
         "WHERE patient_id = %s AND instrument_key = %s AND status = %s "
-        "ORDER BY submitted_at DESC LIMIT %s) AS latest"
+        "ORDER BY submitted_at DESC LIMIT %s) AS latest) "
+        f"FROM {instruments} AS i WHERE i.key = %s AND i.language = '' "
+        "ORDER BY i.version DESC LIMIT 1"
     )
+    params = [patient_id, key, Response.Status.COMPLETED.value, TREND_POINTS, key]
     with connection_for_read.cursor() as cursor:
-        cursor.execute(sql, [patient_id, key, Response.Status.COMPLETED.value, TREND_POINTS])
-        (found,) = cursor.fetchone()
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None, []
+    pk, checksum, loaded_at, found = row
+    if isinstance(loaded_at, str):  # SQLite: text, in UTC
+        loaded_at = _when(loaded_at)
+    light = _Light(pk, checksum, loaded_at)
     points = [(_when(when), scores or {}) for when, scores in (json.loads(found) if found else [])]
     if connection_for_read.vendor != "postgresql":
         points.sort(key=lambda p: (p[0] is not None, p[0]))
-    return points
+    return light, points
 
 
 def _when(text: str | None) -> datetime | None:
@@ -525,13 +540,14 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     plan = access.plan_for(request.user, pk, scope=Scope.QUESTIONNAIRES)
-    instrument = Instrument.current_parsed(key)
+    # The current version (as ``Instrument.current_parsed``) and the answers: one query.
+    light, rows = _trend_points(plan.patient_id, key)
+    instrument = None if light is None else Instrument.parsed(light)
     if instrument is None or instrument.kind == Instrument.Kind.PREM:
         raise Http404
     # Scale titles and bands in the reader's language (its language version, when there
     # is one). The series is the key's: every language version scores alike.
     instrument = instrument.in_language(get_language())
-    rows = _trend_points(plan.patient_id, key)
     # Local time and the day's label once per answer: each date is written twice (chart
     # and table), and the chart asks for its first and last again. The label is
     # ``day_label()``'s ("j M Y"), written here from the month names to spare a call per
