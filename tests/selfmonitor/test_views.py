@@ -346,8 +346,8 @@ def test_trend_page_costs_the_same_for_1_and_3_answers(
     _answered(cast, instruments, n)
     client = _client(cast, "patient")
     client.get(reverse("selfmonitor_trend", args=[cast.plan.pk, "distress-thermometer"]))
-    # session, user, plan+patient+template, current instrument, the trend rows = 5
-    with django_assert_num_queries(5):
+    # session, user, plan+patient+template, the current instrument with the trend rows = 4
+    with django_assert_num_queries(4):
         response = client.get(
             reverse("selfmonitor_trend", args=[cast.plan.pk, "distress-thermometer"])
         )
