@@ -1,10 +1,7 @@
 """The template backend: Django's, whose ``{% load i18n %}`` is
 ``careplan/templatetags/careplan_i18n.py`` (Django's library with a literal
 ``{% translate %}`` kept per language) and whose ``{% load static %}`` is
-``careplan/templatetags/careplan_static.py`` (a static file's URL kept per process), and
-whose ``{{ csrf_token }}`` comes from ``careplan.csrf`` (Django's token, its random strings
-drawn from one ``os.urandom`` read) in place of Django's built-in ``csrf`` context
-processor.
+``careplan/templatetags/careplan_static.py`` (a static file's URL kept per process).
 
 Mapping a label to another module is what Django's ``templates.W003`` check warns of;
 these mappings are deliberate, so this backend leaves them out of the check and keeps the
@@ -14,9 +11,6 @@ warning for any other label used twice.
 from __future__ import annotations
 
 from django.template.backends.django import DjangoTemplates
-from django.template.context_processors import csrf as django_csrf
-
-from careplan.csrf import csrf
 
 # label -> (Django's module, ours): the labels this backend maps to its own library.
 LIBRARIES = {
@@ -35,11 +29,6 @@ class Templates(DjangoTemplates):
         }
         params["OPTIONS"] = options
         super().__init__(params)
-        # Django's engine always runs its built-in csrf processor first.
-        self.engine.template_context_processors = tuple(
-            csrf if processor is django_csrf else processor
-            for processor in self.engine.template_context_processors
-        )
 
     def _check_for_template_tags_with_the_same_name(self):
         return [
