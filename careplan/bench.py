@@ -473,25 +473,13 @@ def _seed_rows(
     return len(nurse_rows)
 
 
-# The tables the commit-time responsibility checks read (careplan/migrations/0002, 0009:
-# deferred constraint triggers, one per plan, relation and nurse assignment).
-_CHECKED_TABLES = (
-    "careplan_careplan",
-    "careplan_carerelation",
-    "careplan_contactnurseassignment",
-    "careplan_staffmembership",
-)
-
-
 def _analyze_seeded() -> None:
-    """Planner statistics for the rows written so far, inside the seeding transaction
-    (ANALYZE counts the transaction's own rows). Without them the deferred checks run at
-    commit with plans made for empty tables, one index scan over every active relation
-    per check: a 100 000-patient seed then spent over an hour in COMMIT."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {', '.join(_CHECKED_TABLES)}")
+    """Statistics for the rows so far (ANALYZE counts its transaction's own): else the
+    deferred checks of migrations 0002/0009 plan for empty tables and COMMIT takes an hour."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            tables = "careplan_careplan, careplan_carerelation, careplan_staffmembership"
+            cursor.execute(f"ANALYZE {tables}, careplan_contactnurseassignment")
 
 
 # --- Measuring -----------------------------------------------------------------------------

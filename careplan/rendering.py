@@ -183,10 +183,6 @@ def choice_labels(choices: type) -> dict[str, str]:
     return found
 
 
-def _local(value: datetime) -> datetime:
-    return timezone.localtime(value) if timezone.is_aware(value) else value
-
-
 def time_tag(*, year: bool = False) -> Callable[[datetime | None], str]:
     """``<time datetime="{{ value|date:'c' }}">{{ value|date:"j F" }}</time>`` (``"j F Y"``
     with ``year``), escaped, local time worked out once per value."""
@@ -204,6 +200,10 @@ def time_tag(*, year: bool = False) -> Callable[[datetime | None], str]:
         return f'<time datetime="{value.isoformat()}">{escape(text)}</time>'
 
     return tag
+
+
+# (model, language) -> kind -> its label, escaped (``get_kind_display()``).
+_KIND_LABELS: dict[tuple[type, str], dict[str, str]] = {}
 
 
 def event_items(
@@ -225,25 +225,28 @@ def event_items(
     if actions:  # the buttons' links, one reverse() each (none for a list without them)
         edit_url, delete_url = route("event_edit", plan_pk), route("event_delete", plan_pk)
         ask_url = route("event_change_request", plan_pk)
-    kinds: dict[str, str] = {}
-    choices: dict | None = None
+    lang = get_language() or ""
+    tz = timezone.get_current_timezone()  # once, not once per time (a thread-local lookup)
+
+    def local(value: datetime) -> datetime:  # timezone.localtime() for an aware value
+        return value.astimezone(tz) if timezone.is_aware(value) else value
 
     def kind_label(event) -> str:  # {{ event.get_kind_display }}
-        nonlocal choices
+        key = (type(event), lang)
+        kinds = _KIND_LABELS.get(key)
+        if kinds is None:
+            choices = event._meta.get_field("kind").flatchoices
+            kinds = _KIND_LABELS[key] = {str(v): escape(str(label)) for v, label in choices}
         found = kinds.get(event.kind)
-        if found is None:
-            if choices is None:
-                choices = dict(event._meta.get_field("kind").flatchoices)
-            found = kinds[event.kind] = escape(str(choices.get(event.kind, event.kind)))
-        return found
+        return escape(str(event.kind)) if found is None else found
 
     parts = []
     for event in events:
         title = escape(event.title)
-        start = _local(event.starts_at)
+        start = local(event.starts_at)
         when = f'<time datetime="{start.isoformat()}">{long(start)}</time>'
         if event.ends_at:
-            end = _local(event.ends_at)
+            end = local(event.ends_at)
             same_day = end.date() == start.date()
             shown = f"{end.hour:02d}:{end.minute:02d}" if same_day else long(end)
             when += f'–<time datetime="{end.isoformat()}">{shown}</time>'

@@ -1,9 +1,10 @@
 """The template backend: Django's, whose ``{% load i18n %}`` is
 ``careplan/templatetags/careplan_i18n.py`` (Django's library with a literal
-``{% translate %}`` kept per language).
+``{% translate %}`` kept per language) and whose ``{% load static %}`` is
+``careplan/templatetags/careplan_static.py`` (a static file's URL kept per process).
 
 Mapping a label to another module is what Django's ``templates.W003`` check warns of;
-that one mapping is deliberate, so this backend leaves it out of the check and keeps the
+these mappings are deliberate, so this backend leaves them out of the check and keeps the
 warning for any other label used twice.
 """
 
@@ -11,7 +12,11 @@ from __future__ import annotations
 
 from django.template.backends.django import DjangoTemplates
 
-I18N_LIBRARIES = {"django.templatetags.i18n", "careplan.templatetags.careplan_i18n"}
+# label -> (Django's module, ours): the labels this backend maps to its own library.
+LIBRARIES = {
+    "i18n": ("django.templatetags.i18n", "careplan.templatetags.careplan_i18n"),
+    "static": ("django.templatetags.static", "careplan.templatetags.careplan_static"),
+}
 
 
 class Templates(DjangoTemplates):
@@ -19,7 +24,7 @@ class Templates(DjangoTemplates):
         params = params.copy()
         options = dict(params.get("OPTIONS", {}))
         options["libraries"] = {
-            "i18n": "careplan.templatetags.careplan_i18n",
+            **{label: ours for label, (_django, ours) in LIBRARIES.items()},
             **options.get("libraries", {}),
         }
         params["OPTIONS"] = options
@@ -29,6 +34,13 @@ class Templates(DjangoTemplates):
         return [
             warning
             for warning in super()._check_for_template_tags_with_the_same_name()
-            if not warning.msg.startswith("'i18n' is used for multiple template tag modules: ")
-            or set(warning.msg.split(": ", 1)[1].replace("'", "").split(", ")) != I18N_LIBRARIES
+            if not _deliberate(warning.msg)
         ]
+
+
+def _deliberate(message: str) -> bool:
+    """Whether a W003 message names one of ``LIBRARIES``' labels with exactly Django's
+    module and ours."""
+    label, _sep, modules = message.partition(" is used for multiple template tag modules: ")
+    mapped = LIBRARIES.get(label.strip("'"))
+    return mapped is not None and set(modules.replace("'", "").split(", ")) == set(mapped)

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Count, F, Max, Q, Value
+from django.db.models import Case, Count, F, Max, Q, When
 from django.db.models.functions import Now, TruncDate
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -446,23 +446,21 @@ _EVENT_FIELDS = (
 def _plan_events(plan_id: int):
     """All upcoming entries and the latest ``PAST_EVENTS_SHOWN`` others, each marked
     ``upcoming``: one statement, so both halves see the same "now" (the database's
-    ``Now()``, which keeps the compiled SQL free of the time)."""
-    events = (
-        CalendarEvent.objects.filter(plan_id=plan_id)
+    ``Now()``, which keeps the compiled SQL free of the time). The past ones are picked
+    by a subquery rather than a UNION: rows of one plain query are made the quick way
+    (``prepared``), a UNION's by the ORM's own, slower iteration."""
+    events = CalendarEvent.objects.filter(plan_id=plan_id)
+    is_upcoming = _is_upcoming(Now())
+    past_shown = (
+        events.exclude(is_upcoming).order_by("-starts_at", "-id").values("pk")[:PAST_EVENTS_SHOWN]
+    )
+    return (
+        events.filter(is_upcoming | Q(pk__in=past_shown))
         .select_related("created_by")
         .only(*_EVENT_FIELDS)
+        .annotate(upcoming=Case(When(is_upcoming, then=True), default=False))
+        .order_by()
     )
-    upcoming = (
-        events.filter(_is_upcoming(Now()))
-        .annotate(upcoming=Value(True, output_field=BooleanField()))
-        .order_by("starts_at", "id")
-    )
-    past = (
-        events.exclude(_is_upcoming(Now()))
-        .annotate(upcoming=Value(False, output_field=BooleanField()))
-        .order_by("-starts_at", "-id")[:PAST_EVENTS_SHOWN]
-    )
-    return upcoming.union(past, all=True)
 
 
 _plan_events_of = prepared(_plan_events)

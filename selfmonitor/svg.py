@@ -40,19 +40,27 @@ def _fmt(value: float) -> str:
 _SHORT_MONTHS: dict[str, list[str]] = {}
 
 
+def month_names(*, escaped: bool = False) -> list[str]:
+    """The twelve short month names (``date_format(d, "M")``) of the active language,
+    looked up once per process; ``escaped``: each HTML-escaped."""
+    lang = get_language() or ""
+    key = f"{lang}:html" if escaped else lang
+    months = _SHORT_MONTHS.get(key)
+    if months is None:
+        if escaped:
+            months = [escape(m) for m in month_names()]
+        else:
+            months = [str(date_format(dt.date(2000, m, 1), "M")) for m in range(1, 13)]
+        _SHORT_MONTHS[key] = months
+    return months
+
+
 def day_label(*, escaped: bool = False) -> Callable[[dt.date], str]:
     """``date_format(d, "j M Y")`` for the active language, with the twelve month names
     looked up once per language: a chart of 200 answers formats 200 dates twice (chart
     and table). ``escaped``: HTML-escaped, as ``escape(label(d))`` (only the month name
     can hold a character to escape: the rest is digits and spaces)."""
-    lang = get_language() or ""
-    months = _SHORT_MONTHS.get(lang)
-    if months is None:
-        months = _SHORT_MONTHS[lang] = [
-            str(date_format(dt.date(2000, m, 1), "M")) for m in range(1, 13)
-        ]
-    if escaped:
-        months = [escape(m) for m in months]
+    months = month_names(escaped=escaped)
     tz = timezone.get_current_timezone()  # once, not once per date (a thread-local lookup)
 
     def label(d: dt.date) -> str:
@@ -123,11 +131,14 @@ def trend_svg(
             f'font-size="12" fill="#a4262c">{escape(label)}</text>'
         )
     coords = []
+    single = len(points) == 1
+    ys: dict = {}  # a few distinct values: each one's y written once
     for when, value in points:
-        x = LEFT + (
-            plot_w / 2 if len(points) == 1 else (when - first).total_seconds() / total * plot_w
-        )
-        coords.append((mirror(x), f"{y(value):.1f}", when, value))  # as written, once
+        x = LEFT + (plot_w / 2 if single else (when - first).total_seconds() / total * plot_w)
+        yy = ys.get(value)
+        if yy is None:
+            yy = ys[value] = f"{y(value):.1f}"
+        coords.append((f"{(WIDTH - x) if rtl else x:.1f}", yy, when, value))  # as mirror()
     if len(coords) > 1:
         line = " ".join(f"{x},{yy}" for x, yy, *_ in coords)
         parts.append(f'<polyline points="{line}" fill="none" stroke="#005ea5" stroke-width="2.5"/>')

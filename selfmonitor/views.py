@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from careplan import access
 from careplan.models import AccessLog, CareRelation, Scope
-from careplan.prepared import prepared
+from careplan.prepared import prepared, together
 from careplan.rendering import route, time_tag
 from careplan.views import Shared
 
@@ -39,7 +39,7 @@ from . import access as sm_access
 from . import scoring, selectors, services
 from .definition import is_shown, item_map, missing_required
 from .models import Alert, Assignment, Instrument, Response, pick
-from .svg import day_label, trend_svg
+from .svg import month_names, trend_svg
 
 TREND_POINTS = 200  # the latest answers drawn per chart
 
@@ -223,31 +223,46 @@ _open_assignments = prepared(
 )
 
 
-def _trend_points(patient_id: int, key: str) -> list[tuple[datetime | None, dict]]:
-    """The latest ``TREND_POINTS`` answers of one questionnaire as (submitted_at, scores),
-    oldest first: one indexed query (response_trend: patient, instrument_key,
+def _trend_points(
+    patient_id: int, key: str
+) -> tuple[_Light | None, list[tuple[datetime | None, dict]]]:
+    """The current version of questionnaire ``key`` (the original's ``LIGHT_FIELDS``, as
+    ``Instrument.current_parsed`` reads them; None when there is none) and its latest
+    ``TREND_POINTS`` answers as (submitted_at, scores), oldest first: one statement. The
+    answers are one indexed subquery (response_trend: patient, instrument_key,
     submitted_at) whose rows the database gathers into one JSON array. Two hundred rows
     read one by one cost about 1.1 ms of Python (a timestamp and a JSON document each);
     one array of them is decoded at once."""
     connection_for_read = connections[router.db_for_read(Response)]
-    table = connection_for_read.ops.quote_name(Response._meta.db_table)
+    quote = connection_for_read.ops.quote_name
+    table, instruments = quote(Response._meta.db_table), quote(Instrument._meta.db_table)
     if connection_for_read.vendor == "postgresql":
         point = "json_build_array(submitted_at, scores) ORDER BY submitted_at"
         gather = f"json_agg({point})::text"
     else:  # SQLite: rows in the subquery's order
         gather = "json_group_array(json_array(submitted_at, json(scores)))"
     sql = (
-        f"SELECT {gather} FROM (SELECT submitted_at, scores FROM {table} "  # noqa: S608 - names only
+        "SELECT i.id, i.checksum, i.loaded_at, "  # noqa: S608 - names only
+        f"(SELECT {gather} FROM (SELECT submitted_at, scores FROM {table} "
         "WHERE patient_id = %s AND instrument_key = %s AND status = %s "
-        "ORDER BY submitted_at DESC LIMIT %s) AS latest"
+        "ORDER BY submitted_at DESC LIMIT %s) AS latest) "
+        f"FROM {instruments} AS i WHERE i.key = %s AND i.language = '' "
+        "ORDER BY i.version DESC LIMIT 1"
     )
+    params = [patient_id, key, Response.Status.COMPLETED.value, TREND_POINTS, key]
     with connection_for_read.cursor() as cursor:
-        cursor.execute(sql, [patient_id, key, Response.Status.COMPLETED.value, TREND_POINTS])
-        (found,) = cursor.fetchone()
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None, []
+    pk, checksum, loaded_at, found = row
+    if isinstance(loaded_at, str):  # SQLite: text, in UTC
+        loaded_at = _when(loaded_at)
+    light = _Light(pk, checksum, loaded_at)
     points = [(_when(when), scores or {}) for when, scores in (json.loads(found) if found else [])]
     if connection_for_read.vendor != "postgresql":
         points.sort(key=lambda p: (p[0] is not None, p[0]))
-    return points
+    return light, points
 
 
 def _when(text: str | None) -> datetime | None:
@@ -462,17 +477,25 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
     plan = access.plan_for(request.user, pk, scope=Scope.QUESTIONNAIRES)
     patient = plan.patient
     is_self = plan.reach.is_self
-    open_ = []
+    # Once the plan's reader is known: the answers, the unit to call and (for one who may
+    # answer) the open questionnaires, read in one round trip (careplan.prepared.together).
+    reads = [
+        (_answered_by_self if is_self else _answered_shown).bind(patient_id=patient.pk),
+        _responsible_relation.bind(patient_id=patient.pk),
+    ]
     if plan.reach.write:
-        open_ = Instrument.attach_parsed(_open_assignments(patient_id=patient.pk))
+        reads.append(_open_assignments.bind(patient_id=patient.pk))
+    answered_rows, relations, *open_assignments = together(*reads)
+    relation = next(iter(relations), None)
+    open_ = []
+    if open_assignments:
+        open_ = Instrument.attach_parsed(open_assignments[0])
         if not is_self:
             open_ = [a for a in open_ if a.instrument.kind != Instrument.Kind.PREM]
     # The answers as (id, key, submitted_at, shared parsed instrument).
     instruments: dict[tuple, Instrument] = {}
     done = []
-    for pk, key, submitted_at, *light in (_answered_by_self if is_self else _answered_shown)(
-        patient_id=patient.pk
-    ):
+    for pk, key, submitted_at, *light in answered_rows:
         found = instruments.get(tuple(light))
         if found is None:
             found = instruments[tuple(light)] = Instrument.parsed(_Light(*light))
@@ -516,7 +539,7 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
         "done_rows": done_rows,
         "trends": sorted(trends.items(), key=lambda kv: kv[1]),
         "is_self": is_self,
-        "urgent_unit": _urgent_unit(patient),
+        "urgent_unit": relation.unit if relation else None,  # as _urgent_unit(patient)
     }
     return render(request, "selfmonitor/list.html", ctx)
 
@@ -525,37 +548,39 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     plan = access.plan_for(request.user, pk, scope=Scope.QUESTIONNAIRES)
-    instrument = Instrument.current_parsed(key)
+    # The current version (as ``Instrument.current_parsed``) and the answers: one query.
+    light, rows = _trend_points(plan.patient_id, key)
+    instrument = None if light is None else Instrument.parsed(light)
     if instrument is None or instrument.kind == Instrument.Kind.PREM:
         raise Http404
     # Scale titles and bands in the reader's language (its language version, when there
     # is one). The series is the key's: every language version scores alike.
     instrument = instrument.in_language(get_language())
-    rows = _trend_points(plan.patient_id, key)
     # Local time and the day's label once per answer: each date is written twice (chart
-    # and table), and the chart asks for its first and last again.
-    day, day_html = day_label(), day_label(escaped=True)
+    # and table), and the chart asks for its first and last again. The label is
+    # ``day_label()``'s ("j M Y"), written here from the month names to spare a call per
+    # answer; the ISO time holds digits, -, :, T, + and . only.
+    months, months_html = month_names(), month_names(escaped=True)
     tz = timezone.get_current_timezone()
     days: dict[datetime, str] = {}
-    isos: dict[datetime, str] = {}  # digits, -, :, T, + and . only
-    days_html: dict[datetime, str] = {}  # as escape()
-    local = []
+    days_html: dict[datetime, str] = {}
+    local = []  # (local time, its ISO text, its label escaped, scores)
     for when, scores in rows:
         when = when.astimezone(tz) if when is not None else timezone.localtime(when)
-        local.append((when, scores))
-        if when not in days:
-            days[when] = day(when)
-            isos[when] = when.isoformat()
-            days_html[when] = day_html(when)
-    rows = local
+        d, m, y = when.day, when.month - 1, when.year
+        days[when] = f"{d} {months[m]} {y}"
+        days_html[when] = day = f"{d} {months_html[m]} {y}"
+        local.append((when, when.isoformat(), day, scores))
     lang = get_language()
     charts = []
     for scale in instrument.definition.get("scales", []):
-        points = [
-            (when, scores[scale["key"]])
-            for when, scores in rows
-            if scores.get(scale["key"]) is not None
+        k = scale["key"]
+        series = [
+            (when, iso, day, value)
+            for when, iso, day, scores in local
+            if (value := scores.get(k)) is not None
         ]
+        points = [(when, value) for when, _iso, _day, value in series]
         title = pick(scale["title"], lang)
         lo, hi = scale.get("min", 0), scale.get("max", 10)
         thresholds = [(t["value"], pick(t["label"], lang)) for t in scale.get("thresholds", [])]
@@ -570,13 +595,14 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
             if value not in bands:
                 bands[value] = pick((scoring.band(scale, value) or {}).get("label"), lang)
                 cells[value] = f"<td>{escape(localize(value))}</td><td>{escape(bands[value])}</td>"
+        newest_first = series[::-1]
         table = [
-            {"iso": isos[when], "day": days[when], "value": value, "band": bands[value]}
-            for when, value in reversed(points)
+            {"iso": iso, "day": days[when], "value": value, "band": bands[value]}
+            for when, iso, _day, value in newest_first
         ]
         charts.append(
             {
-                "key": scale["key"],
+                "key": k,
                 "title": title,
                 "svg": trend_svg(
                     points,
@@ -585,7 +611,7 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                     thresholds=thresholds,
                     title=title,
                     desc=desc,
-                    chart_id=f"chart-{scale['key']}",
+                    chart_id=f"chart-{k}",
                     label=days.__getitem__,
                     label_html=days_html.__getitem__,
                 )
@@ -597,9 +623,8 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                 # third of the page's CPU); escaped and localized as the template would.
                 "table_rows": mark_safe(  # noqa: S308 - every cell above is escaped
                     "".join(
-                        f'<tr><td><time datetime="{isos[when]}">{days_html[when]}</time></td>'
-                        f"{cells[value]}</tr>"
-                        for when, value in reversed(points)
+                        f'<tr><td><time datetime="{iso}">{day}</time></td>{cells[value]}</tr>'
+                        for _when, iso, day, value in newest_first
                     )
                 ),
             }

@@ -7,10 +7,13 @@ start with "- " are bullet items. ``text_blocks`` parses it (the PDF uses it too
 
 from __future__ import annotations
 
+from html import escape as html_escape
+
 from django import template
-from django.forms import BoundField, Form
+from django.core.signals import setting_changed
+from django.forms import BoundField, Form, HiddenInput
 from django.template.loader import get_template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, get_language_bidi, gettext_lazy
 from django.utils.translation import gettext as _
@@ -295,15 +298,35 @@ def form_fields(form: Form) -> SafeString:
         key = (type(form), get_language(), form.prefix, form.auto_id)
         cached = _STATIC_FIELDS.setdefault(key, {})
     parts = []
-    for field in form:
-        if cacheable and not field.is_hidden and not callable(field.field.initial):
-            html = cached.get(field.name)
+    for name, field in form.fields.items():
+        if cacheable and not field.widget.is_hidden and not callable(field.initial):
+            html = cached.get(name)
             if html is None:
-                html = cached[field.name] = template.render({"field": field})
+                html = cached[name] = template.render({"field": form[name]})
         else:
-            html = template.render({"field": field})
+            bound = form[name]
+            html = (cacheable and _hidden_input(bound)) or template.render({"field": bound})
         parts.append(html)
     return mark_safe("".join(parts))  # noqa: S308 - each part rendered by the template
+
+
+def _hidden_input(field: BoundField) -> str | None:
+    """An unbound plain hidden field (a submission key) as ``_field.html`` writes it
+    (``{{ field }}``: Django's ``HiddenInput`` template), without the template engines
+    (a quarter of the form's cost); None for any other widget, or one with attributes
+    of its own."""
+    widget = field.field.widget
+    if type(widget) is not HiddenInput or widget.attrs or field.field.disabled:
+        return None
+    if field.field.localize or field.form.is_bound:
+        return None
+    value = widget.format_value(field.value())
+    html = f'<input type="hidden" name="{escape(field.html_name)}"'
+    if value is not None:
+        html += f' value="{escape(value)}"'
+    if field.auto_id:
+        html += f' id="{escape(field.auto_id)}"'
+    return html + ">\n"  # _field.html ends with a line break
 
 
 _LANGUAGE_BUTTONS: dict[tuple, SafeString] = {}
@@ -349,9 +372,62 @@ def route_tag(name: str, *args) -> str:
 def _csrf_input(context) -> str:
     """``{% csrf_token %}``."""
     token = context.get("csrf_token")
+    if token is None:
+        return ""
+    token = str(token)  # the lazy token, worked out once
     if not token or token == "NOTPROVIDED":
         return ""
-    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{html_escape(token)}">'
+
+
+# (language, the page's LANGUAGE_CODE, script prefix, URLconf) -> the header's and the
+# footer's texts and links, escaped: the same on every page (no user data), worked out
+# once per process; forgotten when a setting changes (the site's name, the languages).
+_CHROME: dict[tuple, dict[str, str]] = {}
+
+
+def _chrome(context) -> dict[str, str]:
+    from django.urls import get_script_prefix, get_urlconf
+    from django.utils.html import escape
+
+    current = context.get("LANGUAGE_CODE")
+    key = (get_language(), current, get_script_prefix(), get_urlconf())
+    found = _CHROME.get(key)
+    if found is None:
+        site = escape(site_name())
+        found = {
+            "home": escape(url("home")),
+            "site": site,
+            "set_language": escape(url("set_language")),
+            "messages_url": escape(url("message_list")),
+            "notifications_url": escape(url("notification_list")),
+            "logout_url": escape(url("account_logout")),
+            "buttons": language_buttons(current),
+            "language": escape(_("Language")),
+            "messages": escape(_("Messages")),
+            "unread": escape(_("unread")),
+            "links": escape(_("Messages and notifications")),
+            "notifications": escape(_("Notifications")),
+            "logged_in_as": escape(_("Logged in as")),
+            "log_out": escape(_("Log out")),
+            "note": _("%(site)s is not for emergencies.") % {"site": site},
+            "urgent_title": escape(_("If something is urgent")),
+            "call_unit": escape(_("Call your care unit.")),
+            "advice": escape(_("Medical advice day and night:")),
+            "emergency": escape(_("Emergency:")),
+        }
+        if len(_CHROME) > 200:
+            _CHROME.clear()
+        _CHROME[key] = found
+    return found
+
+
+def _forget_chrome(**kwargs) -> None:
+    _CHROME.clear()
+    _LANGUAGE_BUTTONS.clear()
+
+
+setting_changed.connect(_forget_chrome, dispatch_uid="careplan_tags_chrome")
 
 
 @register.simple_tag(takes_context=True)
@@ -359,63 +435,60 @@ def site_header(context) -> SafeString:
     """The header of every page (base.html): the site's name, the language switch and,
     for a logged-in user, the messages and notifications links, who is logged in and
     "Log out". Written here rather than by the template engine (one tag instead of some
-    80 nodes on every page); the HTML is what the template wrote."""
+    80 nodes on every page); the HTML is what the template wrote. Its texts and links
+    are worked out once per language (``_chrome``); the CSRF token, the page's path, the
+    unread count and the user's name on every page."""
     from django.utils.formats import localize
-    from django.utils.html import escape
 
+    escape = html_escape  # Django's escape() gives the same text, through keep_lazy
     user = context.get("user")
     request = context.get("request")
-    home = escape(url("home"))
-    # The texts (outside the f-strings below, where makemessages would not see them).
-    language_label, messages_label = escape(_("Language")), escape(_("Messages"))
-    unread_label, links_label = escape(_("unread")), escape(_("Messages and notifications"))
-    notifications_label, logged_in_as = escape(_("Notifications")), escape(_("Logged in as"))
-    log_out = escape(_("Log out"))
+    t = _chrome(context)
     out = [
         '<header class="site-header">\n  <div class="wrap site-header__inner">\n'
-        f'    <a class="site-name" href="{home}">{escape(site_name())}</a>\n    '
+        f'    <a class="site-name" href="{t["home"]}">{t["site"]}</a>\n    '
     ]
     if not context.get("minimal"):
         csrf = _csrf_input(context)
         path = escape(request.get_full_path()) if request is not None else ""
         out.append(
-            f'\n    <form method="post" action="{escape(url("set_language"))}" '
-            f'class="inline-form lang-switch" aria-label="{language_label}">\n'
+            f'\n    <form method="post" action="{t["set_language"]}" '
+            f'class="inline-form lang-switch" aria-label="{t["language"]}">\n'
             f"      {csrf}\n"
             f'      <input type="hidden" name="next" value="{path}">\n'
-            f"      {language_buttons(context.get('LANGUAGE_CODE'))}\n    </form>\n    "
+            f"      {t['buttons']}\n    </form>\n    "
         )
         if getattr(user, "is_authenticated", False):
             out.append('\n    <div class="site-user">\n      ')
             if not user.is_staff:
                 messages_link = (
-                    f'<a href="{escape(url("message_list"))}">{messages_label}</a>'
+                    f'<a href="{t["messages_url"]}">{t["messages"]}</a>'
                     if shares_messages(user)
                     else ""
                 )
                 badge = (
                     f' <span class="badge">{escape(localize(user.unread_notifications))}'
-                    f'<span class="visually-hidden"> {unread_label}</span></span>'
+                    f'<span class="visually-hidden"> {t["unread"]}</span></span>'
                     if user.unread_notifications
                     else ""
                 )
                 out.append(
                     '\n      <nav class="site-links" '
-                    f'aria-label="{links_label}">\n'
+                    f'aria-label="{t["links"]}">\n'
                     f"        {messages_link}\n"
-                    f'        <a href="{escape(url("notification_list"))}" '
-                    f'class="notification-link">{notifications_label}{badge}</a>\n'
+                    f'        <a href="{t["notifications_url"]}" '
+                    f'class="notification-link">{t["notifications"]}{badge}</a>\n'
                     "      </nav>\n      "
                 )
             out.append(
                 '\n      <p class="who"><span class="visually-hidden">'
-                f"{logged_in_as} </span>"
+                f"{t['logged_in_as']} </span>"
                 f"{escape(user.get_full_name() or user.email)}</p>\n"
-                f'      <form method="post" action="{escape(url("account_logout"))}" '
+                f'      <form method="post" action="{t["logout_url"]}" '
                 'class="inline-form">\n'
                 f"        {csrf}\n"
                 '        <button type="submit" class="button button--quiet button--small">'
-                f"{log_out}</button>\n"
+                f"{t['log_out']}</button>\n"
                 "      </form>\n    </div>\n    "
             )
         out.append("\n    ")
@@ -426,9 +499,11 @@ def site_header(context) -> SafeString:
 @register.simple_tag(takes_context=True)
 def site_footer(context) -> SafeString:
     """The footer of every page (base.html): whom to call when something is urgent (the
-    page's ``urgent_unit`` with its phone, 1177, 112). Written here as ``site_header``."""
-    from django.utils.html import escape
+    page's ``urgent_unit`` with its phone, 1177, 112). Written here as ``site_header``,
+    its texts from ``_chrome``."""
+    escape = html_escape  # as site_header
 
+    t = _chrome(context)
     unit = context.get("urgent_unit")
     urgent = ""
     if unit and unit.phone:
@@ -436,20 +511,16 @@ def site_footer(context) -> SafeString:
             f' {escape(unit.name)}: <a href="tel:{escape(tel_href(unit.phone))}" dir="ltr">'
             f"{escape(unit.phone)}</a>"
         )
-    note = _("%(site)s is not for emergencies.") % {"site": escape(site_name())}
-    # The texts (outside the f-strings below, where makemessages would not see them).
-    title, call_unit = escape(_("If something is urgent")), escape(_("Call your care unit."))
-    advice, emergency = escape(_("Medical advice day and night:")), escape(_("Emergency:"))
     return mark_safe(  # noqa: S308 - every value is escaped
         '<footer class="site-footer">\n  <div class="wrap">\n'
-        f'    <h2 class="site-footer__title">{title}</h2>\n'
+        f'    <h2 class="site-footer__title">{t["urgent_title"]}</h2>\n'
         '    <ul class="urgent">\n'
-        f"      <li>{call_unit}{urgent}</li>\n"
-        f"      <li>{advice} "
+        f"      <li>{t['call_unit']}{urgent}</li>\n"
+        f"      <li>{t['advice']} "
         '<a href="tel:1177">1177</a></li>\n'
-        f'      <li>{emergency} <a href="tel:112">112</a></li>\n'
+        f'      <li>{t["emergency"]} <a href="tel:112">112</a></li>\n'
         "    </ul>\n"
-        f'    <p class="site-footer__note">{note}</p>\n'
+        f'    <p class="site-footer__note">{t["note"]}</p>\n'
         "  </div>\n</footer>"
     )
 

@@ -823,12 +823,13 @@ def test_a_list_costs_the_same_queries_for_one_and_three_rows(
 
 # One plan's calendar (``?plan=``):
 #   1 session, 2 user
-#   the plan with patient and template       (access.plan_for)
-#   staff: the user's unit ids, then the acting unit | relative: the grant (access.reach)
+#   the plan with patient and template       (access.plan_for; for a relative in one
+#                                             round trip with their active grants)
+#   staff: the user's unit ids, then the acting unit
 #   relative: the grant's last-seen time     (RelativeGrant.touch, at most once a minute)
 #   INSERT the access-log row                (not patient)
 #   the page with created_by joined (no COUNT(*): cursor pagination)
-PLAN_CALENDAR_QUERIES = {"patient": 4, "nurse": 7, "relative": 7}
+PLAN_CALENDAR_QUERIES = {"patient": 4, "nurse": 7, "relative": 6}
 
 
 @pytest.mark.parametrize("rows", [1, 3])

@@ -331,10 +331,10 @@ def test_list_page_costs_the_same_for_1_and_3_answers(
     _answered(cast, instruments, n)
     client = _client(cast, "patient")
     client.get(reverse("selfmonitor_list", args=[cast.plan.pk]))  # warm the session
-    # session, user, plan+patient+template (the patient's own reach needs no query),
-    # open assignments+instrument, completed responses+instrument, the responsible unit
-    # (the urgent phone) = 6
-    with django_assert_num_queries(6):
+    # session, user, plan+patient+template (the patient's own reach needs no query), then
+    # in one round trip (prepared.together): completed responses+instrument, the
+    # responsible unit (the urgent phone), open assignments+instrument = 4
+    with django_assert_num_queries(4):
         response = client.get(reverse("selfmonitor_list", args=[cast.plan.pk]))
     assert response.status_code == 200
 
@@ -346,8 +346,8 @@ def test_trend_page_costs_the_same_for_1_and_3_answers(
     _answered(cast, instruments, n)
     client = _client(cast, "patient")
     client.get(reverse("selfmonitor_trend", args=[cast.plan.pk, "distress-thermometer"]))
-    # session, user, plan+patient+template, current instrument, the trend rows = 5
-    with django_assert_num_queries(5):
+    # session, user, plan+patient+template, the current instrument with the trend rows = 4
+    with django_assert_num_queries(4):
         response = client.get(
             reverse("selfmonitor_trend", args=[cast.plan.pk, "distress-thermometer"])
         )
