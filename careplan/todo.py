@@ -13,14 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, F, OuterRef, Q
-from django.db.models.functions import Now
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from contacts.models import Handover, HandoverState
 from rehab.models import RehabPlan
-from selfmonitor.models import Assignment, Instrument, Response
+from selfmonitor.models import Instrument, open_assignments
 
 from .models import CarePlan, MessageThread
 from .prepared import Bound, prepared, together
@@ -35,23 +34,8 @@ class Todo:
     started: bool = False
 
 
-# The card's queries, compiled once per process (careplan.prepared): the open
-# questionnaires (``Assignment.objects.open()`` by the database's clock, ``Now()``), each
-# marked if a draft exists, with the instrument's light fields only (its parsed row is
-# shared in the process, as the questionnaire list reads them), the earliest due first.
-_open_questionnaires = prepared(
-    lambda patient_id: Instrument.related_only(
-        Assignment.objects.filter(
-            patient_id=patient_id, status=Assignment.Status.OPEN, expires_at__gt=Now()
-        ).annotate(
-            started=Exists(
-                Response.objects.filter(assignment=OuterRef("pk"), status=Response.Status.DRAFT)
-            )
-        ),
-        "id",
-        "due_at",
-    ).order_by("due_at", "id")
-)
+# The card's queries, compiled once per process (careplan.prepared); the open
+# questionnaires are selfmonitor's ``open_assignments``, as the questionnaire list reads them.
 _rehab_to_agree = prepared(
     lambda plan_id: RehabPlan.objects.filter(care_plan_id=plan_id, agreed_at__isnull=True).only(
         "pk"
@@ -75,7 +59,7 @@ def todo_reads(plan: CarePlan) -> dict[str, Bound]:
     (``careplan.prepared.together``; the start page does) and give to
     ``todo_for_patient`` as ``rows``."""
     return {
-        "questionnaires": _open_questionnaires.bind(patient_id=plan.patient_id),
+        "questionnaires": open_assignments.bind(patient_id=plan.patient_id),
         "rehab": _rehab_to_agree.bind(plan_id=plan.pk),
         "unread": _unread_answers.bind(patient_id=plan.patient_id),
     }

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
@@ -416,6 +417,27 @@ class Response(models.Model):
     @property
     def entered_on_behalf(self) -> bool:
         return self.entered_by_id is not None and self.entered_by_id != self.patient.user_id
+
+
+# A patient's open questionnaires (``Assignment.objects.open()`` by the database's clock,
+# so the SQL holds no time), each marked ``started`` if a draft exists, the earliest due
+# first, with the instrument's light fields only (its parsed row is shared in the
+# process: ``Instrument.attach_parsed``). The questionnaire list and the start page's
+# to-do card read it; compiled once per process.
+open_assignments = prepared(
+    lambda patient_id: Instrument.related_only(
+        Assignment.objects.filter(
+            patient_id=patient_id, status=Assignment.Status.OPEN, expires_at__gt=Now()
+        ).annotate(
+            started=Exists(
+                Response.objects.filter(assignment=OuterRef("pk"), status=Response.Status.DRAFT)
+            )
+        ),
+        "id",
+        "due_at",
+        "status",
+    ).order_by("due_at", "id")
+)
 
 
 class AlertQuerySet(models.QuerySet["Alert"]):

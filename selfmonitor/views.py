@@ -16,8 +16,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connections, router
-from django.db.models import Exists, OuterRef
-from django.db.models.functions import Now
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,7 +36,7 @@ from careplan.views import Shared
 from . import access as sm_access
 from . import scoring, selectors, services
 from .definition import is_shown, item_map, missing_required
-from .models import Alert, Assignment, Instrument, Response, pick
+from .models import Alert, Assignment, Instrument, Response, open_assignments, pick
 from .svg import month_names, trend_svg
 
 TREND_POINTS = 200  # the latest answers drawn per chart
@@ -202,25 +200,6 @@ class _Light(NamedTuple):
     pk: int
     checksum: str
     loaded_at: datetime
-
-
-# The open questionnaires (``Assignment.objects.open()`` by the database's clock, so the
-# SQL holds no time), each marked if a draft exists, the earliest due first, with the
-# instrument's light fields only (its parsed row is shared in the process).
-_open_assignments = prepared(
-    lambda patient_id: Instrument.related_only(
-        Assignment.objects.filter(
-            patient_id=patient_id, status=Assignment.Status.OPEN, expires_at__gt=Now()
-        ).annotate(
-            started=Exists(
-                Response.objects.filter(assignment=OuterRef("pk"), status=Response.Status.DRAFT)
-            )
-        ),
-        "id",
-        "due_at",
-        "status",
-    ).order_by("due_at", "id")
-)
 
 
 def _trend_points(
@@ -484,12 +463,12 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
         _responsible_relation.bind(patient_id=patient.pk),
     ]
     if plan.reach.write:
-        reads.append(_open_assignments.bind(patient_id=patient.pk))
-    answered_rows, relations, *open_assignments = together(*reads)
+        reads.append(open_assignments.bind(patient_id=patient.pk))
+    answered_rows, relations, *open_rows = together(*reads)
     relation = next(iter(relations), None)
     open_ = []
-    if open_assignments:
-        open_ = Instrument.attach_parsed(open_assignments[0])
+    if open_rows:
+        open_ = Instrument.attach_parsed(open_rows[0])
         if not is_self:
             open_ = [a for a in open_ if a.instrument.kind != Instrument.Kind.PREM]
     # The answers as (id, key, submitted_at, shared parsed instrument).
