@@ -157,13 +157,6 @@ class Instrument(models.Model):
         return found
 
     @classmethod
-    def current_parsed(cls, key: str) -> Instrument | None:
-        """``current``, read-only and shared: one small query (compiled once per process),
-        no JSON decoded."""
-        light = next(iter(_current_light(key=key)), None)
-        return None if light is None else cls.parsed(light)
-
-    @classmethod
     def attach_parsed(cls, rows) -> list:
         """Give each row (read with ``related_only()``) its shared, parsed instrument."""
         rows = list(rows)
@@ -176,16 +169,6 @@ class Instrument(models.Model):
         """``qs`` joined to its instrument's ``LIGHT_FIELDS`` only (plus ``fields``)."""
         light = [f"instrument__{f}" for f in cls.LIGHT_FIELDS]
         return qs.select_related("instrument").only(*fields, "instrument_id", *light)
-
-
-# ``Instrument.current_parsed``'s light row of a key's newest original.
-_current_light = prepared(
-    lambda key: (
-        Instrument.objects.filter(key=key, language="")
-        .order_by("-version")
-        .only(*Instrument.LIGHT_FIELDS)[:1]
-    )
-)
 
 
 class Schedule(models.Model):

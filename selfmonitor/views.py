@@ -206,7 +206,7 @@ def _trend_points(
     patient_id: int, key: str
 ) -> tuple[_Light | None, list[tuple[datetime | None, dict]]]:
     """The current version of questionnaire ``key`` (the original's ``LIGHT_FIELDS``, as
-    ``Instrument.current_parsed`` reads them; None when there is none) and its latest
+    the process's parsed copy is keyed by; None when there is none) and its latest
     ``TREND_POINTS`` answers as (submitted_at, scores), oldest first: one statement. The
     answers are one indexed subquery (response_trend: patient, instrument_key,
     submitted_at) whose rows the database gathers into one JSON array. Two hundred rows
@@ -527,7 +527,7 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     plan = access.plan_for(request.user, pk, scope=Scope.QUESTIONNAIRES)
-    # The current version (as ``Instrument.current_parsed``) and the answers: one query.
+    # The current version (its light row: Instrument.parsed) and the answers: one query.
     light, rows = _trend_points(plan.patient_id, key)
     instrument = None if light is None else Instrument.parsed(light)
     if instrument is None or instrument.kind == Instrument.Kind.PREM:
