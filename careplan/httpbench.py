@@ -39,10 +39,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client
 from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 
 from selfmonitor import bench as selfmonitor_bench
 
@@ -213,9 +215,16 @@ def _seed_threads(patient_ids: list[int]) -> int:
 
 
 def session_cookie(user) -> str:
-    """A real, logged-in session in the database (staff sessions carry the MFA record)."""
+    """A real, logged-in session in the database (staff sessions carry the MFA record), and
+    the CSRF cookie a browser holds after its first page: without it every measured page
+    would mint a new CSRF secret and send it back in a Set-Cookie, which no browser asks for
+    twice."""
     client = login(Client(), user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return (
+        f"{settings.SESSION_COOKIE_NAME}={session}; "
+        f"{settings.CSRF_COOKIE_NAME}={get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)}"
+    )
 
 
 def relatives(patient_ids: list[int]) -> dict[int, User]:
