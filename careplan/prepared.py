@@ -35,18 +35,34 @@ are::
 
 Each call into the driver costs about 100 µs of CPU whatever the rows; elsewhere
 (SQLite) the reads run one after the other, with the same rows.
+
+On PostgreSQL each compiled query is also a server-side prepared statement (``PREPARE``
+once per database connection, then ``EXECUTE name(values)``): planning the same SQL
+again on every request cost the database more than running it (the plan page's reads:
+1.6 ms of planning and running, 0.35 ms prepared; the patient overview's: 4.0 and 0.8).
+The values are the only parameters (``$1``; an int as ``$1::int8``, as its literal would
+be typed); every other constant of the query stays a literal in the statement, so the
+rows are the same as the plain SQL's. Where a query's SQL is being looked at (``DEBUG``,
+a test capturing queries) the plain SQL runs instead, so the SQL can be read and the
+query counts are the same either way. ``DATABASE_PREPARED_STATEMENTS=0`` turns it off
+(a pooler in transaction mode, such as PgBouncer without prepared-statement support,
+cannot keep them).
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import operator
+import re
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, router
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import QuerySet, prefetch_related_objects
 from django.db.models.query import (
     FlatValuesListIterable,
@@ -62,8 +78,9 @@ _SENTINEL_BASE = -7_340_021_000_000
 
 Value = int | str | tuple[int, ...] | tuple[str, ...]
 # A compiled query: the queryset, its compiler, the SQL, the parameters, where each value
-# goes in them, and what makes the rows (None: the ORM's own way).
-Entry = tuple[QuerySet, Any, str, tuple, dict[int, tuple], Any]
+# goes in them, what makes the rows (None: the ORM's own way) and its prepared statement
+# (None where the database has none: not PostgreSQL, or turned off).
+Entry = tuple[QuerySet, Any, str, tuple, dict[int, tuple], Any, "Statement | None"]
 
 
 class Prepared:
@@ -121,7 +138,8 @@ class Prepared:
         if missing:
             names = sorted({name for name, _k in missing})
             raise ImproperlyConfigured(f"prepared(): {names} not in the query's parameters")
-        return qs, compiler, sql, params, positions, _rows_maker(qs, compiler, alias)
+        statement = Statement.make(alias, sql, params, where) if positions else None
+        return qs, compiler, sql, params, positions, _rows_maker(qs, compiler, alias), statement
 
     def __call__(self, *, using: str | None = None, **values: Value) -> list:
         """The rows for these values (a list: the compiled SQL cannot take more filters,
@@ -130,10 +148,14 @@ class Prepared:
         if isinstance(ready, list):
             return ready
         alias, entry, filled = ready
-        qs, compiler, sql, _params, _positions, make_rows = entry
+        qs, compiler, sql, _params, _positions, make_rows, statement = entry
         if make_rows is not None:
-            with connections[alias].cursor() as cursor:
-                cursor.execute(sql, filled)
+            connection = connections[alias]
+            with connection.cursor() as cursor:
+                if statement is not None and statement.ready_on(connection, cursor):
+                    cursor.execute(statement.execute, statement.values(values))
+                else:
+                    cursor.execute(sql, filled)
                 return _finish(qs, make_rows, cursor.fetchall())
         run = copy.copy(compiler)
         run.connection = connections[alias]  # this thread's connection
@@ -151,9 +173,14 @@ class Prepared:
         if isinstance(ready, list):
             return len(ready)
         alias, entry, filled = ready
-        with connections[alias].cursor() as cursor:
-            sql = f"SELECT COUNT(*) FROM ({entry[2]}) subquery"  # noqa: S608 - the ORM's SQL
-            cursor.execute(sql, filled)
+        sql = f"SELECT COUNT(*) FROM ({entry[2]}) subquery"  # noqa: S608 - the ORM's SQL
+        statement = entry[6] and entry[6].counting()
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            if statement is not None and statement.ready_on(connection, cursor):
+                cursor.execute(statement.execute, statement.values(values))
+            else:
+                cursor.execute(sql, filled)
             return cursor.fetchone()[0]
 
     def bind(self, *, using: str | None = None, **values: Value) -> Bound:
@@ -190,7 +217,7 @@ class Prepared:
             with self._lock:
                 entry = self._compiled.get(key) or self._compile(alias, tuple(shape))
                 self._compiled[key] = entry
-        _qs, _compiler, _sql, params, positions, _make_rows = entry
+        params, positions = entry[3], entry[4]
         filled = list(params)
         for i, (name, k) in positions.items():
             filled[i] = values[name] if k is None else values[name][k]  # type: ignore[index]
@@ -203,6 +230,86 @@ class Bound(NamedTuple):
     query: Prepared
     values: dict[str, Value]
     using: str | None
+
+
+_names = itertools.count(1)
+
+
+class Statement:
+    """A compiled query as a server-side prepared statement on PostgreSQL: its ``PREPARE``
+    (the SQL with each value as ``$n`` and every other constant as the literal the plain
+    SQL has) and its ``EXECUTE``, prepared on each database connection the first time that
+    connection runs it."""
+
+    def __init__(self, alias: str, body: str, order: list[tuple[str, int | None]]):
+        self.alias = alias
+        self.body = body  # final SQL, no %-placeholders left
+        self.order = order  # the value of each $n
+        self.name = f"careplan_{next(_names)}"
+        args = ", ".join(["%s"] * len(order))
+        self.execute = f"EXECUTE {self.name}({args})"
+        # Connections (psycopg's) this statement is prepared on; None: it cannot be.
+        self._on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._broken = False
+        self._count: Statement | None = None
+
+    @classmethod
+    def make(cls, alias: str, sql: str, params: tuple, where: dict) -> Statement | None:
+        connection = connections[alias]
+        if connection.vendor != "postgresql" or not _takes_statements_together(connection):
+            return None
+        if not getattr(settings, "CAREPLAN_PREPARED_STATEMENTS", True):
+            return None
+        # The SQL with every parameter as the literal psycopg sends (the values' stand-ins
+        # too), then each stand-in's literal replaced by its $n.
+        body = connection.ops.compose_sql(sql, params)
+        order: list[tuple[str, int | None]] = []
+        for stand_in, (name, k) in where.items():
+            literal = connection.ops.compose_sql("%s", [stand_in]).strip()
+            pattern = re.compile(r"(?<![\w'.-])" + re.escape(literal) + r"(?![\w'])")
+            if not pattern.search(body):
+                continue
+            order.append((name, k))
+            typed = f"${len(order)}::int8" if isinstance(stand_in, int) else f"${len(order)}"
+            body = pattern.sub(lambda _match, typed=typed: typed, body)
+        if len(order) != len(where):
+            return None
+        return cls(alias, body, order)
+
+    def values(self, values: dict[str, Value]) -> list:
+        return [
+            values[name] if k is None else values[name][k]  # type: ignore[index]
+            for name, k in self.order
+        ]
+
+    def counting(self) -> Statement:
+        """The same rows counted, as ``Prepared.count`` counts them."""
+        if self._count is None:
+            self._count = Statement(
+                self.alias,
+                f"SELECT COUNT(*) FROM ({self.body}) subquery",  # noqa: S608 - the ORM's SQL
+                self.order,
+            )
+        return self._count
+
+    def ready_on(self, connection, cursor) -> bool:
+        """Whether to ``EXECUTE`` on this connection: prepared there now if it was not
+        (once per connection); False where the SQL is being logged, or where the database
+        refused the statement (then the plain SQL runs, as before)."""
+        if self._broken or connection.queries_logged:
+            return False
+        raw = connection.connection
+        if raw in self._on:
+            return True
+        try:
+            # In a transaction, a refused PREPARE must not abort it: a savepoint.
+            with transaction.atomic(using=connection.alias, savepoint=True):
+                cursor.execute(f"PREPARE {self.name} AS {self.body}")
+        except DatabaseError:
+            self._broken = True
+            return False
+        self._on[raw] = True
+        return True
 
 
 def _finish(qs: QuerySet, make_rows: Callable[[list], list], fetched: list) -> list:
@@ -246,10 +353,19 @@ def together(*calls: Bound) -> list[list]:
             continue
         batches.setdefault(alias, []).append((i, entry, filled))
     for alias, batch in batches.items():
-        sql = "; ".join(entry[2] for _i, entry, _filled in batch)
-        params = [value for _i, _entry, filled in batch for value in filled]
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            statements = []
+            params = []
+            for i, entry, filled in batch:
+                statement = entry[6]
+                if statement is not None and statement.ready_on(connection, cursor):
+                    statements.append(statement.execute)
+                    params.extend(statement.values(calls[i].values))
+                else:
+                    statements.append(entry[2])
+                    params.extend(filled)
+            cursor.execute("; ".join(statements), params)
             for n, (i, entry, _filled) in enumerate(batch):
                 if n:
                     cursor.nextset()

@@ -125,6 +125,10 @@ if env.str("DATABASE_REPLICA_URL", default=""):
         TEST={"MIRROR": "default"},
     )
 DATABASE_ROUTERS = ["careplan.replica.ReplicaRouter"]
+# The busiest pages' compiled queries run as server-side prepared statements on PostgreSQL
+# (careplan/prepared.py). Turn off behind a pooler in transaction mode that cannot keep
+# them (PgBouncer before 1.21, or without max_prepared_statements).
+CAREPLAN_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

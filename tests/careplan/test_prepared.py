@@ -234,3 +234,140 @@ def test_a_count_is_the_orms_count_of_the_sliced_rows(cast, django_assert_num_qu
             n = _capped_units.count(units=units)
         assert n == expected.count() == len(_capped_units(units=units))
     assert _capped_units.count(units=(cast.other_unit.pk,)) < 3
+
+
+# --- Server-side prepared statements (PostgreSQL) ------------------------------------------
+
+
+def _sent(connection):
+    """A recorder of the SQL each execute sends (an execute wrapper sees it whether or not
+    queries are being logged, which decides between EXECUTE and the plain SQL)."""
+    sent: list[str] = []
+
+    def wrapper(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    return sent, connection.execute_wrapper(wrapper)
+
+
+def _prepared_names(connection) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.fixture
+def postgres():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    return connection
+
+
+def test_on_postgresql_a_read_is_prepared_once_per_connection_then_executed(cast, postgres):
+    """The first call prepares the statement on this connection (its values as $n, the
+    rest of the SQL as it was), every later call sends only ``EXECUTE name(values)``;
+    the rows are the ORM's throughout, for each value."""
+    compiled = prepared(
+        lambda patient_id: CareRelation.objects.filter(
+            patient_id=patient_id, ended_at__isnull=True
+        ).select_related("patient", "unit")[:1]
+    )
+    other = f.covered_plan(cast.other_unit).patient
+    sent, recording = _sent(postgres)
+    with recording:
+        rows = [compiled(patient_id=p.pk) for p in (cast.patient, other, cast.patient)]
+    statement = next(iter(compiled._compiled.values()))[6]
+    assert statement.name in _prepared_names(postgres)
+    assert [s.split(" AS ")[0] for s in sent if s.startswith("PREPARE")] == [
+        f"PREPARE {statement.name}"
+    ]
+    assert [s for s in sent if not s.startswith(("PREPARE", "SAVEPOINT", "RELEASE"))] == [
+        f"EXECUTE {statement.name}(%s)"
+    ] * 3
+    assert "$1::int8" in statement.body and "%s" not in statement.body
+    for patient, (row,) in zip((cast.patient, other, cast.patient), rows, strict=True):
+        expected = CareRelation.objects.get(patient=patient, ended_at__isnull=True)
+        assert (row.pk, row.patient, row.unit.name) == (expected.pk, patient, expected.unit.name)
+    assert compiled(patient_id=0) == []
+
+
+def test_prepared_strings_tuples_counts_and_reads_together_are_the_orms(cast, postgres):
+    from careplan.prepared import together
+
+    for _more in range(4):
+        f.covered_plan(cast.unit)
+    by_name = prepared(
+        lambda last_name, units: Patient.objects.filter(
+            last_name=last_name, care_relations__unit_id__in=units
+        ).values_list("pk", flat=True)
+    )
+    units = (cast.unit.pk, cast.other_unit.pk)
+    sent, recording = _sent(postgres)
+    with recording:
+        for _twice in range(2):
+            found = by_name(last_name=cast.patient.last_name, units=units)
+            none = by_name(last_name="O'Brien; DROP", units=units)
+            n = _capped_units.count(units=(cast.unit.pk,))
+            names, relation = together(
+                _names.bind(unit_id=cast.unit.pk), _relation.bind(patient_id=cast.patient.pk)
+            )
+    assert found == [cast.patient.pk] and none == []
+    assert (
+        n
+        == 3
+        == Patient.objects.filter(
+            care_relations__unit=cast.unit, care_relations__ended_at__isnull=True
+        )
+        .values("pk")[:3]
+        .count()
+    )
+    assert names == list(
+        Patient.objects.filter(
+            care_relations__unit=cast.unit, care_relations__ended_at__isnull=True
+        )
+        .order_by("last_name", "id")
+        .values_list("last_name", flat=True)
+    )
+    assert relation[0].patient == cast.patient
+    last = sent[-4:]  # the second time round: nothing but EXECUTEs
+    assert all(s.startswith("EXECUTE ") for s in last[:3]), last
+    assert last[3].count("EXECUTE ") == 2 and "; " in last[3]
+
+
+def test_a_statement_the_database_refuses_falls_back_to_the_sql_inside_a_transaction(
+    cast, postgres
+):
+    """A statement PostgreSQL will not prepare is not tried again, and the transaction it
+    was tried in goes on (a savepoint took the error); the plain SQL runs instead."""
+    from django.db import transaction
+
+    from careplan.prepared import Statement
+
+    broken = Statement("default", "SELECT no_such_column FROM careplan_patient", [])
+    with transaction.atomic():
+        with postgres.cursor() as cursor:
+            assert broken.ready_on(postgres, cursor) is False
+            cursor.execute("SELECT 1")  # the transaction is still usable
+            assert cursor.fetchone() == (1,)
+        assert _relation(patient_id=cast.patient.pk)[0].patient == cast.patient
+    with postgres.cursor() as cursor:
+        assert broken.ready_on(postgres, cursor) is False
+    assert broken.name not in _prepared_names(postgres)
+
+
+def test_where_sql_is_being_looked_at_or_prepared_statements_are_off_the_plain_sql_runs(
+    cast, postgres, settings, django_assert_num_queries
+):
+    fresh = prepared(lambda plan_id: CarePlan.objects.filter(pk=plan_id).values_list("pk"))
+    with django_assert_num_queries(1) as captured:
+        assert fresh(plan_id=cast.plan.pk) == [(cast.plan.pk,)]
+    assert captured.captured_queries[0]["sql"].startswith("SELECT ")
+    settings.CAREPLAN_PREPARED_STATEMENTS = False
+    off = prepared(lambda plan_id: CarePlan.objects.filter(pk=plan_id).values_list("id"))
+    sent, recording = _sent(postgres)
+    with recording:
+        assert off(plan_id=cast.plan.pk) == [(cast.plan.pk,)]
+    assert len(sent) == 1 and sent[0].startswith("SELECT ")
