@@ -62,7 +62,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, connections, router, transaction
+from django.db import ProgrammingError, connections, router, transaction
 from django.db.models import QuerySet, prefetch_related_objects
 from django.db.models.query import (
     FlatValuesListIterable,
@@ -305,7 +305,10 @@ class Statement:
             # In a transaction, a refused PREPARE must not abort it: a savepoint.
             with transaction.atomic(using=connection.alias, savepoint=True):
                 cursor.execute(f"PREPARE {self.name} AS {self.body}")
-        except DatabaseError:
+        except ProgrammingError:
+            # The statement itself is refused (a value's type the database cannot tell):
+            # never tried again. Any other error (the connection, an aborted transaction)
+            # is the caller's, as the plain SQL's would be.
             self._broken = True
             return False
         self._on[raw] = True

@@ -358,6 +358,25 @@ def test_a_statement_the_database_refuses_falls_back_to_the_sql_inside_a_transac
     assert broken.name not in _prepared_names(postgres)
 
 
+def test_an_aborted_transaction_is_the_callers_error_and_the_statement_stays(cast, postgres):
+    """A PREPARE that fails because the transaction failed before it is not the
+    statement's fault: the error is the caller's (as the plain SQL's would be) and the
+    statement is prepared on the next call."""
+    from django.db import DatabaseError, ProgrammingError, transaction
+
+    fresh = prepared(lambda patient_id: Patient.objects.filter(pk=patient_id).values_list("pk"))
+    with transaction.atomic():
+        with pytest.raises(DatabaseError), postgres.cursor() as cursor:
+            cursor.execute("SELECT no_such_column FROM careplan_patient")
+        with pytest.raises(DatabaseError) as refused:
+            fresh(patient_id=cast.patient.pk)
+        assert not isinstance(refused.value, ProgrammingError)  # "transaction is aborted"
+        transaction.set_rollback(True)
+    assert fresh(patient_id=cast.patient.pk) == [(cast.patient.pk,)]
+    statement = next(iter(fresh._compiled.values()))[6]
+    assert statement.name in _prepared_names(postgres) and not statement._broken
+
+
 def test_where_sql_is_being_looked_at_or_prepared_statements_are_off_the_plain_sql_runs(
     cast, postgres, settings, django_assert_num_queries
 ):

@@ -21,7 +21,7 @@ GOOD_KEY = "k" * 10 + "production-secret-for-tests-only-" + "0123456789abcdef" *
 # Every variable settings.py reads; each case starts from none of them.
 READ = [
     "CAREPLAN_ENV", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
-    "DATABASE_URL", "CONN_MAX_AGE", "REDIS_URL", "CACHE_KEY_PREFIX", "CACHE_DIR",
+    "DATABASE_URL", "CONN_MAX_AGE", "DATABASE_PREPARED_STATEMENTS", "REDIS_URL", "CACHE_KEY_PREFIX", "CACHE_DIR",
     "CAREPLAN_OPEN_SIGNUP", "SESSION_IDLE_SECONDS", "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS", "EMAIL_URL", "DEFAULT_FROM_EMAIL", "LOG_LEVEL",
     "CAREPLAN_ANSWER_WITHIN_DAYS", "CAREPLAN_MESSAGE_ESCALATE_AFTER_HOURS",
@@ -231,6 +231,12 @@ def test_database_url_and_session_idle_seconds_are_read():
     assert (db["HOST"], db["PORT"], db["NAME"]) == ("db.example.org", 5433, "careplan")
     assert db["CONN_HEALTH_CHECKS"] is True
     assert values["SESSION_COOKIE_AGE"] == values["CAREPLAN_SESSION_IDLE_SECONDS"] == 600
+
+
+def test_prepared_statements_are_on_unless_turned_off():
+    assert settings_in(["CAREPLAN_PREPARED_STATEMENTS"])["CAREPLAN_PREPARED_STATEMENTS"] is True
+    off = settings_in(["CAREPLAN_PREPARED_STATEMENTS"], DATABASE_PREPARED_STATEMENTS="0")
+    assert off["CAREPLAN_PREPARED_STATEMENTS"] is False
 
 
 def test_the_e_mail_settings_come_from_email_url():
