@@ -145,9 +145,11 @@ class DefaultList:
     of rows and its capped count, compiled once per process (``careplan.prepared``; the
     SQL with three subqueries and its count cost ~1 ms a page to build). ``build(units)``
     is the queryset Django's change list makes for those units, in its order, reading the
-    list's ``list_only`` fields; the unit ids are a value of the compiled SQL, so every
-    request is scoped to its own units. ``tests/careplan/test_admin_page.py`` pins the
-    SQL to Django's."""
+    list's ``list_only`` fields (or one giving the same rows: the inbox looks up each
+    waiting thread's unit, ``access.in_units_per_row``); the unit ids are a value of the
+    compiled SQL, so every request is scoped to its own units.
+    ``tests/careplan/test_admin_page.py`` pins the patient list's SQL to Django's,
+    ``tests/careplan/test_messages_admin.py`` the inbox's rows."""
 
     def __init__(self, build: Callable[[tuple[int, ...]], QuerySet]) -> None:
         self.build = build

@@ -14,9 +14,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .. import messaging, services
+from .. import access, messaging, services
 from ..models import EventChangeRequest, Message, MessageThread
-from .base import STAFF, Action, PatientRecordAdmin, RecordInline
+from .base import STAFF, Action, DefaultList, PatientRecordAdmin, RecordInline
 from .filters import DefaultListFilter, MyUnitFilter
 from .forms import MessageAnswerForm
 from .results import per_page
@@ -86,6 +86,22 @@ def _waiting_rows():
     return row
 
 
+def _default_list(units: tuple[int, ...]):
+    """The inbox's default view for these units: the rows, order, ``acting_unit_id`` and
+    ``list_only`` fields of Django's change list (``WaitingFilter``'s default, waiting
+    threads), scoped to the units by ``access.in_units_per_row``: a unit's waiting threads
+    are few, its patients many (``tests/careplan/test_messages_admin.py`` pins the rows to
+    Django's)."""
+    return (
+        access.in_units_per_row(
+            MessageThread.objects.filter(awaiting_reply_since__isnull=False), units
+        )
+        .select_related("patient")
+        .order_by(*MessageThreadAdmin.ordering)
+        .only(*MessageThreadAdmin.list_only)
+    )
+
+
 @admin.register(MessageThread)
 class MessageThreadAdmin(PatientRecordAdmin):
     """Threads of the patients my units are responsible for now (wherever a thread was
@@ -115,6 +131,7 @@ class MessageThreadAdmin(PatientRecordAdmin):
         "patient__first_name",
         "patient__last_name",
     )
+    default_list = DefaultList(_default_list)
     list_filter = (WaitingFilter, ThreadUnitFilter, "status")
     search_fields = ("subject", "patient__first_name", "patient__last_name")
     ordering = (

@@ -5,6 +5,7 @@ thread's page; every read logged; pinned query counts."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -255,13 +256,70 @@ def test_the_inbox_query_count_is_pinned(cast, django_assert_num_queries, n):
     for i in range(n):
         other_patient_thread(cast.unit, f"Fråga {i}")
 
-    # 1 session, 2 user, 3 my units (access.staff_unit_ids), 4 COUNT of the filtered list,
-    # 5 the page's rows (the listed columns of thread and patient, the acting unit from
-    # the care-relation join), 6 the access-log
-    # rows (one INSERT, a row per patient shown). No navigation sidebar (careplan.admin_site).
+    # 1 session, 2 user, 3 my units (access.staff_unit_ids), 4 the capped COUNT of the
+    # waiting threads (compiled: MessageThreadAdmin.default_list), 5 the page's rows (the
+    # listed columns of thread and patient, the acting unit looked up per thread), 6 the
+    # access-log rows (one INSERT, a row per patient shown). No navigation sidebar
+    # (careplan.admin_site).
     with django_assert_num_queries(6):
         response = client.get(LIST)
     assert len(response.context["cl"].result_list) == n
+
+
+def test_the_inbox_default_view_gives_djangos_rows_from_a_lookup_per_thread(cast, rf):
+    """The default view's compiled page and count (``MessageThreadAdmin.default_list``)
+    give the rows, order, acting unit and count of Django's change list for the same
+    filter (``?waiting=yes``), for each nurse's own units; the scope is a lookup of the
+    patient's active relation per waiting thread, with no join to the care relations."""
+    from django.contrib import admin
+
+    from careplan import access
+    from careplan.admin.base import RecordChangeList
+    from tests.careplan.test_messages import move_responsibility
+
+    model_admin = admin.site._registry[MessageThread]
+    moved = thread_of(cast.patient_user, cast.patient, "Flyttad", waited_hours=5)
+    move_responsibility(cast, cast.other_unit)  # now the other unit's
+    same_time = timezone.now() - dt.timedelta(hours=2)
+    for i in range(3):
+        thread = other_patient_thread(cast.unit, f"Min {i}")
+        MessageThread.objects.filter(pk=thread.pk).update(awaiting_reply_since=same_time)
+    other_patient_thread(cast.other_unit, "Deras", waited_hours=9)
+    answered = other_patient_thread(cast.unit, "Besvarad")
+    messaging.message_send(by=cast.nurse, thread=answered, body="Svar")
+    both = f.StaffFactory(units=[cast.unit, cast.other_unit])
+    for user, expected in ((cast.nurse, 3), (cast.other_nurse, 2), (both, 5)):
+        units = tuple(sorted(access.staff_unit_ids(user)))
+        request = rf.get(LIST)
+        request.user = user
+        cl = model_admin.get_changelist_instance(request)
+        assert isinstance(cl.result_list, list)  # the compiled page
+        djangos_request = rf.get(LIST, {"waiting": "yes"})
+        djangos_request.user = user
+        djangos = model_admin.get_changelist_instance(djangos_request)
+        assert not isinstance(djangos.result_list, list)
+        assert [(t.pk, t.acting_unit_id) for t in cl.result_list] == [
+            (t.pk, t.acting_unit_id) for t in djangos.result_list
+        ]
+        assert cl.result_count == djangos.result_count == expected
+        assert {t.acting_unit_id for t in cl.result_list} <= set(units)
+        assert (moved.pk in {t.pk for t in cl.result_list}) == (cast.other_unit.pk in units)
+        assert answered.pk not in {t.pk for t in cl.result_list}
+        # the same columns as Django's page (list_only, the patient's name), in its order
+        for mine, theirs in zip(cl.result_list, djangos.result_list, strict=True):
+            assert mine.get_deferred_fields() == theirs.get_deferred_fields()
+            assert mine.patient.get_deferred_fields() == theirs.patient.get_deferred_fields()
+        sql = model_admin.default_list.build(units)[:25].query.get_compiler("default").as_sql()[0]
+        djangos_sql = djangos.queryset.query.get_compiler("default").as_sql()[0]
+        assert sql.split(" ORDER BY ")[-1] == djangos_sql.split(" ORDER BY ")[-1] + " LIMIT 25"
+        # the scope: no join but the patient's (for the name), a lookup per row
+        assert re.findall(r"JOIN (\S+)", sql) == ['"careplan_patient"']
+        count = model_admin.default_list.build(units).order_by().values("pk")[:1001]
+        count_sql = count.query.get_compiler(using="default").as_sql()[0]
+        assert "JOIN" not in count_sql
+        assert 'FROM "careplan_carerelation" U0' in count_sql
+    # a query string: Django's queryset
+    assert issubclass(model_admin.get_changelist(rf.get(LIST)), RecordChangeList)
 
 
 def test_the_inbox_action_marks_threads_handled_and_logs_each(cast):
