@@ -37,7 +37,7 @@ from . import access as sm_access
 from . import scoring, selectors, services
 from .definition import is_shown, item_map, missing_required
 from .models import Alert, Assignment, Instrument, Response, open_assignments, pick
-from .svg import month_names, trend_svg
+from .svg import labelled_svg, month_names
 
 TREND_POINTS = 200  # the latest answers drawn per chart
 
@@ -535,76 +535,67 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     # Scale titles and bands in the reader's language (its language version, when there
     # is one). The series is the key's: every language version scores alike.
     instrument = instrument.in_language(get_language())
-    # Local time and the day's label once per answer: each date is written twice (chart
-    # and table), and the chart asks for its first and last again. The label is
-    # ``day_label()``'s ("j M Y"), written here from the month names to spare a call per
-    # answer; the ISO time holds digits, -, :, T, + and . only.
-    months, months_html = month_names(), month_names(escaped=True)
+    # Local time, the day's label and the start of its table row once per answer: each
+    # date is written twice (chart and table). The label is ``day_label()``'s ("j M Y"),
+    # written here from the month names (escaped: only a month name can hold a character
+    # to escape) to spare a call per answer; the ISO time holds digits, -, :, T, + and .
+    # only. No dict keyed by the local times: hashing an aware time asks its zone again.
+    months = month_names(escaped=True)
     tz = timezone.get_current_timezone()
-    days: dict[datetime, str] = {}
-    days_html: dict[datetime, str] = {}
-    local = []  # (local time, its ISO text, its label escaped, scores)
+    local = []  # (local time, its label escaped, its row's date cell, scores)
     for when, scores in rows:
         when = when.astimezone(tz) if when is not None else timezone.localtime(when)
-        d, m, y = when.day, when.month - 1, when.year
-        days[when] = f"{d} {months[m]} {y}"
-        days_html[when] = day = f"{d} {months_html[m]} {y}"
-        local.append((when, when.isoformat(), day, scores))
+        day = f"{when.day} {months[when.month - 1]} {when.year}"
+        cell = f'<tr><td><time datetime="{when.isoformat()}">{day}</time></td>'
+        local.append((when, day, cell, scores))
     lang = get_language()
     charts = []
     for scale in instrument.definition.get("scales", []):
         k = scale["key"]
         series = [
-            (when, iso, day, value)
-            for when, iso, day, scores in local
+            (when, value, day, cell)
+            for when, day, cell, scores in local
             if (value := scores.get(k)) is not None
         ]
-        points = [(when, value) for when, _iso, _day, value in series]
         title = pick(scale["title"], lang)
         lo, hi = scale.get("min", 0), scale.get("max", 10)
         thresholds = [(t["value"], pick(t["label"], lang)) for t in scale.get("thresholds", [])]
-        desc = _("%(n)s answers from %(lo)s to %(hi)s.") % {"n": len(points), "lo": lo, "hi": hi}
-        if points:
-            desc += " " + _("Latest: %(value)s.") % {"value": points[-1][1]}
+        desc = _("%(n)s answers from %(lo)s to %(hi)s.") % {"n": len(series), "lo": lo, "hi": hi}
+        if series:
+            desc += " " + _("Latest: %(value)s.") % {"value": series[-1][1]}
         # A scale has a few distinct values: each one's band, and its cells as the template
         # would write them (localized, escaped), worked out once.
         bands: dict = {}
         cells: dict = {}
-        for _when, value in points:
+        for _when, value, *_rest in series:
             if value not in bands:
                 bands[value] = pick((scoring.band(scale, value) or {}).get("label"), lang)
-                cells[value] = f"<td>{escape(localize(value))}</td><td>{escape(bands[value])}</td>"
+                cells[value] = (
+                    f"<td>{escape(localize(value))}</td><td>{escape(bands[value])}</td></tr>"
+                )
         newest_first = series[::-1]
-        table = [
-            {"iso": iso, "day": days[when], "value": value, "band": bands[value]}
-            for when, iso, _day, value in newest_first
-        ]
         charts.append(
             {
                 "key": k,
                 "title": title,
-                "svg": trend_svg(
-                    points,
+                "svg": labelled_svg(
+                    [(when, value, day) for when, value, day, _cell in series],
                     lo=lo,
                     hi=hi,
                     thresholds=thresholds,
                     title=title,
                     desc=desc,
                     chart_id=f"chart-{k}",
-                    label=days.__getitem__,
-                    label_html=days_html.__getitem__,
                 )
-                if points
+                if series
                 else "",
                 "thresholds": thresholds,
-                "table": table,
+                # The values shown, newest first (the table's).
+                "table": [value for _when, value, *_rest in newest_first],
                 # Up to 200 rows: joined here rather than by the template engine's loop (a
                 # third of the page's CPU); escaped and localized as the template would.
                 "table_rows": mark_safe(  # noqa: S308 - every cell above is escaped
-                    "".join(
-                        f'<tr><td><time datetime="{iso}">{day}</time></td>{cells[value]}</tr>'
-                        for _when, iso, day, value in newest_first
-                    )
+                    "".join(cell + cells[value] for _when, value, _day, cell in newest_first)
                 ),
             }
         )
