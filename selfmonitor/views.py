@@ -238,10 +238,16 @@ def _trend_points(
     if isinstance(loaded_at, str):  # SQLite: text, in UTC
         loaded_at = _when(loaded_at)
     light = _Light(pk, checksum, loaded_at)
-    points = [(_when(when), scores or {}) for when, scores in (json.loads(found) if found else [])]
+    decoded = json.loads(found) if found else []
     if connection_for_read.vendor != "postgresql":
+        points = [(_when(when), scores or {}) for when, scores in decoded]
         points.sort(key=lambda p: (p[0] is not None, p[0]))
-    return light, points
+        return light, points
+    # PostgreSQL writes each time with its offset: no call per answer to add one.
+    parse = datetime.fromisoformat
+    return light, [
+        (parse(when) if when is not None else None, scores or {}) for when, scores in decoded
+    ]
 
 
 def _when(text: str | None) -> datetime | None:
@@ -523,6 +529,33 @@ def questionnaire_list(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "selfmonitor/list.html", ctx)
 
 
+# (instrument version, scale, language) -> value -> the value's table cells and the row's
+# end, localized and escaped as the template would write them. A scale has a few values
+# (0 to 10): each one's band and cells are worked out once per process, not per page.
+_CELLS: dict[tuple, dict] = {}
+
+
+def _value_cells(instrument: Instrument, scale: dict, lang: str, values: set) -> dict:
+    """The table cells (``<td>value</td><td>band</td></tr>``) of each of ``values``."""
+    key = (instrument.pk, instrument.checksum, instrument.loaded_at, scale["key"], lang)
+    known = _CELLS.get(key)
+    if known is None:
+        if len(_CELLS) > 256:
+            _CELLS.clear()
+        known = _CELLS[key] = {}
+    cells = {}
+    for value in values:
+        found = known.get(value)
+        if found is None:
+            band = pick((scoring.band(scale, value) or {}).get("label"), lang)
+            found = f"<td>{escape(localize(value))}</td><td>{escape(band)}</td></tr>"
+            if len(known) > 256:  # a scale of averages: many values
+                known.clear()
+            known[value] = found
+        cells[value] = found
+    return cells
+
+
 @require_GET
 @login_required
 def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
@@ -563,16 +596,7 @@ def trend(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         desc = _("%(n)s answers from %(lo)s to %(hi)s.") % {"n": len(series), "lo": lo, "hi": hi}
         if series:
             desc += " " + _("Latest: %(value)s.") % {"value": series[-1][1]}
-        # A scale has a few distinct values: each one's band, and its cells as the template
-        # would write them (localized, escaped), worked out once.
-        bands: dict = {}
-        cells: dict = {}
-        for _when, value, *_rest in series:
-            if value not in bands:
-                bands[value] = pick((scoring.band(scale, value) or {}).get("label"), lang)
-                cells[value] = (
-                    f"<td>{escape(localize(value))}</td><td>{escape(bands[value])}</td></tr>"
-                )
+        cells = _value_cells(instrument, scale, lang, {point[1] for point in series})
         newest_first = series[::-1]
         charts.append(
             {
