@@ -562,8 +562,11 @@ def _trend_section(key: str, title: str, svg: str, thresholds: list, rows: str) 
     the template's loop: the page's dozen variables and tags per chart cost more than the
     chart's 200 rows joined."""
     key, title = escape(key), escape(title)
+    # The texts outside the f-strings below, where makemessages finds them.
+    dashed_line, show = escape(_("Dashed line:")), escape(_("Show as a table"))
+    date, score, level = escape(_("Date")), escape(_("Score")), escape(_("Level"))
     dashed = (
-        f'<p class="muted">{escape(_("Dashed line:"))} '
+        f'<p class="muted">{dashed_line} '
         f"{'; '.join(escape(label) for _value, label in thresholds)}</p>"
         if thresholds
         else ""
@@ -574,12 +577,11 @@ def _trend_section(key: str, title: str, svg: str, thresholds: list, rows: str) 
         f"  {svg}\n"
         f"  {dashed}\n"
         "  <details>\n"
-        f"    <summary>{escape(_('Show as a table'))}</summary>\n"
+        f"    <summary>{show}</summary>\n"
         '    <table class="q-table">\n'
         f'      <caption class="visually-hidden">{title}</caption>\n'
-        f'      <thead><tr><th scope="col">{escape(_("Date"))}</th>'
-        f'<th scope="col">{escape(_("Score"))}</th>'
-        f'<th scope="col">{escape(_("Level"))}</th></tr></thead>\n'
+        f'      <thead><tr><th scope="col">{date}</th><th scope="col">{score}</th>'
+        f'<th scope="col">{level}</th></tr></thead>\n'
         f"      <tbody>{rows}</tbody>\n"
         "    </table>\n"
         "  </details>\n"
