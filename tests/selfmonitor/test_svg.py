@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from selfmonitor import services
 from selfmonitor import svg as svg_module
-from selfmonitor.models import Response
+from selfmonitor.models import Instrument, Response
 from selfmonitor.svg import trend_svg
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -66,6 +66,37 @@ def test_trend_page_shows_chart_table_and_threshold_for_the_nurse(cast, send):
     assert "Contact threshold (4)" in content
     assert "Show as a table" in content
     assert "<td>9</td>" in content and "High – we will be in touch" in content
+
+
+def test_the_trend_tables_levels_are_the_readers_language_and_the_versions(cast, send):
+    # The page keeps each value's cells per process, version, scale and language.
+    for value in (2, 9):
+        services.response_submit(
+            assignment=send(),
+            by=cast.patient_user,
+            raw={"distress": [str(value)], "wants_contact": ["no"]},
+        )
+    url = reverse("selfmonitor_trend", args=[cast.plan.pk, "distress-thermometer"])
+    client = cast.client("nurse")
+    for language, low, high in (
+        ("en", "Low", "High – we will be in touch"),
+        ("sv", "Låg", "Hög – vi hör av oss"),
+        ("en", "Low", "High – we will be in touch"),
+    ):
+        client.cookies["django_language"] = language
+        content = client.get(url).content.decode()
+        assert f"<td>2</td><td>{low}</td>" in content
+        assert f"<td>9</td><td>{high}</td>" in content
+    # The same version loaded again with other labels: its own cells.
+    instrument = Instrument.objects.get(key="distress-thermometer", language="")
+    definition = instrument.definition
+    definition["scales"][0]["bands"][0]["label"] = {"sv": "Lugnt", "en": "Calm <ok>"}
+    Instrument.objects.filter(pk=instrument.pk).update(
+        definition=definition, loaded_at=timezone.now()
+    )
+    content = client.get(url).content.decode()
+    assert "<td>2</td><td>Calm &lt;ok&gt;</td>" in content
+    assert f"<td>9</td><td>{high}</td>" in content
 
 
 def test_trend_of_a_prem_is_not_offered(cast, instruments):
