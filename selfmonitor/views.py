@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from careplan import access
 from careplan.models import AccessLog, CareRelation, Scope
-from careplan.prepared import prepared, together
+from careplan.prepared import Statement, prepared, together
 from careplan.rendering import route, time_tag
 from careplan.views import Shared
 
@@ -212,25 +212,17 @@ def _trend_points(
     submitted_at) whose rows the database gathers into one JSON array. Two hundred rows
     read one by one cost about 1.1 ms of Python (a timestamp and a JSON document each);
     one array of them is decoded at once."""
-    connection_for_read = connections[router.db_for_read(Response)]
-    quote = connection_for_read.ops.quote_name
-    table, instruments = quote(Response._meta.db_table), quote(Instrument._meta.db_table)
-    if connection_for_read.vendor == "postgresql":
-        point = "json_build_array(submitted_at, scores) ORDER BY submitted_at"
-        gather = f"json_agg({point})::text"
-    else:  # SQLite: rows in the subquery's order
-        gather = "json_group_array(json_array(submitted_at, json(scores)))"
-    sql = (
-        "SELECT i.id, i.checksum, i.loaded_at, "  # noqa: S608 - names only
-        f"(SELECT {gather} FROM (SELECT submitted_at, scores FROM {table} "
-        "WHERE patient_id = %s AND instrument_key = %s AND status = %s "
-        "ORDER BY submitted_at DESC LIMIT %s) AS latest) "
-        f"FROM {instruments} AS i WHERE i.key = %s AND i.language = '' "
-        "ORDER BY i.version DESC LIMIT 1"
-    )
-    params = [patient_id, key, Response.Status.COMPLETED.value, TREND_POINTS, key]
+    alias = router.db_for_read(Response)
+    connection_for_read = connections[alias]
+    sql, statement = _trend_sql(alias)
     with connection_for_read.cursor() as cursor:
-        cursor.execute(sql, params)
+        if statement is not None and statement.ready_on(connection_for_read, cursor):
+            cursor.execute(
+                statement.execute, statement.values({"patient_id": patient_id, "key": key})
+            )
+        else:
+            params = [patient_id, key, Response.Status.COMPLETED.value, TREND_POINTS, key]
+            cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None, []
@@ -248,6 +240,45 @@ def _trend_points(
     return light, [
         (parse(when) if when is not None else None, scores or {}) for when, scores in decoded
     ]
+
+
+# Database alias -> the trend's SQL and, on PostgreSQL, the same as a server-side prepared
+# statement (careplan.prepared.Statement; None elsewhere or when turned off): planning the
+# query cost the database twice what running it did (0.8 and 0.4 ms, 100 000 patients).
+_TREND_SQL: dict[str, tuple[str, Statement | None]] = {}
+
+
+def _trend_sql(alias: str) -> tuple[str, Statement | None]:
+    """``_trend_points``' SQL for this database (its values: patient id, key, status, the
+    number of points, key) and its prepared statement (values: patient id, key)."""
+    found = _TREND_SQL.get(alias)
+    if found is not None:
+        return found
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    table, instruments = quote(Response._meta.db_table), quote(Instrument._meta.db_table)
+    if connection.vendor == "postgresql":
+        point = "json_build_array(submitted_at, scores) ORDER BY submitted_at"
+        gather = f"json_agg({point})::text"
+    else:  # SQLite: rows in the subquery's order
+        gather = "json_group_array(json_array(submitted_at, json(scores)))"
+    sql = (
+        "SELECT i.id, i.checksum, i.loaded_at, "  # noqa: S608 - names only
+        f"(SELECT {gather} FROM (SELECT submitted_at, scores FROM {table} "
+        "WHERE patient_id = %s AND instrument_key = %s AND status = %s "
+        "ORDER BY submitted_at DESC LIMIT %s) AS latest) "
+        f"FROM {instruments} AS i WHERE i.key = %s AND i.language = '' "
+        "ORDER BY i.version DESC LIMIT 1"
+    )
+    patient_id, key = _STAND_IN_ID, _STAND_IN_KEY  # as prepared() finds its values
+    stand_ins = (patient_id, key, Response.Status.COMPLETED.value, TREND_POINTS, key)
+    where = {patient_id: ("patient_id", None), key: ("key", None)}
+    statement = Statement.make(alias, sql, stand_ins, where)
+    _TREND_SQL[alias] = found = (sql, statement)
+    return found
+
+
+_STAND_IN_ID, _STAND_IN_KEY = -7_340_029_000_001, "trend-stand-in-key"
 
 
 def _when(text: str | None) -> datetime | None:
