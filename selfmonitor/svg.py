@@ -81,19 +81,14 @@ def trend_svg(
     title: str,
     desc: str,
     chart_id: str,
-    label: Callable[[dt.datetime], str] | None = None,
-    label_html: Callable[[dt.datetime], str] | None = None,
     rtl: bool | None = None,
 ) -> SafeString:
-    """A line over time with dots, y from ``lo`` to ``hi``, thresholds as dashed lines.
-    ``label`` writes a point's date (default: ``day_label()``); pass local times;
-    ``label_html`` the same escaped (default: ``escape(label(when))``).
+    """A line over time with dots, y from ``lo`` to ``hi``, thresholds as dashed lines;
+    each point's date written as ``day_label()`` writes it (in local time).
     ``rtl``: mirrored for a right-to-left reader (default: the active language's)."""
-    if label_html is None:
-        day = label or day_label()
-        label_html = lambda when: escape(day(when))  # noqa: E731
+    label = day_label(escaped=True)
     return labelled_svg(
-        [(when, value, label_html(when)) for when, value in points],
+        [(when, value, label(when)) for when, value in points],
         lo=lo,
         hi=hi,
         thresholds=thresholds,
