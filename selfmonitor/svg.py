@@ -81,16 +81,38 @@ def trend_svg(
     title: str,
     desc: str,
     chart_id: str,
-    label: Callable[[dt.datetime], str] | None = None,
-    label_html: Callable[[dt.datetime], str] | None = None,
     rtl: bool | None = None,
 ) -> SafeString:
-    """A line over time with dots, y from ``lo`` to ``hi``, thresholds as dashed lines.
-    ``label`` writes a point's date (default: ``day_label()``); pass local times;
-    ``label_html`` the same escaped (default: ``escape(label(when))``).
+    """A line over time with dots, y from ``lo`` to ``hi``, thresholds as dashed lines;
+    each point's date written as ``day_label()`` writes it (in local time).
     ``rtl``: mirrored for a right-to-left reader (default: the active language's)."""
-    day = label or day_label()
-    day_html = label_html or (lambda when: escape(day(when)))
+    label = day_label(escaped=True)
+    return labelled_svg(
+        [(when, value, label(when)) for when, value in points],
+        lo=lo,
+        hi=hi,
+        thresholds=thresholds,
+        title=title,
+        desc=desc,
+        chart_id=chart_id,
+        rtl=rtl,
+    )
+
+
+def labelled_svg(
+    points: Sequence[tuple[dt.datetime, float, str]],
+    *,
+    lo: float,
+    hi: float,
+    thresholds: Sequence[tuple[float, str]] = (),
+    title: str,
+    desc: str,
+    chart_id: str,
+    rtl: bool | None = None,
+) -> SafeString:
+    """``trend_svg`` of points given as (local time, value, its day label escaped): a
+    page that writes each day label anyway (the trend page's table) hands it over rather
+    than have it looked up again per point."""
     rtl = get_language_bidi() if rtl is None else rtl
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     span = (hi - lo) or 1
@@ -102,9 +124,6 @@ def trend_svg(
         value = min(max(value, lo), hi)
         return TOP + plot_h - (value - lo) / span * plot_h
 
-    if points:
-        first, last = points[0][0], points[-1][0]
-        total = (last - first).total_seconds() or 1
     parts = [
         f'<svg class="trend-chart" xmlns="http://www.w3.org/2000/svg" role="img" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" direction="{"rtl" if rtl else "ltr"}" '
@@ -130,34 +149,37 @@ def trend_svg(
             f'<text x="{mirror(LEFT + plot_w - 4)}" y="{ty - 4:.1f}" text-anchor="end" '
             f'font-size="12" fill="#a4262c">{escape(label)}</text>'
         )
-    coords = []
+    if not points:
+        parts.append("</svg>")
+        return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+    # The line's coordinates and the dots in one pass; a scale has a few distinct values,
+    # each one's y and text written once.
+    first, last = points[0][0], points[-1][0]
+    total = (last - first).total_seconds() or 1
     single = len(points) == 1
-    ys: dict = {}  # a few distinct values: each one's y written once
-    for when, value in points:
+    shown: dict = {}
+    line, dots = [], []
+    for when, value, day in points:
         x = LEFT + (plot_w / 2 if single else (when - first).total_seconds() / total * plot_w)
-        yy = ys.get(value)
-        if yy is None:
-            yy = ys[value] = f"{y(value):.1f}"
-        coords.append((f"{(WIDTH - x) if rtl else x:.1f}", yy, when, value))  # as mirror()
-    if len(coords) > 1:
-        line = " ".join(f"{x},{yy}" for x, yy, *_ in coords)
-        parts.append(f'<polyline points="{line}" fill="none" stroke="#005ea5" stroke-width="2.5"/>')
-    # A few distinct values: each written once.
-    values: dict = {}
-    for x, yy, when, value in coords:
-        shown = values.get(value)
-        if shown is None:
-            shown = values[value] = _fmt(value)
-        parts.append(
-            f'<circle cx="{x}" cy="{yy}" r="4.5" fill="#005ea5">'
-            f"<title>{day_html(when)}: {shown}</title></circle>"
+        xx = f"{(WIDTH - x) if rtl else x:.1f}"  # as mirror()
+        found = shown.get(value)
+        if found is None:
+            found = shown[value] = (f"{y(value):.1f}", _fmt(value))
+        yy, text = found
+        line.append(f"{xx},{yy}")
+        dots.append(
+            f'<circle cx="{xx}" cy="{yy}" r="4.5" fill="#005ea5"><title>{day}: {text}</title></circle>'
         )
-    if points:
-        for x, when in ((LEFT, first), (LEFT + plot_w, last)):
-            anchor = "start" if x == LEFT else "end"
-            parts.append(
-                f'<text x="{mirror(x)}" y="{HEIGHT - 12}" text-anchor="{anchor}" font-size="12" '
-                f'fill="#1a1a1a">{day_html(when)}</text>'
-            )
+    if not single:
+        parts.append(
+            f'<polyline points="{" ".join(line)}" fill="none" stroke="#005ea5" stroke-width="2.5"/>'
+        )
+    parts += dots
+    for x, day in ((LEFT, points[0][2]), (LEFT + plot_w, points[-1][2])):
+        anchor = "start" if x == LEFT else "end"
+        parts.append(
+            f'<text x="{mirror(x)}" y="{HEIGHT - 12}" text-anchor="{anchor}" font-size="12" '
+            f'fill="#1a1a1a">{day}</text>'
+        )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

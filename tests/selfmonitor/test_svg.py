@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from selfmonitor import services
 from selfmonitor import svg as svg_module
-from selfmonitor.models import Response
+from selfmonitor.models import Instrument, Response
 from selfmonitor.svg import trend_svg
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -66,6 +66,37 @@ def test_trend_page_shows_chart_table_and_threshold_for_the_nurse(cast, send):
     assert "Contact threshold (4)" in content
     assert "Show as a table" in content
     assert "<td>9</td>" in content and "High – we will be in touch" in content
+
+
+def test_the_trend_tables_levels_are_the_readers_language_and_the_versions(cast, send):
+    # The page keeps each value's cells per process, version, scale and language.
+    for value in (2, 9):
+        services.response_submit(
+            assignment=send(),
+            by=cast.patient_user,
+            raw={"distress": [str(value)], "wants_contact": ["no"]},
+        )
+    url = reverse("selfmonitor_trend", args=[cast.plan.pk, "distress-thermometer"])
+    client = cast.client("nurse")
+    for language, low, high in (
+        ("en", "Low", "High – we will be in touch"),
+        ("sv", "Låg", "Hög – vi hör av oss"),
+        ("en", "Low", "High – we will be in touch"),
+    ):
+        client.cookies["django_language"] = language
+        content = client.get(url).content.decode()
+        assert f"<td>2</td><td>{low}</td>" in content
+        assert f"<td>9</td><td>{high}</td>" in content
+    # The same version loaded again with other labels: its own cells.
+    instrument = Instrument.objects.get(key="distress-thermometer", language="")
+    definition = instrument.definition
+    definition["scales"][0]["bands"][0]["label"] = {"sv": "Lugnt", "en": "Calm <ok>"}
+    Instrument.objects.filter(pk=instrument.pk).update(
+        definition=definition, loaded_at=timezone.now()
+    )
+    content = client.get(url).content.decode()
+    assert "<td>2</td><td>Calm &lt;ok&gt;</td>" in content
+    assert f"<td>9</td><td>{high}</td>" in content
 
 
 def test_trend_of_a_prem_is_not_offered(cast, instruments):
@@ -177,3 +208,40 @@ def test_a_value_is_written_as_the_language_writes_numbers(language, written):
     root = _svg_root(language, [(T0, 4.5)])
     (circle,) = root.iter(f"{SVG_NS}circle")
     assert circle.find(f"{SVG_NS}title").text.endswith(f": {written}")
+
+
+def test_on_postgresql_the_trend_is_a_prepared_statement_with_the_plain_sqls_rows(cast, send):
+    """The trend's query is prepared once per connection, then sent as ``EXECUTE``; its
+    rows are those of the plain SQL (which runs where SQL is being looked at)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from selfmonitor.views import _trend_points, _trend_sql
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    for value in (3, 8):
+        services.response_submit(
+            assignment=send(),
+            by=cast.patient_user,
+            raw={"distress": [str(value)], "wants_contact": ["no"]},
+        )
+    sent: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        prepared_rows = [_trend_points(cast.patient.pk, "distress-thermometer") for _n in "ab"]
+    statement = _trend_sql(connection.alias)[1]
+    assert statement is not None
+    assert [s for s in sent if s.startswith("EXECUTE")] == [f"EXECUTE {statement.name}(%s, %s)"] * 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [statement.name])
+        assert cursor.fetchone() == (1,)
+    with CaptureQueriesContext(connection) as ctx:
+        plain_rows = _trend_points(cast.patient.pk, "distress-thermometer")
+    assert ctx.captured_queries[0]["sql"].startswith("SELECT i.id")
+    assert prepared_rows[0] == prepared_rows[1] == plain_rows
+    assert [scores["distress"] for _when, scores in plain_rows[1]] == [3, 8]
