@@ -262,16 +262,17 @@ class Statement:
             return None
         # The SQL with every parameter as the literal psycopg sends (the values' stand-ins
         # too), then each stand-in's literal replaced by its $n.
-        body = connection.ops.compose_sql(sql, params)
+        compose = connection.ops.compose_sql  # type: ignore[attr-defined]  # PostgreSQL's
+        body: str = compose(sql, params)
         order: list[tuple[str, int | None]] = []
         for stand_in, (name, k) in where.items():
-            literal = connection.ops.compose_sql("%s", [stand_in]).strip()
+            literal = compose("%s", [stand_in]).strip()
             pattern = re.compile(r"(?<![\w'.-])" + re.escape(literal) + r"(?![\w'])")
             if not pattern.search(body):
                 continue
             order.append((name, k))
             typed = f"${len(order)}::int8" if isinstance(stand_in, int) else f"${len(order)}"
-            body = pattern.sub(lambda _match, typed=typed: typed, body)
+            body = pattern.sub(typed, body)  # "$1::int8": nothing re.sub reads as an escape
         if len(order) != len(where):
             return None
         return cls(alias, body, order)
