@@ -150,12 +150,8 @@ class Prepared:
         alias, entry, filled = ready
         qs, compiler, sql, _params, _positions, make_rows, statement = entry
         if make_rows is not None:
-            connection = connections[alias]
-            with connection.cursor() as cursor:
-                if statement is not None and statement.ready_on(connection, cursor):
-                    cursor.execute(statement.execute, statement.values(values))
-                else:
-                    cursor.execute(sql, filled)
+            with connections[alias].cursor() as cursor:
+                execute(cursor, statement, values, sql, filled)
                 return _finish(qs, make_rows, cursor.fetchall())
         run = copy.copy(compiler)
         run.connection = connections[alias]  # this thread's connection
@@ -175,12 +171,8 @@ class Prepared:
         alias, entry, filled = ready
         sql = f"SELECT COUNT(*) FROM ({entry[2]}) subquery"  # noqa: S608 - the ORM's SQL
         statement = entry[6] and entry[6].counting()
-        connection = connections[alias]
-        with connection.cursor() as cursor:
-            if statement is not None and statement.ready_on(connection, cursor):
-                cursor.execute(statement.execute, statement.values(values))
-            else:
-                cursor.execute(sql, filled)
+        with connections[alias].cursor() as cursor:
+            execute(cursor, statement, values, sql, filled)
             return cursor.fetchone()[0]
 
     def bind(self, *, using: str | None = None, **values: Value) -> Bound:
@@ -314,6 +306,16 @@ class Statement:
             return False
         self._on[raw] = True
         return True
+
+
+def execute(cursor, statement: Statement | None, values: dict, sql: str, params: list) -> None:
+    """Run a compiled query on ``cursor`` (a Django cursor): its prepared statement with
+    the ``values`` where it is ready on the cursor's connection, else ``sql`` with
+    ``params`` (every parameter of the plain SQL)."""
+    if statement is not None and statement.ready_on(cursor.db, cursor):
+        cursor.execute(statement.execute, statement.values(values))
+    else:
+        cursor.execute(sql, params)
 
 
 def _finish(qs: QuerySet, make_rows: Callable[[list], list], fetched: list) -> list:

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from careplan import access
 from careplan.models import AccessLog, CareRelation, Scope
-from careplan.prepared import Statement, prepared, together
+from careplan.prepared import Statement, execute, prepared, together
 from careplan.rendering import route, time_tag
 from careplan.views import Shared
 
@@ -215,14 +215,9 @@ def _trend_points(
     alias = router.db_for_read(Response)
     connection_for_read = connections[alias]
     sql, statement = _trend_sql(alias)
+    params = [patient_id, key, Response.Status.COMPLETED.value, TREND_POINTS, key]
     with connection_for_read.cursor() as cursor:
-        if statement is not None and statement.ready_on(connection_for_read, cursor):
-            cursor.execute(
-                statement.execute, statement.values({"patient_id": patient_id, "key": key})
-            )
-        else:
-            params = [patient_id, key, Response.Status.COMPLETED.value, TREND_POINTS, key]
-            cursor.execute(sql, params)
+        execute(cursor, statement, {"patient_id": patient_id, "key": key}, sql, params)
         row = cursor.fetchone()
     if row is None:
         return None, []
