@@ -45,17 +45,19 @@ be typed); every other constant of the query stays a literal in the statement, s
 rows are the same as the plain SQL's. Where a query's SQL is being looked at (``DEBUG``,
 a test capturing queries) the plain SQL runs instead, so the SQL can be read and the
 query counts are the same either way. ``DATABASE_PREPARED_STATEMENTS=0`` turns it off
-(a pooler in transaction mode, such as PgBouncer without prepared-statement support,
-cannot keep them).
+(a pooler in transaction mode cannot keep them); should the database lose a statement
+anyway, the process goes on with the plain SQL and says so in the log. Each statement's
+name is unique (a UUID), so another process's statement is never run in its place.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
+import logging
 import operator
 import re
 import threading
+import uuid
 import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -71,6 +73,8 @@ from django.db.models.query import (
     ValuesListIterable,
     get_related_populators,
 )
+
+logger = logging.getLogger(__name__)
 
 # Stand-ins for the values while compiling: no id or constant of a query looks like this.
 _SENTINEL_BASE = -7_340_021_000_000
@@ -224,9 +228,6 @@ class Bound(NamedTuple):
     using: str | None
 
 
-_names = itertools.count(1)
-
-
 class Statement:
     """A compiled query as a server-side prepared statement on PostgreSQL: its ``PREPARE``
     (the SQL with each value as ``$n`` and every other constant as the literal the plain
@@ -237,7 +238,10 @@ class Statement:
         self.alias = alias
         self.body = body  # final SQL, no %-placeholders left
         self.order = order  # the value of each $n
-        self.name = f"careplan_{next(_names)}"
+        # A name no other statement has, in any process: behind a pooler a connection
+        # may hold another process's statements, and one of the same name must never
+        # run in place of this one.
+        self.name = f"careplan_{uuid.uuid4().hex}"
         args = ", ".join(["%s"] * len(order))
         self.execute = f"EXECUTE {self.name}({args})"
         # Connections (psycopg's) this statement is prepared on; None: it cannot be.
@@ -289,7 +293,7 @@ class Statement:
         """Whether to ``EXECUTE`` on this connection: prepared there now if it was not
         (once per connection); False where the SQL is being logged, or where the database
         refused the statement (then the plain SQL runs, as before)."""
-        if self._broken or connection.queries_logged:
+        if self._broken or _statements_lost or connection.queries_logged:
             return False
         raw = connection.connection
         if raw in self._on:
@@ -313,9 +317,39 @@ def execute(cursor, statement: Statement | None, values: dict, sql: str, params:
     the ``values`` where it is ready on the cursor's connection, else ``sql`` with
     ``params`` (every parameter of the plain SQL)."""
     if statement is not None and statement.ready_on(cursor.db, cursor):
-        cursor.execute(statement.execute, statement.values(values))
-    else:
-        cursor.execute(sql, params)
+        try:
+            cursor.execute(statement.execute, statement.values(values))
+            return
+        except ProgrammingError as exc:
+            if not _lost(exc) or cursor.db.in_atomic_block:
+                raise
+    cursor.execute(sql, params)  # outside a transaction a lost statement changed nothing
+
+
+# Set once the database has lost a statement this process prepared: from then on the
+# process runs the plain SQL.
+_statements_lost = False
+
+
+def _lost(exc: Exception) -> bool:
+    """Whether ``exc`` says the connection has no statement of that name: a pooler in
+    transaction mode gave this process another server connection, or something ran
+    ``DEALLOCATE``. Prepared statements are then off for this process (said once in the
+    log). The read that found out is run again as plain SQL where no transaction is open;
+    in one, it fails as any database error would (the transaction cannot go on)."""
+    global _statements_lost
+    from psycopg import errors
+
+    if not isinstance(exc.__cause__, errors.InvalidSqlStatementName):
+        return False
+    if not _statements_lost:
+        _statements_lost = True
+        logger.warning(
+            "The database lost a prepared statement (a pooler in transaction mode?): "
+            "this process runs the plain SQL from now on. Set "
+            "DATABASE_PREPARED_STATEMENTS=0 behind such a pooler."
+        )
+    return True
 
 
 def _finish(qs: QuerySet, make_rows: Callable[[list], list], fetched: list) -> list:
@@ -361,22 +395,33 @@ def together(*calls: Bound) -> list[list]:
     for alias, batch in batches.items():
         connection = connections[alias]
         with connection.cursor() as cursor:
-            statements = []
-            params = []
-            for i, entry, filled in batch:
-                statement = entry[6]
-                if statement is not None and statement.ready_on(connection, cursor):
-                    statements.append(statement.execute)
-                    params.extend(statement.values(calls[i].values))
-                else:
-                    statements.append(entry[2])
-                    params.extend(filled)
-            cursor.execute("; ".join(statements), params)
+            try:
+                cursor.execute(*_statements(cursor, batch, calls))
+            except ProgrammingError as exc:
+                if not _lost(exc) or connection.in_atomic_block:
+                    raise
+                cursor.execute(*_statements(cursor, batch, calls))  # now the plain SQL
             for n, (i, entry, _filled) in enumerate(batch):
                 if n:
                     cursor.nextset()
                 results[i] = _finish(entry[0], entry[5], cursor.fetchall())
     return results  # type: ignore[return-value]  # every call has its rows now
+
+
+def _statements(cursor, batch: list[tuple[int, Any, list]], calls) -> tuple[str, list]:
+    """``together``'s one execute: each read's EXECUTE where its prepared statement is
+    ready on this connection, else its SQL; and their parameters."""
+    statements = []
+    params = []
+    for i, entry, filled in batch:
+        statement = entry[6]
+        if statement is not None and statement.ready_on(cursor.db, cursor):
+            statements.append(statement.execute)
+            params.extend(statement.values(calls[i].values))
+        else:
+            statements.append(entry[2])
+            params.extend(filled)
+    return "; ".join(statements), params
 
 
 def _rows_maker(qs: QuerySet, compiler, alias: str) -> Callable[[list], list] | None:

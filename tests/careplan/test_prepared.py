@@ -390,3 +390,44 @@ def test_where_sql_is_being_looked_at_or_prepared_statements_are_off_the_plain_s
     with recording:
         assert off(plan_id=cast.plan.pk) == [(cast.plan.pk,)]
     assert len(sent) == 1 and sent[0].startswith("SELECT ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_the_database_lost_turn_preparing_off_and_the_read_still_answers(
+    postgres, monkeypatch, caplog
+):
+    """Behind a pooler in transaction mode a statement prepared on one server connection
+    is missing on the next (here: ``DEALLOCATE ALL``). Outside a transaction the read is
+    run again as plain SQL and gives its rows; from then on the process runs plain SQL,
+    and the log says why once."""
+    from careplan import prepared as module
+    from careplan.prepared import together
+
+    monkeypatch.setattr(module, "_statements_lost", False)
+    patient = f.PatientFactory()
+    one = prepared(lambda pk: Patient.objects.filter(pk=pk).values_list("pk", flat=True))
+    other = prepared(lambda pk: Patient.objects.filter(pk=pk).values_list("last_name", flat=True))
+    assert one(pk=patient.pk) == [patient.pk]  # prepared and executed
+    with postgres.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    sent, recording = _sent(postgres)
+    with recording, caplog.at_level("WARNING", logger="careplan.prepared"):
+        assert one(pk=patient.pk) == [patient.pk]
+        assert one(pk=patient.pk) == [patient.pk]
+    assert module._statements_lost
+    assert sent[0].startswith("EXECUTE ") and all(s.startswith("SELECT ") for s in sent[1:])
+    assert len(sent) == 3 and caplog.text.count("DATABASE_PREPARED_STATEMENTS=0") == 1
+
+    # together(): the same, for its one round trip of several reads (new statements: the
+    # ones above are still taken for prepared on this connection).
+    monkeypatch.setattr(module, "_statements_lost", False)
+    one = prepared(lambda pk: Patient.objects.filter(pk=pk).values_list("id", flat=True))
+    reads = [one.bind(pk=patient.pk), other.bind(pk=patient.pk)]
+    assert together(*reads) == [[patient.pk], [patient.last_name]]
+    with postgres.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    sent, recording = _sent(postgres)
+    with recording:
+        rows = together(*reads)
+    assert rows == [[patient.pk], [patient.last_name]] and module._statements_lost
+    assert sent[0].count("EXECUTE ") == 2 and sent[1].count("SELECT ") == 2
