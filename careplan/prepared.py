@@ -244,7 +244,8 @@ class Statement:
         self.name = f"careplan_{uuid.uuid4().hex}"
         args = ", ".join(["%s"] * len(order))
         self.execute = f"EXECUTE {self.name}({args})"
-        # Connections (psycopg's) this statement is prepared on; None: it cannot be.
+        # Connections (psycopg's) this statement is prepared on; ``_broken``: the database
+        # refused it (the plain SQL runs).
         self._on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._broken = False
         self._count: Statement | None = None

@@ -126,8 +126,9 @@ if env.str("DATABASE_REPLICA_URL", default=""):
     )
 DATABASE_ROUTERS = ["careplan.replica.ReplicaRouter"]
 # The busiest pages' compiled queries run as server-side prepared statements on PostgreSQL
-# (careplan/prepared.py). Turn off behind a pooler in transaction mode that cannot keep
-# them (PgBouncer before 1.21, or without max_prepared_statements).
+# (careplan/prepared.py: SQL PREPARE/EXECUTE). Turn off behind a pooler in transaction
+# mode: it hands each transaction any server connection (PgBouncer's
+# max_prepared_statements tracks protocol-level statements, not SQL PREPARE).
 CAREPLAN_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
